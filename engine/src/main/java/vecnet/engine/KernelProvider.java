@@ -1,0 +1,54 @@
+package vecnet.engine;
+
+import java.lang.System.Logger.Level;
+
+/**
+ * Chooses the kernels once per JVM, the way Lucene's vectorization provider does.
+ *
+ * <p>The Vector API implementation is used when the module {@code jdk.incubator.vector} is in the
+ * boot layer and {@code -Dvecnet.simd=false} is not set. Otherwise the scalar kernels are used,
+ * and when the module is merely missing one line is logged naming the flag to add. The vector
+ * class is reached only by reflection, so a JVM without the module never tries to load it.
+ */
+public final class KernelProvider {
+    /** The system property that forces the scalar kernels when set to {@code false}. */
+    public static final String SIMD_PROPERTY = "vecnet.simd";
+
+    private static final System.Logger LOG = System.getLogger("vecnet.engine");
+
+    private KernelProvider() {
+    }
+
+    static Kernels kernels() {
+        return Holder.KERNELS;
+    }
+
+    private static final class Holder {
+        static final Kernels KERNELS = choose();
+    }
+
+    /** True when the running JVM has the Vector API in its boot layer. */
+    public static boolean vectorApiAvailable() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    private static Kernels choose() {
+        if ("false".equalsIgnoreCase(System.getProperty(SIMD_PROPERTY, "true"))) {
+            LOG.log(Level.DEBUG, "vecnet: -D" + SIMD_PROPERTY + "=false, using the scalar kernels");
+            return ScalarKernels.INSTANCE;
+        }
+        if (!vectorApiAvailable()) {
+            LOG.log(Level.WARNING, "vecnet: jdk.incubator.vector is not available, using the slower scalar kernels;"
+                    + " add --add-modules jdk.incubator.vector to the java command line");
+            return ScalarKernels.INSTANCE;
+        }
+        try {
+            Class<?> c = Class.forName("vecnet.engine.VectorKernels");
+            return (Kernels) c.getDeclaredMethod("create").invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            LOG.log(Level.WARNING, "vecnet: the Vector API kernels could not be loaded (" + e
+                    + "), using the scalar kernels");
+            return ScalarKernels.INSTANCE;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package vecnet.engine;
+
+/**
+ * The hot loops of vecnet, behind one interface with two implementations:
+ * {@link ScalarKernels}, plain loops kept forever as the reference, and {@code VectorKernels},
+ * the same operations with the Vector API ({@code jdk.incubator.vector}).
+ *
+ * <p>Get the implementation once with {@link #get()}; it is chosen at start-up (see
+ * {@link KernelProvider}). All arrays are flat row-major {@code float[]}; an {@code xOff}
+ * argument is where element 0 of {@code x} sits. No method allocates its output: the caller
+ * passes it in, and only the output arrays are modified. Every method is thread-safe and its
+ * result does not depend on the {@link ComputePool}'s thread count.
+ */
+public interface Kernels {
+
+    /** The kernels chosen for this JVM: Vector API when available and not disabled, else scalar. */
+    static Kernels get() {
+        return KernelProvider.kernels();
+    }
+
+    /** The scalar reference kernels, whatever the JVM offers. */
+    static Kernels scalar() {
+        return ScalarKernels.INSTANCE;
+    }
+
+    /** A short name for logs and benchmarks: "scalar" or "vector-256" / "vector-512". */
+    String name();
+
+    /**
+     * Matrix multiply with an epilogue: {@code C[i,j] = ep(Σ_p A[i,p]·B[p,j])}.
+     *
+     * <p>{@code A} is {@code (m,k)} at {@code a[aOff + i*lda + p]}. {@code B} is {@code (k,n)} at
+     * {@code b[bOff + p*ldb + j]}, or, when {@code bTransposed}, stored as its transpose {@code (n,k)}
+     * at {@code b[bOff + j*ldb + p]} (the layout of a Linear layer's weight). {@code C} is
+     * {@code (m,n)} at {@code c[cOff + i*ldc + j]} and is overwritten. The epilogue's residual is read
+     * at {@code residual[residualOffset + i*ldc + j]}.
+     */
+    void sgemm(ComputePool pool, int m, int n, int k,
+               float[] a, int aOff, int lda,
+               float[] b, int bOff, int ldb, boolean bTransposed,
+               float[] c, int cOff, int ldc, Epilogue ep);
+
+    /**
+     * Matrix-vector product with an epilogue: {@code y[i] = ep(Σ_p A[i,p]·x[p])} for {@code i < m};
+     * {@code A} is {@code (m,k)} at {@code a[aOff + i*lda + p]}; the epilogue's channel is {@code i}
+     * and its residual is read at {@code residual[residualOffset + i]}. This is sgemm with n = 1,
+     * kept separate because it is memory-bound and wants a different loop (a dot product per row).
+     */
+    void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
+               float[] x, int xOff, float[] y, int yOff, Epilogue ep);
+
+    /**
+     * Prepares a convolution with fixed weights {@code [cout, cin/groups, kh, kw]} (copied or repacked,
+     * so the caller may reuse {@code weight}). The plan is immutable and thread-safe.
+     */
+    Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight);
+
+    /** A convolution whose weights are ready; see {@link #planConv2d}. */
+    interface Conv2dPlan {
+        ConvGeometry geometry();
+
+        /**
+         * {@code y[n,co,oh,ow] = ep(Σ_{ci,i,j} w[co,ci,i,j] · x[n, g*cinPerGroup + ci, oh*sh - ph + i*dh, ow*sw - pw + j*dw])}
+         * with zero outside the input; the epilogue's channel is {@code co} and its residual is laid
+         * out like {@code y}. {@code x} is {@code [n, cin, h, w]}, {@code y} is {@code [n, cout, outH, outW]}.
+         */
+        void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep);
+    }
+
+    /**
+     * Max pooling, NCHW: {@code y[n,c,oh,ow] = max over the window at (oh*stride - pad, ow*stride - pad)}
+     * of size {@code k×k}, where padded cells count as −∞ (PyTorch's rule). Output size as for a
+     * convolution: {@code floor((h + 2*pad - k)/stride) + 1}. {@code x} is {@code [n,c,h,w]}.
+     */
+    void maxPool2d(ComputePool pool, float[] x, int n, int c, int h, int w,
+                   int k, int stride, int pad, float[] y);
+
+    /**
+     * Adaptive average pooling, NCHW, to {@code oh×ow}: output cell {@code (i,j)} averages rows
+     * {@code [floor(i*h/oh), ceil((i+1)*h/oh))} and the matching columns, as PyTorch does.
+     */
+    void adaptiveAvgPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int oh, int ow, float[] y);
+
+    /** {@code out[i] = a[i] + b[i]} for {@code i < len}. */
+    void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len);
+
+    /** {@code out[i] = a[i] * b[i]} for {@code i < len}. */
+    void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len);
+
+    /** {@code out[i] = max(x[i], 0)}. */
+    void relu(float[] x, int xOff, float[] out, int outOff, int len);
+
+    /** {@code out[i] = 1 / (1 + exp(-x[i]))}, within 2e-7 absolute of the exact value. */
+    void sigmoid(float[] x, int xOff, float[] out, int outOff, int len);
+
+    /** {@code out[i] = tanh(x[i])}, within 2e-7 absolute of the exact value. */
+    void tanh(float[] x, int xOff, float[] out, int outOff, int len);
+
+    /** {@code Σ a[i]·b[i]} for {@code i < len}. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int len);
+
+    /**
+     * Concatenation along one axis of row-major arrays seen as {@code [outer, part_i, inner]}:
+     * writes each {@code parts[i]} ({@code outer × widths[i] × inner} elements) into {@code out}
+     * ({@code outer × Σwidths × inner}), parts side by side in order.
+     */
+    void concat(float[][] parts, int[] widths, int outer, int inner, float[] out);
+}

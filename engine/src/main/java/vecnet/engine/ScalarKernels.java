@@ -1,0 +1,218 @@
+package vecnet.engine;
+
+/**
+ * The reference kernels: plain loops with no tricks, written to be read next to the formula in
+ * {@link Kernels}. They are the fallback when the Vector API is absent and the twin that every
+ * Vector API kernel is tested against. Keep them simple forever; speed lives in VectorKernels.
+ *
+ * <p>Work is split over output rows (GEMM), output channels (convolution) or planes (pooling); each
+ * output element is computed whole by one task, so the thread count never changes a result.
+ */
+public final class ScalarKernels implements Kernels {
+    static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() {
+    }
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void sgemm(ComputePool pool, int m, int n, int k,
+                      float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb, boolean bTransposed,
+                      float[] c, int cOff, int ldc, Epilogue ep) {
+        int parts = Math.min(m, pool.threads() * 4);
+        pool.parallelFor(parts, part -> {
+            int i0 = ComputePool.splitStart(m, parts, part), i1 = ComputePool.splitStart(m, parts, part + 1);
+            for (int i = i0; i < i1; i++) {
+                for (int j = 0; j < n; j++) {
+                    float acc = 0f;
+                    for (int p = 0; p < k; p++) {
+                        float bv = bTransposed ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                        acc += a[aOff + i * lda + p] * bv;
+                    }
+                    c[cOff + i * ldc + j] = ep.apply(acc, ep.perRow() ? i : j, ep.residualOffset() + i * ldc + j);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
+                      float[] x, int xOff, float[] y, int yOff, Epilogue ep) {
+        for (int i = 0; i < m; i++) {
+            float acc = 0f;
+            for (int p = 0; p < k; p++) {
+                acc += a[aOff + i * lda + p] * x[xOff + p];
+            }
+            y[yOff + i] = ep.apply(acc, i, ep.residualOffset() + i);
+        }
+    }
+
+    @Override
+    public Conv2dPlan planConv2d(ConvGeometry g, float[] weight) {
+        if (weight.length != g.weightSize()) {
+            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
+                    + " needs " + g.weightSize());
+        }
+        float[] w = weight.clone();
+        return new Conv2dPlan() {
+            @Override
+            public ConvGeometry geometry() {
+                return g;
+            }
+
+            @Override
+            public void run(ComputePool pool, float[] x, int n, int h, int wd, float[] y, Epilogue ep) {
+                convolve(pool, g, w, x, n, h, wd, y, ep);
+            }
+        };
+    }
+
+    /** Direct convolution: seven nested loops, the formula of {@link Conv2dPlan#run} read literally. */
+    private static void convolve(ComputePool pool, ConvGeometry g, float[] w, float[] x, int n, int h, int wd,
+                                 float[] y, Epilogue ep) {
+        g.checkInput(h, wd);
+        int oh = g.outH(h), ow = g.outW(wd);
+        int cinG = g.cinPerGroup(), coutG = g.coutPerGroup();
+        pool.parallelFor(n * g.cout(), task -> {
+            int b = task / g.cout(), co = task % g.cout();
+            int group = co / coutG;
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    float acc = 0f;
+                    for (int ci = 0; ci < cinG; ci++) {
+                        int xc = group * cinG + ci;
+                        for (int i = 0; i < g.kh(); i++) {
+                            int iy = oy * g.strideH() - g.padH() + i * g.dilH();
+                            if (iy < 0 || iy >= h) {
+                                continue;
+                            }
+                            for (int j = 0; j < g.kw(); j++) {
+                                int ix = ox * g.strideW() - g.padW() + j * g.dilW();
+                                if (ix < 0 || ix >= wd) {
+                                    continue;
+                                }
+                                acc += w[((co * cinG + ci) * g.kh() + i) * g.kw() + j]
+                                        * x[((b * g.cin() + xc) * h + iy) * wd + ix];
+                            }
+                        }
+                    }
+                    int out = ((b * g.cout() + co) * oh + oy) * ow + ox;
+                    y[out] = ep.apply(acc, co, ep.residualOffset() + out);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void maxPool2d(ComputePool pool, float[] x, int n, int c, int h, int w,
+                          int k, int stride, int pad, float[] y) {
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        pool.parallelFor(n * c, plane -> {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int i = 0; i < k; i++) {
+                        int iy = oy * stride - pad + i;
+                        for (int j = 0; j < k; j++) {
+                            int ix = ox * stride - pad + j;
+                            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                float v = x[(plane * h + iy) * w + ix];
+                                if (v > max || Float.isNaN(v)) {
+                                    max = v;
+                                }
+                            }
+                        }
+                    }
+                    y[(plane * oh + oy) * ow + ox] = max;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void adaptiveAvgPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int oh, int ow, float[] y) {
+        pool.parallelFor(n * c, plane -> {
+            for (int i = 0; i < oh; i++) {
+                int y0 = Math.floorDiv(i * h, oh), y1 = -Math.floorDiv(-(i + 1) * h, oh);
+                for (int j = 0; j < ow; j++) {
+                    int x0 = Math.floorDiv(j * w, ow), x1 = -Math.floorDiv(-(j + 1) * w, ow);
+                    float sum = 0f;
+                    for (int yy = y0; yy < y1; yy++) {
+                        for (int xx = x0; xx < x1; xx++) {
+                            sum += x[(plane * h + yy) * w + xx];
+                        }
+                    }
+                    y[(plane * oh + i) * ow + j] = sum / ((y1 - y0) * (x1 - x0));
+                }
+            }
+        });
+    }
+
+    @Override
+    public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = a[aOff + i] + b[bOff + i];
+        }
+    }
+
+    @Override
+    public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = a[aOff + i] * b[bOff + i];
+        }
+    }
+
+    @Override
+    public void relu(float[] x, int xOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = v > 0f ? v : 0f;
+        }
+    }
+
+    @Override
+    public void sigmoid(float[] x, int xOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = (float) (1.0 / (1.0 + Math.exp(-(double) x[xOff + i])));
+        }
+    }
+
+    @Override
+    public void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = (float) Math.tanh(x[xOff + i]);
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float acc = 0f;
+        for (int i = 0; i < len; i++) {
+            acc += a[aOff + i] * b[bOff + i];
+        }
+        return acc;
+    }
+
+    @Override
+    public void concat(float[][] parts, int[] widths, int outer, int inner, float[] out) {
+        int total = 0;
+        for (int wdt : widths) {
+            total += wdt;
+        }
+        for (int o = 0; o < outer; o++) {
+            int at = o * total * inner;
+            for (int p = 0; p < parts.length; p++) {
+                int chunk = widths[p] * inner;
+                for (int i = 0; i < chunk; i++) {
+                    out[at + i] = parts[p][o * chunk + i];
+                }
+                at += chunk;
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package vecnet.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API kernels. Reached only through {@link KernelProvider}, never imported directly,
+ * so that a JVM without {@code jdk.incubator.vector} never loads this class.
+ *
+ * <p>The work is in three package-private classes: {@link VectorGemm} (packed GEMM, GEMV),
+ * {@link VectorConv} (convolution as an implicit GEMM) and {@link VectorOps} (pooling and
+ * elementwise kernels).
+ */
+final class VectorKernels implements Kernels {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    private VectorKernels() {
+    }
+
+    /** Called reflectively by {@link KernelProvider}. */
+    static Kernels create() {
+        return new VectorKernels();
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + SPECIES.vectorBitSize();
+    }
+
+    @Override
+    public void sgemm(ComputePool pool, int m, int n, int k, float[] a, int aOff, int lda,
+                      float[] b, int bOff, int ldb, boolean bTransposed,
+                      float[] c, int cOff, int ldc, Epilogue ep) {
+        VectorGemm.sgemm(pool, m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+    }
+
+    @Override
+    public void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
+                      float[] x, int xOff, float[] y, int yOff, Epilogue ep) {
+        VectorGemm.sgemv(pool, m, k, a, aOff, lda, x, xOff, y, yOff, ep);
+    }
+
+    @Override
+    public Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight) {
+        return VectorConv.plan(geometry, weight);
+    }
+
+    @Override
+    public void maxPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int k, int stride, int pad, float[] y) {
+        VectorOps.maxPool2d(pool, x, n, c, h, w, k, stride, pad, y);
+    }
+
+    @Override
+    public void adaptiveAvgPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int oh, int ow, float[] y) {
+        VectorOps.adaptiveAvgPool2d(pool, x, n, c, h, w, oh, ow, y);
+    }
+
+    @Override
+    public void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len) {
+        VectorOps.add(a, aOff, b, bOff, out, outOff, len);
+    }
+
+    @Override
+    public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len) {
+        VectorOps.mul(a, aOff, b, bOff, out, outOff, len);
+    }
+
+    @Override
+    public void relu(float[] x, int xOff, float[] out, int outOff, int len) {
+        VectorOps.relu(x, xOff, out, outOff, len);
+    }
+
+    @Override
+    public void sigmoid(float[] x, int xOff, float[] out, int outOff, int len) {
+        VectorOps.sigmoid(x, xOff, out, outOff, len);
+    }
+
+    @Override
+    public void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
+        VectorOps.tanh(x, xOff, out, outOff, len);
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        return VectorOps.dot(a, aOff, b, bOff, len);
+    }
+
+    @Override
+    public void concat(float[][] parts, int[] widths, int outer, int inner, float[] out) {
+        VectorOps.concat(parts, widths, outer, inner, out);
+    }
+}

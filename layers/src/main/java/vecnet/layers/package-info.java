@@ -1,0 +1,2 @@
+/** Layers: Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Embedding, LSTM, Sequential. */
+package vecnet.layers;

@@ -1,0 +1,2 @@
+/** PyTorch weights: safetensors, .pth, StateDict. */
+package vecnet.weights;
