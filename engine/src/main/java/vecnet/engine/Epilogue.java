@@ -8,7 +8,7 @@ package vecnet.engine;
  *   y = fma(y, scale[ch], shift[ch])          if scale != null   (folded batch-norm)
  *   y = y + shift[ch]                        if scale == null and shift != null   (bias)
  *   y = y + residual[same index as y]        if residual != null (ResNet's skip connection)
- *   y = max(y, 0)                            if relu
+ *   y = (y < 0 ? 0 : y)                      if relu (NaN stays NaN)
  * </pre>
  *
  * {@code ch} is the output channel: the row of C for a convolution ({@code C[cout, pixels]}), the
@@ -75,8 +75,8 @@ public record Epilogue(float[] scale, float[] shift, boolean perRow, float[] res
         if (residual != null) {
             y = y + residual[residualIndex];
         }
-        if (relu && !(y > 0f)) {
-            y = 0f;
+        if (relu && y < 0f) {
+            y = 0f; // NaN stays NaN, as in torch.relu
         }
         return y;
     }

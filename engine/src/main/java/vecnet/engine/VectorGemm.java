@@ -1,18 +1,328 @@
 package vecnet.engine;
 
-/** Packed GEMM. PLACEHOLDER: delegates to scalar until the packed kernel lands. */
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Packed single-precision GEMM with the Vector API, in the GOTO/BLIS style.
+ *
+ * <p>C is cut into blocks of {@link #MC} rows × {@link #NC} columns; each block is one task of the
+ * {@link ComputePool}. Inside a task, K is walked in slices of {@link #KC}: the slice of B is packed
+ * into panels {@link #NR} columns wide and the slice of A into panels {@link #MR} rows tall (both
+ * k-major and zero-padded), then the micro-kernel multiplies one A panel by one B panel with
+ * {@code MR × 2} vector accumulators that stay in registers for the whole slice. The first slice
+ * writes C, later ones add to it, and the last one applies the {@link Epilogue}.
+ *
+ * <p>Why the result does not depend on the thread count: every element of C is produced by exactly
+ * one task, as the same chain of FMAs over k in the same slices. Partial tiles at the edges run the
+ * same micro-kernel into a scratch tile and are merged with the same arithmetic.
+ *
+ * <p>Why 4 rows × 2 vectors: 8 accumulators, 2 B vectors and a broadcast fit the 16 AVX2 registers
+ * with room to spare; wider shapes spilled on JDK 25 (see shared/reference/java-gemm.md).
+ */
 final class VectorGemm {
+    static final VectorSpecies<Float> S = VectorKernels.SPECIES;
+    /** Floats per vector: 8 with AVX2, 16 with AVX-512. */
+    static final int VL = S.length();
+    /** Rows of the micro-tile. */
+    static final int MR = 4;
+    /** Columns of the micro-tile: two vectors. */
+    static final int NR = 2 * VL;
+    /** Depth of one packed slice. */
+    static final int KC = 256;
+    /** Rows of C per task (a multiple of MR). */
+    static final int MC = 128;
+    /** Columns of C per task (a multiple of NR). */
+    static final int NC = 16 * NR;
+
     private VectorGemm() {
     }
+
+    /** Per-thread packing buffers, grown on demand and reused, so a warmed-up call allocates nothing. */
+    static final class Scratch {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        final float[] tile = new float[MR * NR];
+
+        float[] a(int size) {
+            if (a.length < size) {
+                a = new float[size];
+            }
+            return a;
+        }
+
+        float[] b(int size) {
+            if (b.length < size) {
+                b = new float[size];
+            }
+            return b;
+        }
+    }
+
+    static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     static void sgemm(ComputePool pool, int m, int n, int k, float[] a, int aOff, int lda,
                       float[] b, int bOff, int ldb, boolean bTransposed,
                       float[] c, int cOff, int ldc, Epilogue ep) {
-        ScalarKernels.INSTANCE.sgemm(pool, m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (k == 0) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    c[cOff + i * ldc + j] = ep.apply(0f, ep.perRow() ? i : j, ep.residualOffset() + i * ldc + j);
+                }
+            }
+            return;
+        }
+        int mBlocks = (m + MC - 1) / MC;
+        int nBlocks = (n + NC - 1) / NC;
+        int resDelta = ep.residualOffset() - cOff;
+        pool.parallelFor(mBlocks * nBlocks, task -> {
+            int m0 = (task / nBlocks) * MC, n0 = (task % nBlocks) * NC;
+            int mc = Math.min(MC, m - m0), nc = Math.min(NC, n - n0);
+            Scratch s = SCRATCH.get();
+            int mPanels = (mc + MR - 1) / MR, nPanels = (nc + NR - 1) / NR;
+            float[] ap = s.a(mPanels * MR * KC), bp = s.b(nPanels * NR * KC);
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                if (bTransposed) {
+                    packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
+                } else {
+                    packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
+                }
+                packA(a, aOff + m0 * lda + k0, lda, mc, kc, ap);
+                boolean first = k0 == 0, last = k0 + kc >= k;
+                for (int jp = 0; jp < nPanels; jp++) {
+                    for (int ip = 0; ip < mPanels; ip++) {
+                        int i = m0 + ip * MR, j = n0 + jp * NR;
+                        block(kc, ap, ip * MR * kc, bp, jp * NR * kc, c, cOff + i * ldc + j, ldc,
+                                Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
+                                ep.perRow() ? i : j, resDelta, s.tile);
+                    }
+                }
+            }
+        });
     }
 
+    /** Packs rows [0,mc) × cols [0,kc) of A (row stride lda) into MR-row panels, k-major, zero-padded. */
+    static void packA(float[] a, int off, int lda, int mc, int kc, float[] ap) {
+        for (int i0 = 0; i0 < mc; i0 += MR) {
+            int base = i0 * kc;
+            int rows = Math.min(MR, mc - i0);
+            for (int r = 0; r < MR; r++) {
+                if (r < rows) {
+                    int src = off + (i0 + r) * lda;
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + r] = a[src + p];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        ap[base + p * MR + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs B (k×n, row stride ldb) rows [0,kc) × cols [0,nc) into NR-column panels, k-major, zero-padded. */
+    static void packB(float[] b, int off, int ldb, int kc, int nc, float[] bp) {
+        for (int j0 = 0; j0 < nc; j0 += NR) {
+            int base = j0 * kc;
+            int cols = Math.min(NR, nc - j0);
+            for (int p = 0; p < kc; p++) {
+                int src = off + p * ldb + j0, dst = base + p * NR;
+                if (cols == NR) {
+                    FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+                    FloatVector.fromArray(S, b, src + VL).intoArray(bp, dst + VL);
+                } else {
+                    for (int j = 0; j < NR; j++) {
+                        bp[dst + j] = j < cols ? b[src + j] : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Packs B given as its transpose (n×k, row stride ldb): same panels as {@link #packB}. */
+    static void packBTransposed(float[] bt, int off, int ldb, int kc, int nc, float[] bp) {
+        for (int j0 = 0; j0 < nc; j0 += NR) {
+            int base = j0 * kc;
+            int cols = Math.min(NR, nc - j0);
+            for (int j = 0; j < NR; j++) {
+                if (j < cols) {
+                    int src = off + (j0 + j) * ldb;
+                    for (int p = 0; p < kc; p++) {
+                        bp[base + p * NR + j] = bt[src + p];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        bp[base + p * NR + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * One MR×NR tile of C at {@code c[cIdx]}: full tiles go straight to C, partial ones through
+     * {@code tile}. {@code ch} is the epilogue channel of the tile's first row (perRow) or column.
+     */
+    static void block(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
+                      int rows, int cols, boolean first, boolean last, Epilogue ep, int ch, int resDelta,
+                      float[] tile) {
+        if (rows == MR && cols == NR) {
+            micro(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first, last, ep, ch, resDelta);
+            return;
+        }
+        micro(kc, ap, aOff, bp, bOff, tile, 0, NR, true, false, Epilogue.NONE, 0, 0);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int ci = cIdx + r * ldc + j;
+                float v = first ? tile[r * NR + j] : c[ci] + tile[r * NR + j];
+                c[ci] = last ? ep.apply(v, ep.perRow() ? ch + r : ch + j, ci + resDelta) : v;
+            }
+        }
+    }
+
+    /** The micro-kernel: C[0:MR, 0:NR] (+)= Apanel(MR×kc) · Bpanel(kc×NR), then the epilogue if {@code last}. */
+    static void micro(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
+                      boolean first, boolean last, Epilogue ep, int ch, int resDelta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR, ai = aOff + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        accumulate(c00, c, cIdx, first);
+        accumulate(c01, c, cIdx + VL, first);
+        accumulate(c10, c, cIdx + ldc, first);
+        accumulate(c11, c, cIdx + ldc + VL, first);
+        accumulate(c20, c, cIdx + 2 * ldc, first);
+        accumulate(c21, c, cIdx + 2 * ldc + VL, first);
+        accumulate(c30, c, cIdx + 3 * ldc, first);
+        accumulate(c31, c, cIdx + 3 * ldc + VL, first);
+        if (last && !ep.isIdentity()) {
+            for (int r = 0; r < MR; r++) {
+                epilogue(c, cIdx + r * ldc, ep, ep.perRow() ? ch + r : ch, resDelta);
+            }
+        }
+    }
+
+    /** {@code c = first ? acc : c + acc} for one vector. Small, so it inlines and the vector stays in a register. */
+    private static void accumulate(FloatVector acc, float[] c, int idx, boolean first) {
+        (first ? acc : acc.add(FloatVector.fromArray(S, c, idx))).intoArray(c, idx);
+    }
+
+    /**
+     * Applies the epilogue in place to one micro-tile row of NR elements at {@code c[idx]}, element for
+     * element the same arithmetic as {@link Epilogue#apply}. {@code ch} is the row's channel (perRow)
+     * or the channel of the row segment's first column.
+     */
+    static void epilogue(float[] c, int idx, Epilogue ep, int ch, int resDelta) {
+        float[] scale = ep.scale(), shift = ep.shift(), res = ep.residual();
+        boolean perRow = ep.perRow();
+        for (int j = 0; j < NR; j += VL) {
+            FloatVector v = FloatVector.fromArray(S, c, idx + j);
+            if (scale != null) {
+                FloatVector sc, sh;
+                if (perRow) {
+                    sc = FloatVector.broadcast(S, scale[ch]);
+                    sh = FloatVector.broadcast(S, shift == null ? 0f : shift[ch]);
+                } else {
+                    sc = FloatVector.fromArray(S, scale, ch + j);
+                    sh = shift == null ? FloatVector.zero(S) : FloatVector.fromArray(S, shift, ch + j);
+                }
+                v = v.fma(sc, sh);
+            } else if (shift != null) {
+                v = v.add(perRow ? FloatVector.broadcast(S, shift[ch]) : FloatVector.fromArray(S, shift, ch + j));
+            }
+            if (res != null) {
+                v = v.add(FloatVector.fromArray(S, res, idx + j + resDelta));
+            }
+            if (ep.relu()) {
+                v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
+            }
+            v.intoArray(c, idx + j);
+        }
+    }
+
+    /**
+     * y[i] = ep(dot(A[i,:], x)): four rows at a time share each load of x. The per-row sum is a
+     * vector accumulation followed by one lane reduction, the same for every row and every split.
+     */
     static void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
                       float[] x, int xOff, float[] y, int yOff, Epilogue ep) {
-        ScalarKernels.INSTANCE.sgemv(pool, m, k, a, aOff, lda, x, xOff, y, yOff, ep);
+        int quads = (m + 3) / 4;
+        int parts = (long) m * k >= (1 << 17) ? Math.min(quads, pool.threads()) : 1;
+        pool.parallelFor(parts, part -> {
+            int q0 = ComputePool.splitStart(quads, parts, part), q1 = ComputePool.splitStart(quads, parts, part + 1);
+            for (int i = q0 * 4; i < Math.min(m, q1 * 4); i += 4) {
+                if (i + 4 <= m) {
+                    gemv4(k, a, aOff + i * lda, lda, x, xOff, y, yOff + i, i, ep);
+                } else {
+                    for (int r = i; r < m; r++) {
+                        y[yOff + r] = ep.apply(dot1(k, a, aOff + r * lda, x, xOff), r, ep.residualOffset() + r);
+                    }
+                }
+            }
+        });
+    }
+
+    private static void gemv4(int k, float[] a, int off, int lda, float[] x, int xOff, float[] y, int yIdx,
+                              int row, Epilogue ep) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        int bound = S.loopBound(k), p = 0;
+        for (; p < bound; p += VL) {
+            FloatVector xv = FloatVector.fromArray(S, x, xOff + p);
+            s0 = FloatVector.fromArray(S, a, off + p).fma(xv, s0);
+            s1 = FloatVector.fromArray(S, a, off + lda + p).fma(xv, s1);
+            s2 = FloatVector.fromArray(S, a, off + 2 * lda + p).fma(xv, s2);
+            s3 = FloatVector.fromArray(S, a, off + 3 * lda + p).fma(xv, s3);
+        }
+        float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
+        float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            float xv = x[xOff + p];
+            d0 = Math.fma(a[off + p], xv, d0);
+            d1 = Math.fma(a[off + lda + p], xv, d1);
+            d2 = Math.fma(a[off + 2 * lda + p], xv, d2);
+            d3 = Math.fma(a[off + 3 * lda + p], xv, d3);
+        }
+        int r = ep.residualOffset() + row;
+        y[yIdx] = ep.apply(d0, row, r);
+        y[yIdx + 1] = ep.apply(d1, row + 1, r + 1);
+        y[yIdx + 2] = ep.apply(d2, row + 2, r + 2);
+        y[yIdx + 3] = ep.apply(d3, row + 3, r + 3);
+    }
+
+    /** One row's dot product, the same arithmetic as one lane of {@link #gemv4}. */
+    private static float dot1(int k, float[] a, int off, float[] x, int xOff) {
+        FloatVector s = FloatVector.zero(S);
+        int bound = S.loopBound(k), p = 0;
+        for (; p < bound; p += VL) {
+            s = FloatVector.fromArray(S, a, off + p).fma(FloatVector.fromArray(S, x, xOff + p), s);
+        }
+        float d = s.reduceLanes(VectorOperators.ADD);
+        for (; p < k; p++) {
+            d = Math.fma(a[off + p], x[xOff + p], d);
+        }
+        return d;
     }
 }

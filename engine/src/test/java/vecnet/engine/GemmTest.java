@@ -1,0 +1,142 @@
+package vecnet.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+import org.ejml.data.FMatrixRMaj;
+import org.ejml.dense.row.CommonOps_FDRM;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** sgemm and sgemv: a hand-computed case, the Vector API kernel against its scalar twin and EJML, thread invariance. */
+class GemmTest extends LibraryTest {
+    static final Kernels VECTOR = VectorKernels.create();
+    static final Kernels SCALAR = Kernels.scalar();
+
+    static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    /** Tolerance grows with the reduction length: sums of k products of values in [-1, 1]. */
+    static double atol(int k) {
+        return 2e-6 * Math.sqrt(k) + 1e-6 * k / 64.0;
+    }
+
+    @Test
+    void handComputed() {
+        // [1 2 3]   [1 0]   [1+0+9  0+2+3]   [10  5]
+        // [4 5 6] · [0 1] = [4+0+18 0+5+6] = [22 11], then + bias [1, -20] and ReLU.
+        //           [3 1]
+        float[] a = {1, 2, 3, 4, 5, 6};
+        float[] b = {1, 0, 0, 1, 3, 1};
+        float[] bias = {1, -20};
+        for (Kernels k : new Kernels[] {SCALAR, VECTOR}) {
+            float[] c = new float[4];
+            k.sgemm(ComputePool.sequential(), 2, 2, 3, a, 0, 3, b, 0, 2, false, c, 0, 2, Epilogue.columnBias(bias).withRelu());
+            assertArrayEquals(new float[] {11, 0, 23, 0}, c, k.name());
+            float[] bt = {1, 0, 3, 0, 1, 1}; // B transposed: rows are B's columns
+            k.sgemm(ComputePool.sequential(), 2, 2, 3, a, 0, 3, bt, 0, 3, true, c, 0, 2, Epilogue.NONE);
+            assertArrayEquals(new float[] {10, 5, 22, 11}, c, k.name());
+            float[] y = new float[2];
+            k.sgemv(ComputePool.sequential(), 2, 3, a, 0, 3, new float[] {1, 1, 1}, 0, y, 0, Epilogue.rowBias(new float[] {0.5f, -1}));
+            assertArrayEquals(new float[] {6.5f, 14}, y, k.name());
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "1,7,13", "7,8,9", "9,13,1", "13,207,9", "4,32,256", "5,33,257", "64,64,64", "100,200,300",
+            "207,13,702", "31,1024,17", "129,65,513", "3,4099,5", "702,9,7"})
+    void vectorMatchesScalarAndEjml(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
+        float[] a = random(rnd, m * k), b = random(rnd, k * n);
+        float[] expected = new float[m * n], actual = new float[m * n];
+        ComputePool pool = ComputePool.create(2);
+        SCALAR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, expected, 0, n, Epilogue.NONE);
+        VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, actual, 0, n, Epilogue.NONE);
+        Check.close("sgemm " + m + "x" + n + "x" + k + " vector vs scalar", expected, actual, atol(k), 1e-5);
+
+        FMatrixRMaj ea = FMatrixRMaj.wrap(m, k, a), eb = FMatrixRMaj.wrap(k, n, b), ec = new FMatrixRMaj(m, n);
+        CommonOps_FDRM.mult(ea, eb, ec);
+        Check.close("sgemm " + m + "x" + n + "x" + k + " vector vs EJML", ec.data, actual, atol(k), 1e-5);
+        pool.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "7,9,13", "13,207,8", "33,65,300", "130,70,1024"})
+    void transposedOffsetsStridesAndEpilogue(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(7 * m + n + k);
+        int lda = k + 3, ldb = k + 5, ldc = n + 2, aOff = 11, bOff = 5, cOff = 7;
+        float[] a = random(rnd, aOff + m * lda), bt = random(rnd, bOff + n * ldb);
+        float[] scale = random(rnd, n), shift = random(rnd, n), res = random(rnd, 3 + m * ldc);
+        Epilogue ep = new Epilogue(scale, shift, false, res, 3, true);
+        float[] expected = new float[cOff + m * ldc], actual = new float[cOff + m * ldc];
+        SCALAR.sgemm(ComputePool.sequential(), m, n, k, a, aOff, lda, bt, bOff, ldb, true, expected, cOff, ldc, ep);
+        VECTOR.sgemm(ComputePool.sequential(), m, n, k, a, aOff, lda, bt, bOff, ldb, true, actual, cOff, ldc, ep);
+        for (int i = 0; i < m; i++) {
+            Check.close("row " + i, expected, cOff + i * ldc, actual, cOff + i * ldc, n, atol(k) * 2, 1e-5);
+        }
+        // Per-row epilogue (convolution style) too.
+        float[] rs = random(rnd, m), rsh = random(rnd, m);
+        Epilogue rowEp = Epilogue.rowAffine(rs, rsh).withRelu();
+        SCALAR.sgemm(ComputePool.sequential(), m, n, k, a, aOff, lda, bt, bOff, ldb, true, expected, cOff, ldc, rowEp);
+        VECTOR.sgemm(ComputePool.sequential(), m, n, k, a, aOff, lda, bt, bOff, ldb, true, actual, cOff, ldc, rowEp);
+        Check.close("per-row epilogue", expected, actual, atol(k) * 2, 1e-5);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1", "7,13", "8,8", "9,207", "1024,256", "1027,300", "13,4099"})
+    void gemvMatchesScalar(int m, int k) {
+        SplittableRandom rnd = new SplittableRandom(m + 31L * k);
+        float[] a = random(rnd, 2 + m * (k + 1)), x = random(rnd, 1 + k), bias = random(rnd, m), res = random(rnd, m);
+        Epilogue ep = Epilogue.rowBias(bias).withResidual(res, 0);
+        float[] expected = new float[m + 1], actual = new float[m + 1];
+        SCALAR.sgemv(ComputePool.sequential(), m, k, a, 2, k + 1, x, 1, expected, 1, ep);
+        VECTOR.sgemv(ComputePool.create(2), m, k, a, 2, k + 1, x, 1, actual, 1, ep);
+        Check.close("sgemv " + m + "x" + k, expected, actual, atol(k), 1e-5);
+    }
+
+    @Test
+    void oneAndTwoThreadsAreBitIdentical() {
+        SplittableRandom rnd = new SplittableRandom(42);
+        int m = 300, n = 700, k = 600;
+        float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = random(rnd, m);
+        float[] one = new float[m * n], two = new float[m * n];
+        try (ComputePool p1 = ComputePool.create(1); ComputePool p2 = ComputePool.create(2); ComputePool p3 = ComputePool.create(3)) {
+            VECTOR.sgemm(p1, m, n, k, a, 0, k, b, 0, n, false, one, 0, n, Epilogue.rowBias(bias).withRelu());
+            VECTOR.sgemm(p2, m, n, k, a, 0, k, b, 0, n, false, two, 0, n, Epilogue.rowBias(bias).withRelu());
+            Check.identical("sgemm 1 vs 2 threads", one, two);
+            VECTOR.sgemm(p3, m, n, k, a, 0, k, b, 0, n, false, two, 0, n, Epilogue.rowBias(bias).withRelu());
+            Check.identical("sgemm 1 vs 3 threads", one, two);
+            float[] y1 = new float[n], y2 = new float[n];
+            VECTOR.sgemv(p1, n, k, b, 0, k, a, 0, y1, 0, Epilogue.NONE);
+            VECTOR.sgemv(p2, n, k, b, 0, k, a, 0, y2, 0, Epilogue.NONE);
+            Check.identical("sgemv 1 vs 2 threads", y1, y2);
+        }
+    }
+
+    @Test
+    void warmedUpCallAllocatesNothing() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        SplittableRandom rnd = new SplittableRandom(3);
+        int m = 64, n = 256, k = 300;
+        float[] a = random(rnd, m * k), b = random(rnd, k * n), c = new float[m * n], bias = random(rnd, m);
+        Epilogue ep = Epilogue.rowBias(bias).withRelu();
+        ComputePool pool = ComputePool.sequential();
+        for (int i = 0; i < 3000; i++) {
+            VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, c, 0, n, ep);
+        }
+        long before = mx.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 100; i++) {
+            VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, c, 0, n, ep);
+        }
+        long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
+        assertTrue(perCall < 512, "a warmed-up sgemm allocated " + perCall + " bytes per call (vectors boxed?)");
+    }
+}
