@@ -1,0 +1,83 @@
+package vecnet.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** conv2d: a hand-computed case, the Vector API implicit GEMM against the direct scalar loops, thread invariance. */
+class ConvTest extends LibraryTest {
+    static final Kernels VECTOR = VectorKernels.create();
+    static final Kernels SCALAR = Kernels.scalar();
+
+    @Test
+    void handComputed3x3() {
+        // x = [[1,2,3],[4,5,6],[7,8,9]], w = the Laplacian [[0,1,0],[1,-4,1],[0,1,0]], zero padding 1:
+        // y = up + down + left + right - 4*centre, e.g. (0,0) = 4 + 2 - 4 = 2, (1,0) = 1 + 7 + 5 - 16 = -3,
+        // (1,1) = 2 + 8 + 4 + 6 - 20 = 0, (2,2) = 6 + 8 - 36 = -22.
+        float[] x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        float[] w = {0, 1, 0, 1, -4, 1, 0, 1, 0};
+        float[] expected = {2, 1, -4, -3, 0, -7, -16, -11, -22};
+        for (Kernels k : new Kernels[] {SCALAR, VECTOR}) {
+            float[] y = new float[9];
+            k.planConv2d(ConvGeometry.square(1, 1, 3, 1, 1), w).run(ComputePool.sequential(), x, 1, 3, 3, y, Epilogue.NONE);
+            assertArrayEquals(expected, y, k.name());
+        }
+    }
+
+    static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4} k{5}x{6} s{7} p{8} d{9} g{10}")
+    @CsvSource({
+            "1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1",
+            "1, 3, 8, 7, 9, 3, 3, 1, 1, 1, 1",
+            "2, 3, 8, 97, 83, 7, 7, 2, 3, 1, 1",   // the stem on an odd image
+            "1, 8, 16, 49, 42, 3, 3, 2, 1, 1, 1",
+            "1, 8, 16, 49, 42, 1, 1, 2, 0, 1, 1",  // downsample
+            "2, 16, 13, 13, 11, 3, 3, 1, 1, 1, 1",
+            "1, 6, 9, 12, 10, 3, 2, 1, 2, 2, 3",   // groups and dilation
+            "1, 4, 4, 9, 9, 3, 3, 3, 1, 1, 4",     // depthwise
+            "1, 5, 7, 13, 207, 5, 1, 1, 2, 1, 1",
+            "1, 3, 5, 4, 4, 3, 3, 4, 0, 1, 1",     // stride larger than the image allows twice
+            "1, 64, 70, 9, 8, 3, 3, 1, 1, 1, 1",   // K > KC
+            "1, 40, 33, 7, 7, 3, 3, 1, 1, 1, 1",
+    })
+    void vectorMatchesScalar(int n, int cin, int cout, int h, int w, int kh, int kw, int s, int p, int d, int groups) {
+        ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, s, s, p, p, d, d, groups);
+        SplittableRandom rnd = new SplittableRandom(cin * 31L + cout * 7L + h + w + kh);
+        float[] x = random(rnd, n * cin * h * w), wt = random(rnd, g.weightSize());
+        int oh = g.outH(h), ow = g.outW(w);
+        float[] scale = random(rnd, cout), shift = random(rnd, cout), res = random(rnd, n * cout * oh * ow);
+        for (Epilogue ep : new Epilogue[] {Epilogue.NONE, Epilogue.rowAffine(scale, shift).withResidual(res, 0).withRelu()}) {
+            float[] expected = new float[n * cout * oh * ow], actual = new float[expected.length];
+            SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, expected, ep);
+            try (ComputePool pool = ComputePool.create(2)) {
+                VECTOR.planConv2d(g, wt).run(pool, x, n, h, w, actual, ep);
+            }
+            int depth = g.patchSize();
+            Check.close("conv " + g, expected, actual, 3e-6 * Math.sqrt(depth), 1e-5);
+        }
+    }
+
+    @Test
+    void oneAndTwoThreadsAreBitIdentical() {
+        ConvGeometry g = ConvGeometry.square(16, 32, 3, 1, 1);
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] x = random(rnd, 2 * 16 * 30 * 31), wt = random(rnd, g.weightSize()), shift = random(rnd, 32);
+        Kernels.Conv2dPlan plan = VECTOR.planConv2d(g, wt);
+        float[] one = new float[2 * 32 * 30 * 31], two = new float[one.length];
+        try (ComputePool p1 = ComputePool.create(1); ComputePool p2 = ComputePool.create(2)) {
+            plan.run(p1, x, 2, 30, 31, one, Epilogue.rowBias(shift).withRelu());
+            plan.run(p2, x, 2, 30, 31, two, Epilogue.rowBias(shift).withRelu());
+        }
+        Check.identical("conv 1 vs 2 threads", one, two);
+    }
+}
