@@ -248,6 +248,22 @@ def randomize_batchnorm(model, calib):
     model.eval()
 
 
+def init_doc(key):
+    """How a tiny-model tensor was initialised, for the README."""
+    if key.endswith("num_batches_tracked"):
+        return "1234"
+    if key.startswith("resnet."):
+        if key.endswith(("running_mean", "running_var")) or ".bn" in key or key.startswith("resnet.1.") \
+                or ".downsample.1." in key:
+            return "BatchNorm, randomized (see above)"
+        return "conv, kaiming_normal_(mode='fan_out', nonlinearity='relu'), no bias"
+    if key.startswith("embedding"):
+        return "nn.Embedding default N(0, 1)"
+    if key.startswith("lstm"):
+        return "nn.LSTM default U(-1/4, 1/4); rows in gate order i, f, g, o"
+    return "nn.Linear default U(-1/sqrt(80), 1/sqrt(80)); columns 0..63 image, 64..79 text"
+
+
 def run_stages(model, x):
     """The output of every child resnet.<i> (clones: ReLU is in place)."""
     stages = []
@@ -276,7 +292,7 @@ def make_model(out, pre):
     assert list(back) == list(sd) and all(torch.equal(back[k], sd[k]) for k in sd)
     out.safetensors("tiny_fusion.safetensors", sd,
                     "the same state_dict as tiny_fusion.pth (JSON/data order: dtype, then name, as safetensors writes)",
-                    {k: "num_batches_tracked = 1234" if k.endswith("num_batches_tracked") else "" for k in sd})
+                    {k: init_doc(k) for k in sd})
 
     text = torch.tensor([[1, 7, 0, 23, 49, 5], [49, 0, 12, 3, 3, 0]], dtype=torch.int64)
     text_len1 = torch.tensor([[17]], dtype=torch.int64)
@@ -506,7 +522,7 @@ def write_readme(out, stats, cases, seconds):
     L.append("")
     for name, (doc, rows) in out.docs.items():
         size = os.path.getsize(out.path(name))
-        L.append("### `%s` (%s bytes)" % (name, "about %d" % (size // 100 * 100) if name == "views_legacy.pth"
+        L.append("### `%s` (%s bytes)" % (name, "size varies by a few" if name == "views_legacy.pth"
                                             else "{:,}".format(size)))
         L.append("")
         L.append(doc + ".")
