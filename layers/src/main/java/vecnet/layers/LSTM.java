@@ -1,0 +1,273 @@
+package vecnet.layers;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Epilogue;
+import vecnet.engine.HasStateDict;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+
+/**
+ * A long short-term memory network, PyTorch's {@code nn.LSTM} in eval mode (no dropout, no projection).
+ *
+ * <p>For each layer {@code l}, direction and time step, with {@code h_0 = c_0 = 0}:
+ * <pre>
+ *   gates = (W_hh·h_{t−1} + b_hh) + (W_ih·x_t + b_ih)          (4H values, blocks in the order i, f, g, o)
+ *   i = σ(gates[0:H])   f = σ(gates[H:2H])   g = tanh(gates[2H:3H])   o = σ(gates[3H:4H])
+ *   c_t = f ⊙ c_{t−1} + i ⊙ g
+ *   h_t = o ⊙ tanh(c_t)
+ * </pre>
+ * summed in that order, as PyTorch's CPU kernel does ({@code addmm(b_hh, h, W_hhᵀ) + addmm(b_ih, x, W_ihᵀ)}).
+ * {@code W_ih·x_t + b_ih} is computed for all steps at once with one GEMM; each step is then one
+ * GEMV whose epilogue adds {@code b_hh} and the precomputed row.
+ *
+ * <p>Shapes: input {@code (N, T, input_size)} when {@code batch_first}, else {@code (T, N, input_size)};
+ * output {@code (N, T, D·H)} (or {@code (T, N, D·H)}), with the forward direction's {@code h_t} in
+ * {@code [0, H)} and the reverse direction's in {@code [H, 2H)}; {@code h_n} and {@code c_n}
+ * {@code (num_layers·D, N, H)}, index {@code layer·D + direction}. Layer {@code l > 0} reads the
+ * output of layer {@code l−1} ({@code D·H} features). The reverse direction runs from the last step
+ * of each sequence to the first.
+ *
+ * <p>Parameters (state_dict order): for each layer {@code k} and direction suffix {@code ""} or
+ * {@code "_reverse"}: {@code weight_ih_l<k><suffix>} {@code [4H, in_k]},
+ * {@code weight_hh_l<k><suffix>} {@code [4H, H]}, {@code bias_ih_l<k><suffix>} {@code [4H]},
+ * {@code bias_hh_l<k><suffix>} {@code [4H]}. Layer 0's forward tensors are also public fields.
+ *
+ * <p><b>Sequences of different lengths.</b> With {@code lengths}, sample {@code n} uses only its
+ * first {@code lengths[n]} steps, exactly as if it were run alone (as with PyTorch's packed
+ * sequences): {@code h_n} is the state after its own last real step, the reverse direction starts
+ * at that step, and output positions at or past {@code lengths[n]} are zero. Without lengths every
+ * sample uses all {@code T} steps, like a plain padded PyTorch batch.
+ */
+public final class LSTM implements HasStateDict {
+    /** {@code [4H, input_size]}, layer 0, forward direction. */
+    public final Tensor weight_ih_l0;
+    /** {@code [4H, H]}. */
+    public final Tensor weight_hh_l0;
+    /** {@code [4H]}, or null without bias. */
+    public final Tensor bias_ih_l0;
+    /** {@code [4H]}, or null without bias. */
+    public final Tensor bias_hh_l0;
+
+    private final int inputSize, hidden, numLayers, dirs;
+    private final boolean batchFirst;
+    private final Kernels kernels;
+    private final Map<String, Tensor> params;
+    // [layer][direction]
+    private final Tensor[][] wIh, wHh, bIh, bHh;
+
+    /** What {@link #forward} returns: {@code output}, {@code h_n}, {@code c_n} (see the class comment for shapes). */
+    public record Result(Tensor output, Tensor h_n, Tensor c_n) {
+    }
+
+    /** One layer, unidirectional, with biases, {@code batch_first = true}, as the fusion model uses. */
+    public LSTM(int inputSize, int hiddenSize) {
+        this(Kernels.get(), inputSize, hiddenSize, 1, true, true, false);
+    }
+
+    /** PyTorch's {@code nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, bidirectional=...)}. */
+    public LSTM(int inputSize, int hiddenSize, int numLayers, boolean bias, boolean batchFirst, boolean bidirectional) {
+        this(Kernels.get(), inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional);
+    }
+
+    /** As above, computed with {@code kernels}; weights start at zero (load them). */
+    public LSTM(Kernels kernels, int inputSize, int hiddenSize, int numLayers, boolean bias, boolean batchFirst,
+                boolean bidirectional) {
+        if (inputSize < 1 || hiddenSize < 1 || numLayers < 1) {
+            throw new IllegalArgumentException("LSTM needs input_size, hidden_size and num_layers ≥ 1, got "
+                    + inputSize + ", " + hiddenSize + ", " + numLayers);
+        }
+        this.kernels = Objects.requireNonNull(kernels, "kernels");
+        this.inputSize = inputSize;
+        this.hidden = hiddenSize;
+        this.numLayers = numLayers;
+        this.dirs = bidirectional ? 2 : 1;
+        this.batchFirst = batchFirst;
+        this.wIh = new Tensor[numLayers][dirs];
+        this.wHh = new Tensor[numLayers][dirs];
+        this.bIh = new Tensor[numLayers][dirs];
+        this.bHh = new Tensor[numLayers][dirs];
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (int l = 0; l < numLayers; l++) {
+            int in = l == 0 ? inputSize : hiddenSize * dirs;
+            for (int d = 0; d < dirs; d++) {
+                String suffix = "_l" + l + (d == 1 ? "_reverse" : "");
+                m.put("weight_ih" + suffix, wIh[l][d] = Tensor.zeros(4 * hiddenSize, in));
+                m.put("weight_hh" + suffix, wHh[l][d] = Tensor.zeros(4 * hiddenSize, hiddenSize));
+                if (bias) {
+                    m.put("bias_ih" + suffix, bIh[l][d] = Tensor.zeros(4 * hiddenSize));
+                    m.put("bias_hh" + suffix, bHh[l][d] = Tensor.zeros(4 * hiddenSize));
+                }
+            }
+        }
+        this.params = Collections.unmodifiableMap(m);
+        this.weight_ih_l0 = wIh[0][0];
+        this.weight_hh_l0 = wHh[0][0];
+        this.bias_ih_l0 = bIh[0][0];
+        this.bias_hh_l0 = bHh[0][0];
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    public int hiddenSize() {
+        return hidden;
+    }
+
+    public int numLayers() {
+        return numLayers;
+    }
+
+    public boolean bidirectional() {
+        return dirs == 2;
+    }
+
+    public boolean batchFirst() {
+        return batchFirst;
+    }
+
+    /** The features of one output step: {@code H} or {@code 2H} when bidirectional. */
+    public int outputSize() {
+        return hidden * dirs;
+    }
+
+    @Override
+    public Map<String, Tensor> namedTensors() {
+        return params;
+    }
+
+    /** A parameter by its state_dict key, e.g. {@code "weight_hh_l1_reverse"}. */
+    public Tensor parameter(String key) {
+        Tensor t = params.get(key);
+        if (t == null) {
+            throw new IllegalArgumentException("LSTM has no parameter '" + key + "'; it has " + params.keySet());
+        }
+        return t;
+    }
+
+    /** All samples use all {@code T} steps, on the shared pool. */
+    public Result forward(Tensor x) {
+        return forward(x, null, ComputePool.shared());
+    }
+
+    /** All samples use all {@code T} steps. */
+    public Result forward(Tensor x, ComputePool pool) {
+        return forward(x, null, pool);
+    }
+
+    /**
+     * Runs the network.
+     *
+     * @param x       {@code (N, T, input_size)} if batch_first else {@code (T, N, input_size)}; not modified
+     * @param lengths null (every sample has {@code T} steps) or {@code N} lengths in {@code [1, T]}
+     * @param pool    where the work runs; samples and directions are independent tasks
+     */
+    public Result forward(Tensor x, int[] lengths, ComputePool pool) {
+        x.requireRank("LSTM input", 3);
+        int n = batchFirst ? x.dim(0) : x.dim(1), steps = batchFirst ? x.dim(1) : x.dim(0);
+        if (x.dim(2) != inputSize) {
+            throw new IllegalArgumentException("LSTM input has " + x.dim(2) + " features per step, input_size is "
+                    + inputSize + " (shape " + x + ")");
+        }
+        if (steps < 1) {
+            throw new IllegalArgumentException("LSTM: expected sequence length to be larger than 0, got input " + x);
+        }
+        int[] len = lengths(lengths, n, steps);
+        int h = hidden, out = h * dirs;
+        float[] layerIn = batchFirst ? x.data() : swapFirstTwo(x.data(), steps, n, inputSize);
+        Tensor hn = Tensor.zeros(numLayers * dirs, n, h), cn = Tensor.zeros(numLayers * dirs, n, h);
+        float[] layerOut = null;
+        for (int l = 0; l < numLayers; l++) {
+            int in = l == 0 ? inputSize : out;
+            float[] input = layerIn;
+            float[] output = new float[n * steps * out];
+            // pre[d][(n*T + t)*4H + j] = (W_ih·x_t + b_ih)[j] for every step at once.
+            float[][] pre = new float[dirs][n * steps * 4 * h];
+            for (int d = 0; d < dirs; d++) {
+                Tensor b = bIh[l][d];
+                kernels.sgemm(pool, n * steps, 4 * h, in, input, 0, in, wIh[l][d].data(), 0, in, true,
+                        pre[d], 0, 4 * h, b == null ? Epilogue.NONE : Epilogue.columnBias(b.data()));
+            }
+            int layer = l;
+            pool.parallelFor(n * dirs, task -> {
+                int s = task / dirs, d = task % dirs;
+                runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n);
+            });
+            layerIn = output;
+            layerOut = output;
+        }
+        Tensor output = batchFirst ? Tensor.of(layerOut, n, steps, out)
+                : Tensor.of(swapFirstTwo(layerOut, n, steps, out), steps, n, out);
+        return new Result(output, hn, cn);
+    }
+
+    /** One sample, one direction of one layer: {@code len} steps of the recurrence. */
+    private void runSequence(ComputePool pool, int l, int d, float[] pre, int s, int steps, int len,
+                             float[] output, float[] hn, float[] cn, int n) {
+        int h = hidden, out = h * dirs;
+        float[] w = wHh[l][d].data();
+        float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
+        float[] hState = new float[h], cState = new float[h], gates = new float[4 * h];
+        float[] fc = new float[h], ig = new float[h], tc = new float[h];
+        for (int k = 0; k < len; k++) {
+            int t = d == 0 ? k : len - 1 - k;
+            int row = (s * steps + t) * 4 * h;
+            // gates = (W_hh·h + b_hh) + pre[row]
+            kernels.sgemv(pool, 4 * h, h, w, 0, h, hState, 0, gates, 0,
+                    new Epilogue(null, bias, true, pre, row, false));
+            kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
+            kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
+            kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
+            kernels.mul(gates, h, cState, 0, fc, 0, h);          // f ⊙ c
+            kernels.mul(gates, 0, gates, 2 * h, ig, 0, h);       // i ⊙ g
+            kernels.add(fc, 0, ig, 0, cState, 0, h);             // c = f⊙c + i⊙g
+            kernels.tanh(cState, 0, tc, 0, h);
+            kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
+            System.arraycopy(hState, 0, output, (s * steps + t) * out + d * h, h);
+        }
+        int state = ((l * dirs + d) * n + s) * h;
+        System.arraycopy(hState, 0, hn, state, h);
+        System.arraycopy(cState, 0, cn, state, h);
+    }
+
+    private static int[] lengths(int[] lengths, int n, int steps) {
+        if (lengths == null) {
+            int[] all = new int[n];
+            Arrays.fill(all, steps);
+            return all;
+        }
+        if (lengths.length != n) {
+            throw new IllegalArgumentException("LSTM: " + lengths.length + " lengths for a batch of " + n);
+        }
+        for (int i = 0; i < n; i++) {
+            if (lengths[i] < 1 || lengths[i] > steps) {
+                throw new IllegalArgumentException("LSTM: length " + lengths[i] + " of sample " + i
+                        + " is outside [1, " + steps + "] (an empty sequence cannot be run)");
+            }
+        }
+        return lengths.clone();
+    }
+
+    /** {@code (a, b, f)} -> {@code (b, a, f)}: between the time-first and batch-first layouts. */
+    private static float[] swapFirstTwo(float[] x, int a, int b, int f) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(x, (i * b + j) * f, y, (j * a + i) * f, f);
+            }
+        }
+        return y;
+    }
+
+    @Override
+    public String toString() {
+        return "LSTM(" + inputSize + ", " + hidden + (numLayers > 1 ? ", num_layers=" + numLayers : "")
+                + (batchFirst ? ", batch_first=True" : "") + (dirs == 2 ? ", bidirectional=True" : "")
+                + (bIh[0][0] == null ? ", bias=False" : "") + ")";
+    }
+}

@@ -1,0 +1,91 @@
+package vecnet.layers;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Epilogue;
+import vecnet.engine.HasStateDict;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+
+/**
+ * A fully connected layer, PyTorch's {@code nn.Linear(in_features, out_features)}:
+ *
+ * <pre>
+ *   y[r, o] = Σ_p x[r, p] · weight[o, p] + bias[o]       (y = x·Wᵀ + b)
+ *   x (*, in) -> y (*, out)
+ * </pre>
+ *
+ * All leading dimensions are rows. Many rows run as one GEMM with the weight read transposed in
+ * place; a single row runs as a GEMV (memory-bound, one dot product per output).
+ */
+public final class Linear implements Layer, HasStateDict {
+    /** {@code [out, in]}. */
+    public final Tensor weight;
+    /** {@code [out]}, or null without bias. */
+    public final Tensor bias;
+
+    private final int in, out;
+    private final Kernels kernels;
+
+    /** Weights start at zero (load them). */
+    public Linear(int in, int out, boolean bias) {
+        this(Kernels.get(), in, out, bias);
+    }
+
+    public Linear(Kernels kernels, int in, int out, boolean bias) {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException("Linear sizes must be ≥ 1, got in=" + in + ", out=" + out);
+        }
+        this.kernels = kernels;
+        this.in = in;
+        this.out = out;
+        this.weight = Tensor.zeros(out, in);
+        this.bias = bias ? Tensor.zeros(out) : null;
+    }
+
+    public int inFeatures() {
+        return in;
+    }
+
+    public int outFeatures() {
+        return out;
+    }
+
+    @Override
+    public Map<String, Tensor> namedTensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("weight", weight);
+        if (bias != null) {
+            m.put("bias", bias);
+        }
+        return m;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, ComputePool pool) {
+        if (x.rank() < 1 || x.dim(-1) != in) {
+            throw new IllegalArgumentException("Linear(" + in + ", " + out + ") input: expected shape [*, " + in
+                    + "], got " + x);
+        }
+        int rows = x.size() / in;
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        Tensor y = Tensor.zeros(shape);
+        float[] b = bias == null ? null : bias.data();
+        if (rows == 1) {
+            // y[o] = W[o,:]·x + b[o]: the GEMV channel is the output index o.
+            kernels.sgemv(pool, out, in, weight.data(), 0, in, x.data(), 0, y.data(), 0,
+                    b == null ? Epilogue.NONE : Epilogue.rowBias(b));
+        } else if (rows > 1) {
+            kernels.sgemm(pool, rows, out, in, x.data(), 0, in, weight.data(), 0, in, true, y.data(), 0, out,
+                    b == null ? Epilogue.NONE : Epilogue.columnBias(b));
+        }
+        return y;
+    }
+
+    @Override
+    public String toString() {
+        return "Linear(in_features=" + in + ", out_features=" + out + ", bias=" + (bias != null) + ")";
+    }
+}

@@ -1,0 +1,64 @@
+package vecnet.layers;
+
+import vecnet.engine.ComputePool;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+
+/**
+ * Max pooling, PyTorch's {@code nn.MaxPool2d(kernel_size, stride, padding)} with a square window:
+ *
+ * <pre>
+ *   y[n,c,oh,ow] = max_{0≤i,j<k} x[n, c, oh·stride − padding + i, ow·stride − padding + j]
+ *   x (N, C, H, W) -> y (N, C, outH, outW),  outH = floor((H + 2·padding − k) / stride) + 1
+ * </pre>
+ *
+ * Padded cells count as −∞ (they never win), so an all-negative input never yields 0. As in
+ * PyTorch, {@code padding} may be at most half the kernel, and there is no ceil mode or dilation.
+ */
+public final class MaxPool2d implements Layer {
+    private final int kernelSize, stride, padding;
+    private final Kernels kernels;
+
+    /** ResNet's stem uses {@code MaxPool2d(3, 2, 1)}. */
+    public MaxPool2d(int kernelSize, int stride, int padding) {
+        this(Kernels.get(), kernelSize, stride, padding);
+    }
+
+    public MaxPool2d(Kernels kernels, int kernelSize, int stride, int padding) {
+        if (kernelSize < 1 || stride < 1 || padding < 0) {
+            throw new IllegalArgumentException("MaxPool2d needs kernel ≥ 1, stride ≥ 1, padding ≥ 0; got kernel "
+                    + kernelSize + ", stride " + stride + ", padding " + padding);
+        }
+        if (2 * padding > kernelSize) {
+            throw new IllegalArgumentException("MaxPool2d padding " + padding + " must be at most half the kernel "
+                    + kernelSize);
+        }
+        this.kernels = kernels;
+        this.kernelSize = kernelSize;
+        this.stride = stride;
+        this.padding = padding;
+    }
+
+    public int outSize(int in) {
+        return Math.floorDiv(in + 2 * padding - kernelSize, stride) + 1;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, ComputePool pool) {
+        x.requireRank("MaxPool2d input (N, C, H, W)", 4);
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+        int oh = outSize(h), ow = outSize(w);
+        if (oh < 1 || ow < 1) {
+            throw new IllegalArgumentException("MaxPool2d input " + h + "x" + w + " is too small for kernel "
+                    + kernelSize + " with padding " + padding);
+        }
+        Tensor y = Tensor.zeros(n, c, oh, ow);
+        kernels.maxPool2d(pool, x.data(), n, c, h, w, kernelSize, stride, padding, y.data());
+        return y;
+    }
+
+    @Override
+    public String toString() {
+        return "MaxPool2d(kernel_size=" + kernelSize + ", stride=" + stride + ", padding=" + padding + ")";
+    }
+}
