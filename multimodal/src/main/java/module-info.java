@@ -4,5 +4,5 @@ module vecnet.multimodal {
     requires transitive vecnet.layers;
     requires transitive vecnet.weights;
     requires java.desktop;
-    // exports vecnet.multimodal; (restored when the package has its first class)
+    exports vecnet.multimodal;
 }

@@ -1,0 +1,168 @@
+package vecnet.multimodal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * A word → id table, the Java side of the Python {@code vocab} dict the model was trained with.
+ *
+ * <p>Two file formats, both UTF-8:
+ * <ul>
+ * <li>JSON, a single object {@code {"token": id, ...}} with non-negative integer ids
+ *     ({@code json.dump(vocab, f)} in Python), chosen for files ending in {@code .json};</li>
+ * <li>plain text, one token per line, line {@code i} (from 0) has id {@code i}. Line ends are
+ *     {@code \n} or {@code \r\n}; a final newline adds no token. An empty line keeps its id but no
+ *     token can match it (tokens are never empty).</li>
+ * </ul>
+ * A token given twice is refused (with both places), so that a file never means two things.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class Vocabulary {
+    private final Map<String, Integer> ids;
+    private final int maxId;
+
+    private Vocabulary(Map<String, Integer> ids) {
+        this.ids = Collections.unmodifiableMap(ids);
+        int m = -1;
+        for (int id : ids.values()) {
+            m = Math.max(m, id);
+        }
+        this.maxId = m;
+    }
+
+    /** A vocabulary from a map (copied); every id must be ≥ 0. */
+    public static Vocabulary of(Map<String, Integer> tokenToId) {
+        Map<String, Integer> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> e : tokenToId.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null || e.getValue() < 0) {
+                throw new IllegalArgumentException("vocabulary entry " + e.getKey() + " -> " + e.getValue()
+                        + ": tokens must be non-null and ids non-negative");
+            }
+            copy.put(e.getKey(), e.getValue());
+        }
+        return new Vocabulary(copy);
+    }
+
+    /** Reads a {@code .json} file as JSON and anything else as one token per line. */
+    public static Vocabulary read(Path file) throws IOException {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".json") ? readJson(file) : readText(file);
+    }
+
+    /** Reads a JSON object {@code {"token": id}}. */
+    public static Vocabulary readJson(Path file) throws IOException {
+        Object root;
+        try {
+            root = VocabularyJson.parse(readUtf8(file));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        if (!(root instanceof Map<?, ?> map)) {
+            throw new IOException(file + ": a JSON vocabulary must be an object {\"token\": id, ...}");
+        }
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            Object v = e.getValue();
+            if (!(v instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
+                throw new IOException(file + ": the id of \"" + e.getKey() + "\" must be an integer in [0, 2^31), got " + v);
+            }
+            ids.put((String) e.getKey(), (int) (long) id);
+        }
+        return new Vocabulary(ids);
+    }
+
+    /** Reads one token per line: line {@code i} (counting from 0) gets id {@code i}. */
+    public static Vocabulary readText(Path file) throws IOException {
+        String text = readUtf8(file);
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        Map<String, Integer> firstLine = new HashMap<>();
+        int id = 0;
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            int next = end < 0 ? text.length() : end + 1;
+            if (end < 0) {
+                end = text.length();
+            }
+            if (end > start && text.charAt(end - 1) == '\r') {
+                end--;
+            }
+            String token = text.substring(start, end);
+            if (!token.isEmpty()) {
+                Integer previous = firstLine.putIfAbsent(token, id);
+                if (previous != null) {
+                    throw new IOException(file + ": the token \"" + token + "\" appears on line " + (previous + 1)
+                            + " and again on line " + (id + 1));
+                }
+                ids.put(token, id);
+            }
+            id++;
+            start = next;
+        }
+        return new Vocabulary(ids);
+    }
+
+    private static String readUtf8(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IOException(file + ": not valid UTF-8 (" + e + ")", e);
+        }
+    }
+
+    /** The id of {@code token}, or empty if it is not in the vocabulary. */
+    public OptionalInt id(String token) {
+        Integer id = ids.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /** The id of {@code token}, or {@code unknownId} if it is not in the vocabulary. */
+    public int idOr(String token, int unknownId) {
+        Integer id = ids.get(token);
+        return id == null ? unknownId : id;
+    }
+
+    /** True when {@code token} has an id. */
+    public boolean contains(String token) {
+        return ids.containsKey(token);
+    }
+
+    /** The number of tokens. */
+    public int size() {
+        return ids.size();
+    }
+
+    /** The largest id, or −1 for an empty vocabulary; an embedding table needs at least {@code maxId() + 1} rows. */
+    public int maxId() {
+        return maxId;
+    }
+
+    /** The whole table, read-only, in file order. */
+    public Map<String, Integer> asMap() {
+        return ids;
+    }
+
+    @Override
+    public String toString() {
+        return "Vocabulary[" + ids.size() + " tokens, max id " + maxId + "]";
+    }
+}

@@ -1,0 +1,93 @@
+package vecnet.multimodal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+import vecnet.engine.Check;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Fixtures;
+import vecnet.engine.LibraryTest;
+
+/**
+ * Pillow's BILINEAR worked by hand on tiny images (the fixture comparison is in
+ * {@link ImagePreprocessorTest}). Each expected value was also checked with Pillow 9.4.
+ */
+class PillowResizeTest extends LibraryTest {
+
+    @Test
+    void downscaleWidensTheTriangleAndRoundsInFixedPoint() {
+        // 4 -> 2: scale 2, support 2. Output 0: center 1, window [0, 3), tri((x - 1 + 0.5) / 2) = 0.75, 0.75, 0.25 -> /1.75.
+        double[][] w = PillowResize.bilinearWeights(4, 2);
+        assertArrayEquals(new double[] {3 / 7.0, 3 / 7.0, 1 / 7.0}, w[0], 1e-15);
+        assertArrayEquals(new double[] {1 / 7.0, 3 / 7.0, 3 / 7.0}, w[1], 1e-15);
+        // 0*3/7 + 70*3/7 + 140/7 = 50 exactly; in 22-bit fixed point 49.9999928 + 0.5 -> 50.
+        // 70/7 + 140*3/7 + 210*3/7 = 160 (fixed point 160.0000072 -> 160).
+        ImageRgb row = gray(4, 1, 0, 70, 140, 210);
+        ImageRgb out = PillowResize.resize(row, 2, 1);
+        assertPixels(out, 50, 160);
+        // the same along the other axis (vertical pass only)
+        assertPixels(PillowResize.resize(gray(1, 4, 0, 70, 140, 210), 1, 2), 50, 160);
+    }
+
+    @Test
+    void upscaleRoundsHalfUp() {
+        // 2 -> 4: centers 0.25, 0.75, 1.25, 1.75; the middle two mix 0.75/0.25 and 0.25/0.75:
+        // 12.5 -> 13 and 17.5 -> 18 (2^21 rounding is half up: a float with rint would give 12 and 18).
+        assertPixels(PillowResize.resize(gray(2, 1, 10, 20), 4, 1), 10, 13, 18, 20);
+        assertPixels(PillowResize.resize(gray(1, 2, 10, 20), 1, 4), 10, 13, 18, 20);
+    }
+
+    @Test
+    void edgesAreClippedAndRenormalisedNotReplicated() {
+        double[][] w = PillowResize.bilinearWeights(2, 4);
+        assertArrayEquals(new double[] {1.0}, w[0], 0); // window [0, 1): tri(0.25) alone, renormalised to 1
+        assertArrayEquals(new double[] {1.0}, w[3], 0);
+        for (double[] row : PillowResize.bilinearWeights(1000, 341)) {
+            double s = 0;
+            for (double v : row) {
+                s += v;
+            }
+            assertEquals(1.0, s, 1e-12);
+        }
+    }
+
+    @Test
+    void sameSizeIsNoResample() {
+        ImageRgb img = gray(3, 2, 1, 2, 3, 4, 5, 6);
+        assertSame(img, PillowResize.resize(img, 3, 2));
+    }
+
+    @Test
+    void resultDoesNotDependOnThePool() throws IOException {
+        ImageRgb src = ImagePreprocessor.imagenet().decode(Fixtures.file("src_land.png"));
+        ImageRgb one = PillowResize.resize(src, 341, 256);
+        try (ComputePool pool = ComputePool.create(3)) {
+            Check.identical("3 threads vs 1", one.toFloatsHwc(), PillowResize.resize(src, 341, 256, pool).toFloatsHwc());
+            Check.identical("3 threads vs 1, upscale", PillowResize.resize(src, 523, 401).toFloatsHwc(),
+                    PillowResize.resize(src, 523, 401, pool).toFloatsHwc());
+        }
+    }
+
+    /** A w x h image with the given gray levels (row-major) in all three channels. */
+    private static ImageRgb gray(int w, int h, int... levels) {
+        byte[] px = new byte[w * h * 3];
+        for (int i = 0; i < levels.length; i++) {
+            px[3 * i] = px[3 * i + 1] = px[3 * i + 2] = (byte) levels[i];
+        }
+        return ImageRgb.of(w, h, px);
+    }
+
+    private static void assertPixels(ImageRgb img, int... levels) {
+        assertEquals(levels.length, img.width() * img.height(), "pixel count");
+        for (int i = 0; i < levels.length; i++) {
+            int y = i / img.width();
+            int x = i % img.width();
+            for (int c = 0; c < 3; c++) {
+                assertEquals(levels[i], img.get(y, x, c), "pixel " + i + " channel " + c);
+            }
+        }
+    }
+}
