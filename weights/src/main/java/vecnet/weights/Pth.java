@@ -1,0 +1,244 @@
+package vecnet.weights;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+
+/**
+ * PyTorch {@code .pth}/{@code .pt} files in the zip format that {@code torch.save} writes since 1.6.
+ *
+ * <pre>
+ * &lt;root&gt;/data.pkl        pickle (protocol 2) of the state_dict; tensors point at storages by key
+ * &lt;root&gt;/data/&lt;key&gt;      raw little-endian storage bytes, numel × element size
+ * &lt;root&gt;/version         "3\n"
+ * </pre>
+ *
+ * <p>{@code <root>} is the file stem or {@code archive}: it is found as the folder of
+ * {@code <root>/data.pkl} (the first such entry), never assumed. Entries are STORED with data descriptors (flag 0x0808), which
+ * {@code java.util.zip.ZipInputStream} refuses, so this reads through {@link ZipFile} (the central
+ * directory). The pickle runs in the restricted {@link Unpickler}; each referenced storage is read
+ * once into memory and shared by all tensors that view it.
+ *
+ * <p>Unwrapped on the way: a checkpoint dict {@code {'state_dict': ...}} or {@code {'model': ...}},
+ * and the {@code module.} prefix that {@code nn.DataParallel} adds to every key. Refused with a
+ * {@link WeightsFormatException} naming the file: the legacy pre-1.6 format and the tar format (with
+ * how to re-save), TorchScript archives, whole pickled modules, disallowed globals, corrupt data.
+ */
+public final class Pth {
+    private static final System.Logger LOG = System.getLogger(Pth.class.getName());
+
+    /** The start of a legacy (pre-1.6) torch.save file: PROTO 2, LONG1 10 bytes of torch's magic number. */
+    static final byte[] LEGACY_MAGIC = {(byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+        (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+
+    private static final String RESAVE = "re-save it with torch >= 1.6 in Python:"
+            + " torch.save(torch.load(f), f2)";
+
+    private Pth() {
+    }
+
+    /** Reads the state_dict of a PyTorch zip archive. */
+    public static StateDict read(Path file) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(512);
+        }
+        if (!isZip(head)) {
+            refuseKnownNonZip(file, head);
+            throw new WeightsFormatException(file, "not a PyTorch zip archive (first bytes " + StateDict.hex(head, 8) + ")");
+        }
+        long fileSize = Files.size(file);
+        ZipFile zip;
+        try {
+            zip = new ZipFile(file.toFile());
+        } catch (ZipException e) {
+            throw new WeightsFormatException(file, "corrupt or truncated zip archive: " + e.getMessage(), e);
+        }
+        try (zip) {
+            return read(file, zip, fileSize);
+        } catch (ZipException | EOFException e) {
+            throw new WeightsFormatException(file, "corrupt or truncated zip archive: " + e.getMessage(), e);
+        }
+    }
+
+    private static StateDict read(Path file, ZipFile zip, long fileSize) throws IOException {
+        String root = null;
+        List<String> names = new ArrayList<>();
+        for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+            String name = en.nextElement().getName();
+            names.add(name);
+            int slash = name.indexOf('/');
+            if (root == null && slash > 0 && name.substring(slash + 1).equals("data.pkl")) {
+                root = name.substring(0, slash + 1);
+            }
+        }
+        for (String name : names) {
+            int slash = name.indexOf('/');
+            String rest = slash > 0 ? name.substring(slash + 1) : name;
+            if (rest.equals("constants.pkl") || rest.startsWith("code/")) {
+                throw new WeightsFormatException(file, "a TorchScript archive (torch.jit.save, entry " + name
+                        + "), not a state_dict; in Python save its weights with"
+                        + " torch.save(torch.jit.load(f).state_dict(), f2)");
+            }
+        }
+        if (root == null) {
+            throw new WeightsFormatException(file, "a zip archive without <root>/data.pkl: not a PyTorch file"
+                    + " (entries: " + (names.size() > 5 ? names.subList(0, 5) + "..." : names) + ")");
+        }
+        final String prefix = root;
+        byte[] pickle = readEntry(file, zip, prefix + "data.pkl", -1, fileSize);
+        Map<String, ByteBuffer> storages = new HashMap<>();
+        Unpickler.StorageLoader loader = (dtype, key, numel) -> {
+            ByteBuffer s = storages.get(key);
+            if (s == null) {
+                long bytes;
+                try {
+                    bytes = Math.multiplyExact(numel, (long) dtype.size());
+                } catch (ArithmeticException e) {
+                    throw new WeightsFormatException(file, "storage " + key + " of " + numel + " elements overflows");
+                }
+                try {
+                    s = ByteBuffer.wrap(readEntry(file, zip, prefix + "data/" + key, bytes, fileSize))
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                } catch (WeightsFormatException e) {
+                    throw e;
+                } catch (IOException e) {
+                    throw new WeightsFormatException(file, "cannot read storage " + prefix + "data/" + key + ": " + e, e);
+                }
+                storages.put(key, s);
+            } else if (s.capacity() != numel * dtype.size()) {
+                throw new WeightsFormatException(file, "storage " + key + " is used with two different sizes");
+            }
+            return s;
+        };
+        Object root0 = Unpickler.load(file, prefix + "data.pkl", pickle, loader);
+        return new StateDict(stateDict(file, root0), Map.of());
+    }
+
+    /**
+     * The bytes of entry {@code name}. When {@code expected >= 0} the entry must hold exactly that many
+     * bytes; in every case its declared size must fit in the file before anything is allocated.
+     */
+    private static byte[] readEntry(Path file, ZipFile zip, String name, long expected, long fileSize) throws IOException {
+        ZipEntry e = zip.getEntry(name);
+        if (e == null) {
+            throw new WeightsFormatException(file, "missing entry " + name);
+        }
+        long size = e.getSize();
+        if (size < 0 || size > fileSize || size > Integer.MAX_VALUE - 8) {
+            throw new WeightsFormatException(file, "entry " + name + " claims " + size + " bytes in a file of " + fileSize);
+        }
+        if (expected >= 0 && size != expected) {
+            throw new WeightsFormatException(file, "entry " + name + " holds " + size + " bytes but its tensors'"
+                    + " storage needs " + expected + " (numel × element size)");
+        }
+        byte[] out;
+        try (InputStream in = zip.getInputStream(e)) {
+            out = in.readNBytes((int) size);
+        }
+        if (out.length != size) {
+            throw new WeightsFormatException(file, "entry " + name + " is truncated: " + out.length + " of " + size + " bytes");
+        }
+        return out;
+    }
+
+    /** Finds the tensors in the unpickled object: a dict of tensors, possibly inside a checkpoint dict. */
+    private static Map<String, StoredTensor> stateDict(Path file, Object root) throws WeightsFormatException {
+        Object obj = root;
+        for (int depth = 0; depth < 3 && obj instanceof Map && !hasTensor((Map<?, ?>) obj); depth++) {
+            Map<?, ?> m = (Map<?, ?>) obj;
+            Object inner = m.get("state_dict") instanceof Map ? m.get("state_dict")
+                    : m.get("model") instanceof Map ? m.get("model") : null;
+            if (inner == null) {
+                break;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "{0}: reading the state_dict inside a checkpoint with keys {1}", file, m.keySet());
+            obj = inner;
+        }
+        if (obj instanceof StoredTensor) {
+            throw new WeightsFormatException(file, "holds a single tensor, not a state_dict (a dict of tensors)");
+        }
+        if (!(obj instanceof Map)) {
+            throw new WeightsFormatException(file, "holds a " + (obj == null ? "None" : obj.getClass().getSimpleName())
+                    + ", not a state_dict (a dict of tensors)");
+        }
+        Map<?, ?> m = (Map<?, ?>) obj;
+        Map<String, StoredTensor> out = new LinkedHashMap<>();
+        boolean allModule = !m.isEmpty();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            if (!(e.getKey() instanceof String)) {
+                throw new WeightsFormatException(file, "state_dict key " + e.getKey() + " is not a string");
+            }
+            String k = (String) e.getKey();
+            if (!(e.getValue() instanceof StoredTensor)) {
+                throw new WeightsFormatException(file, "entry '" + k + "' is not a tensor; a state_dict holds only tensors"
+                        + " (top-level keys: " + m.keySet() + ")");
+            }
+            out.put(k, (StoredTensor) e.getValue());
+            allModule &= k.startsWith("module.");
+        }
+        if (allModule) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: removing the DataParallel prefix module.", file);
+            Map<String, StoredTensor> stripped = new LinkedHashMap<>();
+            out.forEach((k, v) -> stripped.put(k.substring("module.".length()), v));
+            return stripped;
+        }
+        return out;
+    }
+
+    private static boolean hasTensor(Map<?, ?> m) {
+        for (Object v : m.values()) {
+            if (v instanceof StoredTensor) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean isZip(byte[] head) {
+        return head.length >= 4 && head[0] == 'P' && head[1] == 'K'
+                && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
+    }
+
+    /** Throws a specific refusal for the known formats that are not a torch zip: legacy, tar, a bare pickle. */
+    static void refuseKnownNonZip(Path file, byte[] head) throws WeightsFormatException {
+        if (startsWith(head, LEGACY_MAGIC)) {
+            throw new WeightsFormatException(file, "legacy PyTorch format (torch.save before 1.6, or"
+                    + " _use_new_zipfile_serialization=False), which vecnet does not read; " + RESAVE);
+        }
+        if (head.length >= 262 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a'
+                && head[261] == 'r') {
+            throw new WeightsFormatException(file, "a tar archive: the PyTorch format of torch <= 0.3, which vecnet does"
+                    + " not read; " + RESAVE);
+        }
+        if (head.length >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) {
+            throw new WeightsFormatException(file, "a bare Python pickle, not a torch.save zip archive; save with"
+                    + " torch.save(model.state_dict(), f) using torch >= 1.6");
+        }
+    }
+
+    private static boolean startsWith(byte[] head, byte[] magic) {
+        if (head.length < magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if (head[i] != magic[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,239 @@
+package vecnet.weights;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vecnet.engine.Check;
+import vecnet.engine.LibraryTest;
+
+/** The .pth reader on hand-written archives: views it must rebuild and files it must refuse, with the reason. */
+class PthTest extends LibraryTest {
+    @TempDir
+    Path dir;
+
+    /** storage 0: six floats 0, 1.5, ..., 7.5. */
+    private static final byte[] SIX = PickleBytes.floatsLE(0f, 1.5f, 3f, 4.5f, 6f, 7.5f);
+
+    private static PickleBytes header() {
+        return new PickleBytes().proto(2).global("collections", "OrderedDict").emptyTuple().reduce().mark();
+    }
+
+    private Path pth(String name, byte[] pickle, Map<String, byte[]> storages) throws IOException {
+        Path f = dir.resolve(name);
+        PickleBytes.pth(f, "archive", pickle, storages);
+        return f;
+    }
+
+    private WeightsFormatException refused(Path f, String... fragments) {
+        WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> StateDict.read(f));
+        assertTrue(e.getMessage().contains(f.toString()), "message names the file: " + e.getMessage());
+        for (String frag : fragments) {
+            assertTrue(e.getMessage().contains(frag), "message should contain '" + frag + "': " + e.getMessage());
+        }
+        return e;
+    }
+
+    @Test
+    void viewsOfOneStorageAreGatheredByHand() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {2, 3}, new int[] {3, 1})
+                .tensorEntry("t", "FloatStorage", "0", 6, 0, new int[] {3, 2}, new int[] {1, 3})
+                .tensorEntry("col", "FloatStorage", "0", 6, 1, new int[] {2}, new int[] {3})
+                .tensorEntry("scalar", "FloatStorage", "0", 6, 5, new int[] {}, new int[] {})
+                .tensorEntry("n", "LongStorage", "1", 1, 0, new int[] {}, new int[] {})
+                .setitems().stop().bytes();
+        Map<String, byte[]> st = new LinkedHashMap<>();
+        st.put("0", SIX);
+        st.put("1", new byte[] {(byte) 0xd2, 0x04, 0, 0, 0, 0, 0, 0});   // 1234 little-endian
+        StateDict sd = StateDict.read(pth("views.pth", pickle, st));
+        assertEquals(List.of("a", "t", "col", "scalar", "n"), sd.keys());
+        // a[i,j] = storage[3i + j]; t[i,j] = storage[i + 3j]; col[i] = storage[1 + 3i]
+        Check.identical("a", new float[] {0f, 1.5f, 3f, 4.5f, 6f, 7.5f}, sd.tensor("a").data());
+        Check.identical("t", new float[] {0f, 4.5f, 1.5f, 6f, 3f, 7.5f}, sd.tensor("t").data());
+        Check.identical("col", new float[] {1.5f, 6f}, sd.tensor("col").data());
+        assertArrayEquals(new int[] {3, 2}, sd.shape("t"));
+        assertArrayEquals(new int[] {}, sd.shape("scalar"));
+        Check.identical("scalar", new float[] {7.5f}, sd.tensor("scalar").data());
+        assertEquals(DType.I64, sd.dtype("n"));
+        assertArrayEquals(new long[] {1234}, sd.longs("n"));
+        assertEquals(0, sd.tensor("scalar").rank());
+        // raw() gathers the transpose into C order, still float32 bytes
+        assertArrayEquals(PickleBytes.floatsLE(0f, 4.5f, 1.5f, 6f, 3f, 7.5f), sd.raw("t").bytes());
+    }
+
+    @Test
+    void checkpointModelKeyAndDataParallelPrefixAreUnwrapped() throws IOException {
+        PickleBytes p = new PickleBytes().proto(2).emptyDict().mark()
+                .binunicode("epoch").binint1(3)
+                .binunicode("model").global("collections", "OrderedDict").emptyTuple().reduce().mark()
+                .tensorEntry("module.fc.weight", "FloatStorage", "0", 6, 0, new int[] {2, 3}, new int[] {3, 1})
+                .tensorEntry("module.fc.bias", "FloatStorage", "0", 6, 4, new int[] {2}, new int[] {1})
+                .setitems()
+                .setitems().stop();
+        StateDict sd = StateDict.read(pth("ckpt.pth", p.bytes(), Map.of("0", SIX)));
+        assertEquals(List.of("fc.weight", "fc.bias"), sd.keys());
+        Check.identical("fc.bias", new float[] {6f, 7.5f}, sd.tensor("fc.bias").data());
+    }
+
+    @Test
+    void refusesOsSystemGlobal() throws IOException {
+        byte[] pickle = new PickleBytes().proto(2).global("os", "system").mark().binunicode("echo hi").tuple()
+                .reduce().stop().bytes();
+        refused(pth("evil.pth", pickle, Map.of()), "os.system", "not allowed");
+    }
+
+    @Test
+    void refusesBuiltinsEvalGlobalInProtocol4StackGlobal() throws IOException {
+        byte[] pickle = new PickleBytes().proto(4).op(0x8c, 8).raw("builtins".getBytes(StandardCharsets.US_ASCII))
+                .op(0x94).op(0x8c, 4).raw("eval".getBytes(StandardCharsets.US_ASCII)).op(0x94).op(0x93)
+                .stop().bytes();
+        refused(pth("evil4.pth", pickle, Map.of()), "builtins.eval");
+    }
+
+    @Test
+    void refusesWholePickledModule() throws IOException {
+        byte[] pickle = new PickleBytes().proto(2).global("torch.nn.modules.conv", "Conv2d").op(')', 0x81)
+                .stop().bytes();
+        refused(pth("module.pth", pickle, Map.of()), "torch.nn.modules.conv.Conv2d", "model.state_dict()");
+    }
+
+    @Test
+    void refusesNewObjOfAnAllowedLookingClass() throws IOException {
+        byte[] pickle = new PickleBytes().proto(2).global("collections", "OrderedDict").emptyTuple().op(0x81)
+                .stop().bytes();
+        refused(pth("newobj.pth", pickle, Map.of()), "NEWOBJ");
+    }
+
+    @Test
+    void refusesLegacyFormatWithResaveHint() throws IOException {
+        Path f = dir.resolve("legacy.pth");
+        byte[] b = Arrays.copyOf(Pth.LEGACY_MAGIC, 64);
+        Files.write(f, b);
+        refused(f, "legacy", "torch.save(torch.load(f), f2)", "1.6");
+    }
+
+    @Test
+    void refusesTarFormat() throws IOException {
+        Path f = dir.resolve("old.tar.pth");
+        byte[] b = new byte[1024];
+        byte[] name = "sys_info".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(name, 0, b, 0, name.length);
+        byte[] ustar = "ustar\0".getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(ustar, 0, b, 257, ustar.length);
+        Files.write(f, b);
+        refused(f, "tar", "torch.save(torch.load(f), f2)");
+    }
+
+    @Test
+    void refusesTorchScriptArchive() throws IOException {
+        Map<String, byte[]> e = new LinkedHashMap<>();
+        e.put("model/data.pkl", header().setitems().stop().bytes());
+        e.put("model/code/__torch__.py", "class M: pass\n".getBytes(StandardCharsets.US_ASCII));
+        e.put("model/constants.pkl", new PickleBytes().proto(2).emptyTuple().stop().bytes());
+        Path f = dir.resolve("scripted.pt");
+        PickleBytes.zip(f, e);
+        refused(f, "TorchScript");
+    }
+
+    @Test
+    void refusesTruncatedPickle() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {6}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("cut.pth", Arrays.copyOf(pickle, pickle.length / 2), Map.of("0", SIX)), "data.pkl", "truncated");
+    }
+
+    @Test
+    void refusesStringLongerThanThePickleWithoutAllocatingIt() throws IOException {
+        byte[] pickle = new PickleBytes().proto(2).op('X').le32(0xFFFF_FFF0L).raw(new byte[] {'a', 'b'}).bytes();
+        refused(pth("longstr.pth", pickle, Map.of()), "truncated", "4294967280");
+    }
+
+    @Test
+    void refusesTruncatedZip() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {6}, new int[] {1})
+                .setitems().stop().bytes();
+        Path whole = pth("whole.pth", pickle, Map.of("0", SIX));
+        byte[] b = Files.readAllBytes(whole);
+        Path f = dir.resolve("truncated.pth");
+        Files.write(f, Arrays.copyOf(b, b.length - 30));
+        refused(f, "corrupt or truncated zip");
+    }
+
+    @Test
+    void refusesCorruptZip() throws IOException {
+        Path f = dir.resolve("corrupt.pth");
+        byte[] b = new byte[300];
+        new java.util.Random(7).nextBytes(b);
+        b[0] = 'P';
+        b[1] = 'K';
+        b[2] = 3;
+        b[3] = 4;
+        Files.write(f, b);
+        refused(f, "corrupt");
+    }
+
+    @Test
+    void refusesStorageWhoseSizeIsNotNumelTimesElementSize() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {6}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("short.pth", pickle, Map.of("0", Arrays.copyOf(SIX, 20))), "data/0", "20 bytes", "24");
+    }
+
+    @Test
+    void refusesViewOutsideItsStorage() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "0", 6, 5, new int[] {2}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("outside.pth", pickle, Map.of("0", SIX)), "outside its storage", "element 6");
+    }
+
+    @Test
+    void refusesMissingStorageEntry() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "7", 6, 0, new int[] {6}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("nostorage.pth", pickle, Map.of("0", SIX)), "missing entry archive/data/7");
+    }
+
+    @Test
+    void refusesZipWithoutDataPkl() throws IOException {
+        Path f = dir.resolve("other.zip");
+        PickleBytes.zip(f, Map.of("docs/readme.txt", "hello".getBytes(StandardCharsets.US_ASCII)));
+        refused(f, "data.pkl");
+    }
+
+    @Test
+    void refusesBarePickle() throws IOException {
+        Path f = dir.resolve("bare.pkl");
+        Files.write(f, new PickleBytes().proto(2).emptyDict().stop().bytes());
+        refused(f, "bare Python pickle");
+    }
+
+    @Test
+    void refusesNonWeightsFile() throws IOException {
+        Path f = dir.resolve("notes.txt");
+        Files.writeString(f, "these are not weights, just some text long enough to sniff\n");
+        refused(f, "not a weights file");
+    }
+
+    @Test
+    void refusesDictHoldingANonTensorEntry() throws IOException {
+        byte[] pickle = header().binunicode("lr").binint1(1).setitems().stop().bytes();
+        refused(pth("notensor.pth", pickle, Map.of()), "'lr' is not a tensor");
+    }
+}
