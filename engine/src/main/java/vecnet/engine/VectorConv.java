@@ -1,25 +1,39 @@
 package vecnet.engine;
 
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Convolution as an implicit GEMM on {@link VectorGemm}'s micro-kernel.
  *
  * <p>For one image and one group the convolution is a matrix product
  * {@code Y[co, p] = Σ_k W[co, k] · X̂[k, p]}, where {@code k = (ci, i, j)} runs over the patch
- * ({@code cin/groups × kh × kw}), {@code p = (oy, ox)} over output pixels, and
+ * ({@code cin/groups × kh × kw}), {@code p = oy*outW + ox} over output pixels, and
  * {@code X̂[k, p] = x[ci, oy*sh - ph + i*dh, ox*sw - pw + j*dw]} (zero outside the image) is the
  * "im2col" matrix. The weights W are packed into micro-kernel panels once, when the plan is made.
  * X̂ is never built whole: each task packs the slice of it that the micro-kernel needs, straight
- * from the input, copying contiguous row segments.
+ * from the input.
  *
- * <p>Strided convolutions (the 7×7/2 stem, the 3×3/2 and 1×1/2 downsampling convs) would make those
- * segments strided. So the input's columns are first split by phase ({@code x_phase[c, y, t] =
- * x[c, y, t*sw + phase]}), after which every segment is contiguous again.
+ * <p>Strided convolutions (the 7×7/2 stem, the 3×3/2 and 1×1/2 downsampling convs) are first turned
+ * into stride-1 ones: the input is split by phase, {@code x_phase(py,px)[c, y, t] = x[c, y*sh + py, t*sw + px]},
+ * so that X̂'s rows become shifted windows of one phase. When a phase row is exactly as long as an
+ * output row (true for every ResNet convolution), the shift is a constant offset in the flat array,
+ * {@code X̂[k, p] = in[base(k) + p]}, and a slice of X̂ is copied one vector at a time, with a mask that
+ * zeroes the pixels whose source falls in the padding. Other shapes copy row segments instead.
  *
  * <p>Tasks are (image, group, block of output pixels, block of output channels); each writes its own
  * part of Y whole, with the same k-slices, so the thread count never changes a result.
  */
 final class VectorConv implements Kernels.Conv2dPlan {
-    private static final int MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
+    private static final VectorSpecies<Float> S = VectorGemm.S;
+    private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
+    private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
+    /** A row index no pixel can have: marks the padding lanes of a partial panel as invalid. */
+    private static final int NO_ROW = -(1 << 28);
 
     private final ConvGeometry g;
     /** GEMM depth: cin/groups × kh × kw. */
@@ -28,8 +42,11 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private final int mPad;
     /** Per group, W packed as K slices of MR-row panels: slice (k0, kc), panel ip at k0*mPad + ip*MR*kc. */
     private final float[][] packedWeights;
-    /** For each k = (ci, i, j): ci, the kernel row i, and the column phase and shift of j (see class doc). */
-    private final int[] kChannel, kRow, kPhase, kShift;
+    /**
+     * For each k = (ci, i, j): its channel, the phase (py, px) its row and column fall in, and the
+     * shift (ry, rx) of its source pixel within that phase relative to the output pixel (oy, ox).
+     */
+    private final int[] kChannel, kPhaseY, kPhaseX, kShiftY, kShiftX;
 
     private VectorConv(ConvGeometry g, float[] weight) {
         this.g = g;
@@ -48,16 +65,18 @@ final class VectorConv implements Kernels.Conv2dPlan {
             packedWeights[grp] = packed;
         }
         kChannel = new int[depth];
-        kRow = new int[depth];
-        kPhase = new int[depth];
-        kShift = new int[depth];
+        kPhaseY = new int[depth];
+        kPhaseX = new int[depth];
+        kShiftY = new int[depth];
+        kShiftX = new int[depth];
         for (int k = 0; k < depth; k++) {
             int j = k % g.kw(), i = (k / g.kw()) % g.kh();
             kChannel[k] = k / (g.kw() * g.kh());
-            kRow[k] = i * g.dilH() - g.padH();
-            int q = j * g.dilW() - g.padW();
-            kPhase[k] = Math.floorMod(q, g.strideW());
-            kShift[k] = Math.floorDiv(q, g.strideW());
+            int qy = i * g.dilH() - g.padH(), qx = j * g.dilW() - g.padW();
+            kPhaseY[k] = Math.floorMod(qy, g.strideH());
+            kShiftY[k] = Math.floorDiv(qy, g.strideH());
+            kPhaseX[k] = Math.floorMod(qx, g.strideW());
+            kShiftX[k] = Math.floorDiv(qx, g.strideW());
         }
     }
 
@@ -74,6 +93,23 @@ final class VectorConv implements Kernels.Conv2dPlan {
         return g;
     }
 
+    /** Where the packer reads the input: the array, its phase layout and each phase's true size. */
+    private record Source(float[] in, int planes, int hp, int wp, int sh, int sw, int h, int w) {
+        /** Offset of phase (py, px) in {@link #in}. */
+        int phaseOffset(int py, int px) {
+            return (py * sw + px) * planes * hp * wp;
+        }
+
+        /** Rows of the input that fall in phase py: those y < h with y ≡ py (mod sh). */
+        int rowsOf(int py) {
+            return (h - py + sh - 1) / sh;
+        }
+
+        int colsOf(int px) {
+            return (w - px + sw - 1) / sw;
+        }
+    }
+
     @Override
     public void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep) {
         g.checkInput(h, w);
@@ -81,14 +117,9 @@ final class VectorConv implements Kernels.Conv2dPlan {
             throw new IllegalArgumentException("a convolution epilogue is per output channel (perRow)");
         }
         int oh = g.outH(h), ow = g.outW(w), pixels = oh * ow;
-        int sw = g.strideW(), cin = g.cin();
-        // The input as the packer reads it: x itself when sw == 1, else split into sw column phases.
-        int phaseWidth = (w + sw - 1) / sw;
-        float[] src = x;
-        if (sw > 1) {
-            src = splitPhases(pool, x, n * cin, h, w, sw, phaseWidth);
-        }
-        final float[] in = src;
+        int cin = g.cin();
+        Source src = source(pool, x, n * cin, h, w);
+        boolean flat = src.wp == ow;
         int groups = g.groups(), coutG = g.coutPerGroup();
         int mPanels = mPad / MR;
         // Enough tasks to balance the threads: blocks of output pixels, then blocks of channels.
@@ -99,26 +130,32 @@ final class VectorConv implements Kernels.Conv2dPlan {
         int colBlocks = (nPanels + colPanelsPerTask - 1) / colPanelsPerTask;
         int rowBlocks = Math.max(1, Math.min(mPanels, (want + images * colBlocks - 1) / (images * colBlocks)));
         int rowPanelsPerTask = (mPanels + rowBlocks - 1) / rowBlocks;
-        rowBlocks = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask;
-        int tasks = images * colBlocks * rowBlocks;
-        int rb = rowBlocks, cb = colBlocks;
-        pool.parallelFor(tasks, task -> {
+        int rb = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask, cb = colBlocks;
+        pool.parallelFor(images * cb * rb, task -> {
             int rowBlock = task % rb, rest = task / rb;
             int colBlock = rest % cb, image = rest / cb;
             int b = image / groups, grp = image % groups;
             int p0 = colBlock * colPanelsPerTask * NR;
             int nc = Math.min(colPanelsPerTask * NR, pixels - p0);
             int ip0 = rowBlock * rowPanelsPerTask, ip1 = Math.min(mPanels, ip0 + rowPanelsPerTask);
-            int planeBase = (b * cin + grp * g.cinPerGroup()) * h;
+            int firstPlane = b * cin + grp * g.cinPerGroup();
             int yBase = (b * g.cout() + grp * coutG) * pixels;
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
             int taskPanels = (nc + NR - 1) / NR;
             float[] bp = s.b(taskPanels * NR * KC);
+            int[] oyOf = s.ints(2 * taskPanels * NR);
+            for (int j = 0; j < taskPanels * NR; j++) {
+                oyOf[j] = j < nc ? (p0 + j) / ow : NO_ROW;
+                oyOf[taskPanels * NR + j] = j < nc ? (p0 + j) % ow : 0;
+            }
             float[] ap = packedWeights[grp];
             for (int k0 = 0; k0 < depth; k0 += KC) {
                 int kc = Math.min(KC, depth - k0);
-                packPatches(in, planeBase, h, w, sw > 1 ? phaseWidth : w, sw > 1 ? n * cin * h : 0,
-                        ow, k0, kc, p0, nc, bp);
+                if (flat) {
+                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, oyOf, bp);
+                } else {
+                    packSegments(src, firstPlane, ow, k0, kc, p0, nc, bp);
+                }
                 boolean first = k0 == 0, last = k0 + kc >= depth;
                 int aSlice = k0 * mPad;
                 for (int jp = 0; jp < taskPanels; jp++) {
@@ -134,83 +171,105 @@ final class VectorConv implements Kernels.Conv2dPlan {
         });
     }
 
-    /**
-     * {@code out[(phase*planes + plane)*h + y][t] = x[plane][y][t*sw + phase]}, zero past the edge;
-     * each output row is {@code phaseWidth} long.
-     */
-    private static float[] splitPhases(ComputePool pool, float[] x, int planes, int h, int w, int sw, int phaseWidth) {
-        float[] out = new float[sw * planes * h * phaseWidth];
-        int rows = planes * h;
-        int parts = Math.min(rows, pool.threads() * 4);
+    /** The input itself for a stride-1 convolution, else its phase split (in the caller's scratch). */
+    private Source source(ComputePool pool, float[] x, int planes, int h, int w) {
+        int sh = g.strideH(), sw = g.strideW();
+        if (sh == 1 && sw == 1) {
+            return new Source(x, planes, h, w, 1, 1, h, w);
+        }
+        int hp = (h + sh - 1) / sh, wp = (w + sw - 1) / sw;
+        float[] out = VectorGemm.SCRATCH.get().split(sh * sw * planes * hp * wp);
+        Source src = new Source(out, planes, hp, wp, sh, sw, h, w);
+        int parts = Math.min(planes, pool.threads() * 4);
         pool.parallelFor(parts, part -> {
-            int r0 = ComputePool.splitStart(rows, parts, part), r1 = ComputePool.splitStart(rows, parts, part + 1);
-            for (int r = r0; r < r1; r++) {
-                int src = r * w;
-                for (int phase = 0; phase < sw; phase++) {
-                    int dst = (phase * rows + r) * phaseWidth;
-                    for (int t = 0, ix = phase; ix < w; t++, ix += sw) {
-                        out[dst + t] = x[src + ix];
+            int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
+            for (int py = 0; py < sh; py++) {
+                for (int px = 0; px < sw; px++) {
+                    int base = src.phaseOffset(py, px);
+                    for (int c = c0; c < c1; c++) {
+                        for (int r = 0; r < hp; r++) {
+                            int dst = base + (c * hp + r) * wp, iy = r * sh + py;
+                            for (int t = 0; t < wp; t++) {
+                                int ix = t * sw + px;
+                                out[dst + t] = iy < h && ix < w ? x[(c * h + iy) * w + ix] : 0f;
+                            }
+                        }
                     }
                 }
             }
         });
-        return out;
+        return src;
     }
 
     /**
-     * Packs X̂[k0:k0+kc, p0:p0+nc] into NR-column panels, k-major, zero-padded, reading the input
-     * row segment by row segment.
+     * Packs X̂[k0:k0+kc, p0:p0+taskPanels*NR] into NR-column panels (k-major) when a source row is as
+     * long as an output row: then {@code X̂[k, p] = in[base(k) + p]} and each vector is one load,
+     * masked where the source pixel lies outside its phase (the zero padding) or past the last pixel.
      *
-     * @param in          the input, or its phase split when the column stride is > 1
-     * @param planeBase   row index (in units of input rows) of this image's and group's first channel
-     * @param rowWidth    length of one row of {@code in}: w, or the phase width
-     * @param phaseRows   rows between two phases of {@code in} (0 without a split)
+     * @param oyOf output row of each of the task's columns, then (from taskPanels*NR on) its column
      */
-    private void packPatches(float[] in, int planeBase, int h, int w, int rowWidth, int phaseRows,
-                             int ow, int k0, int kc, int p0, int nc, float[] bp) {
-        int sh = g.strideH();
+    private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf, float[] bp) {
+        float[] in = src.in;
+        int hp = src.hp, wp = src.wp, colsOffset = taskPanels * NR;
+        for (int kk = 0; kk < kc; kk++) {
+            int k = k0 + kk;
+            int ry = kShiftY[k], rx = kShiftX[k];
+            int rows = src.rowsOf(kPhaseY[k]), cols = src.colsOf(kPhaseX[k]);
+            int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
+            for (int j = 0; j < colsOffset; j += VL) {
+                IntVector sy = IntVector.fromArray(IS, oyOf, j).add(ry);
+                IntVector sx = IntVector.fromArray(IS, oyOf, colsOffset + j).add(rx);
+                VectorMask<Integer> inside = sy.compare(VectorOperators.GE, 0).and(sy.compare(VectorOperators.LT, rows))
+                        .and(sx.compare(VectorOperators.GE, 0)).and(sx.compare(VectorOperators.LT, cols));
+                VectorMask<Float> m = inside.cast(S);
+                int off = base + j;
+                FloatVector v = off >= 0 && off <= in.length - VL
+                        ? FloatVector.zero(S).blend(FloatVector.fromArray(S, in, off), m)
+                        : FloatVector.fromArray(S, in, off, m);
+                v.intoArray(bp, (j / NR) * NR * kc + kk * NR + j % NR);
+            }
+        }
+    }
+
+    /**
+     * Packs X̂[k0:k0+kc, p0:p0+nc] into NR-column panels (k-major, zero-padded) for any shape, one
+     * output-row segment at a time: within a segment the source pixels are contiguous.
+     */
+    private void packSegments(Source src, int firstPlane, int ow, int k0, int kc, int p0, int nc, float[] bp) {
+        float[] in = src.in;
+        int hp = src.hp, wp = src.wp;
         for (int j0 = 0; j0 < nc; j0 += NR) {
             int cols = Math.min(NR, nc - j0);
             int firstPixel = p0 + j0;
             int oyStart = firstPixel / ow, oxStart = firstPixel % ow;
-            int base = j0 * kc;
+            int panel = j0 * kc;
             for (int kk = 0; kk < kc; kk++) {
                 int k = k0 + kk;
-                int dst = base + kk * NR;
-                int rowBase = (kPhase[k] * phaseRows + planeBase + kChannel[k] * h);
-                int shift = kShift[k];
-                int width = Math.min(rowWidth, phaseWidthOf(w, kPhase[k]));
+                int dst = panel + kk * NR;
+                int plane = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp;
+                int rows = src.rowsOf(kPhaseY[k]), width = src.colsOf(kPhaseX[k]);
                 int oy = oyStart, ox = oxStart, jj = 0;
                 while (jj < cols) {
                     int run = Math.min(cols - jj, ow - ox);
-                    int iy = oy * sh + kRow[k];
-                    if (iy < 0 || iy >= h) {
-                        java.util.Arrays.fill(bp, dst + jj, dst + jj + run, 0f);
+                    int sy = oy + kShiftY[k];
+                    if (sy < 0 || sy >= rows) {
+                        Arrays.fill(bp, dst + jj, dst + jj + run, 0f);
                     } else {
-                        int ix0 = ox + shift;                       // column of the first pixel of the run
-                        int lo = Math.min(run, Math.max(0, -ix0));  // pixels left of the image
-                        int hi = Math.max(lo, Math.min(run, width - ix0)); // end of the pixels inside
-                        int srcRow = (rowBase + iy) * rowWidth;
-                        java.util.Arrays.fill(bp, dst + jj, dst + jj + lo, 0f);
+                        int sx = ox + kShiftX[k];                         // source column of the run's first pixel
+                        int lo = Math.min(run, Math.max(0, -sx));         // pixels left of the image
+                        int hi = Math.max(lo, Math.min(run, width - sx)); // end of the pixels inside
+                        Arrays.fill(bp, dst + jj, dst + jj + lo, 0f);
                         if (hi > lo) {
-                            System.arraycopy(in, srcRow + ix0 + lo, bp, dst + jj + lo, hi - lo);
+                            System.arraycopy(in, plane + sy * wp + sx + lo, bp, dst + jj + lo, hi - lo);
                         }
-                        java.util.Arrays.fill(bp, dst + jj + hi, dst + jj + run, 0f);
+                        Arrays.fill(bp, dst + jj + hi, dst + jj + run, 0f);
                     }
                     jj += run;
                     ox = 0;
                     oy++;
                 }
-                if (cols < NR) {
-                    java.util.Arrays.fill(bp, dst + cols, dst + NR, 0f);
-                }
+                Arrays.fill(bp, dst + cols, dst + NR, 0f);
             }
         }
-    }
-
-    /** The number of columns of phase {@code phase}: those x with x ≡ phase (mod sw), x < w. */
-    private int phaseWidthOf(int w, int phase) {
-        int sw = g.strideW();
-        return sw == 1 ? w : (w - phase + sw - 1) / sw;
     }
 }

@@ -43,6 +43,8 @@ final class VectorGemm {
     static final class Scratch {
         float[] a = new float[0];
         float[] b = new float[0];
+        float[] split = new float[0];
+        int[] ints = new int[0];
         final float[] tile = new float[MR * NR];
 
         float[] a(int size) {
@@ -57,6 +59,21 @@ final class VectorGemm {
                 b = new float[size];
             }
             return b;
+        }
+
+        /** The phase-split input of a strided convolution (used by the calling thread only). */
+        float[] split(int size) {
+            if (split.length < size) {
+                split = new float[size];
+            }
+            return split;
+        }
+
+        int[] ints(int size) {
+            if (ints.length < size) {
+                ints = new int[size];
+            }
+            return ints;
         }
     }
 
