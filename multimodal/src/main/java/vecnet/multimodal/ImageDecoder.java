@@ -187,13 +187,27 @@ public final class ImageDecoder {
         }
     }
 
+    /**
+     * An image already in memory (e.g. from {@code ImageIO.read} or drawn with Java2D) as RGB uint8,
+     * read from its raster with the rules of the class comment (16-bit gray is clipped as Pillow
+     * does with a 16-bit grayscale PNG). Gray, palette and RGB colour models are accepted.
+     *
+     * @throws ImageFormatException for other colour models (CMYK...) or an image too large for one array
+     */
+    public static ImageRgb toRgb(BufferedImage image) throws ImageFormatException {
+        return toRgb(null, image, -1);
+    }
+
     /** Converts a decoded image to RGB uint8 following Pillow's {@code convert('RGB')} (class comment). */
     static ImageRgb toRgb(Path file, BufferedImage image, int pngColorType) throws ImageFormatException {
         int w = image.getWidth();
         int h = image.getHeight();
+        if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
+            throw new ImageFormatException(file, "a " + w + "x" + h + " RGB image does not fit in one Java array");
+        }
         Raster raster = image.getRaster();
         ColorModel cm = image.getColorModel();
-        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+        byte[] out = new byte[w * h * 3];
 
         if (cm instanceof IndexColorModel icm) {
             int n = icm.getMapSize();
@@ -232,20 +246,13 @@ public final class ImageDecoder {
                     + " palette and RGB images are");
         }
         SampleModel sm = raster.getSampleModel();
-        int bits = sm.getSampleSize(src[0]);
-        for (int s : src) {
-            if (sm.getSampleSize(s) != bits) {
-                throw new ImageFormatException(file, "bands of different bit depths (" + sm.getSampleSize(0)
-                        + ", " + sm.getSampleSize(1) + ", ...) are not supported");
-            }
-        }
-        if (bits == 8 && fastCopy8(raster, src, w, h, out)) {
+        int[] bits = {sm.getSampleSize(src[0]), sm.getSampleSize(src[1]), sm.getSampleSize(src[2])};
+        if (bits[0] == 8 && bits[1] == 8 && bits[2] == 8 && fastCopy8(raster, src, w, h, out)) {
             return ImageRgb.wrap(w, h, out);
         }
         // Pillow reads 16-bit grayscale (no alpha in the file) as mode I, and I -> RGB clips at 255;
         // every other 16-bit layout keeps the high byte.
         boolean clip16 = csType == ColorSpace.TYPE_GRAY && (pngColorType == 0 || (pngColorType < 0 && !cm.hasAlpha()));
-        int max = (1 << bits) - 1;
         int[] row = new int[w * bands];
         for (int y = 0; y < h; y++) {
             raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
@@ -253,22 +260,27 @@ public final class ImageDecoder {
             for (int x = 0; x < w; x++) {
                 int base = x * bands;
                 for (int c = 0; c < 3; c++) {
-                    int v = row[base + src[c]];
-                    int u8;
-                    if (bits == 8) {
-                        u8 = v;
-                    } else if (bits == 16) {
-                        u8 = clip16 ? Math.min(v, 255) : v >>> 8;
-                    } else if (bits > 8) {
-                        u8 = v >>> (bits - 8);
-                    } else { // 1..7 bits: scale to 0..255 as Pillow's L;1/L;2/L;4 unpackers do
-                        u8 = v * 255 / max;
-                    }
-                    out[o++] = (byte) u8;
+                    out[o++] = (byte) toU8(row[base + src[c]], bits[c], clip16);
                 }
             }
         }
         return ImageRgb.wrap(w, h, out);
+    }
+
+    /** One sample of {@code bits} bits to 0..255. */
+    private static int toU8(int v, int bits, boolean clip16) {
+        if (bits == 8) {
+            return v;
+        }
+        if (bits == 16) {
+            return clip16 ? Math.min(v, 255) : v >>> 8;
+        }
+        if (bits > 8) {
+            return v >>> (bits - 8);
+        }
+        // 1..7 bits: scale to 0..255 (exact for the 1/2/4-bit grayscale Pillow unpacks as v*255, v*85, v*17;
+        // 5/6-bit BMP channels are not checked against Pillow)
+        return v * 255 / ((1 << bits) - 1);
     }
 
     /** Copies 8-bit interleaved bytes (e.g. {@code TYPE_3BYTE_BGR}, {@code TYPE_4BYTE_ABGR}) straight from the buffer. */

@@ -39,6 +39,10 @@ public final class PillowResize {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("resize target must be at least 1x1, got " + width + "x" + height);
         }
+        if ((long) width * height * 3 > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("resize target " + width + "x" + height + " of " + img
+                    + " does not fit in one Java array");
+        }
         if (width == img.width() && height == img.height()) {
             return img; // Pillow returns a copy; ImageRgb is immutable, so the image itself will do
         }

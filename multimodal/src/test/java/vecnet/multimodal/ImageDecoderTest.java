@@ -93,6 +93,23 @@ class ImageDecoderTest extends LibraryTest {
     }
 
     @Test
+    void inMemoryImagesAreReadBandByBandInRgbOrder() throws IOException {
+        // the same colour (R=10, G=20, B=30) stored in four layouts whose buffers order the bytes differently
+        int[] types = {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_INT_RGB,
+            BufferedImage.TYPE_INT_BGR, BufferedImage.TYPE_INT_ARGB};
+        for (int type : types) {
+            BufferedImage img = new BufferedImage(2, 1, type);
+            WritableRaster r = img.getRaster();
+            r.setPixel(1, 0, img.getColorModel().hasAlpha() ? new int[] {10, 20, 30, 7} : new int[] {10, 20, 30});
+            ImageRgb rgb = ImageDecoder.toRgb(img);
+            assertEquals(10, rgb.get(0, 1, 0), "R, type " + type);
+            assertEquals(20, rgb.get(0, 1, 1), "G, type " + type);
+            assertEquals(30, rgb.get(0, 1, 2), "B, type " + type);
+            assertEquals(0, rgb.get(0, 0, 0), "untouched pixel, type " + type);
+        }
+    }
+
+    @Test
     void refusesCmykJpeg() {
         Path f = Fixtures.file("cmyk.jpg");
         ImageFormatException e = assertThrows(ImageFormatException.class, () -> decoder.decode(f));

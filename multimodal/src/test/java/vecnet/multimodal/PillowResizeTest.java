@@ -3,6 +3,8 @@ package vecnet.multimodal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
@@ -52,6 +54,14 @@ class PillowResizeTest extends LibraryTest {
             }
             assertEquals(1.0, s, 1e-12);
         }
+    }
+
+    @Test
+    void refusesATargetTooLargeForOneArray() {
+        ImageRgb img = gray(1, 2, 1, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PillowResize.resize(img, 30000, 30000));
+        assertTrue(e.getMessage().contains("30000x30000"), e.getMessage());
     }
 
     @Test
