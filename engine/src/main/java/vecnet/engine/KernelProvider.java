@@ -33,12 +33,20 @@ public final class KernelProvider {
     }
 
     private static Kernels choose() {
-        if ("false".equalsIgnoreCase(System.getProperty(SIMD_PROPERTY, "true"))) {
-            LOG.log(Level.DEBUG, "vecnet: -D" + SIMD_PROPERTY + "=false, using the scalar kernels");
+        return choose(System.getProperty(SIMD_PROPERTY, "true"), vectorApiAvailable(), LOG);
+    }
+
+    /**
+     * The decision, separated from the JVM's state so it can be tested: {@code simdProperty} is the
+     * value of {@code -Dvecnet.simd}, {@code moduleInBootLayer} whether jdk.incubator.vector is there.
+     */
+    static Kernels choose(String simdProperty, boolean moduleInBootLayer, System.Logger log) {
+        if ("false".equalsIgnoreCase(simdProperty)) {
+            log.log(Level.DEBUG, "vecnet: -D" + SIMD_PROPERTY + "=false, using the scalar kernels");
             return ScalarKernels.INSTANCE;
         }
-        if (!vectorApiAvailable()) {
-            LOG.log(Level.WARNING, "vecnet: jdk.incubator.vector is not available, using the slower scalar kernels;"
+        if (!moduleInBootLayer) {
+            log.log(Level.WARNING, "vecnet: jdk.incubator.vector is not available, using the slower scalar kernels;"
                     + " add --add-modules jdk.incubator.vector to the java command line");
             return ScalarKernels.INSTANCE;
         }
@@ -46,7 +54,7 @@ public final class KernelProvider {
             Class<?> c = Class.forName("vecnet.engine.VectorKernels");
             return (Kernels) c.getDeclaredMethod("create").invoke(null);
         } catch (ReflectiveOperationException | LinkageError e) {
-            LOG.log(Level.WARNING, "vecnet: the Vector API kernels could not be loaded (" + e
+            log.log(Level.WARNING, "vecnet: the Vector API kernels could not be loaded (" + e
                     + "), using the scalar kernels");
             return ScalarKernels.INSTANCE;
         }

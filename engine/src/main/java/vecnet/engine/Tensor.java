@@ -95,10 +95,17 @@ public final class Tensor {
                 known *= s[i];
             }
         }
-        if (infer >= 0 && known > 0 && data.length % known == 0) {
-            s[infer] = (int) (data.length / known);
+        boolean ok;
+        if (infer >= 0) {
+            ok = known > 0 && data.length % known == 0;
+            s[infer] = ok ? (int) (data.length / known) : 0;
+        } else {
+            ok = known == data.length;
         }
-        if (sizeOf(s) != data.length) {
+        for (int d : s) {
+            ok &= d >= 0;
+        }
+        if (!ok) {
             throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape) + " to "
                     + Arrays.toString(newShape));
         }
