@@ -145,12 +145,21 @@ public final class Pth {
             throw new WeightsFormatException(file, "entry " + name + " holds " + size + " bytes but its tensors'"
                     + " storage needs " + expected + " (numel × element size)");
         }
-        byte[] out;
+        // One read call per entry: for a STORED entry ZipFile reads straight into the array
+        // (InputStream.readNBytes would go through 8 KiB chunks and copy everything twice).
+        byte[] out = new byte[(int) size];
+        int n = 0;
         try (InputStream in = zip.getInputStream(e)) {
-            out = in.readNBytes((int) size);
+            while (n < out.length) {
+                int r = in.read(out, n, out.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
         }
-        if (out.length != size) {
-            throw new WeightsFormatException(file, "entry " + name + " is truncated: " + out.length + " of " + size + " bytes");
+        if (n != size) {
+            throw new WeightsFormatException(file, "entry " + name + " is truncated: " + n + " of " + size + " bytes");
         }
         return out;
     }
