@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
@@ -46,12 +47,16 @@ import javax.imageio.stream.ImageInputStream;
  * </ul>
  *
  * <p>Refused with an {@link ImageFormatException} naming the file: an empty file, a file that no
- * ImageIO reader recognises (e.g. text named {@code .png}), a truncated file (ImageIO only
+ * ImageIO reader recognises (e.g. text named {@code .png}), a format other than PNG, JPEG, GIF, BMP
+ * and TIFF, samples that are floating point or wider than 16 bits, a truncated file (ImageIO only
  * <em>warns</em> "Premature end of JPEG file"; we treat that warning as an error), and an image
  * with more than {@link #maxPixels()} pixels, checked from the header before any pixel is decoded.
  *
  * <p>Known differences with Pillow, not detected: a JPEG with an embedded ICC profile is colour
- * converted by ImageIO (±1 on a few values) and not by Pillow; neither applies EXIF orientation.
+ * converted by ImageIO (±1 on a few values) and not by Pillow; a palette TIFF's 16-bit colour map
+ * is scaled by ImageIO and shifted by Pillow (±1); neither applies EXIF orientation. Checked equal
+ * to Pillow: PNG of every colour type and bit depth (with and without tRNS), baseline and
+ * progressive JPEG (colour and gray), GIF, BMP, RGB and gray TIFF.
  *
  * <p>Immutable and thread-safe.
  */
@@ -61,6 +66,9 @@ public final class ImageDecoder {
 
     private static final System.Logger LOG = System.getLogger("vecnet.multimodal");
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+
+    /** ImageIO format names that Pillow also opens; others (WBMP, whose sniffer accepts many non-images) are refused. */
+    private static final Set<String> FORMATS = Set.of("png", "jpeg", "jpg", "gif", "bmp", "tif", "tiff");
 
     private final long maxPixels;
 
@@ -112,6 +120,12 @@ public final class ImageDecoder {
                         + describeHead(head) + ")");
             }
             ImageReader reader = readers.next();
+            String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+            if (!FORMATS.contains(format)) {
+                reader.dispose();
+                throw new ImageFormatException(file, "the " + format + " format is not supported (Pillow does not read it"
+                        + " the same way); use PNG, JPEG, BMP, GIF or TIFF");
+            }
             try {
                 reader.setInput(in, true, true);
                 return read(file, reader, pngColorType);
@@ -246,7 +260,16 @@ public final class ImageDecoder {
                     + " palette and RGB images are");
         }
         SampleModel sm = raster.getSampleModel();
+        int dataType = sm.getDataType();
+        if (dataType == DataBuffer.TYPE_FLOAT || dataType == DataBuffer.TYPE_DOUBLE) {
+            throw new ImageFormatException(file, "floating-point samples are not supported; only 1 to 16-bit integer images are");
+        }
         int[] bits = {sm.getSampleSize(src[0]), sm.getSampleSize(src[1]), sm.getSampleSize(src[2])};
+        for (int b : bits) {
+            if (b < 1 || b > 16) {
+                throw new ImageFormatException(file, b + "-bit samples are not supported; only 1 to 16-bit integer images are");
+            }
+        }
         if (bits[0] == 8 && bits[1] == 8 && bits[2] == 8 && fastCopy8(raster, src, w, h, out)) {
             return ImageRgb.wrap(w, h, out);
         }

@@ -151,6 +151,25 @@ class ImageDecoderTest extends LibraryTest {
     }
 
     @Test
+    void otherFormatsPillowReadsDecodeAndWbmpIsRefused(@TempDir Path dir) throws IOException {
+        BufferedImage img = new BufferedImage(3, 2, BufferedImage.TYPE_3BYTE_BGR);
+        img.getRaster().setPixel(2, 1, new int[] {200, 100, 50});
+        for (String format : new String[] {"bmp", "tiff", "png"}) {
+            Path f = dir.resolve("img." + format);
+            assertTrue(ImageIO.write(img, format, f.toFile()), format);
+            ImageRgb rgb = decoder.decode(f);
+            assertEquals(200, rgb.get(1, 2, 0), format);
+            assertEquals(100, rgb.get(1, 2, 1), format);
+            assertEquals(50, rgb.get(1, 2, 2), format);
+        }
+        BufferedImage bw = new BufferedImage(8, 2, BufferedImage.TYPE_BYTE_BINARY);
+        Path wbmp = dir.resolve("img.wbmp");
+        assertTrue(ImageIO.write(bw, "wbmp", wbmp.toFile()));
+        ImageFormatException e = assertThrows(ImageFormatException.class, () -> decoder.decode(wbmp));
+        assertTrue(e.getMessage().contains("wbmp") && e.getMessage().contains("not supported"), e.getMessage());
+    }
+
+    @Test
     void pixelLimitIsCheckedBeforeDecoding(@TempDir Path dir) throws IOException {
         // a valid PNG header announcing 60000 x 60000 (3.6 gigapixels) with almost no data:
         // the limit must trip on the header, before any allocation or decoding error
