@@ -182,15 +182,14 @@ public final class ImageDecoder {
         try {
             raw = reader.getRawImageType(0);
         } catch (IOException | RuntimeException e) {
-            raw = null;
+            return; // a corrupt file: read() will fail and say why
         }
         if (raw != null) {
             int csType = raw.getColorModel().getColorSpace().getType();
             if (csType == ColorSpace.TYPE_CMYK || csType == ColorSpace.TYPE_4CLR) {
                 throw new ImageFormatException(file, "CMYK " + format + " images are not supported; convert it to RGB first");
             }
-            if (raw.getColorModel().getColorSpace().getType() != ColorSpace.TYPE_GRAY
-                    && raw.getSampleModel().getNumBands() == 4 && !raw.getColorModel().hasAlpha()) {
+            if (csType != ColorSpace.TYPE_GRAY && raw.getSampleModel().getNumBands() == 4 && !raw.getColorModel().hasAlpha()) {
                 throw new ImageFormatException(file, "4-channel " + format + " without alpha (CMYK or YCCK) is not supported;"
                         + " convert it to RGB first");
             }
