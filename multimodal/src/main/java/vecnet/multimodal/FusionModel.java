@@ -1,0 +1,144 @@
+package vecnet.multimodal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import vecnet.engine.ComputePool;
+import vecnet.engine.HasStateDict;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+import vecnet.layers.Linear;
+import vecnet.weights.StateDict;
+
+/**
+ * The seed's multimodal classifier: image features and text features, concatenated, then one
+ * linear layer.
+ *
+ * <pre>
+ *   image (N, 3, H, W) -> resnet features (N, F_img)             see {@link ResNet18}
+ *   token ids N × (T_n) -> text features  (N, F_txt)             see {@link TextEncoder}
+ *   logits = fc( [image features, text features] )   (N, F_img + F_txt) -> (N, classes)
+ * </pre>
+ *
+ * The image features come first, so {@code fc.weight[:, :F_img]} multiplies them (PyTorch's
+ * {@code torch.cat((img, txt), dim=1)}). Keys: {@code resnet.*} (the seed's {@code nn.Sequential}),
+ * {@code embedding.weight}, {@code lstm.*}, {@code fc.weight}, {@code fc.bias}; all sizes come from the
+ * weights (127 keys for the seed model). Texts of different lengths may share a batch: each
+ * sample uses its own last real step ({@link TextEncoder}).
+ *
+ * <p>Immutable after loading; one instance serves any number of threads at once. The thread pool
+ * is a setting ({@link #withPool}); results are bit-identical for any pool size.
+ */
+public final class FusionModel implements HasStateDict {
+    public final ResNet18 resnet;
+    public final TextEncoder text;
+    public final Linear fc;
+
+    private final ComputePool pool;
+
+    private FusionModel(ResNet18 resnet, TextEncoder text, Linear fc, ComputePool pool) {
+        this.resnet = resnet.withPool(pool);
+        this.text = text;
+        this.fc = fc;
+        this.pool = pool;
+    }
+
+    /** Reads a {@code .pth} or safetensors file (see {@link StateDict#read}) and loads it. */
+    public static FusionModel load(Path file) throws IOException {
+        return fromStateDict(StateDict.read(file), Kernels.get());
+    }
+
+    /** As {@link #load(Path)}, computed with {@code kernels} (e.g. {@link Kernels#scalar()}). */
+    public static FusionModel load(Path file, Kernels kernels) throws IOException {
+        return fromStateDict(StateDict.read(file), kernels);
+    }
+
+    public static FusionModel fromStateDict(StateDict sd) {
+        return fromStateDict(sd, Kernels.get());
+    }
+
+    /** Builds the model the weights describe and loads them; every key must be used, as PyTorch's strict load. */
+    public static FusionModel fromStateDict(StateDict sd, Kernels kernels) {
+        Objects.requireNonNull(kernels, "kernels");
+        for (String k : sd.keys()) {
+            if (!(k.startsWith("resnet.") || k.startsWith("embedding.") || k.startsWith("lstm.")
+                    || k.equals("fc.weight") || k.equals("fc.bias"))) {
+                throw new IllegalArgumentException("unexpected key '" + k + "' in a fusion model state_dict (expected"
+                        + " resnet.*, embedding.*, lstm.*, fc.weight, fc.bias)");
+            }
+        }
+        if (!sd.contains("resnet.0.weight")) {
+            throw new IllegalArgumentException("not a fusion model state_dict: no 'resnet.0.weight'");
+        }
+        ResNet18 resnet = ResNet18.fromStateDict(sd.withoutPrefix("resnet."), kernels);
+        TextEncoder text = TextEncoder.fromStateDict(sd, kernels);
+        int[] fcShape = sd.shape("fc.weight");
+        int width = resnet.featureSize() + text.featureSize();
+        if (fcShape.length != 2 || fcShape[1] != width) {
+            throw new IllegalArgumentException("fc.weight must be [classes, " + resnet.featureSize() + " + "
+                    + text.featureSize() + "], got " + java.util.Arrays.toString(fcShape));
+        }
+        Linear fc = new Linear(kernels, width, fcShape[0], sd.contains("fc.bias"));
+        sd.withoutPrefix("fc.").loadInto(fc);
+        return new FusionModel(resnet, text, fc, ComputePool.shared());
+    }
+
+    /** The same model (sharing its weights) running on {@code pool}. */
+    public FusionModel withPool(ComputePool pool) {
+        return new FusionModel(resnet, text, fc, Objects.requireNonNull(pool, "pool"));
+    }
+
+    public ComputePool pool() {
+        return pool;
+    }
+
+    public int numClasses() {
+        return fc.outFeatures();
+    }
+
+    @Override
+    public Map<String, Tensor> namedTensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        BasicBlock.put(m, "resnet.", resnet);
+        m.putAll(text.namedTensors());
+        BasicBlock.put(m, "fc.", fc);
+        return m;
+    }
+
+    /**
+     * Logits for a batch of (image, text) pairs.
+     *
+     * @param images   {@code (N, 3, H, W)}, preprocessed as torchvision does; not modified
+     * @param tokenIds {@code N} non-empty texts of ids in {@code [0, vocab)}, lengths may differ
+     * @return {@code (N, classes)}
+     */
+    public Tensor predict(Tensor images, int[][] tokenIds) {
+        images.requireShape("images (N, 3, H, W)", -1, 3, -1, -1);
+        if (tokenIds.length != images.dim(0)) {
+            throw new IllegalArgumentException(images.dim(0) + " images but " + tokenIds.length + " texts");
+        }
+        Tensor img = resnet.features(images);
+        Tensor txt = text.encode(tokenIds, pool);
+        return fc.forward(concat(img, txt), pool);
+    }
+
+    /** As {@link #predict}, each row turned into a {@link Prediction} (label, logits, softmax). */
+    public java.util.List<Prediction> classify(Tensor images, int[][] tokenIds) {
+        return Prediction.of(predict(images, tokenIds));
+    }
+
+    /** {@code [a, b]} along dimension 1: {@code (N, A), (N, B) -> (N, A + B)}. */
+    private static Tensor concat(Tensor a, Tensor b) {
+        int n = a.dim(0);
+        Tensor out = Tensor.zeros(n, a.dim(1) + b.dim(1));
+        Kernels.scalar().concat(new float[][] {a.data(), b.data()}, new int[] {a.dim(1), b.dim(1)}, n, 1, out.data());
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "FusionModel(" + resnet + ", " + text.embedding + ", " + text.lstm + ", " + fc + ")";
+    }
+}

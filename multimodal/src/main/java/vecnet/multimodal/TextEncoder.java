@@ -1,0 +1,127 @@
+package vecnet.multimodal;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import vecnet.engine.ComputePool;
+import vecnet.engine.HasStateDict;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+import vecnet.layers.Embedding;
+import vecnet.layers.LSTM;
+import vecnet.weights.StateDict;
+
+/**
+ * The text branch of the fusion model: token ids -> {@code Embedding} -> {@code LSTM} -> the output
+ * at the last step.
+ *
+ * <pre>
+ *   ids (N, T_n) -> embedding (N, T, E) -> lstm output (N, T, D·H) -> text features (N, D·H)
+ *   features[n] = lstm_out[n, T_n − 1, :]          (= h_n for a one-layer unidirectional LSTM)
+ * </pre>
+ *
+ * <p><b>Texts of different lengths in one batch.</b> Each sample uses only its own {@code T_n} tokens and
+ * its own last real step, so its result equals running it alone (PyTorch's packed-sequence
+ * semantics). A plain padded PyTorch batch would instead run padding tokens and take the last
+ * padded step; for texts of equal length the two agree. An empty text is refused, as PyTorch's
+ * LSTM refuses a sequence of length 0.
+ *
+ * <p>Keys: {@code embedding.weight} {@code [vocab, E]} and {@code lstm.*} (see {@link LSTM}); the
+ * sizes, number of layers and directions are read from the weights.
+ */
+public final class TextEncoder implements HasStateDict {
+    public final Embedding embedding;
+    public final LSTM lstm;
+
+    private TextEncoder(Embedding embedding, LSTM lstm) {
+        this.embedding = embedding;
+        this.lstm = lstm;
+    }
+
+    public static TextEncoder fromStateDict(StateDict sd) {
+        return fromStateDict(sd, Kernels.get());
+    }
+
+    /**
+     * Builds the branch from {@code embedding.weight} and {@code lstm.*} (other keys are ignored;
+     * the embedding and LSTM keys are loaded strictly).
+     */
+    public static TextEncoder fromStateDict(StateDict sd, Kernels kernels) {
+        Objects.requireNonNull(kernels, "kernels");
+        int[] emb = sd.shape("embedding.weight");
+        int[] wih = sd.shape("lstm.weight_ih_l0"), whh = sd.shape("lstm.weight_hh_l0");
+        if (emb.length != 2 || wih.length != 2 || whh.length != 2) {
+            throw new IllegalArgumentException("embedding.weight, lstm.weight_ih_l0 and lstm.weight_hh_l0 must be"
+                    + " matrices, got " + Arrays.toString(emb) + ", " + Arrays.toString(wih) + ", " + Arrays.toString(whh));
+        }
+        int layers = 0;
+        while (sd.contains("lstm.weight_ih_l" + layers)) {
+            layers++;
+        }
+        boolean bidirectional = sd.contains("lstm.weight_ih_l0_reverse");
+        boolean bias = sd.contains("lstm.bias_ih_l0");
+        Embedding embedding = new Embedding(emb[0], emb[1]);
+        LSTM lstm = new LSTM(kernels, wih[1], whh[1], layers, bias, true, bidirectional);
+        if (wih[1] != emb[1]) {
+            throw new IllegalArgumentException("the LSTM reads " + wih[1] + " features (lstm.weight_ih_l0 "
+                    + Arrays.toString(wih) + ") but the embedding gives " + emb[1]);
+        }
+        sd.withoutPrefix("embedding.").loadInto(embedding);
+        sd.withoutPrefix("lstm.").loadInto(lstm);
+        return new TextEncoder(embedding, lstm);
+    }
+
+    /** The width of the text features: the LSTM's hidden size times its directions. */
+    public int featureSize() {
+        return lstm.outputSize();
+    }
+
+    @Override
+    public Map<String, Tensor> namedTensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        BasicBlock.put(m, "embedding.", embedding);
+        BasicBlock.put(m, "lstm.", lstm);
+        return m;
+    }
+
+    /**
+     * Runs embedding and LSTM over a batch of texts padded to the longest (padding never enters the
+     * computation; output rows past a text's length are zero).
+     *
+     * @param tokenIds {@code N} non-empty id arrays, ids in {@code [0, vocab)}
+     * @return the LSTM's output {@code (N, T_max, D·H)}, {@code h_n} and {@code c_n}
+     */
+    public LSTM.Result run(int[][] tokenIds, ComputePool pool) {
+        if (tokenIds.length == 0) {
+            throw new IllegalArgumentException("no texts");
+        }
+        int n = tokenIds.length, t = 0;
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            lengths[i] = tokenIds[i].length;
+            if (lengths[i] == 0) {
+                throw new IllegalArgumentException("text " + i + " has no tokens: an LSTM needs a sequence length"
+                        + " larger than 0");
+            }
+            t = Math.max(t, lengths[i]);
+        }
+        int[] padded = new int[n * t];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(tokenIds[i], 0, padded, i * t, lengths[i]);
+        }
+        Tensor embedded = embedding.forward(padded, n, t);
+        return lstm.forward(embedded, lengths, pool);
+    }
+
+    /** Text features {@code (N, D·H)}: each text's LSTM output at its own last token. */
+    public Tensor encode(int[][] tokenIds, ComputePool pool) {
+        LSTM.Result r = run(tokenIds, pool);
+        int n = tokenIds.length, t = r.output().dim(1), w = featureSize();
+        Tensor out = Tensor.zeros(n, w);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(r.output().data(), (i * t + tokenIds[i].length - 1) * w, out.data(), i * w, w);
+        }
+        return out;
+    }
+}
