@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,8 +100,17 @@ public final class Pth {
                     + " (entries: " + (names.size() > 5 ? names.subList(0, 5) + "..." : names) + ")");
         }
         final String prefix = root;
+        ZipEntry byteorder = zip.getEntry(prefix + "byteorder");
+        if (byteorder != null) {
+            String order = new String(readEntry(file, zip, prefix + "byteorder", -1, fileSize), StandardCharsets.US_ASCII).trim();
+            if (!order.equals("little")) {
+                throw new WeightsFormatException(file, "storages are stored '" + order + "'-endian; vecnet reads"
+                        + " little-endian files only (re-save on a little-endian machine)");
+            }
+        }
         byte[] pickle = readEntry(file, zip, prefix + "data.pkl", -1, fileSize);
         Map<String, ByteBuffer> storages = new HashMap<>();
+        Map<String, DType> storageTypes = new HashMap<>();
         Unpickler.StorageLoader loader = (dtype, key, numel) -> {
             ByteBuffer s = storages.get(key);
             if (s == null) {
@@ -119,9 +129,10 @@ public final class Pth {
                     throw new WeightsFormatException(file, "cannot read storage " + prefix + "data/" + key + ": " + e, e);
                 }
                 storages.put(key, s);
-            } else if (s.capacity() != numel * dtype.size()) {
-                throw new WeightsFormatException(file, "storage " + key + " is used with two different sizes");
+            } else if (s.capacity() != numel * dtype.size() || storageTypes.get(key) != dtype) {
+                throw new WeightsFormatException(file, "storage " + key + " is used with two different types or sizes");
             }
+            storageTypes.put(key, dtype);
             return s;
         };
         Object root0 = Unpickler.load(file, prefix + "data.pkl", pickle, loader);

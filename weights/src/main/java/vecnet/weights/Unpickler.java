@@ -29,8 +29,9 @@ import java.util.Set;
  * tuple → {@link Tuple}, set → {@code LinkedHashSet}, str → String, bytes → byte[], int → Long (or
  * BigInteger), float → Double, bool → Boolean, None → null, tensor → {@link StoredTensor}.
  *
- * <p>Bounds: every length is checked against the bytes left before allocating; the stack and memo
- * can only grow by one entry per opcode, so they are bounded by the pickle's size.
+ * <p>Bounds: every length is checked against the bytes left before allocating; the stack, the marks
+ * and the memo grow by at most one entry per opcode and are capped ({@link #MAX_STACK},
+ * {@link #MAX_MEMO}), far above what a state_dict needs (torch's pickler batches SETITEMS by 1000).
  */
 final class Unpickler {
     /** Where a persistent id {@code ('storage', StorageClass, key, location, numel)} gets its bytes. */
@@ -47,9 +48,16 @@ final class Unpickler {
             this.items = items;
         }
 
+        /** Shallow, so that a self-referencing structure cannot recurse: {@code ('storage', global torch.FloatStorage, String, ...)}. */
         @Override
         public String toString() {
-            return "tuple" + Arrays.toString(items);
+            StringBuilder sb = new StringBuilder("(");
+            for (int i = 0; i < items.length; i++) {
+                Object o = items[i];
+                sb.append(i == 0 ? "" : ", ").append(o instanceof String ? "'" + o + "'"
+                        : o instanceof Long || o instanceof Global ? String.valueOf(o) : typeName(o));
+            }
+            return sb.append(')').toString();
         }
     }
 
@@ -96,6 +104,11 @@ final class Unpickler {
             "torch._utils._rebuild_tensor_v2",
             "torch._utils._rebuild_parameter",
             "builtins.set", "__builtin__.set");
+
+    /** The deepest stack (and the most marks) accepted. */
+    static final int MAX_STACK = 1 << 20;
+    /** The most memo entries accepted: a state_dict uses a few per tensor. */
+    static final int MAX_MEMO = 1 << 22;
 
     private final Path file;
     private final String entry;
@@ -153,12 +166,17 @@ final class Unpickler {
                     push(global(at, (String) module, (String) name));
                     break;
                 }
-                case 'q': memo.put((long) u8(), top(at)); break;                  // BINPUT
-                case 'r': memo.put(u32(), top(at)); break;                        // LONG_BINPUT
-                case 0x94: memo.put((long) memo.size(), top(at)); break;          // MEMOIZE
+                case 'q': memoPut(at, u8()); break;                               // BINPUT
+                case 'r': memoPut(at, u32()); break;                              // LONG_BINPUT
+                case 0x94: memoPut(at, memo.size()); break;                       // MEMOIZE
                 case 'h': push(memoGet(at, u8())); break;                         // BINGET
                 case 'j': push(memoGet(at, u32())); break;                        // LONG_BINGET
-                case '(': marks.add(stack.size()); break;                         // MARK
+                case '(': // MARK
+                    if (marks.size() >= MAX_STACK) {
+                        throw fail(at, "more than " + MAX_STACK + " open MARKs");
+                    }
+                    marks.add(stack.size());
+                    break;
                 case ')': push(new Tuple(new Object[0])); break;                  // EMPTY_TUPLE
                 case 't': push(new Tuple(popMark(at).toArray())); break;          // TUPLE
                 case 0x85: push(new Tuple(new Object[] {pop(at)})); break;        // TUPLE1
@@ -432,8 +450,19 @@ final class Unpickler {
         return o.getClass().getSimpleName();
     }
 
-    private void push(Object o) {
+    private void push(Object o) throws WeightsFormatException {
+        if (stack.size() >= MAX_STACK) {
+            throw fail(pos, "pickle stack deeper than " + MAX_STACK + " objects");
+        }
         stack.add(o);
+    }
+
+    private void memoPut(int at, long index) throws WeightsFormatException {
+        Object top = top(at);
+        if (memo.size() >= MAX_MEMO && !memo.containsKey(index)) {
+            throw fail(at, "more than " + MAX_MEMO + " memo entries");
+        }
+        memo.put(index, top);
     }
 
     private Object pop(int at) throws WeightsFormatException {

@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.Check;
-import vecnet.engine.Fixtures;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
 import vecnet.engine.HasStateDict;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 
 /** Both readers against the committed fixtures written by PyTorch (weights/fixtures, version 1). */

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Method;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 
 /** fp16 → fp32 by hand: worked cases, then all 65536 halves against an independent formula (and the JDK's, when it has one). */
 class Float16Test extends LibraryTest {

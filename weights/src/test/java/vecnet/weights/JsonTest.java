@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 
 class JsonTest extends LibraryTest {
     @Test

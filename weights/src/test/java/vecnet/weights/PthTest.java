@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vecnet.engine.Check;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /** The .pth reader on hand-written archives: views it must rebuild and files it must refuse, with the reason. */
 class PthTest extends LibraryTest {
@@ -235,5 +235,63 @@ class PthTest extends LibraryTest {
     void refusesDictHoldingANonTensorEntry() throws IOException {
         byte[] pickle = header().binunicode("lr").binint1(1).setitems().stop().bytes();
         refused(pth("notensor.pth", pickle, Map.of()), "'lr' is not a tensor");
+    }
+
+    @Test
+    void refusesBigEndianArchive() throws IOException {
+        byte[] pickle = header().setitems().stop().bytes();
+        Map<String, byte[]> e = new LinkedHashMap<>();
+        e.put("archive/data.pkl", pickle);
+        e.put("archive/byteorder", "big".getBytes(StandardCharsets.US_ASCII));
+        Path f = dir.resolve("big.pth");
+        PickleBytes.zip(f, e);
+        refused(f, "'big'-endian");
+    }
+
+    @Test
+    void refusesAbsurdStackDepth() throws IOException {
+        PickleBytes p = new PickleBytes().proto(2);
+        for (int i = 0; i <= Unpickler.MAX_STACK; i++) {
+            p.op('N');
+        }
+        refused(pth("deep.pth", p.stop().bytes(), Map.of()), "stack deeper than " + Unpickler.MAX_STACK);
+    }
+
+    @Test
+    void refusesStorageClaimsOfTwoToTheSixtyBytesWithoutAllocatingThem() throws IOException {
+        // numel 2^58 floats = 2^60 bytes, against a 24-byte entry; and numel 2^62 floats, which overflows
+        byte[] claim60 = header().binunicode("a").global("torch._utils", "_rebuild_tensor_v2").mark()
+                .mark().binunicode("storage").global("torch", "FloatStorage").binunicode("0").binunicode("cpu")
+                .op(0x8a, 8).raw(new byte[] {0, 0, 0, 0, 0, 0, 0, 4}).tuple().binpersid()
+                .binint1(0).ints(6).ints(1).newfalse().global("collections", "OrderedDict").emptyTuple().reduce()
+                .tuple().reduce().setitems().stop().bytes();
+        byte[] claim62 = header().binunicode("a").global("torch._utils", "_rebuild_tensor_v2").mark()
+                .mark().binunicode("storage").global("torch", "FloatStorage").binunicode("0").binunicode("cpu")
+                .op(0x8a, 8).raw(new byte[] {0, 0, 0, 0, 0, 0, 0, 0x40}).tuple().binpersid()
+                .binint1(0).ints(6).ints(1).newfalse().global("collections", "OrderedDict").emptyTuple().reduce()
+                .tuple().reduce().setitems().stop().bytes();
+        Path f60 = pth("claim60.pth", claim60, Map.of("0", SIX));
+        Path f62 = pth("claim62.pth", claim62, Map.of("0", SIX));
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
+        refused(f60, "storage needs 1152921504606846976");
+        refused(f62, "overflows");
+        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+        assertTrue(allocated < 8 << 20, "refusing 2^60-byte storages allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void refusesRebuildTensorV3ByName() throws IOException {
+        byte[] pickle = header().binunicode("a").global("torch._utils", "_rebuild_tensor_v3").stop().bytes();
+        refused(pth("v3.pth", pickle, Map.of()), "torch._utils._rebuild_tensor_v3");
+    }
+
+    @Test
+    void refusesOneStorageReadAsTwoTypes() throws IOException {
+        byte[] pickle = header()
+                .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {6}, new int[] {1})
+                .tensorEntry("b", "IntStorage", "0", 6, 0, new int[] {6}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("twotypes.pth", pickle, Map.of("0", SIX)), "two different types");
     }
 }

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vecnet.engine.Check;
-import vecnet.engine.Fixtures;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 
 /**
  * A full-size torchvision resnet18 written by PyTorch at test time (weights/python/make_resnet18.py,

@@ -14,9 +14,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.Check;
+import vecnet.testing.Check;
 import vecnet.engine.HasStateDict;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 
 class StateDictTest extends LibraryTest {
