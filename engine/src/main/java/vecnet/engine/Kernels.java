@@ -50,6 +50,30 @@ public interface Kernels {
                float[] x, int xOff, float[] y, int yOff, Epilogue ep);
 
     /**
+     * Prepares products {@code C = A·B} with a fixed left matrix: {@code A} is {@code (m,k)} at
+     * {@code a[aOff + i*lda + p]}, copied or repacked once, so the caller may reuse its array. This is
+     * how a layer multiplies by its weights: packing them once instead of at every call. The plan
+     * is immutable and thread-safe.
+     */
+    GemmPlan planGemm(int m, int k, float[] a, int aOff, int lda);
+
+    /** A left matrix ready for many products; see {@link #planGemm}. */
+    interface GemmPlan {
+        /** Rows of A. */
+        int m();
+
+        /** Columns of A. */
+        int k();
+
+        /**
+         * {@code C[i,j] = ep(Σ_p A[i,p]·B[p,j])} for {@code j < n}, with B and C laid out as in
+         * {@link Kernels#sgemm}. Equal, element for element, to {@code sgemm} with the same A.
+         */
+        void run(ComputePool pool, int n, float[] b, int bOff, int ldb, boolean bTransposed,
+                 float[] c, int cOff, int ldc, Epilogue ep);
+    }
+
+    /**
      * Prepares a convolution with fixed weights {@code [cout, cin/groups, kh, kw]} (copied or repacked,
      * so the caller may reuse {@code weight}). The plan is immutable and thread-safe.
      */

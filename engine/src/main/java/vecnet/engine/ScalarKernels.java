@@ -53,6 +53,31 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public GemmPlan planGemm(int m, int k, float[] a, int aOff, int lda) {
+        float[] copy = new float[m * k];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(a, aOff + i * lda, copy, i * k, k);
+        }
+        return new GemmPlan() {
+            @Override
+            public int m() {
+                return m;
+            }
+
+            @Override
+            public int k() {
+                return k;
+            }
+
+            @Override
+            public void run(ComputePool pool, int n, float[] b, int bOff, int ldb, boolean bTransposed,
+                            float[] c, int cOff, int ldc, Epilogue ep) {
+                sgemm(pool, m, n, k, copy, 0, k, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+            }
+        };
+    }
+
+    @Override
     public Conv2dPlan planConv2d(ConvGeometry g, float[] weight) {
         if (weight.length != g.weightSize()) {
             throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g

@@ -123,6 +123,85 @@ final class VectorGemm {
         });
     }
 
+    /**
+     * A left matrix packed once: K slices of MR-row panels, slice (k0, kc) and panel ip at
+     * {@code k0*mPad + ip*MR*kc}. Each run packs only B. Tasks are (block of C's rows, block of its
+     * columns); the arithmetic per element is that of {@link #sgemm}, so results are the same.
+     */
+    static final class Plan implements Kernels.GemmPlan {
+        private final int m, k, mPad;
+        private final float[] packed;
+
+        Plan(int m, int k, float[] a, int aOff, int lda) {
+            this.m = m;
+            this.k = k;
+            this.mPad = (m + MR - 1) / MR * MR;
+            this.packed = new float[Math.max(1, k) * mPad];
+            float[] slice = new float[Math.min(KC, Math.max(1, k)) * mPad];
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                packA(a, aOff + k0, lda, m, kc, slice);
+                System.arraycopy(slice, 0, packed, k0 * mPad, kc * mPad);
+            }
+        }
+
+        @Override
+        public int m() {
+            return m;
+        }
+
+        @Override
+        public int k() {
+            return k;
+        }
+
+        @Override
+        public void run(ComputePool pool, int n, float[] b, int bOff, int ldb, boolean bTransposed,
+                        float[] c, int cOff, int ldc, Epilogue ep) {
+            if (m <= 0 || n <= 0) {
+                return;
+            }
+            if (k == 0) {
+                sgemm(pool, m, n, 0, packed, 0, 0, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+                return;
+            }
+            int mPanels = mPad / MR, nPanels = (n + NR - 1) / NR;
+            int want = 4 * pool.threads();
+            int colPanelsPerTask = Math.max(1, Math.min(NC / NR, (nPanels + want - 1) / want));
+            int cb = (nPanels + colPanelsPerTask - 1) / colPanelsPerTask;
+            int rowBlocks = Math.max(1, Math.min(mPanels, (want + cb - 1) / cb));
+            int rowPanelsPerTask = (mPanels + rowBlocks - 1) / rowBlocks;
+            int rb = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask;
+            int resDelta = ep.residualOffset() - cOff;
+            pool.parallelFor(rb * cb, task -> {
+                int rowBlock = task % rb, colBlock = task / rb;
+                int n0 = colBlock * colPanelsPerTask * NR, nc = Math.min(colPanelsPerTask * NR, n - n0);
+                int ip0 = rowBlock * rowPanelsPerTask, ip1 = Math.min(mPanels, ip0 + rowPanelsPerTask);
+                Scratch s = SCRATCH.get();
+                int taskPanels = (nc + NR - 1) / NR;
+                float[] bp = s.b(taskPanels * NR * KC);
+                for (int k0 = 0; k0 < k; k0 += KC) {
+                    int kc = Math.min(KC, k - k0);
+                    if (bTransposed) {
+                        packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
+                    } else {
+                        packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
+                    }
+                    boolean first = k0 == 0, last = k0 + kc >= k;
+                    for (int jp = 0; jp < taskPanels; jp++) {
+                        int j = n0 + jp * NR;
+                        for (int ip = ip0; ip < ip1; ip++) {
+                            int i = ip * MR;
+                            block(kc, packed, k0 * mPad + ip * MR * kc, bp, jp * NR * kc, c, cOff + i * ldc + j, ldc,
+                                    Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
+                                    ep.perRow() ? i : j, resDelta, s.tile);
+                        }
+                    }
+                }
+            });
+        }
+    }
+
     /** Packs rows [0,mc) × cols [0,kc) of A (row stride lda) into MR-row panels, k-major, zero-padded. */
     static void packA(float[] a, int off, int lda, int mc, int kc, float[] ap) {
         for (int i0 = 0; i0 < mc; i0 += MR) {

@@ -41,6 +41,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public GemmPlan planGemm(int m, int k, float[] a, int aOff, int lda) {
+        return new VectorGemm.Plan(m, k, a, aOff, lda);
+    }
+
+    @Override
     public Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight) {
         return VectorConv.plan(geometry, weight);
     }

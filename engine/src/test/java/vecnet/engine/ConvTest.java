@@ -1,5 +1,7 @@
 package vecnet.engine;
 
+import vecnet.testing.LibraryTest;
+import vecnet.testing.Check;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.SplittableRandom;

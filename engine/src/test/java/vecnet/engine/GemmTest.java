@@ -1,5 +1,7 @@
 package vecnet.engine;
 
+import vecnet.testing.LibraryTest;
+import vecnet.testing.Check;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,6 +90,23 @@ class GemmTest extends LibraryTest {
         SCALAR.sgemm(ComputePool.sequential(), m, n, k, a, aOff, lda, bt, bOff, ldb, true, expected, cOff, ldc, rowEp);
         VECTOR.sgemm(ComputePool.sequential(), m, n, k, a, aOff, lda, bt, bOff, ldb, true, actual, cOff, ldc, rowEp);
         Check.close("per-row epilogue", expected, actual, atol(k) * 2, 1e-5);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "7,9,13", "13,207,8", "33,65,300", "1024,16,300", "130,70,1024", "5,3,0"})
+    void plannedGemmEqualsSgemmBitForBit(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(13 * m + n + k);
+        float[] a = random(rnd, 3 + m * (k + 2)), b = random(rnd, 2 + n * (k + 1)), bias = random(rnd, m);
+        Epilogue ep = Epilogue.rowBias(bias).withRelu();
+        for (Kernels kernels : new Kernels[] {SCALAR, VECTOR}) {
+            float[] expected = new float[m * n], actual = new float[m * n];
+            kernels.sgemm(ComputePool.sequential(), m, n, k, a, 3, k + 2, b, 2, k + 1, true, expected, 0, n, ep);
+            Kernels.GemmPlan plan = kernels.planGemm(m, k, a, 3, k + 2);
+            try (ComputePool pool = ComputePool.create(2)) {
+                plan.run(pool, n, b, 2, k + 1, true, actual, 0, n, ep);
+            }
+            Check.identical(kernels.name() + " planned vs sgemm " + m + "x" + n + "x" + k, expected, actual);
+        }
     }
 
     @ParameterizedTest

@@ -1,5 +1,6 @@
 package vecnet.engine;
 
+import vecnet.testing.LibraryTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -7,12 +7,12 @@ import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.Check;
+import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
 import vecnet.engine.Epilogue;
 import vecnet.engine.Kernels;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 
 /**

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import vecnet.engine.Check;
-import vecnet.engine.Fixtures;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 
 /**
  * Decoding against Pillow's {@code Image.open(f).convert('RGB')} (the decoded_*.safetensors

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import vecnet.engine.Fixtures;
+import vecnet.testing.Fixtures;
 import vecnet.engine.Tensor;
 import vecnet.weights.DType;
 import vecnet.weights.StateDict;

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import vecnet.engine.Check;
+import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
-import vecnet.engine.Fixtures;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 
 /**

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import vecnet.engine.Check;
-import vecnet.engine.Fixtures;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
 import vecnet.engine.Tensor;
 import vecnet.weights.StateDict;
 

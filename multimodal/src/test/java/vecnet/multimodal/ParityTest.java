@@ -15,11 +15,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import vecnet.engine.Check;
+import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
-import vecnet.engine.Fixtures;
+import vecnet.testing.Fixtures;
 import vecnet.engine.Kernels;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 import vecnet.layers.LSTM;
 

@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.Check;
+import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
-import vecnet.engine.Fixtures;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 
 /**
  * Pillow's BILINEAR worked by hand on tiny images (the fixture comparison is in

@@ -13,11 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import vecnet.engine.Check;
+import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
-import vecnet.engine.Fixtures;
+import vecnet.testing.Fixtures;
 import vecnet.engine.Kernels;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 import vecnet.weights.StateDict;
 

@@ -15,8 +15,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import vecnet.engine.Fixtures;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 
 /** The tokenizer against Python's {@code [vocab.get(w, 0) for w in text.lower().split()]} (texts.json). */
 class TokenizerTest extends LibraryTest {

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vecnet.engine.Fixtures;
-import vecnet.engine.LibraryTest;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 
 /** Vocabulary files (JSON and one token per line) and the small JSON reader behind them. */
 class VocabularyTest extends LibraryTest {

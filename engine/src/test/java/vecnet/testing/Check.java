@@ -1,4 +1,4 @@
-package vecnet.engine;
+package vecnet.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 

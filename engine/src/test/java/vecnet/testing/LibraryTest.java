@@ -1,4 +1,4 @@
-package vecnet.engine;
+package vecnet.testing;
 
 import org.junit.jupiter.api.extension.ExtendWith;
 

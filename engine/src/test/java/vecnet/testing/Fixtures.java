@@ -1,4 +1,4 @@
-package vecnet.engine;
+package vecnet.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

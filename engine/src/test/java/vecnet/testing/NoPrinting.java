@@ -1,4 +1,4 @@
-package vecnet.engine;
+package vecnet.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
