@@ -1,48 +1,515 @@
 package vecnet.engine;
 
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * Vector API pooling and elementwise kernels. PLACEHOLDER: delegates to the scalar twins until
- * the vector versions land.
+ * Vector API pooling and elementwise kernels: the {@link Kernels} methods that are not GEMM or
+ * convolution. Each one has a twin in {@link ScalarKernels} and is tested against it.
+ *
+ * <p>What "the same as the scalar twin" means here:
+ * <ul>
+ *   <li>{@code maxPool2d}, {@code add}, {@code mul}, {@code relu}, {@code concat}: bit-identical
+ *       (max, one add or one multiply per element are exact operations; NaN and signed zeros follow the
+ *       twin's rules, NaNs compared as NaN).
+ *   <li>{@code adaptiveAvgPool2d}, {@code dot}: the same sums in a different order, so within float
+ *       rounding; the order is written on each method and never depends on the thread count.
+ *   <li>{@code sigmoid}, {@code tanh}: our own vector {@code exp} (below) instead of {@code Math.exp},
+ *       within 2e-7 absolute of the exact value over the whole float range.
+ * </ul>
+ *
+ * <p>Loops run whole vectors of {@link VectorKernels#SPECIES} (8 lanes with AVX2, 16 with AVX-512)
+ * and finish with a scalar tail. Where a kernel is not exact (sigmoid, tanh), the tail repeats the
+ * vector arithmetic in scalar form operation by operation ({@link Math#fma} for the fused steps), so
+ * an element's result never depends on whether it fell in a vector or in the tail. The elementwise
+ * kernels allocate nothing. In-place use ({@code out == x} at the same offset) is allowed.
  */
 final class VectorOps {
-    private static final Kernels S = ScalarKernels.INSTANCE;
+    private static final VectorSpecies<Float> SPECIES = VectorKernels.SPECIES;
+    /** Floats per vector. */
+    private static final int L = SPECIES.length();
 
     private VectorOps() {
     }
 
+    // ------------------------------------------------------------------------------------------
+    // Max pooling
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Max pooling, NCHW: {@code x [n,c,h,w] -> y [n,c,oh,ow]} with {@code oh = (h + 2*pad - k)/stride + 1}
+     * (same for {@code ow}), {@code y[p,oy,ox] = max_{i,j<k} x[p, oy*stride - pad + i, ox*stride - pad + j]}
+     * with {@code x[p,iy,ix] = x[(p*h + iy)*w + ix]} and cells outside the input counting as −∞.
+     *
+     * <p>How: the window max is separable. For each input row we first take the horizontal max over
+     * {@code k} columns for every output column, then the vertical max of {@code k} such rows. Both
+     * steps run along the output width, one vector of output columns at a time. For a stride
+     * {@code s > 1} the input columns an output lane needs are {@code s} apart, so each input row is
+     * first de-interleaved into {@code s} phase rows ({@code phase[p][q] = row[q*s + p - pad]}, −∞ outside
+     * the row): window column {@code j} of output columns {@code ox..ox+L-1} is then the contiguous
+     * slice {@code phase[j % s][ox + j/s ...]}. The horizontal maxima of the last {@code k} input rows
+     * are kept in a small ring, so each input row is reduced once even where windows overlap
+     * (ResNet's 3×3 stride 2).
+     *
+     * <p>Why this is bit-identical to the scalar twin, which scans the window row by row and replaces its
+     * running max {@code m} by {@code v} when {@code v > m || isNaN(v)}: {@link #maxStep} applies the
+     * same rule lane-wise, and applying it to row maxima in row order returns the first element of the
+     * window (in row-major order) that equals the maximum (this matters for -0.0 versus 0.0), or NaN
+     * if the window holds one. Skipped padding cells and −∞ fillers never replace anything.
+     */
     static void maxPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int k, int stride, int pad, float[] y) {
-        S.maxPool2d(pool, x, n, c, h, w, k, stride, pad, y);
+        if (k < 1 || stride < 1 || pad < 0) {
+            throw new IllegalArgumentException("maxPool2d: kernel " + k + ", stride " + stride + ", padding " + pad
+                    + " (need kernel >= 1, stride >= 1, padding >= 0)");
+        }
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        int planes = n * c;
+        if (planes <= 0 || oh <= 0 || ow <= 0) {
+            return;
+        }
+        int parts = Math.min(planes, pool.threads() * 4);
+        pool.parallelFor(parts, part -> {
+            int p0 = ComputePool.splitStart(planes, parts, part), p1 = ComputePool.splitStart(planes, parts, part + 1);
+            MaxPoolScratch s = new MaxPoolScratch(k, stride, ow);
+            for (int plane = p0; plane < p1; plane++) {
+                maxPoolPlane(x, plane, h, w, k, stride, pad, oh, ow, y, s);
+            }
+        });
     }
 
+    /** Buffers of one max-pooling task, reused for all its planes. */
+    private static final class MaxPoolScratch {
+        /** Output columns rounded up to whole vectors. */
+        final int owV;
+        /** Length of one phase row: every column a vector of output columns may read. */
+        final int qn;
+        /** {@code min(k, stride)} phase rows of {@code qn} floats: the de-interleaved input row. */
+        final float[] phase;
+        /** A ring of {@code k} rows of {@code owV} horizontal maxima; slot {@code iy % k} holds input row {@code iy}. */
+        final float[] ring;
+        /** Which input row each ring slot holds, −1 for none. */
+        final int[] slotRow;
+        /** One vector, for the last partial vector of an output row. */
+        final float[] tail = new float[L];
+
+        MaxPoolScratch(int k, int stride, int ow) {
+            owV = (ow + L - 1) / L * L;
+            qn = owV + (k - 1) / stride;
+            phase = new float[Math.min(k, stride) * qn];
+            ring = new float[k * owV];
+            slotRow = new int[k];
+        }
+    }
+
+    private static void maxPoolPlane(float[] x, int plane, int h, int w, int k, int s, int pad, int oh, int ow,
+                                     float[] y, MaxPoolScratch sc) {
+        Arrays.fill(sc.slotRow, -1);
+        FloatVector minusInf = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        int owV = sc.owV;
+        int owFull = SPECIES.loopBound(ow);
+        for (int oy = 0; oy < oh; oy++) {
+            int iy0 = oy * s - pad;
+            for (int i = 0; i < k; i++) {
+                int iy = iy0 + i;
+                if (iy >= 0 && iy < h && sc.slotRow[iy % k] != iy) {
+                    horizontalMax(x, (plane * h + iy) * w, w, k, s, pad, sc, (iy % k) * owV);
+                    sc.slotRow[iy % k] = iy;
+                }
+            }
+            // window rows inside the input: iy0 + i for iLo <= i < iHi (no branch in the vector loop,
+            // which keeps JDK 17 from boxing the running max)
+            int iLo = Math.max(0, -iy0), iHi = Math.min(k, h - iy0);
+            int yRow = (plane * oh + oy) * ow;
+            for (int ox = 0; ox < owV; ox += L) {
+                FloatVector m = minusInf;
+                for (int i = iLo; i < iHi; i++) {
+                    m = maxStep(m, FloatVector.fromArray(SPECIES, sc.ring, ((iy0 + i) % k) * owV + ox));
+                }
+                if (ox < owFull) {
+                    m.intoArray(y, yRow + ox);
+                } else {
+                    m.intoArray(sc.tail, 0);
+                    System.arraycopy(sc.tail, 0, y, yRow + ox, ow - ox);
+                }
+            }
+        }
+    }
+
+    /**
+     * Horizontal maxima of one input row {@code x[rowStart .. rowStart+w)} into
+     * {@code ring[ringAt + ox]} for {@code ox < owV}: {@code max_{j<k} row[ox*s - pad + j]}, −∞ outside the row.
+     */
+    private static void horizontalMax(float[] x, int rowStart, int w, int k, int s, int pad,
+                                      MaxPoolScratch sc, int ringAt) {
+        int qn = sc.qn, phases = Math.min(k, s);
+        float[] ph = sc.phase;
+        for (int p = 0; p < phases; p++) {
+            // phase[p][q] = row[q*s + p - pad]; inside the row for qLo <= q < qHi.
+            int base = p * qn;
+            int qLo = Math.min(qn, Math.max(0, ceilDiv(pad - p, s)));
+            int qHi = Math.max(qLo, Math.min(qn, ceilDiv(w + pad - p, s)));
+            Arrays.fill(ph, base, base + qLo, Float.NEGATIVE_INFINITY);
+            if (s == 1) {
+                System.arraycopy(x, rowStart + qLo + p - pad, ph, base + qLo, qHi - qLo);
+            } else {
+                for (int q = qLo, t = rowStart + qLo * s + p - pad; q < qHi; q++, t += s) {
+                    ph[base + q] = x[t];
+                }
+            }
+            Arrays.fill(ph, base + qHi, base + qn, Float.NEGATIVE_INFINITY);
+        }
+        FloatVector minusInf = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        for (int ox = 0; ox < sc.owV; ox += L) {
+            FloatVector m = minusInf;
+            for (int j = 0; j < k; j++) {
+                m = maxStep(m, FloatVector.fromArray(SPECIES, ph, (j % s) * qn + ox + j / s));
+            }
+            m.intoArray(sc.ring, ringAt + ox);
+        }
+    }
+
+    /** The scalar twin's update {@code if (v > m || isNaN(v)) m = v}, lane-wise. */
+    private static FloatVector maxStep(FloatVector m, FloatVector v) {
+        VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
+        return m.blend(v, take);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Adaptive average pooling
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Adaptive average pooling, NCHW: {@code x [n,c,h,w] -> y [n,c,oh,ow]}, output cell {@code (i,j)} is
+     * the mean of rows {@code [floor(i*h/oh), ceil((i+1)*h/oh))} and columns {@code [floor(j*w/ow), ceil((j+1)*w/ow))}.
+     *
+     * <p>Summation order (float, so the result differs from the scalar twin's row-major sum by rounding
+     * only, and never depends on the thread count):
+     * <ul>
+     *   <li>{@code ow == 1} (which includes the global pooling {@code 1×1} of ResNet): a bin is a
+     *       contiguous run of whole rows, summed by {@link #sum}: {@code L} lane-wise partial sums of
+     *       the elements {@code ≡ lane (mod L)}, added lane 0 to {@code L-1}, then the tail in order.
+     *   <li>otherwise: for each output row, the column sums of the bin's rows (top to bottom, one vector
+     *       of columns at a time), then for each bin the sum of its column sums, left to right.
+     * </ul>
+     * Each bin sum is divided by its cell count, as in the twin.
+     */
     static void adaptiveAvgPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int oh, int ow, float[] y) {
-        S.adaptiveAvgPool2d(pool, x, n, c, h, w, oh, ow, y);
+        int planes = n * c;
+        if (planes <= 0 || oh <= 0 || ow <= 0) {
+            return;
+        }
+        int parts = Math.min(planes, pool.threads() * 4);
+        pool.parallelFor(parts, part -> {
+            int p0 = ComputePool.splitStart(planes, parts, part), p1 = ComputePool.splitStart(planes, parts, part + 1);
+            float[] colSum = ow == 1 ? null : new float[w];
+            for (int plane = p0; plane < p1; plane++) {
+                for (int i = 0; i < oh; i++) {
+                    int y0 = Math.floorDiv(i * h, oh), y1 = -Math.floorDiv(-(i + 1) * h, oh);
+                    int out = (plane * oh + i) * ow;
+                    if (ow == 1) {
+                        y[out] = sum(x, (plane * h + y0) * w, (y1 - y0) * w) / ((y1 - y0) * w);
+                        continue;
+                    }
+                    columnSums(x, (plane * h + y0) * w, y1 - y0, w, colSum);
+                    for (int j = 0; j < ow; j++) {
+                        int x0 = Math.floorDiv(j * w, ow), x1 = -Math.floorDiv(-(j + 1) * w, ow);
+                        float s = 0f;
+                        for (int xx = x0; xx < x1; xx++) {
+                            s += colSum[xx];
+                        }
+                        y[out + j] = s / ((y1 - y0) * (x1 - x0));
+                    }
+                }
+            }
+        });
     }
 
+    /** {@code colSum[j] = Σ_{r<rows} x[from + r*w + j]} for {@code j < w}, rows added top to bottom. */
+    private static void columnSums(float[] x, int from, int rows, int w, float[] colSum) {
+        int j = 0;
+        for (int jEnd = SPECIES.loopBound(w); j < jEnd; j += L) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (int r = 0; r < rows; r++) {
+                acc = acc.add(FloatVector.fromArray(SPECIES, x, from + r * w + j));
+            }
+            acc.intoArray(colSum, j);
+        }
+        for (; j < w; j++) {
+            float acc = 0f;
+            for (int r = 0; r < rows; r++) {
+                acc += x[from + r * w + j];
+            }
+            colSum[j] = acc;
+        }
+    }
+
+    /**
+     * {@code Σ_{i<len} x[from + i]}: {@code L} lane-wise partial sums (lane {@code l} adds the elements
+     * {@code i ≡ l mod L} of the whole vectors, in order), added lane 0 to {@code L-1}, then the tail in order.
+     */
+    private static float sum(float[] x, int from, int len) {
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            acc = acc.add(FloatVector.fromArray(SPECIES, x, from + i));
+        }
+        float s = sumLanes(acc);
+        for (; i < len; i++) {
+            s += x[from + i];
+        }
+        return s;
+    }
+
+    /** The lanes of {@code v} added in lane order (not {@code reduceLanes}, whose order is unspecified). */
+    private static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int l = 0; l < L; l++) {
+            s += v.lane(l);
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Elementwise
+    // ------------------------------------------------------------------------------------------
+
+    /** {@code out[outOff+i] = a[aOff+i] + b[bOff+i]} for {@code i < len}; bit-identical to the twin. */
     static void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len) {
-        S.add(a, aOff, b, bOff, out, outOff, len);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            FloatVector.fromArray(SPECIES, a, aOff + i).add(FloatVector.fromArray(SPECIES, b, bOff + i))
+                    .intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            out[outOff + i] = a[aOff + i] + b[bOff + i];
+        }
     }
 
+    /** {@code out[outOff+i] = a[aOff+i] * b[bOff+i]} for {@code i < len}; bit-identical to the twin. */
     static void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len) {
-        S.mul(a, aOff, b, bOff, out, outOff, len);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            FloatVector.fromArray(SPECIES, a, aOff + i).mul(FloatVector.fromArray(SPECIES, b, bOff + i))
+                    .intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            out[outOff + i] = a[aOff + i] * b[bOff + i];
+        }
     }
 
+    /**
+     * {@code out[outOff+i] = x[xOff+i] > 0 ? x[xOff+i] : 0} for {@code i < len}, bit-identical to the twin:
+     * -0.0 and NaN give +0.0 (a blend on {@code x > 0}, not {@code max(x, 0)}, which would keep NaN).
+     */
     static void relu(float[] x, int xOff, float[] out, int outOff, int len) {
-        S.relu(x, xOff, out, outOff, len);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(SPECIES, x, xOff + i);
+            zero.blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            float v = x[xOff + i];
+            out[outOff + i] = v > 0f ? v : 0f;
+        }
     }
 
-    static void sigmoid(float[] x, int xOff, float[] out, int outOff, int len) {
-        S.sigmoid(x, xOff, out, outOff, len);
-    }
-
-    static void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
-        S.tanh(x, xOff, out, outOff, len);
-    }
-
+    /**
+     * {@code Σ_{i<len} a[aOff+i]·b[bOff+i]}: lane {@code l} accumulates the products {@code i ≡ l mod L}
+     * of the whole vectors with fused multiply-adds, the lanes are added in lane order, then the tail
+     * is added with {@link Math#fma}. Within float rounding of the twin's sequential sum.
+     */
     static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        return S.dot(a, aOff, b, bOff, len);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            acc = FloatVector.fromArray(SPECIES, a, aOff + i).fma(FloatVector.fromArray(SPECIES, b, bOff + i), acc);
+        }
+        float s = sumLanes(acc);
+        for (; i < len; i++) {
+            s = Math.fma(a[aOff + i], b[bOff + i], s);
+        }
+        return s;
     }
 
+    /**
+     * Concatenation of {@code parts[p] [outer, widths[p], inner]} into {@code out [outer, Σwidths, inner]}:
+     * one {@link System#arraycopy} per part and outer index.
+     */
     static void concat(float[][] parts, int[] widths, int outer, int inner, float[] out) {
-        S.concat(parts, widths, outer, inner, out);
+        if (parts.length != widths.length) {
+            throw new IllegalArgumentException("concat: " + parts.length + " parts but " + widths.length + " widths");
+        }
+        int total = 0;
+        for (int wdt : widths) {
+            total += wdt;
+        }
+        for (int o = 0; o < outer; o++) {
+            int at = o * total * inner;
+            for (int p = 0; p < parts.length; p++) {
+                int chunk = widths[p] * inner;
+                System.arraycopy(parts[p], o * chunk, out, at, chunk);
+                at += chunk;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // exp, sigmoid, tanh
+    // ------------------------------------------------------------------------------------------
+
+    /*
+     * exp(t), for float, in four steps (each mirrored exactly by expScalar):
+     *  1. clamp t to [EXP_LO, EXP_HI], so that 2^k below is a normal float and exp(t) stays finite
+     *     (exp(88) = 1.65e38; exp(-87.3) = 1.2e-38); NaN passes through the clamp (Math.max/min rules);
+     *  2. k = round(t / ln2), by the "magic number" trick: adding 1.5·2^23 leaves t·log2(e) rounded to
+     *     an integer in the low mantissa bits (one fma, so one rounding);
+     *  3. r = t - k·ln2 with ln2 split in two (Cody–Waite): LN2_HI has 9 significant bits, so k·LN2_HI is
+     *     exact for |k| <= 2^15 and t - k·LN2_HI cancels exactly; the second fma adds k·LN2_LO. |r| <= ln2/2;
+     *  4. exp(r) by its Taylor polynomial to degree 7 (Horner, fma), whose truncation error on
+     *     |r| <= 0.347 is below 0.347^8/8! = 5e-9 relative; times 2^k, built in the exponent field.
+     */
+    private static final float EXP_LO = -87.3f;
+    private static final float EXP_HI = 88.0f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float MAGIC = 12582912f; // 1.5 * 2^23
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+    private static final float LN2_HI = 0.693359375f; // 355/512
+    private static final float LN2_LO = -2.12194440054690583e-4f; // ln2 - LN2_HI
+    private static final float E2 = 1f / 2;
+    private static final float E3 = 1f / 6;
+    private static final float E4 = 1f / 24;
+    private static final float E5 = 1f / 120;
+    private static final float E6 = 1f / 720;
+    private static final float E7 = 1f / 5040;
+
+    private static FloatVector exp(FloatVector t) {
+        t = t.max(EXP_LO).min(EXP_HI);
+        FloatVector z = t.fma(LOG2E, MAGIC);
+        FloatVector k = z.sub(MAGIC);
+        FloatVector r = k.fma(FloatVector.broadcast(SPECIES, -LN2_HI), t);
+        r = k.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
+        FloatVector p = r.fma(E7, E6);
+        p = p.fma(r, FloatVector.broadcast(SPECIES, E5));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, E4));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, E3));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, E2));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+        FloatVector scale = z.reinterpretAsInts()
+                .add(127 - MAGIC_BITS)
+                .lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
+    /** {@link #exp(FloatVector)} for one float, operation by operation. */
+    private static float expScalar(float t) {
+        t = Math.min(Math.max(t, EXP_LO), EXP_HI);
+        float z = Math.fma(t, LOG2E, MAGIC);
+        float k = z - MAGIC;
+        float r = Math.fma(k, -LN2_HI, t);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(r, E7, E6);
+        p = Math.fma(p, r, E5);
+        p = Math.fma(p, r, E4);
+        p = Math.fma(p, r, E3);
+        p = Math.fma(p, r, E2);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        float scale = Float.intBitsToFloat((Float.floatToRawIntBits(z) + (127 - MAGIC_BITS)) << 23);
+        return p * scale;
+    }
+
+    /**
+     * {@code out[outOff+i] = 1 / (1 + exp(-x[xOff+i]))} for {@code i < len}, with {@link #exp(FloatVector)}.
+     * For {@code x >= 0} the denominator is in [1, 2] and every error is relative to a result near 1; for
+     * {@code x < 0} errors are relative to the (smaller) result. Below x = -88 the clamped exp makes
+     * the result about 6e-39 instead of smaller. NaN gives NaN.
+     */
+    static void sigmoid(float[] x, int xOff, float[] out, int outOff, int len) {
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(SPECIES, x, xOff + i);
+            one.div(exp(v.neg()).add(one)).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            out[outOff + i] = 1f / (expScalar(-x[xOff + i]) + 1f);
+        }
+    }
+
+    /*
+     * tanh(x) = sign(x) · tanh(|x|), with a = |x|:
+     *  - a >= TANH_SMALL: 1 - 2/(exp(2a) + 1). exp(2a) >= e^1.1 = 3, so 2/(exp(2a)+1) <= 0.5 and the
+     *    subtraction loses nothing; beyond a = 9.01 the result rounds to 1 (exp clamps at 88).
+     *  - a < TANH_SMALL: there 1 - 2/(...) would cancel, so use the odd Taylor series
+     *    a + a·a²·P(a²), P(u) = -1/3 + 2/15 u - 17/315 u² + ... up to the a^17 term. The series
+     *    converges for a < π/2; at a = 0.55 the first omitted term (a^19) is 3e-9.
+     * The sign is put back by or-ing the sign bit of x, so -0.0 gives -0.0 and tiny x gives x.
+     */
+    private static final float TANH_SMALL = 0.55f;
+    private static final float T3 = (float) (-1.0 / 3);
+    private static final float T5 = (float) (2.0 / 15);
+    private static final float T7 = (float) (-17.0 / 315);
+    private static final float T9 = (float) (62.0 / 2835);
+    private static final float T11 = (float) (-1382.0 / 155925);
+    private static final float T13 = (float) (21844.0 / 6081075);
+    private static final float T15 = (float) (-929569.0 / 638512875);
+    private static final float T17 = (float) (6404582.0 / 10854718875.0);
+    private static final int SIGN = 0x80000000;
+
+    /** {@code out[outOff+i] = tanh(x[xOff+i])} for {@code i < len}; see the comment above for the method. */
+    static void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        FloatVector two = FloatVector.broadcast(SPECIES, 2f);
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(SPECIES, x, xOff + i);
+            FloatVector a = v.abs();
+            FloatVector big = one.sub(two.div(exp(a.add(a)).add(one)));
+            FloatVector u = a.mul(a);
+            FloatVector p = u.fma(T17, T15);
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T13));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T11));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T9));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T7));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T5));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T3));
+            FloatVector small = a.mul(u).fma(p, a);
+            FloatVector t = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+            t.reinterpretAsInts()
+                    .or(v.reinterpretAsInts().and(SIGN))
+                    .reinterpretAsFloats()
+                    .intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            out[outOff + i] = tanhScalar(x[xOff + i]);
+        }
+    }
+
+    /** The vector tanh for one float, operation by operation. */
+    private static float tanhScalar(float v) {
+        float a = Math.abs(v);
+        float big = 1f - 2f / (expScalar(a + a) + 1f);
+        float u = a * a;
+        float p = Math.fma(u, T17, T15);
+        p = Math.fma(p, u, T13);
+        p = Math.fma(p, u, T11);
+        p = Math.fma(p, u, T9);
+        p = Math.fma(p, u, T7);
+        p = Math.fma(p, u, T5);
+        p = Math.fma(p, u, T3);
+        float small = Math.fma(a * u, p, a);
+        float t = a < TANH_SMALL ? small : big;
+        return Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(v) & SIGN));
     }
 }
