@@ -16,8 +16,9 @@ import vecnet.engine.Tensor;
  *   x (*, in) -> y (*, out)
  * </pre>
  *
- * All leading dimensions are rows. Many rows run as one GEMM with the weight read transposed in
- * place; a single row runs as a GEMV (memory-bound, one dot product per output).
+ * All leading dimensions are rows, run as one GEMM with the weight read transposed in place.
+ * A single row is a GEMM too, not a GEMV: the kernels' GEMV sums in another order, and each row's
+ * result must be bit-identical whatever the batch it arrives in.
  */
 public final class Linear implements Layer, HasStateDict {
     /** {@code [out, in]}. */
@@ -73,11 +74,9 @@ public final class Linear implements Layer, HasStateDict {
         shape[shape.length - 1] = out;
         Tensor y = Tensor.zeros(shape);
         float[] b = bias == null ? null : bias.data();
-        if (rows == 1) {
-            // y[o] = W[o,:]·x + b[o]: the GEMV channel is the output index o.
-            kernels.sgemv(pool, out, in, weight.data(), 0, in, x.data(), 0, y.data(), 0,
-                    b == null ? Epilogue.NONE : Epilogue.rowBias(b));
-        } else if (rows > 1) {
+        if (rows > 0) {
+            // One GEMM for any number of rows, never a GEMV for a single row: a GEMV sums in another
+            // order, and a sample's logits must not depend on the batch it came in (bit for bit).
             kernels.sgemm(pool, rows, out, in, x.data(), 0, in, weight.data(), 0, in, true, y.data(), 0, out,
                     b == null ? Epilogue.NONE : Epilogue.columnBias(b));
         }
