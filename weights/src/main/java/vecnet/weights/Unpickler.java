@@ -108,7 +108,7 @@ final class Unpickler {
     /** The deepest stack (and the most marks) accepted. */
     static final int MAX_STACK = 1 << 20;
     /** The most memo entries accepted: a state_dict uses a few per tensor. */
-    static final int MAX_MEMO = 1 << 22;
+    static final int MAX_MEMO = 1 << 20;
 
     private final Path file;
     private final String entry;
