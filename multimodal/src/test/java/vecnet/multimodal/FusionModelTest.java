@@ -76,6 +76,18 @@ class FusionModelTest extends LibraryTest {
     }
 
     @Test
+    void eachSampleOfABatchEqualsItsPredictionAlone() throws IOException {
+        FusionModel model = FusionModel.load(Fixtures.file("tiny_fusion.safetensors")).withPool(ComputePool.sequential());
+        Tensor images = tensor("image_odd");
+        int[][] texts = {ids("text")[0], ids("text_len1")[0]};
+        Tensor both = model.predict(images, texts);
+        for (int i = 0; i < 2; i++) {
+            Tensor alone = model.predict(rows(images, i, i + 1), new int[][] {texts[i]});
+            Check.identical("sample " + i + " alone vs in a batch of 2", rows(both, i, i + 1).data(), alone.data());
+        }
+    }
+
+    @Test
     void keysAndSizesComeFromTheWeights() throws IOException {
         FusionModel model = FusionModel.load(Fixtures.file("tiny_fusion.safetensors"));
         StateDict sd = StateDict.read(Fixtures.file("tiny_fusion.safetensors"));
