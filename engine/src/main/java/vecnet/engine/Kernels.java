@@ -111,7 +111,7 @@ public interface Kernels {
     /** {@code out[i] = a[i] * b[i]} for {@code i < len}. */
     void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int len);
 
-    /** {@code out[i] = max(x[i], 0)}. */
+    /** {@code out[i] = x[i] < 0 ? 0 : x[i]}: as {@code torch.relu}, NaN and −0.0 pass through. */
     void relu(float[] x, int xOff, float[] out, int outOff, int len);
 
     /** {@code out[i] = 1 / (1 + exp(-x[i]))}, within 2e-7 absolute of the exact value. */

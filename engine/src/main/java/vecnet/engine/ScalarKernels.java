@@ -196,7 +196,7 @@ public final class ScalarKernels implements Kernels {
     public void relu(float[] x, int xOff, float[] out, int outOff, int len) {
         for (int i = 0; i < len; i++) {
             float v = x[xOff + i];
-            out[outOff + i] = v > 0f ? v : 0f;
+            out[outOff + i] = v < 0f ? 0f : v;
         }
     }
 

@@ -314,11 +314,11 @@ final class VectorOps {
         int i = 0;
         for (int end = SPECIES.loopBound(len); i < end; i += L) {
             FloatVector v = FloatVector.fromArray(SPECIES, x, xOff + i);
-            zero.blend(v, v.compare(VectorOperators.GT, 0f)).intoArray(out, outOff + i);
+            v.blend(zero, v.compare(VectorOperators.LT, 0f)).intoArray(out, outOff + i);
         }
         for (; i < len; i++) {
             float v = x[xOff + i];
-            out[outOff + i] = v > 0f ? v : 0f;
+            out[outOff + i] = v < 0f ? 0f : v;
         }
     }
 

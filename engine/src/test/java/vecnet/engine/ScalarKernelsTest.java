@@ -65,11 +65,12 @@ class ScalarKernelsTest extends LibraryTest {
     }
 
     @Test
-    void reluZeroesNegativesAndNegativeZero() {
-        float[] x = {-1, 0, 2.5f, -0.0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
-        float[] out = new float[6];
-        S.relu(x, 0, out, 0, 6);
-        Check.identical("relu", new float[] {0, 0, 2.5f, 0f, 0, Float.POSITIVE_INFINITY}, out);
+    void reluZeroesNegativesAndKeepsNaNAndNegativeZeroAsTorchDoes() {
+        // torch.relu(tensor([nan, -0., -1., 2.])) = tensor([nan, -0., 0., 2.])
+        float[] x = {-1, 0, 2.5f, -0.0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN};
+        float[] out = new float[7];
+        S.relu(x, 0, out, 0, 7);
+        Check.identical("relu", new float[] {0, 0, 2.5f, -0.0f, 0, Float.POSITIVE_INFINITY, Float.NaN}, out);
     }
 
     @Test
