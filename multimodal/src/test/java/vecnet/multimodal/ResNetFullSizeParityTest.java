@@ -1,0 +1,85 @@
+package vecnet.multimodal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
+import vecnet.weights.StateDict;
+
+/**
+ * The real topology: torchvision's {@code resnet18()} (64-128-256-512, fc 1000) with randomized
+ * batch-norm, written by PyTorch at test time ({@code weights/python/make_resnet18.py}'s {@code build},
+ * 47 MB, not committed) together with its features and logits for a seeded input. Skipped, with the
+ * reason, when {@code /usr/bin/python3} with torch and torchvision is not available.
+ */
+class ResNetFullSizeParityTest extends LibraryTest {
+    private static final Path PYTHON = Path.of("/usr/bin/python3");
+
+    /** Builds the model, saves it with torch.save, runs it in eval mode on a seeded (2, 3, 112, 96) input. */
+    private static final String SCRIPT = String.join("\n",
+            "import sys, torch",
+            "sys.path.insert(0, sys.argv[1])",
+            "import make_resnet18, safetensors_io",
+            "torch.set_num_threads(1)",
+            "m = make_resnet18.build(False, 0, True)",
+            "torch.save(m.state_dict(), sys.argv[2])",
+            "x = torch.randn(2, 3, 112, 96, generator=torch.Generator().manual_seed(5))",
+            "with torch.no_grad():",
+            "    f = m.layer4(m.layer3(m.layer2(m.layer1(m.maxpool(m.relu(m.bn1(m.conv1(x))))))))",
+            "    feat = torch.flatten(m.avgpool(f), 1)",
+            "    logits = m(x)",
+            "safetensors_io.save_file({'x': x, 'features': feat, 'logits': logits}, sys.argv[3], {'format': 'pt'})",
+            "");
+
+    @TempDir
+    Path dir;
+
+    private static boolean torchAvailable() {
+        if (!Files.isExecutable(PYTHON)) {
+            return false;
+        }
+        try {
+            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import torch, torchvision")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void torchvisionResNet18FeaturesAndLogits() throws Exception {
+        Path python = Fixtures.dir().getParent().resolve("python");
+        assumeTrue(Files.exists(python.resolve("make_resnet18.py")), "skipped: " + python + "/make_resnet18.py not found");
+        assumeTrue(torchAvailable(), "skipped: /usr/bin/python3 with torch and torchvision is not available");
+        Path pth = dir.resolve("resnet18.pth"), io = dir.resolve("io.safetensors"), log = dir.resolve("log.txt");
+        Process p = new ProcessBuilder(PYTHON.toString(), "-c", SCRIPT, python.toString(), pth.toString(), io.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "the torch script did not finish in 10 minutes");
+        assertEquals(0, p.exitValue(), "the torch script failed: " + Files.readString(log));
+
+        StateDict ref = StateDict.read(io);
+        try (ComputePool pool = ComputePool.create(2)) {
+            ResNet18 net = ResNet18.load(pth, Kernels.get()).withPool(pool);
+            assertEquals(512, net.featureSize());
+            assertTrue(net.hasClassifier());
+            Tensor x = ref.tensor("x");
+            ParityFixtures.closeToTorch("resnet18 features", ref.tensor("features"), net.features(x));
+            Tensor logits = net.classify(x);
+            ParityFixtures.closeToTorch("resnet18 logits", ref.tensor("logits"), logits);
+            assertArrayEquals(ParityFixtures.argmax(ref.tensor("logits")), ParityFixtures.argmax(logits), "argmax");
+        }
+    }
+}
