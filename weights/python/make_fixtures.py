@@ -9,7 +9,7 @@ storage keys are memory addresses (its content is identical). The files, keys, s
 computed. Every safetensors file carries __metadata__ {"vecnet_fixtures": VERSION}; the VERSION file holds
 "vecnet-fixtures VERSION". Bump VERSION when the content changes in a way a test must notice.
 
-Sections: images and preprocessing (src_*, resized_*, crop_*, pre_*), decoding (gray, palette, rgba, rgb16,
+Sections: images and preprocessing (src_*, resized_*, crop_*, pre_noop; land/port tensors are image224), decoding (gray, palette, rgba, rgb16,
 photo, cmyk, truncated), the tiny fusion model and its inputs/outputs (tiny_fusion*, tiny_fusion_io),
 .pth reader edge cases (views*, checkpoint, dataparallel), tokenizer (vocab.*, texts.json).
 """
@@ -143,7 +143,9 @@ def decoded_rgb(path):
 
 
 def make_preprocessing(out):
-    """src_<case>.png, resized_<case>.png, crop_<case>.png, pre_<case>.safetensors; returns {case: [1,3,224,224]}."""
+    """src_<case>.png, resized_<case>.png, crop_<case>.png, pre_noop.safetensors; returns {case: [1,3,224,224]}.
+
+    The tensors of land and port are stored once, as image224 of tiny_fusion_io.safetensors."""
     pre = OrderedDict()
     for case, (w, h, seed) in CASES.items():
         src = scene(w, h, seed)
@@ -169,6 +171,10 @@ def make_preprocessing(out):
         with Image.open(out.path("crop_%s.png" % case)) as im:
             y = TO_NORMALIZED(im.convert("RGB")).unsqueeze(0)
         assert torch.equal(x, y), case
+        if case != "noop":
+            # land and port are image224[0] and image224[1] of tiny_fusion_io.safetensors: not stored twice
+            pre[case] = x
+            continue
         out.safetensors("pre_%s.safetensors" % case, OrderedDict([("image", x)]),
                         "torchvision preprocessing of src_%s.png" % case,
                         {"image": "Normalize(ImageNet)(ToTensor(CenterCrop(224)(Resize(256)("
@@ -195,10 +201,12 @@ def make_decoding(out):
             "Pillow opens it as mode RGB keeping the high byte of each sample")
     with Image.open(out.path("src_land.png")) as im:
         land = im.convert("RGB")
+    with Image.open(out.path("src_port.png")) as im:
+        port = im.convert("RGB")
     buf = io.BytesIO()
-    land.save(buf, "JPEG", quality=90)
+    port.save(buf, "JPEG", quality=90)
     photo = buf.getvalue()
-    out.raw("photo.jpg", photo, "src_land.png saved by Pillow as JPEG, quality 90 (4:2:0, baseline, JFIF)")
+    out.raw("photo.jpg", photo, "src_port.png saved by Pillow as JPEG, quality 90 (4:2:0, baseline, JFIF)")
     for name in ["gray.png", "palette.png", "rgba.png", "rgb16.png", "photo.jpg"]:
         with Image.open(out.path(name)) as im:
             mode = im.mode
@@ -313,7 +321,7 @@ def make_model(out, pre):
     t = OrderedDict()
     how = {}
     t["image224"] = image224
-    how["image224"] = "cat(pre_land.image, pre_port.image): torchvision preprocessing of src_land.png, src_port.png"
+    how["image224"] = "torchvision preprocessing (Resize 256, CenterCrop 224, ToTensor, Normalize) of src_land.png and src_port.png, stacked"
     t["image_odd"] = image_odd
     how["image_odd"] = ("Normalize(ImageNet)(ToTensor(src.resize((83, 97), BILINEAR))) of src_land.png, src_port.png "
                         "(W=83, H=97)")

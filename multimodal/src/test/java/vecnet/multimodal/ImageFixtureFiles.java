@@ -36,4 +36,24 @@ final class ImageFixtureFiles {
         Tensor t = sd.tensor(key);
         return new Array(t.shape(), t.data());
     }
+
+    /**
+     * torchvision's [1,3,224,224] tensor for a preprocessing case: {@code pre_noop.safetensors} for
+     * "noop"; for "land" and "port", image 0 and 1 of {@code image224} in tiny_fusion_io.safetensors
+     * (the generator stores those tensors once).
+     */
+    static Array preprocessed(String name) throws IOException {
+        if (name.equals("noop")) {
+            return read("pre_noop.safetensors", "image");
+        }
+        int index = switch (name) {
+            case "land" -> 0;
+            case "port" -> 1;
+            default -> throw new IllegalArgumentException("no preprocessing case " + name);
+        };
+        Array batch = read("tiny_fusion_io.safetensors", "image224");
+        int plane = 3 * 224 * 224;
+        return new Array(new int[] {1, 3, 224, 224},
+                java.util.Arrays.copyOfRange(batch.data(), index * plane, (index + 1) * plane));
+    }
 }

@@ -50,7 +50,7 @@ class ImagePreprocessorTest extends LibraryTest {
         assertEquals(224, cropped.height());
         Check.identical(name + ": CenterCrop(224) pixels", expectedCrop.toFloatsHwc(), cropped.toFloatsHwc());
 
-        ImageFixtureFiles.Array expected = ImageFixtureFiles.read("pre_" + name + ".safetensors", "image");
+        ImageFixtureFiles.Array expected = ImageFixtureFiles.preprocessed(name);
         Tensor fromFile = pre.preprocess(Fixtures.file("src_" + name + ".png"));
         assertArrayEquals(expected.shape(), fromFile.shape());
         Check.identical(name + ": preprocessed tensor", expected.data(), fromFile.data());
@@ -75,7 +75,7 @@ class ImagePreprocessorTest extends LibraryTest {
             assertArrayEquals(new int[] {4, 3, 224, 224}, batch.shape());
             int plane = 3 * 224 * 224;
             for (int i = 0; i < names.length; i++) {
-                float[] expected = ImageFixtureFiles.read("pre_" + names[i] + ".safetensors", "image").data();
+                float[] expected = ImageFixtureFiles.preprocessed(names[i]).data();
                 float[] got = java.util.Arrays.copyOfRange(batch.data(), i * plane, (i + 1) * plane);
                 Check.identical("batch image " + i + " (" + names[i] + ")", expected, got);
             }
@@ -95,7 +95,7 @@ class ImagePreprocessorTest extends LibraryTest {
 
     @Test
     void oneInstanceIsSafeToShareBetweenThreads() throws Exception {
-        float[] expected = ImageFixtureFiles.read("pre_land.safetensors", "image").data();
+        float[] expected = ImageFixtureFiles.preprocessed("land").data();
         Path src = Fixtures.file("src_land.png");
         ExecutorService ex = Executors.newFixedThreadPool(4);
         try {
