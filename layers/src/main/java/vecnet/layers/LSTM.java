@@ -59,6 +59,8 @@ public final class LSTM implements HasStateDict {
     private final Map<String, Tensor> params;
     // [layer][direction]
     private final Tensor[][] wIh, wHh, bIh, bHh;
+    /** W_ih of each layer and direction, packed once for the input projection of all steps. */
+    private final PackedWeight[][] packedIh;
 
     /** What {@link #forward} returns: {@code output}, {@code h_n}, {@code c_n} (see the class comment for shapes). */
     public record Result(Tensor output, Tensor h_n, Tensor c_n) {
@@ -91,12 +93,14 @@ public final class LSTM implements HasStateDict {
         this.wHh = new Tensor[numLayers][dirs];
         this.bIh = new Tensor[numLayers][dirs];
         this.bHh = new Tensor[numLayers][dirs];
+        this.packedIh = new PackedWeight[numLayers][dirs];
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (int l = 0; l < numLayers; l++) {
             int in = l == 0 ? inputSize : hiddenSize * dirs;
             for (int d = 0; d < dirs; d++) {
                 String suffix = "_l" + l + (d == 1 ? "_reverse" : "");
                 m.put("weight_ih" + suffix, wIh[l][d] = Tensor.zeros(4 * hiddenSize, in));
+                packedIh[l][d] = new PackedWeight(kernels, wIh[l][d]);
                 m.put("weight_hh" + suffix, wHh[l][d] = Tensor.zeros(4 * hiddenSize, hiddenSize));
                 if (bias) {
                     m.put("bias_ih" + suffix, bIh[l][d] = Tensor.zeros(4 * hiddenSize));
@@ -190,8 +194,7 @@ public final class LSTM implements HasStateDict {
             float[][] pre = new float[dirs][n * steps * 4 * h];
             for (int d = 0; d < dirs; d++) {
                 Tensor b = bIh[l][d];
-                kernels.sgemm(pool, n * steps, 4 * h, in, input, 0, in, wIh[l][d].data(), 0, in, true,
-                        pre[d], 0, 4 * h, b == null ? Epilogue.NONE : Epilogue.columnBias(b.data()));
+                packedIh[l][d].multiplyTransposed(pool, input, n * steps, b == null ? null : b.data(), pre[d]);
             }
             int layer = l;
             pool.parallelFor(n * dirs, task -> {
@@ -262,6 +265,15 @@ public final class LSTM implements HasStateDict {
             }
         }
         return y;
+    }
+
+    /** Call after changing the weights' values once the layer has run: the input weights are packed again. */
+    public void weightsChanged() {
+        for (PackedWeight[] layer : packedIh) {
+            for (PackedWeight p : layer) {
+                p.invalidate();
+            }
+        }
     }
 
     @Override

@@ -3,7 +3,6 @@ package vecnet.layers;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import vecnet.engine.ComputePool;
-import vecnet.engine.Epilogue;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
@@ -27,7 +26,7 @@ public final class Linear implements Layer, HasStateDict {
     public final Tensor bias;
 
     private final int in, out;
-    private final Kernels kernels;
+    private final PackedWeight packed;
 
     /** Weights start at zero (load them). */
     public Linear(int in, int out, boolean bias) {
@@ -38,11 +37,11 @@ public final class Linear implements Layer, HasStateDict {
         if (in < 1 || out < 1) {
             throw new IllegalArgumentException("Linear sizes must be ≥ 1, got in=" + in + ", out=" + out);
         }
-        this.kernels = kernels;
         this.in = in;
         this.out = out;
         this.weight = Tensor.zeros(out, in);
         this.bias = bias ? Tensor.zeros(out) : null;
+        this.packed = new PackedWeight(kernels, weight);
     }
 
     public int inFeatures() {
@@ -77,10 +76,14 @@ public final class Linear implements Layer, HasStateDict {
         if (rows > 0) {
             // One GEMM for any number of rows, never a GEMV for a single row: a GEMV sums in another
             // order, and a sample's logits must not depend on the batch it came in (bit for bit).
-            kernels.sgemm(pool, rows, out, in, x.data(), 0, in, weight.data(), 0, in, true, y.data(), 0, out,
-                    b == null ? Epilogue.NONE : Epilogue.columnBias(b));
+            packed.multiplyTransposed(pool, x.data(), rows, b, y.data());
         }
         return y;
+    }
+
+    /** Call after changing {@link #weight}'s values once the layer has run: it packs them again. */
+    public void weightsChanged() {
+        packed.invalidate();
     }
 
     @Override

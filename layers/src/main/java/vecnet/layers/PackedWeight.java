@@ -1,0 +1,64 @@
+package vecnet.layers;
+
+import vecnet.engine.ComputePool;
+import vecnet.engine.Epilogue;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+
+/**
+ * A layer's weight matrix {@code W (out, in)}, packed for the GEMM micro-kernel once, on first use,
+ * instead of at every call: {@code y = x·Wᵀ + b} for a block of rows of {@code x}.
+ *
+ * <p>It computes {@code yᵀ = W·xᵀ} with W as the packed left matrix, then transposes the small
+ * result. Each output element is the same chain of FMAs over {@code in} as {@code sgemm} would
+ * give for {@code x·Wᵀ}, and it does not depend on how many rows come together: a sample's result
+ * is bit-identical whatever the batch.
+ */
+final class PackedWeight {
+    private final Kernels kernels;
+    private final Tensor weight;
+    private volatile Kernels.GemmPlan plan;
+
+    /** {@code weight} is {@code (out, in)}; its values are read when the first product is made. */
+    PackedWeight(Kernels kernels, Tensor weight) {
+        this.kernels = kernels;
+        this.weight = weight;
+    }
+
+    /**
+     * {@code y[r, j] = Σ_p x[r, p]·W[j, p] + bias[j]} for {@code r < rows}.
+     *
+     * @param x    {@code (rows, in)} row-major, from offset 0
+     * @param bias {@code (out)} or null
+     * @param y    {@code (rows, out)} row-major, overwritten
+     */
+    void multiplyTransposed(ComputePool pool, float[] x, int rows, float[] bias, float[] y) {
+        Kernels.GemmPlan p = plan();
+        int out = p.m(), in = p.k();
+        float[] yt = new float[out * rows];
+        p.run(pool, rows, x, 0, in, true, yt, 0, rows, bias == null ? Epilogue.NONE : Epilogue.rowBias(bias));
+        for (int j = 0; j < out; j++) {
+            for (int r = 0; r < rows; r++) {
+                y[r * out + j] = yt[j * rows + r];
+            }
+        }
+    }
+
+    /** Forgets the packed copy, so the next product reads the weight's values again. */
+    void invalidate() {
+        plan = null;
+    }
+
+    private Kernels.GemmPlan plan() {
+        Kernels.GemmPlan p = plan;
+        if (p == null) {
+            synchronized (this) {
+                p = plan;
+                if (p == null) {
+                    plan = p = kernels.planGemm(weight.dim(0), weight.dim(1), weight.data(), 0, weight.dim(1));
+                }
+            }
+        }
+        return p;
+    }
+}
