@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# vecnet against PyTorch and ONNX Runtime on this machine, in one run: bench/RESULTS-compare.md and bench/compare.svg.
+#
+#   bench/compare.sh            full run, about 12-14 minutes on 2 cores (3 interleaved rounds)
+#   bench/compare.sh --quick    plumbing check, about 2-3 minutes (1 round, very short iterations: noisy)
+#   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get)
+#   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3)
+#
+# Steps: (1) install what is missing: Debian's python3-torch, python3-torchvision and libopenblas0-pthread,
+# made the libblas.so.3 alternative so that torch's BLAS is OpenBLAS, not the reference BLAS; (2) build with
+# Maven (fetches onnxruntime 1.20.0 for the bench module); (3) bench/python/compare_export.py: seeded models
+# saved as safetensors (vecnet) and exported to ONNX (ONNX Runtime) from the same tensors, inputs, PyTorch's
+# outputs; (4) parity: vecnet (1 and 2 threads) and ONNX Runtime must match PyTorch, else abort; (5)
+# bench/python/compare_run.py: the cases timed interleaved (vecnet, PyTorch, ONNX Runtime per case, per round)
+# at 1 and 2 threads, then the report and the chart.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+JAVA="${JAVA:-java}"
+QUICK=0 BUILD=1 INSTALL=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) QUICK=1 ;;
+    --no-build) BUILD=0 ;;
+    --no-install) INSTALL=0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+START=$(date +%s)
+step() { echo "== [$(( $(date +%s) - START ))s] $*"; }
+
+if [ "$INSTALL" = 1 ]; then
+  step "checking prerequisites"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  need=()
+  "$PYTHON" -c "import torch" 2>/dev/null || need+=(python3-torch)
+  "$PYTHON" -c "import torchvision" 2>/dev/null || need+=(python3-torchvision)
+  dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
+  if [ "${#need[@]}" -gt 0 ]; then
+    step "apt-get install ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+  fi
+  ALT=libblas.so.3-x86_64-linux-gnu
+  openblas="$(update-alternatives --list "$ALT" 2>/dev/null | grep openblas | head -1 || true)"
+  if [ -z "$openblas" ]; then
+    echo "OpenBLAS is installed but is not a $ALT alternative; torch would use the reference BLAS" >&2; exit 1
+  fi
+  if [ "$(readlink -f "/etc/alternatives/$ALT")" != "$(readlink -f "$openblas")" ]; then
+    step "update-alternatives: libblas.so.3 -> $openblas"
+    $SUDO update-alternatives --set "$ALT" "$openblas"
+  fi
+fi
+command -v "$JAVA" >/dev/null || { echo "no java ($JAVA); set JAVA=/path/to/bin/java" >&2; exit 1; }
+
+JAR="$ROOT/bench/target/benchmarks.jar"
+if [ "$BUILD" = 1 ]; then
+  step "building (mvn -B -q -DskipTests package)"
+  mvn -B -q -DskipTests package
+fi
+[ -f "$JAR" ] || { echo "$JAR is missing: build without --no-build" >&2; exit 1; }
+
+DIR="$ROOT/bench/target/compare"
+mkdir -p "$DIR"
+step "exporting models, inputs and PyTorch outputs to $DIR"
+"$PYTHON" -W ignore bench/python/compare_export.py "$DIR"
+
+step "parity: vecnet and ONNX Runtime against PyTorch"
+"$JAVA" --add-modules=jdk.incubator.vector -Xmx4g -cp "$JAR" vecnet.bench.peers.ParityDump \
+    "$DIR" "$DIR/vecnet_out.safetensors" 1 2 2>&1 | grep -v '^WARNING: Using incubator modules' | tee "$DIR/configs.txt"
+"$PYTHON" bench/python/compare_check.py "$DIR" "$DIR/parity.md"
+
+if [ "$QUICK" = 1 ]; then
+  TIMING=(--rounds 1 --warmup 1 --warmup-s 0.3 --iters 2 --iter-s 0.3 --label quick)
+else
+  TIMING=(--rounds 3 --warmup 2 --warmup-s 1 --iters 3 --iter-s 1 --label full)
+fi
+step "timing (${TIMING[*]})"
+"$PYTHON" bench/python/compare_run.py --dir "$DIR" --jar "$JAR" --java "$JAVA" "${TIMING[@]}" \
+    --configs "$DIR/configs.txt" --parity "$DIR/parity.md" \
+    --out bench/RESULTS-compare.md --svg bench/compare.svg
+step "done: bench/RESULTS-compare.md, bench/compare.svg"

@@ -1,0 +1,234 @@
+"""The timing half of bench/compare.sh: vecnet, PyTorch and ONNX Runtime, interleaved, then the report and chart.
+
+    /usr/bin/python3 bench/python/compare_run.py --dir DIR --jar bench/target/benchmarks.jar \\
+        [--rounds 3] [--threads 1,2] [--warmup 2 --warmup-s 1.5 --iters 3 --iter-s 1.5] \\
+        [--parity PARITY.md] [--out bench/RESULTS-compare.md] [--svg bench/compare.svg]
+
+For each round, for each case, for each thread count: vecnet (JMH, peers.VecnetBenchmark), PyTorch
+(compare_torch.py, one worker for the run) and ONNX Runtime (JMH, peers.OrtBenchmark) run one after the
+other, so that a burst of load on a shared machine hits every peer of a case alike. Each JMH run is its
+own JVM (JMH -f 0 inside a fresh `java`, the JVM flags given to that java); every peer does the same
+warm-up and measurement iterations (AverageTime: mean ms per call over an iteration). A case's figure
+is the median over all its measurement iterations of all rounds, with their min and max; the ratio is
+vecnet's median / the peer's median (below 1: vecnet is faster).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import compare_chart  # noqa: E402
+
+CASES = ["resnet18_b1", "resnet18_b8", "fusion_t16", "text_t16", "text_t128", "gemm_1024"]
+LABELS = {
+    "resnet18_b1": "ResNet-18, batch 1",
+    "resnet18_b8": "ResNet-18, batch 8",
+    "fusion_t16": "fusion model, batch 1, 16 tokens",
+    "text_t16": "text branch, 16 tokens",
+    "text_t128": "text branch, 128 tokens",
+    "gemm_1024": "sgemm 1024³",
+}
+PEERS = ["vecnet", "PyTorch", "ONNX Runtime"]
+LOCK_WAIT_S = 600
+JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "-Xmx4g"]
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+class TorchWorker:
+    def __init__(self, directory):
+        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "compare_torch.py"), directory],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, req):
+        self.p.stdin.write(json.dumps(req) + "\n")
+        self.p.stdin.flush()
+        ans = json.loads(self.p.stdout.readline() or '{"error": "the PyTorch worker died"}')
+        if "error" in ans:
+            raise SystemExit("PyTorch worker: " + ans["error"])
+        return ans
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
+def jmh(args, bench, case, threads, t):
+    """Measurement iterations (ms) of one JMH run of peers.<bench> on one case."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    cmd = [args.java] + JVM_FLAGS + ["-jar", args.jar, "vecnet.bench.peers.%s.forward" % bench,
+                                     "-f", "0", "-foe", "true", "-tu", "ms",
+                                     "-wi", str(t.warmup), "-w", "%dms" % (t.warmup_s * 1000),
+                                     "-i", str(t.iters), "-r", "%dms" % (t.iter_s * 1000),
+                                     "-p", "name=" + case, "-p", "threads=%d" % threads, "-p", "dir=" + args.dir,
+                                     "-rf", "json", "-rff", out]
+    for attempt in range(LOCK_WAIT_S // 5 + 1):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode == 0 or "Unable to acquire the JMH lock" not in r.stdout + r.stderr:
+            break
+        if attempt == 0:
+            print("another JMH run holds /tmp/jmh.lock (someone else is benchmarking): waiting up to %d s"
+                  % LOCK_WAIT_S)
+            sys.stdout.flush()
+        time.sleep(5)
+    try:
+        if r.returncode != 0:
+            raise SystemExit("%s %s threads %d failed:\n%s\n%s" % (bench, case, threads, r.stdout[-3000:], r.stderr[-3000:]))
+        with open(out) as f:
+            res = json.load(f)
+        if not res:
+            raise SystemExit("%s %s threads %d: JMH wrote no result:\n%s" % (bench, case, threads, r.stdout[-3000:]))
+        return [x for fork in res[0]["primaryMetric"]["rawData"] for x in fork]
+    finally:
+        os.unlink(out)
+
+
+def summary(xs):
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
+
+
+def fmt(ms):
+    return "%.3g" % ms if ms < 100 else "%.0f" % ms
+
+
+def machine():
+    model = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
+    flags = sh("grep -m1 -o -w -E 'avx2|avx512f|fma' /proc/cpuinfo | sort -u | tr '\\n' ' '")
+    return "%s; %s logical CPUs (nproc), %s; %s; %s" % (
+        model, sh("nproc"), flags.strip() or "?", sh("grep MemTotal /proc/meminfo").replace("MemTotal:", "RAM").strip(),
+        platform.platform())
+
+
+def main(argv):
+    p = argparse.ArgumentParser()
+    p.add_argument("--dir", required=True)
+    p.add_argument("--jar", required=True)
+    p.add_argument("--java", default="java")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--cases", default=",".join(CASES))
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--warmup-s", type=float, default=1.5)
+    p.add_argument("--iters", type=int, default=3)
+    p.add_argument("--iter-s", type=float, default=1.5)
+    p.add_argument("--configs", default="", help="file with the vecnet/ORT configuration lines (ParityDump)")
+    p.add_argument("--parity", default="", help="markdown table written by compare_check.py")
+    p.add_argument("--out", default="bench/RESULTS-compare.md")
+    p.add_argument("--svg", default="bench/compare.svg")
+    p.add_argument("--label", default="full")
+    t = p.parse_args(argv)
+    args = t
+    threads = [int(x) for x in t.threads.split(",")]
+    cases = t.cases.split(",")
+    started = time.time()
+
+    torch = TorchWorker(t.dir)
+    torch_config = torch.ask({"op": "config"})["config"]
+    configs = open(t.configs).read().strip().splitlines() if t.configs else []
+    configs = [c for c in configs if c.startswith(("vecnet:", "ort:"))]
+    jdk = sh("%s -version 2>&1 | head -2 | tr '\\n' ' '" % t.java)
+    print("peer configuration:")
+    print("  torch:  " + torch_config)
+    for c in configs:
+        print("  " + c)
+    print("  JMH/JVM: %s %s" % (jdk, " ".join(JVM_FLAGS)))
+    print("  timing: %d round(s) x (warm-up %d x %.1fs, measure %d x %.1fs) per peer, case and thread count"
+          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s))
+    sys.stdout.flush()
+
+    samples = {}  # (case, threads, peer) -> [ms]
+    for r in range(t.rounds):
+        for case in cases:
+            for th in threads:
+                for peer in PEERS:
+                    if peer == "ONNX Runtime" and case == "gemm_1024":
+                        continue
+                    t0 = time.time()
+                    if peer == "vecnet":
+                        ms = jmh(args, "VecnetBenchmark", case, th, t)
+                    elif peer == "ONNX Runtime":
+                        ms = jmh(args, "OrtBenchmark", case, th, t)
+                    else:
+                        ms = torch.ask({"op": "time", "case": case, "threads": th, "warmup": t.warmup,
+                                        "warmup_s": t.warmup_s, "iters": t.iters, "iter_s": t.iter_s})["ms"]
+                    samples.setdefault((case, th, peer), []).extend(ms)
+                    print("round %d/%d  %-12s %dT  %-13s %s ms  (run %.1f s, %.0f s elapsed)" % (
+                        r + 1, t.rounds, case, th, peer, " ".join(fmt(x) for x in ms), time.time() - t0,
+                        time.time() - started))
+                    sys.stdout.flush()
+    torch.close()
+
+    rows = []
+    for case in cases:
+        for th in threads:
+            row = {"case": case, "label": LABELS[case], "threads": th, "peers": {}}
+            for peer in PEERS:
+                if (case, th, peer) in samples:
+                    row["peers"][peer] = summary(samples[(case, th, peer)])
+            rows.append(row)
+    elapsed = time.time() - started
+    with open(os.path.splitext(t.out)[0] + ".json", "w") as f:
+        json.dump({"rows": rows, "date": datetime.datetime.utcnow().isoformat() + "Z"}, f, indent=1)
+    compare_chart.write(rows, t.svg, "vecnet vs PyTorch vs ONNX Runtime — median ms, shorter is faster (%s)" % sh("nproc")
+                        + " CPUs")
+    write_report(t, rows, torch_config, configs, jdk, elapsed)
+    print("wrote %s and %s (%.0f s of timing)" % (t.out, t.svg, elapsed))
+
+
+def write_report(t, rows, torch_config, configs, jdk, elapsed):
+    now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    L = ["# vecnet compared with PyTorch and ONNX Runtime", "",
+         "Written by `bench/compare.sh%s` on %s. Only ratios measured in one run count: the machine is"
+         " shared and its absolute speed varies from run to run." % (" --quick" if t.label == "quick" else "", now), "",
+         "![chart](compare.svg)", "",
+         "## Machine and peers", "",
+         "- machine: " + machine(),
+         "- JDK (vecnet and ONNX Runtime Java): %s; JVM flags %s; JMH %s" % (jdk, " ".join(JVM_FLAGS),
+                                                                          "-f 0 inside one fresh JVM per run")]
+    for c in configs:
+        L.append("- " + c.replace("vecnet:", "vecnet:", 1).replace("ort:", "ONNX Runtime:", 1))
+    L += ["- PyTorch: " + torch_config,
+          "- timing: %d round(s); in each round, for each case and thread count, vecnet, PyTorch and ONNX Runtime"
+          " run one after the other; each run does %d warm-up iterations of %.1f s and %d measured iterations of"
+          " %.1f s (mean time per call in an iteration, as JMH's AverageTime); figures are the median, min and max"
+          " over all measured iterations of all rounds (%.0f s of timing in all)."
+          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s, elapsed),
+          "- same weights everywhere: torch builds the models (seeded, BatchNorm statistics randomized), vecnet loads"
+          " their state_dict from safetensors, ONNX Runtime their `torch.onnx.export` (opset 13).", ""]
+    if t.parity and os.path.exists(t.parity):
+        L += ["## Outputs agree (checked before timing)", "",
+              "Each output compared elementwise with PyTorch's on the same inputs; the run aborts on disagreement.", ""]
+        L += open(t.parity).read().strip().splitlines() + [""]
+    L += ["## Results (ms per call: median [min–max])", "",
+          "| case | threads | vecnet | PyTorch | ONNX Runtime | vecnet / PyTorch | vecnet / ORT |",
+          "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        p = row["peers"]
+        cell = lambda k: "%s [%s–%s]" % (fmt(p[k]["median"]), fmt(p[k]["min"]), fmt(p[k]["max"])) if k in p else "—"  # noqa: E731
+        ratio = lambda k: "%.2f" % (p["vecnet"]["median"] / p[k]["median"]) if k in p and "vecnet" in p else "—"  # noqa: E731
+        L.append("| %s | %d | %s | %s | %s | %s | %s |" % (row["label"], row["threads"], cell("vecnet"), cell("PyTorch"),
+                                                        cell("ONNX Runtime"), ratio("PyTorch"), ratio("ONNX Runtime")))
+    L += ["", "A ratio below 1 means vecnet is faster than that peer; above 1, slower. sgemm is vecnet's"
+          " `Kernels.sgemm` (as `GemmBenchmark.vector`) against `torch.mm(a, b, out=c)` (OpenBLAS); ONNX Runtime"
+          " does not run it.", ""]
+    with open(t.out, "w") as f:
+        f.write("\n".join(L))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

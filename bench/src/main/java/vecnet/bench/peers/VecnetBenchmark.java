@@ -1,0 +1,61 @@
+package vecnet.bench.peers;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import vecnet.engine.Tensor;
+
+/**
+ * vecnet on the {@link Cases cases} of bench/compare.sh, with the weights PyTorch exported (the same
+ * bytes ONNX Runtime and PyTorch run). compare.sh runs one case per JVM:
+ * {@code java -jar bench/target/benchmarks.jar peers.VecnetBenchmark -p case=resnet18_b8 -p threads=2 -p dir=...}.
+ * The {@code gemm_1024} case is the sgemm of {@code GemmBenchmark.vector} at 1024³.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g"})
+public class VecnetBenchmark {
+    /** One of {@link Cases#NAMES}. */
+    @Param({"resnet18_b1"})
+    public String name;
+
+    @Param({"1"})
+    public int threads;
+
+    /** The directory written by bench/python/compare_export.py. */
+    @Param({"bench/target/compare"})
+    public String dir;
+
+    VecnetCase run;
+
+    @Setup(Level.Trial)
+    public void setup() throws IOException {
+        run = new VecnetCase(Path.of(dir), name, threads, false);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        run.close();
+    }
+
+    @Benchmark
+    public Tensor forward() {
+        return run.run();
+    }
+}
