@@ -3,7 +3,6 @@ package vecnet.engine;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -125,8 +124,11 @@ final class VectorConv implements Kernels.Conv2dPlan {
         // Enough tasks to balance the threads: blocks of output pixels, then blocks of channels.
         int nPanels = (pixels + NR - 1) / NR;
         int images = n * groups;
-        int want = 4 * pool.threads();
-        int colPanelsPerTask = Math.max(1, Math.min(VectorGemm.NC / NR, (nPanels * images + want - 1) / want));
+        // Columns in blocks as wide as the packing buffer allows: a narrower block would stream the
+        // weights from memory once more. Then, if that leaves too few tasks to share among the
+        // threads, split the output channels too (which packs the small slice of X̂ once more).
+        int want = pool.threads() == 1 ? 1 : 4 * pool.threads();
+        int colPanelsPerTask = Math.min(VectorGemm.NC / NR, nPanels);
         int colBlocks = (nPanels + colPanelsPerTask - 1) / colPanelsPerTask;
         int rowBlocks = Math.max(1, Math.min(mPanels, (want + images * colBlocks - 1) / (images * colBlocks)));
         int rowPanelsPerTask = (mPanels + rowBlocks - 1) / rowBlocks;
@@ -214,20 +216,34 @@ final class VectorConv implements Kernels.Conv2dPlan {
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
             int ry = kShiftY[k], rx = kShiftX[k];
-            int rows = src.rowsOf(kPhaseY[k]), cols = src.colsOf(kPhaseX[k]);
+            int lastRow = src.rowsOf(kPhaseY[k]) - 1, lastCol = src.colsOf(kPhaseX[k]) - 1;
             int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
             for (int j = 0; j < colsOffset; j += VL) {
+                int off = base + j, dst = (j / NR) * NR * kc + kk * NR + j % NR;
+                if (off < 0 || off > in.length - VL) {
+                    packLanes(in, off, oyOf, j, colsOffset, ry, rx, lastRow, lastCol, bp, dst);
+                    continue;
+                }
+                // Lane l reads source pixel (sy, sx); it is inside when 0 <= sy <= lastRow and
+                // 0 <= sx <= lastCol, i.e. when none of sy, lastRow-sy, sx, lastCol-sx is negative.
+                // The sign bits make a bit mask, so no VectorMask is needed (JDK 17 boxes those here).
                 IntVector sy = IntVector.fromArray(IS, oyOf, j).add(ry);
                 IntVector sx = IntVector.fromArray(IS, oyOf, colsOffset + j).add(rx);
-                VectorMask<Integer> inside = sy.compare(VectorOperators.GE, 0).and(sy.compare(VectorOperators.LT, rows))
-                        .and(sx.compare(VectorOperators.GE, 0)).and(sx.compare(VectorOperators.LT, cols));
-                VectorMask<Float> m = inside.cast(S);
-                int off = base + j;
-                FloatVector v = off >= 0 && off <= in.length - VL
-                        ? FloatVector.zero(S).blend(FloatVector.fromArray(S, in, off), m)
-                        : FloatVector.fromArray(S, in, off, m);
-                v.intoArray(bp, (j / NR) * NR * kc + kk * NR + j % NR);
+                IntVector outside = sy.or(sy.neg().add(lastRow)).or(sx).or(sx.neg().add(lastCol));
+                IntVector keep = outside.lanewise(VectorOperators.ASHR, 31).not();
+                FloatVector.fromArray(S, in, off).reinterpretAsInts().and(keep).reinterpretAsFloats()
+                        .intoArray(bp, dst);
             }
+        }
+    }
+
+    /** The lanes of one vector of {@link #packFlat} one by one: for the first and last pixels of the input array. */
+    private static void packLanes(float[] in, int off, int[] oyOf, int j, int colsOffset, int ry, int rx,
+                                  int lastRow, int lastCol, float[] bp, int dst) {
+        for (int l = 0; l < VL; l++) {
+            int sy = oyOf[j + l] + ry, sx = oyOf[colsOffset + j + l] + rx;
+            boolean inside = sy >= 0 && sy <= lastRow && sx >= 0 && sx <= lastCol;
+            bp[dst + l] = inside ? in[off + l] : 0f;
         }
     }
 
