@@ -82,4 +82,28 @@ class ConvTest extends LibraryTest {
         }
         Check.identical("conv 1 vs 2 threads", one, two);
     }
+
+    @Test
+    void warmedUpConvolutionAllocatesNothingPerPixel() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (ConvGeometry g : new ConvGeometry[] {ConvGeometry.square(8, 16, 3, 1, 1), ConvGeometry.square(8, 16, 3, 2, 1)}) {
+            float[] x = random(rnd, 8 * 40 * 40), wt = random(rnd, g.weightSize()), shift = random(rnd, 16);
+            float[] y = new float[16 * g.outH(40) * g.outW(40)];
+            Kernels.Conv2dPlan plan = VECTOR.planConv2d(g, wt);
+            ComputePool pool = ComputePool.sequential();
+            Epilogue ep = Epilogue.rowBias(shift).withRelu();
+            for (int i = 0; i < 4000; i++) {
+                plan.run(pool, x, 1, 40, 40, y, ep);
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 50; i++) {
+                plan.run(pool, x, 1, 40, 40, y, ep);
+            }
+            long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 50;
+            org.junit.jupiter.api.Assertions.assertTrue(perCall < 1024,
+                    g + ": a warmed-up convolution allocated " + perCall + " bytes per call (vectors or masks boxed?)");
+        }
+    }
 }
