@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
+import vecnet.weights.Json;
 
 /**
  * A word → id table, the Java side of the Python {@code vocab} dict the model was trained with.
@@ -65,7 +66,7 @@ public final class Vocabulary {
     public static Vocabulary readJson(Path file) throws IOException {
         Object root;
         try {
-            root = VocabularyJson.parse(readUtf8(file));
+            root = Json.parse(readUtf8(file));
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }

@@ -104,7 +104,7 @@ class TokenizerTest extends LibraryTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> texts() throws IOException {
-        return (List<Map<String, Object>>) VocabularyJson.parse(Files.readString(Fixtures.file("texts.json")));
+        return (List<Map<String, Object>>) vecnet.weights.Json.parse(Files.readString(Fixtures.file("texts.json")));
     }
 
     private static String escape(String s) {

@@ -13,7 +13,7 @@ import java.util.Map;
  * array → {@code List<Object>} (unmodifiable), string → {@link String}, integer literal that fits
  * a {@code long} → {@link Long}, any other number → {@link Double}, {@code true/false} → {@link Boolean},
  * {@code null} → {@code null}. Duplicate object keys are refused, as are trailing garbage and nesting
- * deeper than {@link #MAX_DEPTH}. Errors are {@link IllegalArgumentException}s naming the character offset.
+ * deeper than {@link #MAX_DEPTH}. Errors are {@link IllegalArgumentException}s naming the line, column and character offset.
  *
  * <p>It is deliberately not a general-purpose library: no streaming, no object binding, no lenient mode.
  */
@@ -28,9 +28,12 @@ public final class Json {
         this.s = s;
     }
 
-    /** Parses one JSON value, optionally surrounded by whitespace. */
+    /** Parses one JSON value, optionally surrounded by whitespace (a leading byte-order mark is skipped). */
     public static Object parse(String text) {
         Json p = new Json(text);
+        if (text.startsWith("\uFEFF")) {
+            p.pos = 1;
+        }
         p.skipWhitespace();
         Object v = p.value(0);
         p.skipWhitespace();
@@ -306,6 +309,14 @@ public final class Json {
     }
 
     private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("JSON error at offset " + pos + ": " + what);
+        int line = 1, lineStart = 0;
+        for (int i = 0; i < Math.min(pos, s.length()); i++) {
+            if (s.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return new IllegalArgumentException("JSON error at line " + line + ", column " + (pos - lineStart + 1)
+                + " (offset " + pos + "): " + what);
     }
 }
