@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# vecnet against PyTorch and ONNX Runtime on this machine, in one run: bench/RESULTS-compare.md and bench/compare.svg.
+# vecnet against PyTorch and ONNX Runtime on this machine, in one run: bench/RESULTS-compare.md (+ .json) and
+# bench/compare.svg; with --quick, bench/target/RESULTS-compare-quick.md and bench/target/compare-quick.svg.
 #
-#   bench/compare.sh            full run, about 12-14 minutes on 2 cores (3 interleaved rounds)
-#   bench/compare.sh --quick    plumbing check, about 2-3 minutes (1 round, very short iterations: noisy)
+#   bench/compare.sh            full run, about 12-14 minutes on 2 idle cores (3 interleaved rounds)
+#   bench/compare.sh --quick    plumbing check, about 2-3 minutes (1 round, no ResNet-18 batch 8, very short
+#                               iterations: its figures are noise, only the plumbing is checked)
 #   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get)
 #   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3)
 #
@@ -25,7 +27,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,8 +38,10 @@ if [ "$INSTALL" = 1 ]; then
   step "checking prerequisites"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   need=()
-  "$PYTHON" -c "import torch" 2>/dev/null || need+=(python3-torch)
-  "$PYTHON" -c "import torchvision" 2>/dev/null || need+=(python3-torchvision)
+  if ! "$PYTHON" -c "import torch, torchvision" 2>/dev/null; then
+    "$PYTHON" -c "import torch" 2>/dev/null || need+=(python3-torch)
+    need+=(python3-torchvision)
+  fi
   dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
   if [ "${#need[@]}" -gt 0 ]; then
     step "apt-get install ${need[*]}"
@@ -65,21 +69,35 @@ fi
 
 DIR="$ROOT/bench/target/compare"
 mkdir -p "$DIR"
-step "exporting models, inputs and PyTorch outputs to $DIR"
-"$PYTHON" -W ignore bench/python/compare_export.py "$DIR"
+fresh=1
+for f in bench/python/compare_export.py weights/python/seed_model.py weights/python/make_resnet18.py \
+         weights/python/safetensors_io.py; do
+  [ "$DIR/torch_ref.safetensors" -nt "$f" ] || fresh=0
+done
+if [ "$fresh" = 1 ]; then
+  step "reusing the export in $DIR (newer than the scripts that wrote it)"
+else
+  step "exporting models, inputs and PyTorch outputs to $DIR"
+  rm -f "$DIR/torch_ref.safetensors"
+  "$PYTHON" -W ignore bench/python/compare_export.py "$DIR"
+fi
 
 step "parity: vecnet and ONNX Runtime against PyTorch"
 "$JAVA" --add-modules=jdk.incubator.vector -Xmx4g -cp "$JAR" vecnet.bench.peers.ParityDump \
     "$DIR" "$DIR/vecnet_out.safetensors" 1 2 2>&1 | grep -v '^WARNING: Using incubator modules' | tee "$DIR/configs.txt"
 "$PYTHON" bench/python/compare_check.py "$DIR" "$DIR/parity.md"
 
+OUT=bench/RESULTS-compare.md SVG=bench/compare.svg
 if [ "$QUICK" = 1 ]; then
-  TIMING=(--rounds 1 --warmup 1 --warmup-s 0.3 --iters 2 --iter-s 0.3 --label quick)
+  OUT=bench/target/RESULTS-compare-quick.md SVG=bench/target/compare-quick.svg   # never overwrites a real run
+  # plumbing check: one round, every case but ResNet-18 batch 8, iterations too short to mean much
+  TIMING=(--rounds 1 --warmup 2 --warmup-s 0.2 --iters 2 --iter-s 0.2 --jit-warmup-s 2 --label quick
+          --cases resnet18_b1,fusion_t16,text_t16,text_t128,gemm_1024)
 else
-  TIMING=(--rounds 3 --warmup 2 --warmup-s 1 --iters 3 --iter-s 1 --label full)
+  TIMING=(--rounds 3 --warmup 2 --warmup-s 0.7 --iters 3 --iter-s 0.7 --jit-warmup-s 6 --label full)
 fi
 step "timing (${TIMING[*]})"
 "$PYTHON" bench/python/compare_run.py --dir "$DIR" --jar "$JAR" --java "$JAVA" "${TIMING[@]}" \
     --configs "$DIR/configs.txt" --parity "$DIR/parity.md" \
-    --out bench/RESULTS-compare.md --svg bench/compare.svg
-step "done: bench/RESULTS-compare.md, bench/compare.svg"
+    --out "$OUT" --svg "$SVG"
+step "done: $OUT, $SVG"

@@ -96,12 +96,13 @@ def main(argv):
     safetensors_io.save_file(resnet.state_dict(), os.path.join(out, "resnet18.safetensors"), {"format": "pt"})
     safetensors_io.save_file(fusion.state_dict(), os.path.join(out, "fusion.safetensors"), {"format": "pt"})
     safetensors_io.save_file(x, os.path.join(out, "inputs.safetensors"))
-    safetensors_io.save_file(reference(resnet, fusion, text, x), os.path.join(out, "torch_ref.safetensors"))
     export(resnet, (x["image_b1"],), os.path.join(out, "resnet18.onnx"), ["image"], ["logits"],
            {"image": {0: "batch"}, "logits": {0: "batch"}})
     export(fusion, (x["image_b1"], x["tokens_16"]), os.path.join(out, "fusion_t16.onnx"), ["image", "text"], ["logits"])
     export(text, (x["tokens_16"],), os.path.join(out, "text_t16.onnx"), ["text"], ["features"])
     export(text, (x["tokens_128"],), os.path.join(out, "text_t128.onnx"), ["text"], ["features"])
+    # last, so that its presence means a complete export (compare.sh reuses a complete, up-to-date one)
+    safetensors_io.save_file(reference(resnet, fusion, text, x), os.path.join(out, "torch_ref.safetensors"))
     print("exported models, inputs and PyTorch references to %s (%.1f s)" % (out, time.time() - t0))
 
 

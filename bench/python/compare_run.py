@@ -4,11 +4,12 @@
         [--rounds 3] [--threads 1,2] [--warmup 2 --warmup-s 1.5 --iters 3 --iter-s 1.5] \\
         [--parity PARITY.md] [--out bench/RESULTS-compare.md] [--svg bench/compare.svg]
 
-For each round, for each case, for each thread count: vecnet (JMH, peers.VecnetBenchmark), PyTorch
-(compare_torch.py, one worker for the run) and ONNX Runtime (JMH, peers.OrtBenchmark) run one after the
-other, so that a burst of load on a shared machine hits every peer of a case alike. Each JMH run is its
-own JVM (JMH -f 0 inside a fresh `java`, the JVM flags given to that java); every peer does the same
-warm-up and measurement iterations (AverageTime: mean ms per call over an iteration). A case's figure
+For each round, for each case: vecnet (JMH, peers.VecnetBenchmark), PyTorch (compare_torch.py, one
+worker for the run) and ONNX Runtime (JMH, peers.OrtBenchmark) run one after the other, each at every
+thread count in turn, so that a burst of load on a shared machine hits every peer of a case alike. Each
+JMH run is its own JVM (JMH -f 0 inside a fresh `java`, the JVM flags given to that java; its first trial
+pays the JIT warm-up, which for the Vector API kernels is seconds); every peer does the same warm-up and
+measurement iterations (AverageTime: mean ms per call over an iteration). A case's figure
 is the median over all its measurement iterations of all rounds, with their min and max; the ratio is
 vecnet's median / the peer's median (below 1: vecnet is faster).
 """
@@ -68,15 +69,18 @@ class TorchWorker:
 
 
 def jmh(args, bench, case, threads, t):
-    """Measurement iterations (ms) of one JMH run of peers.<bench> on one case."""
+    """{threads: measurement iterations (ms)} of one JMH run of peers.<bench> on one case, every thread count
+    in the same JVM one after the other (the first trial pays the JIT warm-up, the next ones reuse its code)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
     cmd = [args.java] + JVM_FLAGS + ["-jar", args.jar, "vecnet.bench.peers.%s.forward" % bench,
                                      "-f", "0", "-foe", "true", "-tu", "ms",
                                      "-wi", str(t.warmup), "-w", "%dms" % (t.warmup_s * 1000),
                                      "-i", str(t.iters), "-r", "%dms" % (t.iter_s * 1000),
-                                     "-p", "name=" + case, "-p", "threads=%d" % threads, "-p", "dir=" + args.dir,
-                                     "-rf", "json", "-rff", out]
+                                     "-p", "name=" + case, "-p", "threads=" + ",".join(map(str, threads)),
+                                     "-p", "dir=" + args.dir, "-rf", "json", "-rff", out]
+    if bench == "VecnetBenchmark":
+        cmd[-4:-4] = ["-p", "jitWarmup=%g" % t.jit_warmup_s]
     for attempt in range(LOCK_WAIT_S // 5 + 1):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode == 0 or "Unable to acquire the JMH lock" not in r.stdout + r.stderr:
@@ -88,12 +92,14 @@ def jmh(args, bench, case, threads, t):
         time.sleep(5)
     try:
         if r.returncode != 0:
-            raise SystemExit("%s %s threads %d failed:\n%s\n%s" % (bench, case, threads, r.stdout[-3000:], r.stderr[-3000:]))
+            raise SystemExit("%s %s failed:\n%s\n%s" % (bench, case, r.stdout[-3000:], r.stderr[-3000:]))
         with open(out) as f:
             res = json.load(f)
-        if not res:
-            raise SystemExit("%s %s threads %d: JMH wrote no result:\n%s" % (bench, case, threads, r.stdout[-3000:]))
-        return [x for fork in res[0]["primaryMetric"]["rawData"] for x in fork]
+        got = {int(x["params"]["threads"]): [v for fork in x["primaryMetric"]["rawData"] for v in fork] for x in res}
+        if sorted(got) != sorted(threads):
+            raise SystemExit("%s %s: JMH results for threads %s, expected %s:\n%s"
+                             % (bench, case, sorted(got), threads, r.stdout[-3000:]))
+        return got
     finally:
         os.unlink(out)
 
@@ -109,9 +115,17 @@ def fmt(ms):
 def machine():
     model = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
     flags = sh("grep -m1 -o -w -E 'avx2|avx512f|fma' /proc/cpuinfo | sort -u | tr '\\n' ' '")
-    return "%s; %s logical CPUs (nproc), %s; %s; %s" % (
-        model, sh("nproc"), flags.strip() or "?", sh("grep MemTotal /proc/meminfo").replace("MemTotal:", "RAM").strip(),
-        platform.platform())
+    kb = sh("sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo")
+    ram = "%.0f GiB RAM" % (int(kb) / 2 ** 20) if kb.isdigit() else "RAM ?"
+    return "%s; %s logical CPUs (nproc), %s; %s; %s" % (model, sh("nproc"), flags.strip() or "?", ram, platform.platform())
+
+
+def load():
+    """The 1, 5 and 15 minute load averages (another process using the CPUs shows here)."""
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
 
 
 def main(argv):
@@ -126,6 +140,8 @@ def main(argv):
     p.add_argument("--warmup-s", type=float, default=1.5)
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--iter-s", type=float, default=1.5)
+    p.add_argument("--jit-warmup-s", type=float, default=6.0,
+                   help="vecnet only: untimed calls before JMH's warm-up, once per JVM (C2 compiling the Vector API)")
     p.add_argument("--configs", default="", help="file with the vecnet/ORT configuration lines (ParityDump)")
     p.add_argument("--parity", default="", help="markdown table written by compare_check.py")
     p.add_argument("--out", default="bench/RESULTS-compare.md")
@@ -136,6 +152,7 @@ def main(argv):
     threads = [int(x) for x in t.threads.split(",")]
     cases = t.cases.split(",")
     started = time.time()
+    load_before = load()
 
     torch = TorchWorker(t.dir)
     torch_config = torch.ask({"op": "config"})["config"]
@@ -147,30 +164,32 @@ def main(argv):
     for c in configs:
         print("  " + c)
     print("  JMH/JVM: %s %s" % (jdk, " ".join(JVM_FLAGS)))
-    print("  timing: %d round(s) x (warm-up %d x %.1fs, measure %d x %.1fs) per peer, case and thread count"
-          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s))
+    print("  timing: %d round(s) x (warm-up %d x %.1fs, measure %d x %.1fs) per peer, case and thread count;"
+          " vecnet: %.0f s of untimed JIT warm-up calls first, once per JVM"
+          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s, t.jit_warmup_s))
     sys.stdout.flush()
 
     samples = {}  # (case, threads, peer) -> [ms]
     for r in range(t.rounds):
         for case in cases:
-            for th in threads:
-                for peer in PEERS:
-                    if peer == "ONNX Runtime" and case == "gemm_1024":
-                        continue
-                    t0 = time.time()
-                    if peer == "vecnet":
-                        ms = jmh(args, "VecnetBenchmark", case, th, t)
-                    elif peer == "ONNX Runtime":
-                        ms = jmh(args, "OrtBenchmark", case, th, t)
-                    else:
-                        ms = torch.ask({"op": "time", "case": case, "threads": th, "warmup": t.warmup,
-                                        "warmup_s": t.warmup_s, "iters": t.iters, "iter_s": t.iter_s})["ms"]
-                    samples.setdefault((case, th, peer), []).extend(ms)
-                    print("round %d/%d  %-12s %dT  %-13s %s ms  (run %.1f s, %.0f s elapsed)" % (
-                        r + 1, t.rounds, case, th, peer, " ".join(fmt(x) for x in ms), time.time() - t0,
-                        time.time() - started))
-                    sys.stdout.flush()
+            for peer in PEERS:
+                if peer == "ONNX Runtime" and case == "gemm_1024":
+                    continue
+                t0 = time.time()
+                if peer == "vecnet":
+                    got = jmh(args, "VecnetBenchmark", case, threads, t)
+                elif peer == "ONNX Runtime":
+                    got = jmh(args, "OrtBenchmark", case, threads, t)
+                else:
+                    got = {th: torch.ask({"op": "time", "case": case, "threads": th, "warmup": t.warmup,
+                                          "warmup_s": t.warmup_s, "iters": t.iters, "iter_s": t.iter_s})["ms"]
+                           for th in threads}
+                for th in threads:
+                    samples.setdefault((case, th, peer), []).extend(got[th])
+                print("round %d/%d  %-12s %-13s %s  (run %.1f s, %.0f s elapsed)" % (
+                    r + 1, t.rounds, case, peer, "  ".join("%dT: %s ms" % (th, " ".join(fmt(x) for x in got[th]))
+                                                           for th in threads), time.time() - t0, time.time() - started))
+                sys.stdout.flush()
     torch.close()
 
     rows = []
@@ -186,6 +205,7 @@ def main(argv):
         json.dump({"rows": rows, "date": datetime.datetime.utcnow().isoformat() + "Z"}, f, indent=1)
     compare_chart.write(rows, t.svg, "vecnet vs PyTorch vs ONNX Runtime — median ms, shorter is faster (%s)" % sh("nproc")
                         + " CPUs")
+    t.load = (load_before, load())
     write_report(t, rows, torch_config, configs, jdk, elapsed)
     print("wrote %s and %s (%.0f s of timing)" % (t.out, t.svg, elapsed))
 
@@ -194,20 +214,31 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
     now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     L = ["# vecnet compared with PyTorch and ONNX Runtime", "",
          "Written by `bench/compare.sh%s` on %s. Only ratios measured in one run count: the machine is"
-         " shared and its absolute speed varies from run to run." % (" --quick" if t.label == "quick" else "", now), "",
-         "![chart](compare.svg)", "",
+         " shared and its absolute speed varies from run to run." % (" --quick" if t.label == "quick" else "", now), ""]
+    if t.label == "quick":
+        L += ["**Quick run: one round of very short iterations, to check the plumbing. These figures are noise;"
+              " run `bench/compare.sh` for the real comparison.**", ""]
+    L += [
+         "![chart](%s)" % os.path.relpath(t.svg, os.path.dirname(os.path.abspath(t.out))), "",
          "## Machine and peers", "",
          "- machine: " + machine(),
          "- JDK (vecnet and ONNX Runtime Java): %s; JVM flags %s; JMH %s" % (jdk, " ".join(JVM_FLAGS),
                                                                           "-f 0 inside one fresh JVM per run")]
     for c in configs:
-        L.append("- " + c.replace("vecnet:", "vecnet:", 1).replace("ort:", "ONNX Runtime:", 1))
+        L.append("- " + " ".join(c.replace("ort:", "ONNX Runtime:", 1).split()))
     L += ["- PyTorch: " + torch_config,
-          "- timing: %d round(s); in each round, for each case and thread count, vecnet, PyTorch and ONNX Runtime"
-          " run one after the other; each run does %d warm-up iterations of %.1f s and %d measured iterations of"
+          "- timing: %d round(s); in each round, for each case, vecnet, PyTorch and ONNX Runtime run one after"
+          " the other, each at %s threads in turn (one JVM per case and round for vecnet and ONNX Runtime, one Python"
+          " process for the whole run for PyTorch); each run does %d warm-up iterations of %.1f s and %d measured iterations of"
           " %.1f s (mean time per call in an iteration, as JMH's AverageTime); figures are the median, min and max"
           " over all measured iterations of all rounds (%.0f s of timing in all)."
-          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s, elapsed),
+          % (t.rounds, " then ".join(t.threads.split(",")), t.warmup, t.warmup_s, t.iters, t.iter_s, elapsed),
+          "- load average (1/5/15 min) before timing %s, after %s: on %s CPUs, anything above about 0.5 before"
+          " timing means another process competed, which hurts the 2-thread figures most (a peer whose 2-thread"
+          " time is far above its 1-thread time was starved)." % (t.load[0], t.load[1], sh("nproc")),
+          "- vecnet's JVM first runs %.0f s of untimed calls (once per JVM, before the warm-up above): the Vector"
+          " API kernels are slow until C2 has compiled them (seconds; the LSTM takes about 4 s to reach its steady"
+          " state), so a cold JVM's first calls are much slower than these figures." % t.jit_warmup_s,
           "- same weights everywhere: torch builds the models (seeded, BatchNorm statistics randomized), vecnet loads"
           " their state_dict from safetensors, ONNX Runtime their `torch.onnx.export` (opset 13).", ""]
     if t.parity and os.path.exists(t.parity):

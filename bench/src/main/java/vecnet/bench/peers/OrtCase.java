@@ -53,9 +53,10 @@ public final class OrtCase implements AutoCloseable {
     }
 
     /** One line naming the version and the options. */
-    public static String describe(int threads) {
-        return "onnxruntime " + OrtEnvironment.getEnvironment().getVersion() + " (Java API, CPU EP), optimization ALL_OPT,"
-                + " execution SEQUENTIAL, intra-op threads " + threads + ", inter-op threads 1";
+    public static String describe() {
+        return "onnxruntime " + OrtEnvironment.getEnvironment().getVersion() + " (Java API, CPU execution provider),"
+                + " optimization ALL_OPT, execution SEQUENTIAL, intra-op threads = the case's thread count,"
+                + " inter-op threads 1";
     }
 
     /** The first output as a flat float array (logits or features). */

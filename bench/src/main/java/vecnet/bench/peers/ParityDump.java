@@ -33,7 +33,7 @@ public final class ParityDump {
         System.out.println("vecnet: JDK " + Runtime.version() + " (" + System.getProperty("java.vm.name") + "),"
                 + " kernels " + Kernels.get().name() + ", threads " + String.join("/", java.util.Arrays.copyOfRange(args, 2, args.length))
                 + ", " + Runtime.getRuntime().availableProcessors() + " processors visible");
-        System.out.println("ort:    " + OrtCase.describe(Integer.parseInt(args[2])));
+        System.out.println("ort:    " + OrtCase.describe());
         for (int i = 2; i < args.length; i++) {
             int threads = Integer.parseInt(args[i]);
             for (String name : Cases.NAMES) {
