@@ -95,32 +95,70 @@ final class VectorGemm {
         }
         int mBlocks = (m + MC - 1) / MC;
         int nBlocks = (n + NC - 1) / NC;
-        int resDelta = ep.residualOffset() - cOff;
+        APanels panels = new RawA(a, aOff, lda);
         pool.parallelFor(mBlocks * nBlocks, task -> {
             int m0 = (task / nBlocks) * MC, n0 = (task % nBlocks) * NC;
-            int mc = Math.min(MC, m - m0), nc = Math.min(NC, n - n0);
-            Scratch s = SCRATCH.get();
-            int mPanels = (mc + MR - 1) / MR, nPanels = (nc + NR - 1) / NR;
-            float[] ap = s.a(mPanels * MR * KC), bp = s.b(nPanels * NR * KC);
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
-                if (bTransposed) {
-                    packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
-                } else {
-                    packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
-                }
-                packA(a, aOff + m0 * lda + k0, lda, mc, kc, ap);
-                boolean first = k0 == 0, last = k0 + kc >= k;
-                for (int jp = 0; jp < nPanels; jp++) {
-                    for (int ip = 0; ip < mPanels; ip++) {
-                        int i = m0 + ip * MR, j = n0 + jp * NR;
-                        block(kc, ap, ip * MR * kc, bp, jp * NR * kc, c, cOff + i * ldc + j, ldc,
-                                Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
-                                ep.perRow() ? i : j, resDelta, s.tile);
-                    }
+            multiplyBlock(SCRATCH.get(), panels, m, n, k, m0, Math.min(m, m0 + MC), n0, Math.min(NC, n - n0),
+                    b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+        });
+    }
+
+    /** Where a task finds each k-slice of A, packed in MR-row panels (k-major). */
+    private interface APanels {
+        /**
+         * The array holding slice {@code [k0, k0+kc)} of rows {@code [i0, i1)}, packing it into
+         * {@code s} if needed; the panel of row {@code i} starts at {@link #offset} {@code + (i - i0)*kc}.
+         */
+        float[] slice(Scratch s, int k0, int kc, int i0, int i1);
+
+        int offset(int k0, int kc, int i0);
+    }
+
+    /** A as the caller gave it: each task packs its rows, slice by slice. */
+    private record RawA(float[] a, int aOff, int lda) implements APanels {
+        @Override
+        public float[] slice(Scratch s, int k0, int kc, int i0, int i1) {
+            float[] ap = s.a((i1 - i0 + MR - 1) / MR * MR * kc);
+            packA(a, aOff + i0 * lda + k0, lda, i1 - i0, kc, ap);
+            return ap;
+        }
+
+        @Override
+        public int offset(int k0, int kc, int i0) {
+            return 0;
+        }
+    }
+
+    /**
+     * One task: the block {@code [i0, i1) × [n0, n0+nc)} of C ({@code i0} a multiple of MR), K walked
+     * in slices of KC; for each slice B is packed here, A comes from {@code a}, and every MR×NR tile
+     * goes through {@link #block}.
+     */
+    private static void multiplyBlock(Scratch s, APanels a, int m, int n, int k, int i0, int i1, int n0, int nc,
+                                      float[] b, int bOff, int ldb, boolean bTransposed,
+                                      float[] c, int cOff, int ldc, Epilogue ep) {
+        int nPanels = (nc + NR - 1) / NR;
+        float[] bp = s.b(nPanels * NR * KC);
+        int resDelta = ep.residualOffset() - cOff;
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            if (bTransposed) {
+                packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
+            } else {
+                packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
+            }
+            float[] ap = a.slice(s, k0, kc, i0, i1);
+            int aBase = a.offset(k0, kc, i0);
+            boolean first = k0 == 0, last = k0 + kc >= k;
+            for (int jp = 0; jp < nPanels; jp++) {
+                int j = n0 + jp * NR;
+                for (int i = i0; i < i1; i += MR) {
+                    block(kc, ap, aBase + (i - i0) * kc, bp, jp * NR * kc, c, cOff + i * ldc + j, ldc,
+                            Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
+                            ep.perRow() ? i : j, resDelta, s.tile);
                 }
             }
-        });
+        }
     }
 
     /**
@@ -128,7 +166,7 @@ final class VectorGemm {
      * {@code k0*mPad + ip*MR*kc}. Each run packs only B. Tasks are (block of C's rows, block of its
      * columns); the arithmetic per element is that of {@link #sgemm}, so results are the same.
      */
-    static final class Plan implements Kernels.GemmPlan {
+    static final class Plan implements Kernels.GemmPlan, APanels {
         private final int m, k, mPad;
         private final float[] packed;
 
@@ -172,33 +210,23 @@ final class VectorGemm {
             int rowBlocks = Math.max(1, Math.min(mPanels, (want + cb - 1) / cb));
             int rowPanelsPerTask = (mPanels + rowBlocks - 1) / rowBlocks;
             int rb = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask;
-            int resDelta = ep.residualOffset() - cOff;
             pool.parallelFor(rb * cb, task -> {
                 int rowBlock = task % rb, colBlock = task / rb;
-                int n0 = colBlock * colPanelsPerTask * NR, nc = Math.min(colPanelsPerTask * NR, n - n0);
-                int ip0 = rowBlock * rowPanelsPerTask, ip1 = Math.min(mPanels, ip0 + rowPanelsPerTask);
-                Scratch s = SCRATCH.get();
-                int taskPanels = (nc + NR - 1) / NR;
-                float[] bp = s.b(taskPanels * NR * KC);
-                for (int k0 = 0; k0 < k; k0 += KC) {
-                    int kc = Math.min(KC, k - k0);
-                    if (bTransposed) {
-                        packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
-                    } else {
-                        packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
-                    }
-                    boolean first = k0 == 0, last = k0 + kc >= k;
-                    for (int jp = 0; jp < taskPanels; jp++) {
-                        int j = n0 + jp * NR;
-                        for (int ip = ip0; ip < ip1; ip++) {
-                            int i = ip * MR;
-                            block(kc, packed, k0 * mPad + ip * MR * kc, bp, jp * NR * kc, c, cOff + i * ldc + j, ldc,
-                                    Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
-                                    ep.perRow() ? i : j, resDelta, s.tile);
-                        }
-                    }
-                }
+                int n0 = colBlock * colPanelsPerTask * NR;
+                int i0 = rowBlock * rowPanelsPerTask * MR, i1 = Math.min(m, i0 + rowPanelsPerTask * MR);
+                multiplyBlock(SCRATCH.get(), this, m, n, k, i0, i1, n0, Math.min(colPanelsPerTask * NR, n - n0),
+                        b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
             });
+        }
+
+        @Override
+        public float[] slice(Scratch s, int k0, int kc, int i0, int i1) {
+            return packed;
+        }
+
+        @Override
+        public int offset(int k0, int kc, int i0) {
+            return k0 * mPad + i0 * kc;
         }
     }
 
