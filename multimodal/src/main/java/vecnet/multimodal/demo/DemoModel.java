@@ -1,0 +1,230 @@
+package vecnet.multimodal.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import javax.imageio.ImageIO;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Kernels;
+import vecnet.engine.Tensor;
+import vecnet.multimodal.FusionModel;
+import vecnet.multimodal.ImageDecoder;
+import vecnet.multimodal.ImagePreprocessor;
+import vecnet.multimodal.ImageRgb;
+import vecnet.multimodal.Prediction;
+import vecnet.multimodal.Tokenizer;
+import vecnet.multimodal.Vocabulary;
+import vecnet.weights.Json;
+import vecnet.weights.StateDict;
+
+/**
+ * The small fusion model bundled with vecnet (resources {@code vecnet/demo/}), trained by
+ * {@code weights/python/train_demo.py} on {@link ShapesDataset}: its weights, vocabulary, answers
+ * and sample pictures, and the measurements the demo shows.
+ *
+ * <pre>
+ *   picture (256, 256, 3) uint8 -> preprocess -> (1, 3, 224, 224) -> resnet (widths 8-16-32-64) -> (1, 64)
+ *   question -> lower().split() -> ids (T) -> embedding (T, 32) -> LSTM hidden 32 -> last step (1, 32)
+ *   fc( [image 64, text 32] ) -> logits (1, 8): red, green, blue, yellow, circle, square, triangle, star
+ * </pre>
+ *
+ * <p>Immutable and thread-safe once loaded; no file is needed besides the module's own resources.
+ */
+public final class DemoModel {
+    /** Where the bundled files live on the class path (inside this module). */
+    public static final String RESOURCES = "/vecnet/demo/";
+
+    /** A bundled sample: its picture, its question, the expected answer, and where the generator made it. */
+    public record BundledSample(String file, ImageRgb image, String question, String answer, long seed, long index) {}
+
+    /** Accuracies on {@code samples} pictures: normal, with the image zeroed, with the question replaced by unknown words. */
+    public record Evaluation(int samples, double accuracy, double imageZeroed, double questionUnknown) {}
+
+    private final FusionModel model;
+    private final Tokenizer tokenizer;
+    private final List<String> labels;
+    private final ImagePreprocessor preprocessor;
+
+    private DemoModel(FusionModel model, Tokenizer tokenizer, List<String> labels) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.labels = labels;
+        this.preprocessor = ImagePreprocessor.imagenet();
+    }
+
+    /** Loads the bundled model on {@link ComputePool#shared()}. */
+    public static DemoModel load() throws IOException {
+        return load(ComputePool.shared());
+    }
+
+    /** Loads the bundled model, computing on {@code pool}. */
+    public static DemoModel load(ComputePool pool) throws IOException {
+        Objects.requireNonNull(pool, "pool");
+        Path dir = Files.createTempDirectory("vecnet-demo");
+        try {
+            Path weights = copy("demo_model.safetensors", dir);
+            Path vocab = copy("demo_vocab.json", dir);
+            FusionModel model = FusionModel.fromStateDict(StateDict.read(weights), Kernels.get()).withPool(pool);
+            Tokenizer tokenizer = new Tokenizer(Vocabulary.readJson(vocab));
+            List<String> labels = readLines("demo_labels.txt");
+            if (labels.size() != model.numClasses()) {
+                throw new IOException("bundled demo_labels.txt has " + labels.size() + " answers but the model has "
+                        + model.numClasses() + " classes");
+            }
+            return new DemoModel(model, tokenizer, List.copyOf(labels));
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    public FusionModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The answers in class order. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    public ImagePreprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    /** The answer to {@code question} about {@code picture} (any size; preprocessed as the seed does). */
+    public Prediction predict(ImageRgb picture, String question) {
+        return model.classify(preprocessor.preprocess(picture), new int[][] {tokenizer.encode(question)}).get(0);
+    }
+
+    /**
+     * Accuracy on samples {@code 0 .. n-1} of {@code data}, and the two ablations that show the model
+     * needs both inputs: the image replaced by zeros (after normalization), and every word of the
+     * question replaced by the unknown id 0 (same length).
+     */
+    public Evaluation evaluate(ShapesDataset data, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("need at least one sample, got " + n);
+        }
+        ComputePool pool = model.pool();
+        int features = model.resnet.featureSize();
+        float[] imageFeatures = new float[n * features];
+        int[][] ids = new int[n][];
+        int[] labelsOf = new int[n];
+        pool.parallelFor(n, i -> {
+            ShapesDataset.Sample s = data.sample(i);
+            Tensor f = model.resnet.withPool(ComputePool.sequential()).features(preprocessor.preprocess(s.image()));
+            System.arraycopy(f.data(), 0, imageFeatures, i * features, features);
+            ids[i] = tokenizer.encode(s.question());
+            labelsOf[i] = s.label();
+        });
+        Tensor img = Tensor.of(imageFeatures, n, features);
+        Tensor zero = model.resnet.features(Tensor.zeros(1, 3, 224, 224));
+        Tensor zeros = Tensor.zeros(n, features);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(zero.data(), 0, zeros.data(), i * features, features);
+        }
+        int[][] unknown = new int[n][];
+        for (int i = 0; i < n; i++) {
+            unknown[i] = new int[ids[i].length];
+        }
+        Tensor txt = model.text.encode(ids, pool);
+        Tensor txtUnknown = model.text.encode(unknown, pool);
+        return new Evaluation(n, accuracy(head(model, img, txt), labelsOf), accuracy(head(model, zeros, txt), labelsOf),
+                accuracy(head(model, img, txtUnknown), labelsOf));
+    }
+
+    /** The fusion head: {@code fc([image (N, F_img), text (N, F_txt)])}, {@code -> (N, classes)}. */
+    public static Tensor head(FusionModel model, Tensor imageFeatures, Tensor textFeatures) {
+        int n = imageFeatures.dim(0), a = imageFeatures.dim(1), b = textFeatures.dim(1);
+        if (textFeatures.dim(0) != n) {
+            throw new IllegalArgumentException(n + " image feature rows but " + textFeatures.dim(0) + " text feature rows");
+        }
+        float[] cat = new float[n * (a + b)];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(imageFeatures.data(), i * a, cat, i * (a + b), a);
+            System.arraycopy(textFeatures.data(), i * b, cat, i * (a + b) + a, b);
+        }
+        return model.fc.forward(Tensor.of(cat, n, a + b), model.pool());
+    }
+
+    private static double accuracy(Tensor logits, int[] labels) {
+        List<Prediction> p = Prediction.of(logits);
+        int right = 0;
+        for (int i = 0; i < labels.length; i++) {
+            right += p.get(i).label() == labels[i] ? 1 : 0;
+        }
+        return right / (double) labels.length;
+    }
+
+    /** The bundled sample pictures and questions ({@code demo_samples.json}). */
+    public static List<BundledSample> samples() throws IOException {
+        Object json = Json.parse(readText("demo_samples.json"));
+        if (!(json instanceof List<?> list)) {
+            throw new IOException("bundled demo_samples.json is not a JSON array");
+        }
+        List<BundledSample> out = new ArrayList<>();
+        for (Object o : list) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            String file = (String) m.get("file");
+            out.add(new BundledSample(file, readPicture(file), (String) m.get("question"), (String) m.get("answer"),
+                    ((Number) m.get("seed")).longValue(), ((Number) m.get("index")).longValue()));
+        }
+        return out;
+    }
+
+    /** A bundled PNG, decoded as {@code Image.open(f).convert('RGB')}. */
+    static ImageRgb readPicture(String name) throws IOException {
+        try (InputStream in = open(name)) {
+            var image = ImageIO.read(in);
+            if (image == null) {
+                throw new IOException("bundled " + name + " is not a readable image");
+            }
+            return ImageDecoder.toRgb(image);
+        }
+    }
+
+    static List<String> readLines(String name) throws IOException {
+        List<String> lines = new ArrayList<>(Arrays.asList(readText(name).split("\n")));
+        lines.removeIf(String::isBlank);
+        return lines;
+    }
+
+    static String readText(String name) throws IOException {
+        try (InputStream in = open(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Path copy(String name, Path dir) throws IOException {
+        Path target = dir.resolve(name);
+        try (InputStream in = open(name)) {
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target;
+    }
+
+    static InputStream open(String name) throws IOException {
+        InputStream in = DemoModel.class.getResourceAsStream(RESOURCES + name);
+        if (in == null) {
+            throw new IOException("bundled resource " + RESOURCES + name + " is missing: re-run"
+                    + " /usr/bin/python3 weights/python/train_demo.py and rebuild");
+        }
+        return in;
+    }
+}

@@ -1,0 +1,73 @@
+package vecnet.multimodal.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Tensor;
+import vecnet.multimodal.FusionModel;
+import vecnet.multimodal.ImagePreprocessor;
+import vecnet.multimodal.Prediction;
+import vecnet.multimodal.Tokenizer;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
+
+/**
+ * The library usage shown in the README ("Library usage"), compiled and run: the code between the
+ * {@code README} markers is the README's, with its printing replaced by assertions.
+ */
+class LibraryUsageTest extends LibraryTest {
+
+    @Test
+    void fusionModelLoadOncePredictMany() throws Exception {
+        Path weights = Fixtures.file("tiny_fusion.pth"), vocab = Fixtures.file("vocab.json");
+        Path picture = Fixtures.file("src_land.png");
+        // README begin: fusion
+        FusionModel model = FusionModel.load(weights);                  // .pth or .safetensors, loaded once
+        Tokenizer tokenizer = Tokenizer.load(vocab);                    // {token: id} JSON or one token per line
+        ImagePreprocessor pre = ImagePreprocessor.imagenet();          // Resize(256) CenterCrop(224) Normalize
+        Tensor image = pre.preprocess(picture);                         // [1, 3, 224, 224]
+        int[] ids = tokenizer.encode("a dog on the grass");             // text.lower().split(), unknown -> 0
+        Prediction p = model.classify(image, new int[][] {ids}).get(0); // label, logits, probabilities
+        // README end: fusion
+        assertEquals(model.numClasses(), p.probabilities().length);
+        assertTrue(p.confidence() > 0 && p.confidence() <= 1);
+
+        // README begin: threads
+        ExecutorService callers = Executors.newFixedThreadPool(4);
+        try (ComputePool pool = ComputePool.create(2)) {                // the compute threads this model uses
+            FusionModel shared = model.withPool(pool);                  // same weights, another pool
+            List<Future<Prediction>> answers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {                               // one model, many calling threads
+                answers.add(callers.submit(() -> shared.classify(image, new int[][] {ids}).get(0)));
+            }
+            for (Future<Prediction> f : answers) {
+                Prediction q = f.get();
+                // README end: threads
+                assertEquals(p.label(), q.label());
+                assertEquals(p.logits()[p.label()], q.logits()[p.label()]);
+            }
+        } finally {
+            callers.shutdown();
+        }
+    }
+
+    @Test
+    void theBundledDemoModel() throws IOException {
+        // README begin: demo
+        DemoModel demo = DemoModel.load();                              // bundled: no file, no download
+        ShapesDataset.Sample s = new ShapesDataset(7).sample(0);        // a fresh picture and question
+        Prediction answer = demo.predict(s.image(), s.question());
+        String said = demo.labels().get(answer.label());                // e.g. "red" or "star"
+        // README end: demo
+        assertEquals(s.answer(), said, s.question());
+    }
+}
