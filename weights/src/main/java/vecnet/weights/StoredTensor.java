@@ -16,6 +16,12 @@ import java.util.Arrays;
  * own {@link ByteBuffer#duplicate()} (whose byte order must be set again: duplicates are big-endian).
  */
 final class StoredTensor {
+    /**
+     * The most elements a view may have beyond its storage's (zero strides repeat elements): reading
+     * a tensor allocates numel floats, so without this a 4 KiB file could claim 2^31 of them.
+     */
+    static final long MAX_BROADCAST = 1L << 24;
+
     final DType dtype;
     final int[] shape;
     private final ByteBuffer storage;   // position 0 = storage element 0; never mutated
@@ -54,6 +60,12 @@ final class StoredTensor {
             throw new IllegalArgumentException("view (offset " + offset + ", size " + Arrays.toString(shape)
                     + ", stride " + Arrays.toString(strides) + ") reaches element " + last
                     + " of a storage of " + storageElements + " elements");
+        }
+        if (n > storageElements && n > MAX_BROADCAST) {
+            throw new IllegalArgumentException("view (offset " + offset + ", size " + Arrays.toString(shape)
+                    + ", stride " + Arrays.toString(strides) + ") has " + n + " elements over a storage of "
+                    + storageElements + " elements; a broadcast (zero-stride) view larger than " + MAX_BROADCAST
+                    + " elements is refused, since reading it would allocate far more memory than the file holds");
         }
         if (n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("size " + Arrays.toString(shape) + " has " + n

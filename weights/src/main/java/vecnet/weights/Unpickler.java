@@ -313,6 +313,9 @@ final class Unpickler {
                     return new LinkedHashSet<>();
                 }
                 if (args.length == 1 && args[0] instanceof List) {
+                    for (Object element : (List<?>) args[0]) {
+                        requireHashable(at, element);
+                    }
                     return new LinkedHashSet<>((List<?>) args[0]);
                 }
                 throw fail(at, "set() called with unexpected arguments");
@@ -423,9 +426,33 @@ final class Unpickler {
             return k;
         }
         if (k instanceof Tuple) {
+            requireHashable(at, k);
             return Arrays.asList(((Tuple) k).items);
         }
         throw fail(at, "a " + typeName(k) + " cannot be a dict key");
+    }
+
+    /**
+     * Refuses, as Python does ({@code TypeError: unhashable type}), a list, dict or set anywhere inside a
+     * dict key or set element: hashing one that contains itself, or that nests 100,000 deep, would
+     * recurse without end in Java. Walks the tuples iteratively, each once, so nesting costs no stack.
+     */
+    private void requireHashable(int at, Object root) throws WeightsFormatException {
+        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+        Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        todo.push(root);
+        while (!todo.isEmpty()) {
+            Object o = todo.pop();
+            if (o instanceof List || o instanceof Map || o instanceof Set) {
+                throw fail(at, "unhashable type: '" + (o instanceof Set ? "set" : typeName(o))
+                        + "' inside a dict key or set element");
+            }
+            if (o instanceof Tuple && seen.add(o)) {
+                for (Object item : ((Tuple) o).items) {
+                    todo.push(item);
+                }
+            }
+        }
     }
 
     private static String typeName(Object o) {

@@ -1,0 +1,176 @@
+package vecnet.weights.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
+import vecnet.weights.StateDict;
+import vecnet.weights.WeightsFormatException;
+
+/**
+ * Hand-made hostile {@code .pth} files, one attack each, inside a torch-shaped archive (the storages of
+ * views.pth): code execution through globals, containers that contain themselves or nest 100,000 deep
+ * used as dict keys (their hash would recurse), tensors that claim billions of elements over a
+ * 16-element storage with zero strides, and the resource caps. Each must be refused with a
+ * {@link WeightsFormatException} whose message says why, quickly and without a stack overflow.
+ */
+class HostilePthTest extends LibraryTest {
+    @TempDir
+    static Path dir;
+    private static Map<String, byte[]> views;
+    private static int count;
+
+    @BeforeAll
+    static void load() throws IOException {
+        views = FuzzPthTest.entries(Fixtures.file("views.pth"));
+    }
+
+    /** The dict {@code OrderedDict([items...])} (items pushed by {@code body} as key, value pairs) in views.pth's archive. */
+    private static Path pth(FuzzPthTest.P body) throws IOException {
+        FuzzPthTest.P p = new FuzzPthTest.P().op(0x80, 2).global("collections", "OrderedDict").op(')', 'R', '(');
+        p.raw(body.bytes()).op('u', '.');
+        Map<String, byte[]> m = new LinkedHashMap<>(views);
+        m.put("views/data.pkl", p.bytes());
+        Path f = dir.resolve("hostile" + count++ + ".pth");
+        Files.write(f, FuzzPthTest.zip(m));
+        return f;
+    }
+
+    private static String refused(FuzzPthTest.P body) throws IOException {
+        Path f = pth(body);
+        WeightsFormatException e = assertTimeoutPreemptively(Duration.ofSeconds(20),
+                () -> assertThrows(WeightsFormatException.class, () -> {
+                    StateDict sd = StateDict.read(f);
+                    for (String k : sd.keys()) {
+                        sd.tensor(k);
+                    }
+                }));
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+        return e.getMessage();
+    }
+
+    /** A FloatStorage '0' of 16 elements viewed with the given size and stride. */
+    private static FuzzPthTest.P tensor(String key, long[] size, long[] stride) {
+        FuzzPthTest.P p = new FuzzPthTest.P().unicode(key).global("torch._utils", "_rebuild_tensor_v2").op('(');
+        p.op('(').unicode("storage").global("torch", "FloatStorage").unicode("0").unicode("cpu").integer(16).op('t', 'Q');
+        p.integer(0).op('(');
+        for (long s : size) {
+            p.integer(s);
+        }
+        p.op('t', '(');
+        for (long s : stride) {
+            p.integer(s);
+        }
+        return p.op('t', 0x89).global("collections", "OrderedDict").op(')', 'R', 't', 'R');
+    }
+
+    @Test
+    void valid() throws IOException {
+        StateDict sd = StateDict.read(pth(tensor("w", new long[] {4, 4}, new long[] {4, 1})));
+        assertEquals(16, sd.tensor("w").size());
+    }
+
+    @Test
+    void osSystem() throws IOException {
+        String m = refused(new FuzzPthTest.P().unicode("k").global("os", "system").unicode("touch /tmp/pwned").op(0x85, 'R'));
+        assertTrue(m.contains("global os.system is not allowed"), m);
+        m = refused(new FuzzPthTest.P().unicode("k").unicode("posix").unicode("system").op(0x93));
+        assertTrue(m.contains("global posix.system is not allowed"), m);
+        m = refused(new FuzzPthTest.P().unicode("k").global("builtins", "getattr"));
+        assertTrue(m.contains("global builtins.getattr is not allowed"), m);
+    }
+
+    @Test
+    void listContainingItselfAsKey() throws IOException {
+        // l = []; l.append(l); {(l,): 1}: Python refuses (unhashable list); hashing it in Java recurses forever
+        String m = refused(new FuzzPthTest.P().op(']', 'q', 2, 'h', 2, 'a', 0x85).integer(1));
+        assertTrue(m.contains("unhashable"), m);
+    }
+
+    @Test
+    void dictContainingItselfAsKey() throws IOException {
+        String m = refused(new FuzzPthTest.P().op('}', 'q', 1).unicode("k").op('h', 1, 's', 0x85).integer(1));
+        assertTrue(m.contains("unhashable"), m);
+    }
+
+    @Test
+    void setOfSelfReferencingList() throws IOException {
+        String m = refused(new FuzzPthTest.P().unicode("k").global("builtins", "set")
+                .op(']', 'q', 3, 'h', 3, 'a', 0x85, 'R'));   // set(l), l = [l]
+        assertTrue(m.contains("unhashable"), m);
+    }
+
+    @Test
+    void deeplyNestedKey() throws IOException {
+        FuzzPthTest.P p = new FuzzPthTest.P();
+        int n = 100_000;
+        p.op(']');
+        for (int k = 0; k < n; k++) {
+            p.op(']');
+        }
+        for (int k = 0; k < n; k++) {
+            p.op('a');
+        }
+        String m = refused(p.op(0x85).integer(2));
+        assertTrue(m.contains("unhashable"), m);
+    }
+
+    @Test
+    void deeplyNestedTupleKey() throws IOException {
+        // ((((...),),),) 100,000 deep as a key: legal in Python; must not recurse in Java
+        FuzzPthTest.P p = new FuzzPthTest.P().op(')');
+        for (int k = 0; k < 100_000; k++) {
+            p.op(0x85);
+        }
+        String m = refused(p.integer(2));
+        assertTrue(m.contains("is not a string"), m);
+    }
+
+    @Test
+    void zeroStrideViewOfBillionsOfElements() throws IOException {
+        // 2^30 float32 elements (4 GiB as float32) viewing one 16-element storage through stride 0
+        String m = refused(tensor("w", new long[] {1L << 30}, new long[] {0}));
+        assertTrue(m.contains("elements"), m);
+        m = refused(tensor("w", new long[] {46_341, 46_341}, new long[] {0, 0}));
+        assertTrue(m.contains("elements"), m);
+    }
+
+    @Test
+    void smallBroadcastViewIsRead() throws IOException {
+        // torch.zeros(4).expand(3, 4) saved as is: 12 elements over a 16-element storage is fine
+        StateDict sd = StateDict.read(pth(tensor("w", new long[] {3, 4}, new long[] {0, 1})));
+        assertEquals(12, sd.tensor("w").size());
+    }
+
+    @Test
+    void hugeLengths() throws IOException {
+        String m = refused(new FuzzPthTest.P().op('X').le32(0xffff_ffffL));
+        assertTrue(m.contains("truncated"), m);
+        m = refused(new FuzzPthTest.P().op(0x8d).le64(Long.MIN_VALUE));
+        assertTrue(m.contains("larger than the pickle"), m);
+        m = refused(new FuzzPthTest.P().op('(', 'h', 9));
+        assertTrue(m.contains("never stored"), m);
+    }
+
+    @Test
+    void markCap() throws IOException {
+        FuzzPthTest.P p = new FuzzPthTest.P();
+        for (int k = 0; k < (1 << 20) + 1; k++) {
+            p.op('(');
+        }
+        String m = refused(p);
+        assertTrue(m.contains("open MARKs"), m);
+    }
+}
