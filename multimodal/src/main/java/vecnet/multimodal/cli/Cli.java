@@ -258,14 +258,6 @@ public final class Cli {
             Tensor logits = DemoModel.head(model, imageFeatures, textFeatures);
             long tHead = System.nanoTime();
             List<Prediction> predictions = Prediction.of(logits);
-            // the same forward pass again: the first one includes the JIT compiling the kernels
-            long w0 = System.nanoTime();
-            Tensor imageWarm = model.resnet.features(images);
-            long w1 = System.nanoTime();
-            Tensor textWarm = model.text.encode(ids, model.pool());
-            long w2 = System.nanoTime();
-            DemoModel.head(model, imageWarm, textWarm);
-            long w3 = System.nanoTime();
 
             if (!json) {
                 out.printf(Locale.ROOT, "vecnet demo: %s (%,d parameters), %s kernels, %d thread%s%n", describeModel(model),
@@ -301,6 +293,14 @@ public final class Cli {
                 eval = demo.evaluate(new ShapesDataset(seed), samples);
                 tEval1 = System.nanoTime();
             }
+            // the same forward pass again: the first one includes the JIT compiling the kernels
+            long w0 = System.nanoTime();
+            Tensor imageWarm = model.resnet.features(images);
+            long w1 = System.nanoTime();
+            Tensor textWarm = model.text.encode(ids, model.pool());
+            long w2 = System.nanoTime();
+            DemoModel.head(model, imageWarm, textWarm);
+            long w3 = System.nanoTime();
             if (json) {
                 if (eval != null) {
                     out.printf(Locale.ROOT, "{\"evaluation\":{\"samples\":%d,\"seed\":%d,\"accuracy\":%s,\"image_zeroed\":%s,"
@@ -320,7 +320,7 @@ public final class Cli {
                         100 * eval.questionUnknown());
             }
             out.println();
-            out.printf(Locale.ROOT, "Time per stage (%d sample%s in one batch; first run, then again once compiled):%n", n,
+            out.printf(Locale.ROOT, "Time per stage (%d sample%s in one batch; first run, then again at the end):%n", n,
                     n == 1 ? "" : "s");
             stage("load (weights, vocabulary)", tLoad - t0, -1);
             stage("preprocess (decode, crop, normalize; tokenize)", tPre - tLoad, -1);
