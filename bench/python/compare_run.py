@@ -222,8 +222,9 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
          "![chart](%s)" % os.path.relpath(t.svg, os.path.dirname(os.path.abspath(t.out))), "",
          "## Machine and peers", "",
          "- machine: " + machine(),
-         "- JDK (vecnet and ONNX Runtime Java): %s; JVM flags %s; JMH %s" % (jdk, " ".join(JVM_FLAGS),
-                                                                          "-f 0 inside one fresh JVM per run")]
+         "- JDK (vecnet and ONNX Runtime Java): %s; JVM flags %s; JMH 1.37 with -f 0 inside one fresh JVM per"
+         " case and round (started with the flags of the benchmarks' @Fork; JMH's compiler hints are then off,"
+         " which matters for nanosecond benchmarks, not for these millisecond calls)" % (jdk, " ".join(JVM_FLAGS))]
     for c in configs:
         L.append("- " + " ".join(c.replace("ort:", "ONNX Runtime:", 1).split()))
     L += ["- PyTorch: " + torch_config,

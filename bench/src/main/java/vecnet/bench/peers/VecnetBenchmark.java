@@ -21,7 +21,7 @@ import vecnet.engine.Tensor;
 /**
  * vecnet on the {@link Cases cases} of bench/compare.sh, with the weights PyTorch exported (the same
  * bytes ONNX Runtime and PyTorch run). compare.sh runs one case per JVM:
- * {@code java -jar bench/target/benchmarks.jar peers.VecnetBenchmark -p case=resnet18_b8 -p threads=2 -p dir=...}.
+ * {@code java -jar bench/target/benchmarks.jar peers.VecnetBenchmark -p name=resnet18_b8 -p threads=1,2 -p dir=...}.
  * The {@code gemm_1024} case is the sgemm of {@code GemmBenchmark.vector} at 1024³.
  */
 @State(Scope.Benchmark)
