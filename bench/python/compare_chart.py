@@ -66,8 +66,8 @@ def write(rows, path, title):
             '.title{font-size:15px;font-weight:bold;fill:#212529}.foot{font-size:10px;fill:#495057}</style>',
             '<rect width="100%" height="100%" fill="white"/>',
             '<text x="20" y="24" class="title">%s</text>' % escape(title)]
-    foot = ['<text x="20" y="%d" class="foot">Bars: median time per call, each group scaled to its slowest figure;'
-            ' lines: min–max of the measured iterations. vecnet ×r: vecnet takes r times that peer\'s time.</text>'
+    foot = ['<text x="20" y="%d" class="foot">Bars: median time per call, each group on its own scale;'
+            ' lines: min–max of the measured iterations; vecnet ×r: vecnet takes r times that peer\'s time.</text>'
             % (height - 12), "</svg>"]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(head + legend + out + foot) + "\n")

@@ -203,8 +203,8 @@ def main(argv):
     elapsed = time.time() - started
     with open(os.path.splitext(t.out)[0] + ".json", "w") as f:
         json.dump({"rows": rows, "date": datetime.datetime.utcnow().isoformat() + "Z"}, f, indent=1)
-    compare_chart.write(rows, t.svg, "vecnet vs PyTorch vs ONNX Runtime — median ms, shorter is faster (%s)" % sh("nproc")
-                        + " CPUs")
+    compare_chart.write(rows, t.svg, "vecnet vs PyTorch vs ONNX Runtime — median ms per call, shorter is faster"
+                        " (%s CPUs%s)" % (sh("nproc"), ", quick run: noise" if t.label == "quick" else ""))
     t.load = (load_before, load())
     write_report(t, rows, torch_config, configs, jdk, elapsed)
     print("wrote %s and %s (%.0f s of timing)" % (t.out, t.svg, elapsed))
