@@ -70,4 +70,28 @@ class LibraryUsageTest extends LibraryTest {
         // README end: demo
         assertEquals(s.answer(), said, s.question());
     }
+
+    /** The regions between the README markers of this file stand, line for line, in README.md. */
+    @Test
+    void readmeShowsExactlyThisCode() throws IOException {
+        Path root = Fixtures.dir().getParent().getParent();
+        List<String> readme = java.nio.file.Files.readAllLines(root.resolve("README.md")).stream()
+                .map(String::strip).toList();
+        List<String> source = java.nio.file.Files.readAllLines(
+                root.resolve("multimodal/src/test/java/vecnet/multimodal/demo/LibraryUsageTest.java"));
+        boolean inside = false;
+        int checked = 0;
+        for (String line : source) {
+            String t = line.strip();
+            if (t.startsWith("// README begin:")) {
+                inside = true;
+            } else if (t.startsWith("// README end:")) {
+                inside = false;
+            } else if (inside && !t.isEmpty()) {
+                assertTrue(readme.contains(t), "README.md lacks the line of LibraryUsageTest: " + t);
+                checked++;
+            }
+        }
+        assertTrue(checked >= 15, "only " + checked + " README lines found between the markers");
+    }
 }
