@@ -5,7 +5,8 @@
 #   bench/compare.sh            full run, about 12-14 minutes on 2 idle cores (3 interleaved rounds)
 #   bench/compare.sh --quick    plumbing check, about 2-3 minutes (1 round of 3 cases, very short
 #                               iterations: its figures are noise, only the plumbing is checked)
-#   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get)
+#   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get),
+#            --rounds N (full run: N interleaved rounds instead of 3, about 3.5 minutes each)
 #   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3)
 #
 # Steps: (1) install what is missing: Debian's python3-torch, python3-torchvision and libopenblas0-pthread,
@@ -17,17 +18,20 @@
 # at 1 and 2 threads, then the report and the chart.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
+ROOT="$(dirname "$(dirname "$SELF")")"
 cd "$ROOT"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 JAVA="${JAVA:-java}"
-QUICK=0 BUILD=1 INSTALL=1
-for arg in "$@"; do
+QUICK=0 BUILD=1 INSTALL=1 ROUNDS=3
+while [ $# -gt 0 ]; do
+  arg="$1"; shift
   case "$arg" in
     --quick) QUICK=1 ;;
+    --rounds) ROUNDS="${1:?--rounds needs a number}"; shift ;;
     --no-build) BUILD=0 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$SELF"; exit 0 ;;
     *) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -94,7 +98,7 @@ if [ "$QUICK" = 1 ]; then
   TIMING=(--rounds 1 --warmup 2 --warmup-s 0.2 --iters 2 --iter-s 0.2 --jit-warmup-s 2 --label quick
           --cases resnet18_b1,text_t128,gemm_1024)
 else
-  TIMING=(--rounds 3 --warmup 2 --warmup-s 0.7 --iters 3 --iter-s 0.7 --jit-warmup-s 6 --label full)
+  TIMING=(--rounds "$ROUNDS" --warmup 2 --warmup-s 0.7 --iters 3 --iter-s 0.7 --jit-warmup-s 6 --label full)
 fi
 step "timing (${TIMING[*]})"
 "$PYTHON" bench/python/compare_run.py --dir "$DIR" --jar "$JAR" --java "$JAVA" "${TIMING[@]}" \
