@@ -72,7 +72,7 @@ public final class FusionModel implements HasStateDict {
         if (!sd.contains("resnet.0.weight")) {
             throw new IllegalArgumentException("not a fusion model state_dict: no 'resnet.0.weight'");
         }
-        ResNet18 resnet = ResNet18.fromStateDict(sd.withoutPrefix("resnet."), kernels);
+        ResNet18 resnet = ResNet18.fromStateDict(sd, kernels); // reads the resnet.* keys
         TextEncoder text = TextEncoder.fromStateDict(sd, kernels);
         int[] fcShape = sd.shape("fc.weight");
         int width = resnet.featureSize() + text.featureSize();
@@ -81,7 +81,7 @@ public final class FusionModel implements HasStateDict {
                     + text.featureSize() + "], got " + java.util.Arrays.toString(fcShape));
         }
         Linear fc = new Linear(kernels, width, fcShape[0], sd.contains("fc.bias"));
-        sd.withoutPrefix("fc.").loadInto(fc);
+        sd.loadInto(fc, "fc.");
         return new FusionModel(resnet, text, fc, ComputePool.shared());
     }
 

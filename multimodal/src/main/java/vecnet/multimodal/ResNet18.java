@@ -121,13 +121,16 @@ public final class ResNet18 implements HasStateDict {
      */
     public static ResNet18 fromStateDict(StateDict sd, Kernels kernels) {
         Objects.requireNonNull(kernels, "kernels");
+        StateDict file = sd;
+        String prefix = "";
         boolean sequential;
         if (sd.contains("conv1.weight")) {
             sequential = false;
         } else if (sd.contains("0.weight")) {
             sequential = true;
         } else if (sd.contains("resnet.0.weight")) {
-            sd = sd.withoutPrefix("resnet.");
+            prefix = "resnet.";
+            sd = sd.withoutPrefix(prefix);
             sequential = true;
         } else {
             throw new IllegalArgumentException("not a ResNet state_dict: found neither 'conv1.weight' (torchvision),"
@@ -163,7 +166,7 @@ public final class ResNet18 implements HasStateDict {
             classes = fcShape[0];
         }
         ResNet18 net = new ResNet18(kernels, stemShape[0], widths, blocks, downsample, classes, sequential);
-        sd.loadInto(net);
+        file.loadInto(net, prefix);
         return net;
     }
 

@@ -67,8 +67,8 @@ public final class TextEncoder implements HasStateDict {
             throw new IllegalArgumentException("the LSTM reads " + wih[1] + " features (lstm.weight_ih_l0 "
                     + Arrays.toString(wih) + ") but the embedding gives " + emb[1]);
         }
-        sd.withoutPrefix("embedding.").loadInto(embedding);
-        sd.withoutPrefix("lstm.").loadInto(lstm);
+        sd.loadInto(embedding, "embedding.");
+        sd.loadInto(lstm, "lstm.");
         return new TextEncoder(embedding, lstm);
     }
 

@@ -143,7 +143,17 @@ public final class StateDict {
      * nothing is copied and one {@link StateDictMismatchException} lists all of them by name.
      */
     public void loadInto(HasStateDict target) {
-        Map<String, Tensor> live = target.namedTensors();
+        loadInto(target, "");
+    }
+
+    /**
+     * {@link #loadInto(HasStateDict)} for a part of a model: the keys of this state_dict that start
+     * with {@code prefix} are loaded into {@code target}, whose own keys lack it (for example the
+     * {@code lstm.*} keys into an LSTM). Errors name the keys with their prefix, as in the file.
+     */
+    public void loadInto(HasStateDict target, String prefix) {
+        Map<String, Tensor> live = new LinkedHashMap<>();
+        target.namedTensors().forEach((k, v) -> live.put(prefix + k, v));
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
@@ -160,7 +170,7 @@ public final class StateDict {
             }
         }
         for (String k : entries.keySet()) {
-            if (!live.containsKey(k)) {
+            if (k.startsWith(prefix) && !live.containsKey(k)) {
                 unexpected.add(k);
             }
         }
