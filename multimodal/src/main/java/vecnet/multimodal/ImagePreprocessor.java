@@ -196,6 +196,15 @@ public final class ImagePreprocessor {
      */
     public ImageRgb resize(ImageRgb image) {
         int[] wh = resizedSize(image.width(), image.height(), resizeSize);
+        // A thin strip (1 x 2000 pixels, a few hundred bytes as PNG) resizes to 256 x 512000: the
+        // resized image is held to the same pixel limit as the decoded one.
+        long pixels = (long) wh[0] * wh[1];
+        if (pixels > decoder.maxPixels() && pixels > (long) image.width() * image.height()) {
+            throw new IllegalArgumentException("resizing the " + image.width() + "x" + image.height() + " image to "
+                    + wh[0] + "x" + wh[1] + " (short side " + resizeSize + ") would give " + pixels
+                    + " pixels, more than the limit of " + decoder.maxPixels() + " (ImagePreprocessor.Builder.maxPixels"
+                    + " raises it); is the image a thin strip?");
+        }
         return PillowResize.resize(image, wh[0], wh[1]);
     }
 
@@ -207,8 +216,12 @@ public final class ImagePreprocessor {
         int shortSide = Math.min(width, height);
         int longSide = Math.max(width, height);
         // Python's int(size * long / short) truncates a double; for positive ints that is integer division
-        int newLong = (int) ((long) size * longSide / shortSide);
-        return width <= height ? new int[] {size, newLong} : new int[] {newLong, size};
+        long newLong = (long) size * longSide / shortSide;
+        if (newLong > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("resizing a " + width + "x" + height + " image to a short side of " + size
+                    + " gives a long side of " + newLong + " pixels, more than an int");
+        }
+        return width <= height ? new int[] {size, (int) newLong} : new int[] {(int) newLong, size};
     }
 
     /** {@code T.CenterCrop(cropSize)}: see {@link #centerCrop(ImageRgb, int, int)}. */

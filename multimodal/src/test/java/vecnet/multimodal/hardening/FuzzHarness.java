@@ -1,0 +1,217 @@
+package vecnet.multimodal.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Predicate;
+
+/**
+ * Runs a seeded stream of fuzz inputs through a reader and checks the fuzzing property: each input
+ * ends in a valid result or in a documented exception that carries a message, never in an
+ * {@link OutOfMemoryError}, a {@link StackOverflowError}, any other throwable, a hang (the whole run
+ * is under {@code assertTimeoutPreemptively}, whose message names the input being processed) or an
+ * allocation out of proportion with the input (measured per input on the current thread with
+ * {@code com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes}).
+ *
+ * <p>The number of inputs per test is {@code -Dvecnet.fuzz.iterations=N} (default given by each
+ * test, a few hundred so CI stays fast); {@code bench/fuzz.sh} raises it. A failing input is written
+ * to {@code target/fuzz-findings/} with its seed and index so it can be replayed and turned into a
+ * regression test.
+ *
+ * <p>A copy of vecnet.weights.fuzz.FuzzHarness (test classes are not shared between modules).
+ * <p>Also the byte-level mutations shared by the fuzz tests: bit flips, truncation, interesting
+ * integers (0, −1, 2^31, 2^32, 2^63 ...) written over 4 or 8 bytes, chunk duplication and deletion.
+ */
+public final class FuzzHarness {
+    /** Interesting 64-bit values written over length and offset fields. */
+    public static final long[] INTERESTING = {0, 1, -1, 7, 8, 255, 256, 0x7fff, 0xffff, Integer.MAX_VALUE,
+        1L << 31, 0xffff_ffffL, 1L << 32, Long.MAX_VALUE, Long.MIN_VALUE, 100_000_001L, (1L << 31) - 8};
+
+    /** One input's processing; returns normally for a valid result. */
+    public interface Case {
+        void run() throws Throwable;
+    }
+
+    private FuzzHarness() {
+    }
+
+    /** {@code -Dvecnet.fuzz.iterations}, or {@code dflt}. */
+    public static int iterations(int dflt) {
+        return Integer.getInteger("vecnet.fuzz.iterations", dflt);
+    }
+
+    /** The seed: {@code -Dvecnet.fuzz.seed}, or {@code dflt} (fixed so CI runs the same inputs every time). */
+    public static long seed(long dflt) {
+        return Long.getLong("vecnet.fuzz.seed", dflt);
+    }
+
+    /** What a run saw: how many inputs were accepted and how many refused with the documented exception. */
+    public static final class Stats {
+        public int valid, refused;
+        public long maxAllocated;
+
+        @Override
+        public String toString() {
+            return valid + " valid, " + refused + " refused, max allocation " + maxAllocated / 1024 + " KiB";
+        }
+    }
+
+    /** One input: its bytes (saved when it fails) and its processing. */
+    public record Input(byte[] bytes, Case run) {
+    }
+
+    /** Produces input {@code i} of a run. */
+    public interface Generator {
+        /** Builds input {@code i} from {@code rnd}; {@code label} names it in a failure. */
+        Input next(int i, Random rnd, StringBuilder label) throws IOException;
+    }
+
+    /**
+     * Runs {@code n} inputs. {@code documented} says which throwables are the documented refusal; each
+     * must also have a non-blank message. {@code maxBytes} bounds the allocation of one input.
+     */
+    public static Stats run(String name, long seed, int n, Duration timeout, long maxBytes,
+                            Predicate<Throwable> documented, Generator gen) {
+        Stats stats = new Stats();
+        StringBuilder current = new StringBuilder();
+        assertTimeoutPreemptively(timeout, () -> {
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            Random rnd = new Random(seed);
+            for (int i = 0; i < n; i++) {
+                current.setLength(0);
+                current.append(name).append(" seed ").append(seed).append(" input ").append(i).append(": ");
+                Input in = gen.next(i, rnd, current);
+                long before = mx.getCurrentThreadAllocatedBytes();
+                Throwable thrown = null;
+                try {
+                    in.run().run();
+                } catch (Throwable t) {
+                    thrown = t;
+                }
+                long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                stats.maxAllocated = Math.max(stats.maxAllocated, allocated);
+                if (thrown == null) {
+                    stats.valid++;
+                } else if (documented.test(thrown) && thrown.getMessage() != null && !thrown.getMessage().isBlank()) {
+                    stats.refused++;
+                } else {
+                    fail(current + " threw an undocumented " + thrown + " (input saved as "
+                            + save(name + "-" + seed + "-" + i, in.bytes()) + ")", thrown);
+                }
+                if (allocated > maxBytes) {
+                    fail(current + " (input saved as " + save(name + "-" + seed + "-" + i, in.bytes()) + ")" + " allocated " + allocated + " bytes (limit " + maxBytes + "), outcome "
+                            + (thrown == null ? "valid" : thrown.toString()));
+                }
+            }
+        }, () -> "hung (no answer within " + timeout + ") on " + current);
+        record(name + " seed " + seed + ": " + n + " inputs, " + stats);
+        return stats;
+    }
+
+    /** Appends one line to target/fuzz-stats.txt (tests must not print; bench/fuzz.sh reads this file). */
+    public static void record(String line) {
+        try {
+            Path dir = Path.of("target");
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("fuzz-stats.txt"), line + System.lineSeparator(), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // statistics are a convenience; the assertions are the test
+        }
+    }
+
+    /** Saves a failing input under target/fuzz-findings for replay; returns its path. */
+    public static Path save(String name, byte[] input) {
+        try {
+            Path dir = Path.of("target", "fuzz-findings");
+            Files.createDirectories(dir);
+            Path f = dir.resolve(name);
+            Files.write(f, input);
+            return f;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A random byte-level mutation of {@code in} (1 to 4 steps); appends what was done to {@code label}. */
+    public static byte[] mutate(byte[] in, Random rnd, StringBuilder label) {
+        byte[] b = in;
+        int steps = 1 + rnd.nextInt(4);
+        for (int s = 0; s < steps; s++) {
+            b = mutateOnce(b, rnd, label);
+        }
+        return b;
+    }
+
+    static byte[] mutateOnce(byte[] in, Random rnd, StringBuilder label) {
+        if (in.length == 0) {
+            label.append("append; ");
+            return new byte[] {(byte) rnd.nextInt(256)};
+        }
+        int at = rnd.nextInt(in.length);
+        switch (rnd.nextInt(8)) {
+            case 0: case 1: {
+                byte[] b = in.clone();
+                b[at] ^= (byte) (1 << rnd.nextInt(8));
+                label.append("flip@").append(at).append("; ");
+                return b;
+            }
+            case 2: {
+                byte[] b = in.clone();
+                b[at] = (byte) new int[] {0, 0xff, 0x7f, 0x80, 1, '(', '[', '{', '"', '.'}[rnd.nextInt(10)];
+                label.append("byte@").append(at).append("; ");
+                return b;
+            }
+            case 3:
+                label.append("truncate@").append(at).append("; ");
+                return Arrays.copyOf(in, at);
+            case 4: {
+                byte[] b = in.clone();
+                long v = INTERESTING[rnd.nextInt(INTERESTING.length)];
+                int w = rnd.nextBoolean() ? 4 : 8;
+                ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+                for (int k = 0; k < w && at + k < b.length; k++) {
+                    bb.put(at + k, (byte) (v >>> (8 * k)));
+                }
+                label.append("int").append(w * 8).append('=').append(v).append('@').append(at).append("; ");
+                return b;
+            }
+            case 5: { // duplicate a chunk in place
+                int len = 1 + rnd.nextInt(Math.min(64, in.length - at));
+                byte[] b = new byte[in.length + len];
+                System.arraycopy(in, 0, b, 0, at + len);
+                System.arraycopy(in, at, b, at + len, in.length - at);
+                label.append("dup").append(len).append('@').append(at).append("; ");
+                return b;
+            }
+            case 6: { // delete a chunk
+                int len = 1 + rnd.nextInt(Math.min(64, in.length - at));
+                byte[] b = new byte[in.length - len];
+                System.arraycopy(in, 0, b, 0, at);
+                System.arraycopy(in, at + len, b, at, in.length - at - len);
+                label.append("del").append(len).append('@').append(at).append("; ");
+                return b;
+            }
+            default: { // random bytes over a window
+                byte[] b = in.clone();
+                int len = 1 + rnd.nextInt(Math.min(16, in.length - at));
+                for (int k = 0; k < len; k++) {
+                    b[at + k] = (byte) rnd.nextInt(256);
+                }
+                label.append("random").append(len).append('@').append(at).append("; ");
+                return b;
+            }
+        }
+    }
+}
