@@ -1,6 +1,5 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -9,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import vecnet.testing.LibraryTest;
 
 class ComputePoolTest extends LibraryTest {
 

@@ -1,13 +1,13 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
-import vecnet.testing.Check;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /** conv2d: a hand-computed case, the Vector API implicit GEMM against the direct scalar loops, thread invariance. */
 class ConvTest extends LibraryTest {

@@ -1,7 +1,5 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
-import vecnet.testing.Check;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +10,8 @@ import org.ejml.dense.row.CommonOps_FDRM;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /** sgemm and sgemv: a hand-computed case, the Vector API kernel against its scalar twin and EJML, thread invariance. */
 class GemmTest extends LibraryTest {

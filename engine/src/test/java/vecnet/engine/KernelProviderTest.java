@@ -1,6 +1,5 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +9,7 @@ import java.util.List;
 import java.util.ResourceBundle;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import vecnet.testing.LibraryTest;
 
 /** The provider picks the Vector API when it can, and otherwise falls back with one logged line. */
 class KernelProviderTest extends LibraryTest {

@@ -1,10 +1,10 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
-import vecnet.testing.Check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /**
  * Hand-computed cases for the scalar reference kernels of pooling and the elementwise operations,

@@ -1,11 +1,11 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
+import vecnet.testing.LibraryTest;
 
 class TensorTest extends LibraryTest {
 

@@ -1,7 +1,5 @@
 package vecnet.engine;
 
-import vecnet.testing.LibraryTest;
-import vecnet.testing.Check;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -14,6 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /**
  * The pooling and elementwise Vector API kernels ({@code VectorOps}) against their scalar twins, over

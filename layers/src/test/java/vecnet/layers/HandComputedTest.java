@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
-import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
-import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /** One case per layer whose expected values were worked out by hand (in the comments), not by vecnet. */
 class HandComputedTest extends LibraryTest {

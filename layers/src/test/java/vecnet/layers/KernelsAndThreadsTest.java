@@ -7,13 +7,13 @@ import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
 import vecnet.engine.Epilogue;
 import vecnet.engine.Kernels;
-import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 /**
  * Every layer: against a double-precision restatement of its formula ({@link Reference}), with the

@@ -241,6 +241,28 @@ public final class ResNet18 implements HasStateDict {
     }
 
     /**
+     * Classifies picture files, {@code batch} at a time: each batch is decoded and preprocessed by
+     * {@code pre} (in parallel on this model's pool), then run; {@code progress} hears after each
+     * batch. Only for weights with torchvision's {@code fc}.
+     *
+     * @return one prediction per file, in order
+     * @throws IOException naming the first file that cannot be read as a picture
+     */
+    public List<Prediction> classifyFiles(List<Path> files, ImagePreprocessor pre, int batch, Progress progress)
+            throws IOException {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        }
+        List<Prediction> out = new ArrayList<>(files.size());
+        for (int from = 0; from < files.size(); from += batch) {
+            int to = Math.min(files.size(), from + batch);
+            out.addAll(Prediction.of(classify(pre.preprocess(files.subList(from, to), pool))));
+            progress.update(to, files.size());
+        }
+        return out;
+    }
+
+    /**
      * The output of every child 0..8 in turn, unfused ({@code conv1}, {@code bn1}, {@code relu},
      * {@code maxpool}, {@code layer1..4}, {@code avgpool} as {@code (N, C, 1, 1)}), to find the first
      * stage that differs from a reference. Children 0..2 are computed one by one here; the fused

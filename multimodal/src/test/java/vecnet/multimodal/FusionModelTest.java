@@ -17,11 +17,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
+import vecnet.engine.Tensor;
+import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
-import vecnet.engine.Tensor;
 import vecnet.weights.StateDict;
 
 /** The fusion model as a service: many threads on one shared instance, key handling, refusals. */

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import vecnet.testing.Fixtures;
 import vecnet.engine.Tensor;
+import vecnet.testing.Fixtures;
 import vecnet.weights.DType;
 import vecnet.weights.StateDict;
 

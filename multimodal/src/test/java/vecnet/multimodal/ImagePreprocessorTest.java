@@ -18,11 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
+import vecnet.engine.Tensor;
+import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
-import vecnet.engine.Tensor;
 
 /**
  * The whole torchvision pipeline against the committed fixtures, stage by stage, bit for bit:

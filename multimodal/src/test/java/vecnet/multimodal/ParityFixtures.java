@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import vecnet.engine.Tensor;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
-import vecnet.engine.Tensor;
 import vecnet.weights.StateDict;
 
 /** The PyTorch references of the tiny fusion model ({@code tiny_fusion_io.safetensors}) and the tolerances of the parity tests. */

@@ -15,13 +15,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
-import vecnet.testing.Fixtures;
 import vecnet.engine.Kernels;
-import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
 import vecnet.layers.LSTM;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 
 /**
  * The tiny fusion model against PyTorch ({@code weights/python/make_fixtures.py}): every ResNet

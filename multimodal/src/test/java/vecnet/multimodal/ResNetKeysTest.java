@@ -9,16 +9,18 @@ import static vecnet.multimodal.ParityFixtures.closeToTorch;
 import static vecnet.multimodal.ParityFixtures.tensor;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import vecnet.testing.Check;
 import vecnet.engine.ComputePool;
-import vecnet.testing.Fixtures;
 import vecnet.engine.Kernels;
-import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
 import vecnet.weights.StateDict;
 
 /** Both key layouts of ResNet-18 (torchvision's and the seed's nn.Sequential), the fc head, and refusals. */
@@ -74,6 +76,21 @@ class ResNetKeysTest extends LibraryTest {
             }
         }
         Check.close("fc(features) against torch features", expected, logits.data(), 1e-4 * Check.scale(expected), 0);
+
+        // The same network on files, two at a time, reporting progress after each batch.
+        List<Path> files = List.of(Fixtures.file("src_land.png"), Fixtures.file("src_port.png"),
+                Fixtures.file("src_noop.png"));
+        List<String> heard = new java.util.ArrayList<>();
+        List<Prediction> ps = net.classifyFiles(files, ImagePreprocessor.imagenet(), 2, (done, total) -> heard.add(done + "/" + total));
+        assertEquals(List.of("2/3", "3/3"), heard);
+        assertEquals(3, ps.size());
+        // land and port are image224 of the fixtures: the same logits as classifying that batch directly
+        Tensor direct = net.classify(tensor("image224"));
+        for (int i = 0; i < 2; i++) {
+            Check.close("classifyFiles vs classify, file " + i, java.util.Arrays.copyOfRange(direct.data(), i * 7, i * 7 + 7),
+                    ps.get(i).logits(), 1e-6, 1e-6);
+        }
+        assertThrows(IllegalArgumentException.class, () -> net.classifyFiles(files, ImagePreprocessor.imagenet(), 0, Progress.NONE));
     }
 
     @Test

@@ -16,11 +16,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import vecnet.engine.HasStateDict;
+import vecnet.engine.Tensor;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
-import vecnet.engine.HasStateDict;
 import vecnet.testing.LibraryTest;
-import vecnet.engine.Tensor;
 
 /** Both readers against the committed fixtures written by PyTorch (weights/fixtures, version 1). */
 class FixturesTest extends LibraryTest {

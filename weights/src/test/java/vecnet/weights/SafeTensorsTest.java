@@ -18,9 +18,9 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vecnet.engine.Tensor;
 import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
-import vecnet.engine.Tensor;
 
 /** safetensors: write → read round trips for every dtype, and every validation refusal on a crafted file. */
 class SafeTensorsTest extends LibraryTest {

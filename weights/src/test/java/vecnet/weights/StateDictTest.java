@@ -14,10 +14,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import vecnet.testing.Check;
 import vecnet.engine.HasStateDict;
-import vecnet.testing.LibraryTest;
 import vecnet.engine.Tensor;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
 
 class StateDictTest extends LibraryTest {
     private static StateDict sample() {

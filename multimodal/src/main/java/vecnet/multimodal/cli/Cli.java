@@ -22,6 +22,7 @@ import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ImageRgb;
 import vecnet.multimodal.Prediction;
+import vecnet.multimodal.Progress;
 import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.demo.DemoModel;
@@ -442,19 +443,13 @@ public final class Cli {
             if (bar != null) {
                 bar.update(0);
             }
-            for (int from = 0; from < files.size(); from += batch) {
-                int to = Math.min(files.size(), from + batch);
-                Tensor images = pre.preprocess(files.subList(from, to), threads.pool);
-                List<Prediction> ps = Prediction.of(net.classify(images));
-                for (int i = from; i < to; i++) {
-                    print(files.get(i).toString(), null, ps.get(i - from), labels, top, json);
-                }
-                if (bar != null) {
-                    bar.update(to);
-                }
-            }
+            List<Prediction> ps = net.classifyFiles(files, pre, batch,
+                    bar == null ? Progress.NONE : (done, total) -> bar.update(done));
             if (bar != null) {
                 bar.finish();
+            }
+            for (int i = 0; i < files.size(); i++) {
+                print(files.get(i).toString(), null, ps.get(i), labels, top, json);
             }
         }
     }

@@ -9,8 +9,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import vecnet.multimodal.Prediction;
-import vecnet.weights.Json;
 import vecnet.testing.LibraryTest;
+import vecnet.weights.Json;
 
 /**
  * The bundled demo model: on fresh pictures generated in Java it must answer right (≥ 95 %), and
