@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long fuzzing run: every fuzz test of weights and multimodal (FuzzSafeTensorsTest, FuzzPthTest,
-# FuzzImageTest, FuzzVocabularyTest: 10 generators) with N inputs per generator instead of CI's few
-# hundred. Default N = 10000, i.e. 100,000 inputs in total.
+# FuzzImageTest, FuzzVocabularyTest: 11 generators) with N inputs per generator instead of CI's few
+# hundred or thousand. Default N = 10000, i.e. 110,000 inputs in total.
 #
 #   bench/fuzz.sh [N] [SEED]      SEED changes every generator's seed (default: the fixed CI seeds)
 #

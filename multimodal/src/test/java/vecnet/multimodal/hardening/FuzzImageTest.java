@@ -24,9 +24,10 @@ import vecnet.testing.LibraryTest;
 /**
  * Fuzzes image decoding and the whole torchvision preprocessing ({@link ImagePreprocessor#preprocess(Path)}):
  * byte mutations of the PNG and JPEG fixtures (gray, palette, RGBA, 16-bit, photo, CMYK, truncated),
- * and PNGs generated chunk by chunk with correct CRCs but hostile headers (sizes 0, 1×N strips,
+ * PNGs generated chunk by chunk with correct CRCs but hostile headers (sizes 0, 1×N strips,
  * 2^31−1, bit depths and colour types outside the standard, bad palettes, IDAT streams that are
- * short, long or not zlib). The preprocessor under test has a pixel limit of 2^20 so a case stays
+ * short, long or not zlib), and the JPEG photo with hostile marker segments (SOF0 sizes, component
+ * counts and sampling factors, segment lengths, restart intervals, a second SOF0, no EOI). The preprocessor under test has a pixel limit of 2^20 so a case stays
  * small; the 100-megapixel default is tested in {@code BadInputTest}. Property: see
  * {@link FuzzHarness}; the documented refusals are {@link ImageFormatException} and
  * {@link IllegalArgumentException}, with a message.
@@ -87,6 +88,85 @@ class FuzzImageTest extends LibraryTest {
                 FuzzImageTest::documented, (i, rnd, label) -> preprocess(png(rnd, label), i, ".png"));
         assertEquals(n, s.valid + s.refused);
         assertTrue(s.valid > n / 10 && s.refused > n / 10, s.toString());
+    }
+
+    @Test
+    void generatedJpegs() {
+        byte[] photo = seeds.get(4);
+        int n = FuzzHarness.iterations(700);
+        FuzzHarness.Stats s = FuzzHarness.run("image-jpeg", SEED + 2, n, Duration.ofSeconds(60 + n / 10), MAX_ALLOC,
+                FuzzImageTest::documented, (i, rnd, label) -> preprocess(jpeg(photo, rnd, label), i, ".jpg"));
+        assertEquals(n, s.valid + s.refused);
+        assertTrue(s.valid > 0 && s.refused > n / 10, s.toString());
+    }
+
+    /**
+     * The photo with one marker segment's fields set to hostile values: SOF0 height, width, component
+     * count and sampling factors; DQT/DHT/SOS/APP0 segment lengths; a DRI restart interval inserted;
+     * the EOI marker removed; a second SOF0 inserted.
+     */
+    static byte[] jpeg(byte[] photo, Random rnd, StringBuilder label) {
+        byte[] b = photo.clone();
+        java.util.List<Integer> segments = new java.util.ArrayList<>();    // offsets of FF xx markers with a length
+        for (int p = 2; p + 4 < b.length; ) {
+            if ((b[p] & 0xff) != 0xff) {
+                break;
+            }
+            int marker = b[p + 1] & 0xff;
+            segments.add(p);
+            if (marker == 0xda) {                                           // SOS: entropy-coded data follows
+                break;
+            }
+            p += 2 + (((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff));
+        }
+        int seg = segments.get(rnd.nextInt(segments.size()));
+        int marker = b[seg + 1] & 0xff;
+        label.append("marker ").append(Integer.toHexString(marker)).append(" at ").append(seg).append(": ");
+        int[] values = {0, 1, 2, 3, 4, 5, 0x11, 0x22, 0x44, 0xff, 0x7fff, 0xffff, 20_000, 16_385};
+        int v = values[rnd.nextInt(values.length)];
+        if (marker == 0xc0 && rnd.nextInt(4) != 0) {
+            // SOF0: length(2) precision(1) height(2) width(2) components(1) then 3 bytes per component
+            int[] fields = {5, 7, 9, 11, 12, 4};
+            int field = fields[rnd.nextInt(fields.length)];
+            if (field == 5 || field == 7) {
+                b[seg + field] = (byte) (v >>> 8);
+                b[seg + field + 1] = (byte) v;
+            } else {
+                b[seg + field] = (byte) v;
+            }
+            label.append("SOF0 field +").append(field).append(" = ").append(v);
+            return b;
+        }
+        switch (rnd.nextInt(4)) {
+            case 0: { // segment length
+                b[seg + 2] = (byte) (v >>> 8);
+                b[seg + 3] = (byte) v;
+                label.append("length = ").append(v);
+                return b;
+            }
+            case 1: { // insert a DRI restart interval before this segment
+                byte[] dri = {(byte) 0xff, (byte) 0xdd, 0, 4, (byte) (v >>> 8), (byte) v};
+                label.append("DRI ").append(v);
+                return insert(b, seg, dri);
+            }
+            case 2: { // insert a second SOF0 claiming another size
+                byte[] sof = {(byte) 0xff, (byte) 0xc0, 0, 11, 8, (byte) (v >>> 8), (byte) v, (byte) (v >>> 8), (byte) v, 1, 1,
+                    0x11, 0};
+                label.append("second SOF0 ").append(v);
+                return insert(b, seg, sof);
+            }
+            default: // remove the end-of-image marker and some data before it
+                label.append("no EOI");
+                return java.util.Arrays.copyOf(b, b.length - 2 - rnd.nextInt(200));
+        }
+    }
+
+    private static byte[] insert(byte[] b, int at, byte[] what) {
+        byte[] out = new byte[b.length + what.length];
+        System.arraycopy(b, 0, out, 0, at);
+        System.arraycopy(what, 0, out, at, what.length);
+        System.arraycopy(b, at, out, at + what.length, b.length - at);
+        return out;
     }
 
     private static final int[][] DEPTHS = {{1, 2, 4, 8, 16}, {}, {8, 16}, {1, 2, 4, 8}, {8, 16}, {}, {8, 16}};
