@@ -165,6 +165,24 @@ class HostilePthTest extends LibraryTest {
     }
 
     @Test
+    void stackCapBoundsMemory() throws IOException {
+        // 2^20 + 1 empty dicts pushed (a 1 MiB pickle): refused at the stack cap, having allocated
+        // about 64 bytes per entry, not more
+        FuzzPthTest.P p = new FuzzPthTest.P();
+        for (int k = 0; k < (1 << 20) + 1; k++) {
+            p.op('}');
+        }
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean)
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        Path f = pth(p);
+        long before = mx.getCurrentThreadAllocatedBytes();
+        WeightsFormatException e = assertThrows(WeightsFormatException.class, () -> StateDict.read(f));
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(e.getMessage().contains("stack deeper than " + (1 << 20)), e.getMessage());
+        assertTrue(allocated < 256L << 20, allocated + " bytes allocated");
+    }
+
+    @Test
     void markCap() throws IOException {
         FuzzPthTest.P p = new FuzzPthTest.P();
         for (int k = 0; k < (1 << 20) + 1; k++) {
