@@ -46,6 +46,8 @@ final class VectorGemm {
         float[] split = new float[0];
         int[] ints = new int[0];
         final float[] tile = new float[MR * NR];
+        /** The outputs of one {@link Plan#columnProduct} chunk. */
+        final float[] column = new float[COLUMN_VECTORS * VL];
 
         float[] a(int size) {
             if (a.length < size) {
@@ -169,6 +171,8 @@ final class VectorGemm {
     static final class Plan implements Kernels.GemmPlan, APanels {
         private final int m, k, mPad;
         private final float[] packed;
+        /** Aᵀ {@code (k, m)}, for products with a single column ({@link #columnProduct}). */
+        private final float[] transposed;
 
         Plan(int m, int k, float[] a, int aOff, int lda) {
             this.m = m;
@@ -180,6 +184,12 @@ final class VectorGemm {
                 int kc = Math.min(KC, k - k0);
                 packA(a, aOff + k0, lda, m, kc, slice);
                 System.arraycopy(slice, 0, packed, k0 * mPad, kc * mPad);
+            }
+            this.transposed = new float[m * k];
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < k; p++) {
+                    transposed[p * m + i] = a[aOff + i * lda + p];
+                }
             }
         }
 
@@ -203,6 +213,10 @@ final class VectorGemm {
                 sgemm(pool, m, n, 0, packed, 0, 0, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
                 return;
             }
+            if (n == 1) {
+                columnProduct(pool, b, bOff, bTransposed ? 1 : ldb, c, cOff, ldc, ep);
+                return;
+            }
             int mPanels = mPad / MR, nPanels = (n + NR - 1) / NR;
             int want = 4 * pool.threads();
             int colPanelsPerTask = Math.max(1, Math.min(NC / NR, (nPanels + want - 1) / want));
@@ -219,6 +233,43 @@ final class VectorGemm {
             });
         }
 
+        /**
+         * {@code C[:, 0] = ep(A·x)} for a single column x (a batch of one, an LSTM step): Aᵀ's rows
+         * are added up, {@code x[p]} times row p, with {@link #COLUMN_VECTORS} vectors of outputs
+         * at a time. No lane reductions, and for each output the same FMA chain over the same K slices
+         * as {@link #micro}, so the result equals the general path's bit for bit.
+         *
+         * @param xStride distance between x[p] and x[p+1] in {@code b}
+         */
+        private void columnProduct(ComputePool pool, float[] b, int bOff, int xStride, float[] c, int cOff, int ldc,
+                                   Epilogue ep) {
+            int chunk = COLUMN_VECTORS * VL;
+            int chunks = (m + chunk - 1) / chunk;
+            int parts = (long) m * k >= (1 << 17) ? Math.min(chunks, pool.threads()) : 1;
+            int resDelta = ep.residualOffset() - cOff;
+            pool.parallelFor(parts, part -> {
+                int q0 = ComputePool.splitStart(chunks, parts, part), q1 = ComputePool.splitStart(chunks, parts, part + 1);
+                float[] acc = SCRATCH.get().column;
+                for (int q = q0; q < q1; q++) {
+                    int i0 = q * chunk, rows = Math.min(chunk, m - i0);
+                    for (int k0 = 0; k0 < k; k0 += KC) {
+                        int kc = Math.min(KC, k - k0);
+                        if (rows == chunk) {
+                            columnChunk(transposed, m, i0, b, bOff, xStride, k0, kc, acc);
+                        } else {
+                            columnTail(transposed, m, i0, rows, b, bOff, xStride, k0, kc, acc);
+                        }
+                        boolean first = k0 == 0, last = k0 + kc >= k;
+                        for (int r = 0; r < rows; r++) {
+                            int ci = cOff + (i0 + r) * ldc;
+                            float v = first ? acc[r] : c[ci] + acc[r];
+                            c[ci] = last ? ep.apply(v, ep.perRow() ? i0 + r : 0, ci + resDelta) : v;
+                        }
+                    }
+                }
+            });
+        }
+
         @Override
         public float[] slice(Scratch s, int k0, int kc, int i0, int i1) {
             return packed;
@@ -227,6 +278,59 @@ final class VectorGemm {
         @Override
         public int offset(int k0, int kc, int i0) {
             return k0 * mPad + i0 * kc;
+        }
+    }
+
+    /** Output vectors of one {@link Plan#columnProduct} chunk: 8 accumulators hide the FMA latency. */
+    static final int COLUMN_VECTORS = 8;
+
+    /**
+     * {@code acc[0:8·VL] = Σ_{p in slice} Aᵀ[p, i0:i0+8·VL] · x[p]}, eight vector accumulators, each
+     * an FMA chain over p in order.
+     */
+    private static void columnChunk(float[] at, int m, int i0, float[] x, int xOff, int xStride, int k0, int kc,
+                                    float[] acc) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        FloatVector s4 = FloatVector.zero(S), s5 = FloatVector.zero(S), s6 = FloatVector.zero(S), s7 = FloatVector.zero(S);
+        for (int p = k0; p < k0 + kc; p++) {
+            FloatVector xp = FloatVector.broadcast(S, x[xOff + p * xStride]);
+            int row = p * m + i0;
+            s0 = FloatVector.fromArray(S, at, row).fma(xp, s0);
+            s1 = FloatVector.fromArray(S, at, row + VL).fma(xp, s1);
+            s2 = FloatVector.fromArray(S, at, row + 2 * VL).fma(xp, s2);
+            s3 = FloatVector.fromArray(S, at, row + 3 * VL).fma(xp, s3);
+            s4 = FloatVector.fromArray(S, at, row + 4 * VL).fma(xp, s4);
+            s5 = FloatVector.fromArray(S, at, row + 5 * VL).fma(xp, s5);
+            s6 = FloatVector.fromArray(S, at, row + 6 * VL).fma(xp, s6);
+            s7 = FloatVector.fromArray(S, at, row + 7 * VL).fma(xp, s7);
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, VL);
+        s2.intoArray(acc, 2 * VL);
+        s3.intoArray(acc, 3 * VL);
+        s4.intoArray(acc, 4 * VL);
+        s5.intoArray(acc, 5 * VL);
+        s6.intoArray(acc, 6 * VL);
+        s7.intoArray(acc, 7 * VL);
+    }
+
+    /** {@link #columnChunk} for the last, partial chunk of {@code rows} outputs: one vector, then single lanes. */
+    private static void columnTail(float[] at, int m, int i0, int rows, float[] x, int xOff, int xStride, int k0, int kc,
+                                   float[] acc) {
+        int r = 0;
+        for (; r + VL <= rows; r += VL) {
+            FloatVector s = FloatVector.zero(S);
+            for (int p = k0; p < k0 + kc; p++) {
+                s = FloatVector.fromArray(S, at, p * m + i0 + r).fma(FloatVector.broadcast(S, x[xOff + p * xStride]), s);
+            }
+            s.intoArray(acc, r);
+        }
+        for (; r < rows; r++) {
+            float s = 0f;
+            for (int p = k0; p < k0 + kc; p++) {
+                s = Math.fma(at[p * m + i0 + r], x[xOff + p * xStride], s);
+            }
+            acc[r] = s;
         }
     }
 

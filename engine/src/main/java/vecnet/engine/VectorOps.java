@@ -391,27 +391,39 @@ final class VectorOps {
     private static final float E6 = 1f / 720;
     private static final float E7 = 1f / 5040;
 
-    private static FloatVector exp(FloatVector t) {
-        t = t.max(EXP_LO).min(EXP_HI);
-        FloatVector z = t.fma(LOG2E, MAGIC);
-        FloatVector k = z.sub(MAGIC);
-        FloatVector r = k.fma(FloatVector.broadcast(SPECIES, -LN2_HI), t);
-        r = k.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
-        FloatVector p = r.fma(E7, E6);
-        p = p.fma(r, FloatVector.broadcast(SPECIES, E5));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, E4));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, E3));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, E2));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
-        FloatVector scale = z.reinterpretAsInts()
-                .add(127 - MAGIC_BITS)
-                .lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(scale);
+    /**
+     * {@code y[i] = exp(y[i])} in place, for {@code i < len} from {@code off}. Written as a loop over
+     * an array rather than a method on one vector on purpose: C2 does not always inline a vector
+     * method into its caller (a large compiled callee is kept out), and then every vector crossing
+     * the call is boxed on the heap. Here no vector leaves the loop.
+     */
+    private static void expInPlace(float[] y, int off, int len) {
+        int i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            FloatVector t = FloatVector.fromArray(SPECIES, y, off + i).max(EXP_LO).min(EXP_HI);
+            FloatVector z = t.fma(LOG2E, MAGIC);
+            FloatVector k = z.sub(MAGIC);
+            FloatVector r = k.fma(FloatVector.broadcast(SPECIES, -LN2_HI), t);
+            r = k.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
+            FloatVector p = r.fma(E7, E6);
+            p = p.fma(r, FloatVector.broadcast(SPECIES, E5));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, E4));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, E3));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, E2));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+            FloatVector scale = z.reinterpretAsInts()
+                    .add(127 - MAGIC_BITS)
+                    .lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats();
+            p.mul(scale).intoArray(y, off + i);
+        }
+        for (; i < len; i++) {
+            y[off + i] = expScalar(y[off + i]);
+        }
     }
 
-    /** {@link #exp(FloatVector)} for one float, operation by operation. */
+    /** The exp of {@link #expInPlace} for one float, operation by operation. */
     private static float expScalar(float t) {
         t = Math.min(Math.max(t, EXP_LO), EXP_HI);
         float z = Math.fma(t, LOG2E, MAGIC);
@@ -430,20 +442,29 @@ final class VectorOps {
     }
 
     /**
-     * {@code out[outOff+i] = 1 / (1 + exp(-x[xOff+i]))} for {@code i < len}, with {@link #exp(FloatVector)}.
+     * {@code out[outOff+i] = 1 / (1 + exp(-x[xOff+i]))} for {@code i < len}, with {@link #expInPlace}.
      * For {@code x >= 0} the denominator is in [1, 2] and every error is relative to a result near 1; for
      * {@code x < 0} errors are relative to the (smaller) result. Below x = -88 the clamped exp makes
      * the result about 6e-39 instead of smaller. NaN gives NaN.
      */
     static void sigmoid(float[] x, int xOff, float[] out, int outOff, int len) {
-        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        // Three passes over the (small, cache-resident) output: -x, exp, 1/(e + 1). Each element goes
+        // through the same operations whether it falls in a vector or in the scalar tail.
         int i = 0;
         for (int end = SPECIES.loopBound(len); i < end; i += L) {
-            FloatVector v = FloatVector.fromArray(SPECIES, x, xOff + i);
-            one.div(exp(v.neg()).add(one)).intoArray(out, outOff + i);
+            FloatVector.fromArray(SPECIES, x, xOff + i).neg().intoArray(out, outOff + i);
         }
         for (; i < len; i++) {
-            out[outOff + i] = 1f / (expScalar(-x[xOff + i]) + 1f);
+            out[outOff + i] = -x[xOff + i];
+        }
+        expInPlace(out, outOff, len);
+        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
+        i = 0;
+        for (int end = SPECIES.loopBound(len); i < end; i += L) {
+            one.div(FloatVector.fromArray(SPECIES, out, outOff + i).add(one)).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            out[outOff + i] = 1f / (out[outOff + i] + 1f);
         }
     }
 
@@ -469,37 +490,58 @@ final class VectorOps {
 
     /** {@code out[outOff+i] = tanh(x[xOff+i])} for {@code i < len}; see the comment above for the method. */
     static void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
+        // In chunks: e = exp(2|x|) into a per-thread scratch (see expInPlace for why exp runs over an
+        // array), then both formulas from x and e. In place (x == out) is fine: element i of x is
+        // read before element i of out is written.
+        float[] e = TANH_SCRATCH.get();
         FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         FloatVector two = FloatVector.broadcast(SPECIES, 2f);
-        int i = 0;
-        for (int end = SPECIES.loopBound(len); i < end; i += L) {
-            FloatVector v = FloatVector.fromArray(SPECIES, x, xOff + i);
-            FloatVector a = v.abs();
-            FloatVector big = one.sub(two.div(exp(a.add(a)).add(one)));
-            FloatVector u = a.mul(a);
-            FloatVector p = u.fma(T17, T15);
-            p = p.fma(u, FloatVector.broadcast(SPECIES, T13));
-            p = p.fma(u, FloatVector.broadcast(SPECIES, T11));
-            p = p.fma(u, FloatVector.broadcast(SPECIES, T9));
-            p = p.fma(u, FloatVector.broadcast(SPECIES, T7));
-            p = p.fma(u, FloatVector.broadcast(SPECIES, T5));
-            p = p.fma(u, FloatVector.broadcast(SPECIES, T3));
-            FloatVector small = a.mul(u).fma(p, a);
-            FloatVector t = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
-            t.reinterpretAsInts()
-                    .or(v.reinterpretAsInts().and(SIGN))
-                    .reinterpretAsFloats()
-                    .intoArray(out, outOff + i);
-        }
-        for (; i < len; i++) {
-            out[outOff + i] = tanhScalar(x[xOff + i]);
+        for (int c0 = 0; c0 < len; c0 += TANH_CHUNK) {
+            int n = Math.min(TANH_CHUNK, len - c0), xo = xOff + c0, oo = outOff + c0;
+            int i = 0;
+            for (int end = SPECIES.loopBound(n); i < end; i += L) {
+                FloatVector a = FloatVector.fromArray(SPECIES, x, xo + i).abs();
+                a.add(a).intoArray(e, i);
+            }
+            for (; i < n; i++) {
+                float a = Math.abs(x[xo + i]);
+                e[i] = a + a;
+            }
+            expInPlace(e, 0, n);
+            i = 0;
+            for (int end = SPECIES.loopBound(n); i < end; i += L) {
+                FloatVector v = FloatVector.fromArray(SPECIES, x, xo + i);
+                FloatVector a = v.abs();
+                FloatVector big = one.sub(two.div(FloatVector.fromArray(SPECIES, e, i).add(one)));
+                FloatVector u = a.mul(a);
+                FloatVector p = u.fma(T17, T15);
+                p = p.fma(u, FloatVector.broadcast(SPECIES, T13));
+                p = p.fma(u, FloatVector.broadcast(SPECIES, T11));
+                p = p.fma(u, FloatVector.broadcast(SPECIES, T9));
+                p = p.fma(u, FloatVector.broadcast(SPECIES, T7));
+                p = p.fma(u, FloatVector.broadcast(SPECIES, T5));
+                p = p.fma(u, FloatVector.broadcast(SPECIES, T3));
+                FloatVector small = a.mul(u).fma(p, a);
+                FloatVector t = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+                t.reinterpretAsInts()
+                        .or(v.reinterpretAsInts().and(SIGN))
+                        .reinterpretAsFloats()
+                        .intoArray(out, oo + i);
+            }
+            for (; i < n; i++) {
+                out[oo + i] = tanhScalar(x[xo + i], e[i]);
+            }
         }
     }
 
-    /** The vector tanh for one float, operation by operation. */
-    private static float tanhScalar(float v) {
+    /** Elements of one tanh chunk: small enough for L1, and the size of the per-thread scratch. */
+    private static final int TANH_CHUNK = 512;
+    private static final ThreadLocal<float[]> TANH_SCRATCH = ThreadLocal.withInitial(() -> new float[TANH_CHUNK]);
+
+    /** The vector tanh for one float, operation by operation, given {@code e = exp(2|v|)}. */
+    private static float tanhScalar(float v, float e) {
         float a = Math.abs(v);
-        float big = 1f - 2f / (expScalar(a + a) + 1f);
+        float big = 1f - 2f / (e + 1f);
         float u = a * a;
         float p = Math.fma(u, T17, T15);
         p = Math.fma(p, u, T13);

@@ -93,19 +93,25 @@ class GemmTest extends LibraryTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,1,1", "7,9,13", "13,207,8", "33,65,300", "1024,16,300", "130,70,1024", "5,3,0"})
+    @CsvSource({"1,1,1", "7,9,13", "13,207,8", "33,65,300", "1024,16,300", "130,70,1024", "5,3,0",
+            "1024,1,256", "1024,1,300", "1000,1,512", "13,1,7", "150,1,600", "16,1,1"})
     void plannedGemmEqualsSgemmBitForBit(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(13 * m + n + k);
-        float[] a = random(rnd, 3 + m * (k + 2)), b = random(rnd, 2 + n * (k + 1)), bias = random(rnd, m);
-        Epilogue ep = Epilogue.rowBias(bias).withRelu();
+        float[] a = random(rnd, 3 + m * (k + 2)), b = random(rnd, 2 + (n + 1) * (k + 1)), bias = random(rnd, m);
+        float[] res = random(rnd, 1 + m * n);
+        Epilogue ep = Epilogue.rowAffine(bias, random(rnd, m)).withResidual(res, 1).withRelu();
         for (Kernels kernels : new Kernels[] {SCALAR, VECTOR}) {
-            float[] expected = new float[m * n], actual = new float[m * n];
-            kernels.sgemm(ComputePool.sequential(), m, n, k, a, 3, k + 2, b, 2, k + 1, true, expected, 0, n, ep);
-            Kernels.GemmPlan plan = kernels.planGemm(m, k, a, 3, k + 2);
-            try (ComputePool pool = ComputePool.create(2)) {
-                plan.run(pool, n, b, 2, k + 1, true, actual, 0, n, ep);
+            for (boolean transposed : new boolean[] {true, false}) {
+                int ldb = transposed ? k + 1 : n + 1; // B (k, n) stored as its transpose, or as is
+                float[] expected = new float[m * n], actual = new float[m * n];
+                kernels.sgemm(ComputePool.sequential(), m, n, k, a, 3, k + 2, b, 2, ldb, transposed, expected, 0, n, ep);
+                Kernels.GemmPlan plan = kernels.planGemm(m, k, a, 3, k + 2);
+                try (ComputePool pool = ComputePool.create(2)) {
+                    plan.run(pool, n, b, 2, ldb, transposed, actual, 0, n, ep);
+                }
+                Check.identical(kernels.name() + " planned vs sgemm " + m + "x" + n + "x" + k
+                        + (transposed ? " (B transposed)" : ""), expected, actual);
             }
-            Check.identical(kernels.name() + " planned vs sgemm " + m + "x" + n + "x" + k, expected, actual);
         }
     }
 

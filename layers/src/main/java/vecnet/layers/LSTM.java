@@ -3,6 +3,7 @@ package vecnet.layers;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import vecnet.engine.ComputePool;
@@ -59,8 +60,8 @@ public final class LSTM implements HasStateDict {
     private final Map<String, Tensor> params;
     // [layer][direction]
     private final Tensor[][] wIh, wHh, bIh, bHh;
-    /** W_ih of each layer and direction, packed once for the input projection of all steps. */
-    private final PackedWeight[][] packedIh;
+    /** W_ih and W_hh of each layer and direction, packed once: for the input projection and the steps. */
+    private final PackedWeight[][] packedIh, packedHh;
 
     /** What {@link #forward} returns: {@code output}, {@code h_n}, {@code c_n} (see the class comment for shapes). */
     public record Result(Tensor output, Tensor h_n, Tensor c_n) {
@@ -94,6 +95,7 @@ public final class LSTM implements HasStateDict {
         this.bIh = new Tensor[numLayers][dirs];
         this.bHh = new Tensor[numLayers][dirs];
         this.packedIh = new PackedWeight[numLayers][dirs];
+        this.packedHh = new PackedWeight[numLayers][dirs];
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (int l = 0; l < numLayers; l++) {
             int in = l == 0 ? inputSize : hiddenSize * dirs;
@@ -102,6 +104,7 @@ public final class LSTM implements HasStateDict {
                 m.put("weight_ih" + suffix, wIh[l][d] = Tensor.zeros(4 * hiddenSize, in));
                 packedIh[l][d] = new PackedWeight(kernels, wIh[l][d]);
                 m.put("weight_hh" + suffix, wHh[l][d] = Tensor.zeros(4 * hiddenSize, hiddenSize));
+                packedHh[l][d] = new PackedWeight(kernels, wHh[l][d]);
                 if (bias) {
                     m.put("bias_ih" + suffix, bIh[l][d] = Tensor.zeros(4 * hiddenSize));
                     m.put("bias_hh" + suffix, bHh[l][d] = Tensor.zeros(4 * hiddenSize));
@@ -213,7 +216,6 @@ public final class LSTM implements HasStateDict {
     private void runSequence(ComputePool pool, int l, int d, float[] pre, int s, int steps, int len,
                              float[] output, float[] hn, float[] cn, int n) {
         int h = hidden, out = h * dirs;
-        float[] w = wHh[l][d].data();
         float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
         float[] hState = new float[h], cState = new float[h], gates = new float[4 * h];
         float[] fc = new float[h], ig = new float[h], tc = new float[h];
@@ -221,8 +223,7 @@ public final class LSTM implements HasStateDict {
             int t = d == 0 ? k : len - 1 - k;
             int row = (s * steps + t) * 4 * h;
             // gates = (W_hh·h + b_hh) + pre[row]
-            kernels.sgemv(pool, 4 * h, h, w, 0, h, hState, 0, gates, 0,
-                    new Epilogue(null, bias, true, pre, row, false));
+            packedHh[l][d].multiplyVector(pool, hState, gates, new Epilogue(null, bias, true, pre, row, false));
             kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
             kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
             kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
@@ -269,9 +270,11 @@ public final class LSTM implements HasStateDict {
 
     /** Call after changing the weights' values once the layer has run: the input weights are packed again. */
     public void weightsChanged() {
-        for (PackedWeight[] layer : packedIh) {
-            for (PackedWeight p : layer) {
-                p.invalidate();
+        for (PackedWeight[][] packed : List.of(packedIh, packedHh)) {
+            for (PackedWeight[] layer : packed) {
+                for (PackedWeight p : layer) {
+                    p.invalidate();
+                }
             }
         }
     }

@@ -44,6 +44,14 @@ final class PackedWeight {
         }
     }
 
+    /**
+     * {@code y[j] = ep(Σ_p W[j, p]·x[p])} for one input vector: an LSTM step's {@code W_hh·h}. The
+     * epilogue's channel is {@code j}; its residual is read at {@code residualOffset + j}.
+     */
+    void multiplyVector(ComputePool pool, float[] x, float[] y, Epilogue ep) {
+        plan().run(pool, 1, x, 0, 1, false, y, 0, 1, ep);
+    }
+
     /** Forgets the packed copy, so the next product reads the weight's values again. */
     void invalidate() {
         plan = null;
