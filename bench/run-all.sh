@@ -29,7 +29,7 @@ for jdk in "${jdks[@]}"; do
     "$jdk/bin/java" -jar bench/target/benchmarks.jar "$@" -wi "$wi" -w "$t" -i "$i" -r "$t" \
         -rf json -rff "bench/results-raw/$tag-$name.json" > "bench/results-raw/$tag-$name.txt" 2>&1 \
       || { echo "   failed: see bench/results-raw/$tag-$name.txt"; return 0; }
-    grep -E "^(Benchmark|[A-Za-z]+Benchmark\.)" "bench/results-raw/$tag-$name.txt" | grep -v ":gc\.\(count\|time\)" | sed 's/^/   /'
+    grep -E "^(Benchmark|[A-Za-z0-9]+Benchmark\.)" "bench/results-raw/$tag-$name.txt" | grep -v ":gc\.\(count\|time\)" | sed 's/^/   /'
   }
   run gemm GemmBenchmark.vector -p threads=1,2
   run gemm-baselines 'GemmBenchmark.(scalar|ejml)' -p shape=64x64x64,256x256x256,512x512x512 -p threads=1
