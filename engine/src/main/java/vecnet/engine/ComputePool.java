@@ -1,10 +1,6 @@
 package vecnet.engine;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -19,31 +15,37 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The calling thread works too, so a pool of {@code n} threads owns {@code n - 1} workers.
  * Many threads may call one pool at once (each call is its own job), and a task may itself call
  * {@code parallelFor}: callers always drain their own job, so nothing deadlocks.
+ *
+ * <p>Why not an {@code ExecutorService}: a model's forward pass is a chain of a few dozen short
+ * parallel steps, and waking a parked thread costs tens of microseconds (more in a virtual
+ * machine), which at batch 1 ate most of the second core's gain. So an idle worker first spins for
+ * {@link #SPIN_NANOS} looking for the next job, as OpenMP runtimes do, and only then parks.
  */
 public final class ComputePool implements AutoCloseable {
+    /** How long an idle worker keeps looking for work before it parks: about one layer's gap. */
+    static final long SPIN_NANOS = 200_000;
+
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
     private static volatile ComputePool shared;
 
     private final int threads;
-    private final ExecutorService workers;
+    private final Worker[] workers;
+    private final ConcurrentLinkedQueue<Job> jobs = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
 
     private ComputePool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         }
         this.threads = threads;
-        if (threads == 1) {
-            this.workers = null;
-        } else {
-            int id = POOL_IDS.incrementAndGet();
-            AtomicInteger n = new AtomicInteger();
-            ThreadFactory factory = r -> {
-                Thread t = new Thread(r, "vecnet-" + id + "-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            };
-            this.workers = new ThreadPoolExecutor(threads - 1, threads - 1, 60, TimeUnit.SECONDS,
-                    new LinkedBlockingQueue<>(), factory);
+        this.workers = new Worker[threads - 1];
+        int id = POOL_IDS.incrementAndGet();
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker();
+            Thread t = new Thread(workers[i]::loop, "vecnet-" + id + "-" + (i + 1));
+            t.setDaemon(true);
+            workers[i].thread = t;
+            t.start();
         }
     }
 
@@ -90,18 +92,25 @@ public final class ComputePool implements AutoCloseable {
         if (tasks <= 0) {
             return;
         }
-        if (workers == null || tasks == 1) {
+        if (workers.length == 0 || tasks == 1 || closed) {
             for (int i = 0; i < tasks; i++) {
                 body.run(i);
             }
             return;
         }
         Job job = new Job(tasks, body, Thread.currentThread());
-        int helpers = Math.min(threads - 1, tasks - 1);
-        for (int h = 0; h < helpers; h++) {
-            workers.execute(job::drain);
+        jobs.add(job);
+        int wake = Math.min(workers.length, tasks - 1);
+        for (Worker w : workers) {
+            if (wake-- == 0) {
+                break;
+            }
+            if (w.parked) {
+                LockSupport.unpark(w.thread);
+            }
         }
         job.drain();
+        jobs.remove(job);
         job.awaitAll();
         Throwable failure = job.failure.get();
         if (failure instanceof RuntimeException re) {
@@ -120,16 +129,48 @@ public final class ComputePool implements AutoCloseable {
         return (int) ((long) n * i / parts);
     }
 
+    /** Stops the workers (they finish the task in hand); later calls run on the caller alone. */
     @Override
     public void close() {
-        if (workers != null) {
-            workers.shutdown();
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
         }
     }
 
     @Override
     public String toString() {
         return "ComputePool[threads=" + threads + "]";
+    }
+
+    /** A worker: takes tasks from the oldest unfinished job; spins a while when there is none, then parks. */
+    private final class Worker {
+        Thread thread;
+        volatile boolean parked;
+
+        void loop() {
+            long idleSince = System.nanoTime();
+            while (!closed) {
+                Job job = jobs.peek();
+                if (job != null) {
+                    if (job.exhausted()) {
+                        jobs.remove(job);
+                    } else {
+                        job.drain();
+                    }
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    parked = true;   // written before the queue is read; parallelFor adds, then reads this
+                    if (jobs.isEmpty() && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
     }
 
     private static final class Job {
@@ -146,6 +187,11 @@ public final class ComputePool implements AutoCloseable {
             this.owner = owner;
         }
 
+        boolean exhausted() {
+            return next.get() >= tasks;
+        }
+
+        /** Claims and runs tasks until none is left to claim. */
         void drain() {
             int i;
             while ((i = next.getAndIncrement()) < tasks) {
@@ -163,10 +209,11 @@ public final class ComputePool implements AutoCloseable {
             }
         }
 
+        /** Waits, spinning briefly and then parking, until every claimed task has finished. */
         void awaitAll() {
-            int spins = 0;
+            long start = System.nanoTime();
             while (done.get() < tasks) {
-                if (++spins < 2000) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.parkNanos(this, 100_000);

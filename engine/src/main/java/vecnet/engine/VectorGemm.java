@@ -171,7 +171,7 @@ final class VectorGemm {
     static final class Plan implements Kernels.GemmPlan, APanels {
         private final int m, k, mPad;
         private final float[] packed;
-        /** Aᵀ {@code (k, m)}, for products with a single column ({@link #columnProduct}). */
+        /** Aᵀ by chunks of rows of A, for products with a single column ({@link #columnProduct}). */
         private final float[] transposed;
 
         Plan(int m, int k, float[] a, int aOff, int lda) {
@@ -185,10 +185,15 @@ final class VectorGemm {
                 packA(a, aOff + k0, lda, m, kc, slice);
                 System.arraycopy(slice, 0, packed, k0 * mPad, kc * mPad);
             }
-            this.transposed = new float[m * k];
+            // Aᵀ in chunks of COLUMN_VECTORS·VL rows of A, each chunk k-major and contiguous, so that a
+            // column product streams it in order (reading Aᵀ row by row would stride by 4·m bytes
+            // and thrash the cache sets). Rows past m are zero.
+            int chunk = COLUMN_VECTORS * VL;
+            this.transposed = new float[(m + chunk - 1) / chunk * chunk * k];
             for (int i = 0; i < m; i++) {
+                int base = (i / chunk) * chunk * k + i % chunk;
                 for (int p = 0; p < k; p++) {
-                    transposed[p * m + i] = a[aOff + i * lda + p];
+                    transposed[base + p * chunk] = a[aOff + i * lda + p];
                 }
             }
         }
@@ -254,11 +259,7 @@ final class VectorGemm {
                     int i0 = q * chunk, rows = Math.min(chunk, m - i0);
                     for (int k0 = 0; k0 < k; k0 += KC) {
                         int kc = Math.min(KC, k - k0);
-                        if (rows == chunk) {
-                            columnChunk(transposed, m, i0, b, bOff, xStride, k0, kc, acc);
-                        } else {
-                            columnTail(transposed, m, i0, rows, b, bOff, xStride, k0, kc, acc);
-                        }
+                        columnChunk(transposed, q * chunk * k, b, bOff, xStride, k0, kc, acc);
                         boolean first = k0 == 0, last = k0 + kc >= k;
                         for (int r = 0; r < rows; r++) {
                             int ci = cOff + (i0 + r) * ldc;
@@ -285,16 +286,18 @@ final class VectorGemm {
     static final int COLUMN_VECTORS = 8;
 
     /**
-     * {@code acc[0:8·VL] = Σ_{p in slice} Aᵀ[p, i0:i0+8·VL] · x[p]}, eight vector accumulators, each
+     * {@code acc[0:8·VL] = Σ_{p in slice} Aᵀ[p, chunk] · x[p]} for one chunk of {@link Plan}'s
+     * transposed A (starting at {@code chunkOff}, 8·VL floats per p): eight vector accumulators, each
      * an FMA chain over p in order.
      */
-    private static void columnChunk(float[] at, int m, int i0, float[] x, int xOff, int xStride, int k0, int kc,
+    private static void columnChunk(float[] at, int chunkOff, float[] x, int xOff, int xStride, int k0, int kc,
                                     float[] acc) {
         FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
         FloatVector s4 = FloatVector.zero(S), s5 = FloatVector.zero(S), s6 = FloatVector.zero(S), s7 = FloatVector.zero(S);
+        int width = COLUMN_VECTORS * VL;
         for (int p = k0; p < k0 + kc; p++) {
             FloatVector xp = FloatVector.broadcast(S, x[xOff + p * xStride]);
-            int row = p * m + i0;
+            int row = chunkOff + p * width;
             s0 = FloatVector.fromArray(S, at, row).fma(xp, s0);
             s1 = FloatVector.fromArray(S, at, row + VL).fma(xp, s1);
             s2 = FloatVector.fromArray(S, at, row + 2 * VL).fma(xp, s2);
@@ -312,26 +315,6 @@ final class VectorGemm {
         s5.intoArray(acc, 5 * VL);
         s6.intoArray(acc, 6 * VL);
         s7.intoArray(acc, 7 * VL);
-    }
-
-    /** {@link #columnChunk} for the last, partial chunk of {@code rows} outputs: one vector, then single lanes. */
-    private static void columnTail(float[] at, int m, int i0, int rows, float[] x, int xOff, int xStride, int k0, int kc,
-                                   float[] acc) {
-        int r = 0;
-        for (; r + VL <= rows; r += VL) {
-            FloatVector s = FloatVector.zero(S);
-            for (int p = k0; p < k0 + kc; p++) {
-                s = FloatVector.fromArray(S, at, p * m + i0 + r).fma(FloatVector.broadcast(S, x[xOff + p * xStride]), s);
-            }
-            s.intoArray(acc, r);
-        }
-        for (; r < rows; r++) {
-            float s = 0f;
-            for (int p = k0; p < k0 + kc; p++) {
-                s = Math.fma(at[p * m + i0 + r], x[xOff + p * xStride], s);
-            }
-            acc[r] = s;
-        }
     }
 
     /** Packs rows [0,mc) × cols [0,kc) of A (row stride lda) into MR-row panels, k-major, zero-padded. */
