@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import vecnet.multimodal.ImageFormatException;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.testing.Fixtures;
+import vecnet.testing.FuzzHarness;
 import vecnet.testing.LibraryTest;
 
 /**

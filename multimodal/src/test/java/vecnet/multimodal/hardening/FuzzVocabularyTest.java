@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.testing.Fixtures;
+import vecnet.testing.FuzzHarness;
 import vecnet.testing.LibraryTest;
 
 /**

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.Fixtures;
+import vecnet.testing.FuzzHarness;
 import vecnet.testing.LibraryTest;
 import vecnet.weights.StateDict;
 import vecnet.weights.WeightsFormatException;

@@ -16,6 +16,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.Fixtures;
+import vecnet.testing.FuzzHarness;
 import vecnet.testing.LibraryTest;
 import vecnet.weights.DType;
 import vecnet.weights.StateDict;

@@ -1,4 +1,4 @@
-package vecnet.weights.fuzz;
+package vecnet.testing;
 
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -153,7 +153,7 @@ public final class FuzzHarness {
         return b;
     }
 
-    static byte[] mutateOnce(byte[] in, Random rnd, StringBuilder label) {
+    public static byte[] mutateOnce(byte[] in, Random rnd, StringBuilder label) {
         if (in.length == 0) {
             label.append("append; ");
             return new byte[] {(byte) rnd.nextInt(256)};
