@@ -5,7 +5,7 @@
 #
 #   bench/fuzz.sh [N] [SEED]      SEED changes every generator's seed (default: the fixed CI seeds)
 #
-# Same property as in CI (see weights/src/test/java/vecnet/weights/fuzz/FuzzHarness.java): each
+# Same property as in CI (see engine/src/test/java/vecnet/testing/FuzzHarness.java): each
 # input gives a valid result or the documented exception with a message; an undocumented throwable,
 # an OutOfMemoryError, a StackOverflowError, a hang or a per-input allocation over the test's bound
 # fails the run, and the input is saved under <module>/target/fuzz-findings/ for replay.
