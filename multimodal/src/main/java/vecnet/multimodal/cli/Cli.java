@@ -443,8 +443,15 @@ public final class Cli {
             if (bar != null) {
                 bar.update(0);
             }
-            List<Prediction> ps = net.classifyFiles(files, pre, batch,
-                    bar == null ? Progress.NONE : (done, total) -> bar.update(done));
+            List<Prediction> ps;
+            try {
+                ps = net.classifyFiles(files, pre, batch, bar == null ? Progress.NONE : (done, total) -> bar.update(done));
+            } catch (IOException | RuntimeException e) {
+                if (bar != null) {
+                    bar.abandon();
+                }
+                throw e;
+            }
             if (bar != null) {
                 bar.finish();
             }

@@ -42,4 +42,10 @@ final class ProgressBar {
         out.println();
         out.flush();
     }
+
+    /** Ends the bar's line where it stands, so that an error message starts on a line of its own. */
+    synchronized void abandon() {
+        out.println();
+        out.flush();
+    }
 }
