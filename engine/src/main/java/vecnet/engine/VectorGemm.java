@@ -87,12 +87,8 @@ final class VectorGemm {
         if (m <= 0 || n <= 0) {
             return;
         }
-        if (k == 0) {
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) {
-                    c[cOff + i * ldc + j] = ep.apply(0f, ep.perRow() ? i : j, ep.residualOffset() + i * ldc + j);
-                }
-            }
+        if (k == 0) { // an empty sum: C is the epilogue of zero, exactly as the scalar twin writes it
+            ScalarKernels.INSTANCE.sgemm(pool, m, n, 0, a, aOff, lda, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
             return;
         }
         int mBlocks = (m + MC - 1) / MC;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +15,7 @@ import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
+import vecnet.testing.Torch;
 import vecnet.weights.StateDict;
 
 /**
@@ -26,7 +26,7 @@ import vecnet.weights.StateDict;
  * reason, when {@code /usr/bin/python3} with torch and torchvision is not available.
  */
 class ResNetFullSizeParityTest extends LibraryTest {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PYTHON = Torch.PYTHON;
 
     /** Builds the model, saves it with torch.save, runs it in eval mode on a seeded (2, 3, 112, 96) input. */
     private static final String SCRIPT = String.join("\n",
@@ -64,24 +64,11 @@ class ResNetFullSizeParityTest extends LibraryTest {
     @TempDir
     Path dir;
 
-    private static boolean torchAvailable() {
-        if (!Files.isExecutable(PYTHON)) {
-            return false;
-        }
-        try {
-            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import torch, torchvision")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
-
     /** Runs {@code script} with arguments (python dir, model.pth, io.safetensors); returns the io file. */
     private Path runTorch(String script, Path pth) throws Exception {
         Path python = Fixtures.dir().getParent().resolve("python");
         assumeTrue(Files.exists(python.resolve("make_resnet18.py")), "skipped: " + python + "/make_resnet18.py not found");
-        assumeTrue(torchAvailable(), "skipped: /usr/bin/python3 with torch and torchvision is not available");
+        assumeTrue(Torch.available(), "skipped: /usr/bin/python3 with torch and torchvision is not available");
         Path io = dir.resolve("io.safetensors"), log = dir.resolve("log.txt");
         Process p = new ProcessBuilder(PYTHON.toString(), "-c", script, python.toString(), pth.toString(), io.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

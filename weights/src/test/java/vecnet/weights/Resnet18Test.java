@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
+import vecnet.testing.Torch;
 
 /**
  * A full-size torchvision resnet18 written by PyTorch at test time (weights/python/make_resnet18.py,
@@ -23,29 +23,16 @@ import vecnet.testing.LibraryTest;
  * the reason, when {@code /usr/bin/python3} with torch is not available.
  */
 class Resnet18Test extends LibraryTest {
-    private static final Path PYTHON = Path.of("/usr/bin/python3");
+    private static final Path PYTHON = Torch.PYTHON;
 
     @TempDir
     Path dir;
-
-    private static boolean torchAvailable() {
-        if (!Files.isExecutable(PYTHON)) {
-            return false;
-        }
-        try {
-            Process p = new ProcessBuilder(PYTHON.toString(), "-c", "import torch, torchvision")
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
-    }
 
     @Test
     void fullSizeResnet18LoadsIdenticallyFromBothFormats() throws Exception {
         Path script = Fixtures.dir().getParent().resolve("python").resolve("make_resnet18.py");
         assumeTrue(Files.exists(script), "skipped: " + script + " not found");
-        assumeTrue(torchAvailable(), "skipped: /usr/bin/python3 with torch and torchvision is not available");
+        assumeTrue(Torch.available(), "skipped: /usr/bin/python3 with torch and torchvision is not available");
         Path pth = dir.resolve("resnet18.pth");
         Path st = dir.resolve("resnet18.safetensors");
         Path log = dir.resolve("make_resnet18.log");
