@@ -137,19 +137,32 @@ final class StoredTensor {
                     break;
             }
         }
-        int[] index = new int[shape.length];
-        long e = offset;
+        Walk walk = new Walk();
         for (int i = 0; i < numel; i++) {
-            dst[i] = floatAt(b, e);
-            // odometer increment of the multi-index, moving e by the strides
+            dst[i] = floatAt(b, walk.next());
+        }
+    }
+
+    /**
+     * The storage index of each element of the view, in C order: an odometer over the multi-index
+     * that moves the storage index by the strides, so no element's index is recomputed from scratch.
+     */
+    private final class Walk {
+        private final int[] index = new int[shape.length];
+        private long element = offset;
+
+        /** The storage index of the current element; then steps to the next one. */
+        long next() {
+            long current = element;
             for (int k = shape.length - 1; k >= 0; k--) {
                 if (++index[k] < shape[k]) {
-                    e += strides[k];
+                    element += strides[k];
                     break;
                 }
                 index[k] = 0;
-                e -= (shape[k] - 1L) * strides[k];
+                element -= (shape[k] - 1L) * strides[k];
             }
+            return current;
         }
     }
 
@@ -160,18 +173,9 @@ final class StoredTensor {
         }
         ByteBuffer b = view();
         long[] out = new long[numel];
-        int[] index = new int[shape.length];
-        long e = offset;
+        Walk walk = new Walk();
         for (int i = 0; i < numel; i++) {
-            out[i] = longAt(b, e);
-            for (int k = shape.length - 1; k >= 0; k--) {
-                if (++index[k] < shape[k]) {
-                    e += strides[k];
-                    break;
-                }
-                index[k] = 0;
-                e -= (shape[k] - 1L) * strides[k];
-            }
+            out[i] = longAt(b, walk.next());
         }
         return out;
     }
@@ -189,19 +193,10 @@ final class StoredTensor {
             b.get(out);
             return out;
         }
-        int[] index = new int[shape.length];
-        long e = offset;
+        Walk walk = new Walk();
         for (int i = 0; i < numel; i++) {
-            b.position(Math.toIntExact(e * es));
+            b.position(Math.toIntExact(walk.next() * es));
             b.get(out, i * es, es);
-            for (int k = shape.length - 1; k >= 0; k--) {
-                if (++index[k] < shape[k]) {
-                    e += strides[k];
-                    break;
-                }
-                index[k] = 0;
-                e -= (shape[k] - 1L) * strides[k];
-            }
         }
         return out;
     }

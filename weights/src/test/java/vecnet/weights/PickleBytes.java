@@ -2,7 +2,6 @@ package vecnet.weights;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +17,7 @@ import java.util.zip.ZipOutputStream;
  * Test helper: writes pickle opcodes by hand (one method per opcode, named as in Python's
  * pickletools) and packs them with raw storages into a STORED zip shaped like torch.save's.
  */
-final class PickleBytes {
+public final class PickleBytes {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     PickleBytes op(int... bytes) {
@@ -137,8 +136,15 @@ final class PickleBytes {
     }
 
     /** Writes a STORED zip with the entries in order (name → bytes). */
+    /** Writes a zip of STORED entries, as torch.save does. */
     static void zip(Path file, Map<String, byte[]> entries) throws IOException {
-        try (OutputStream fo = Files.newOutputStream(file); ZipOutputStream z = new ZipOutputStream(fo)) {
+        Files.write(file, zip(entries));
+    }
+
+    /** A zip of STORED entries (CRC and sizes set), in map order. */
+    public static byte[] zip(Map<String, byte[]> entries) throws IOException {
+        ByteArrayOutputStream bo = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bo)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 ZipEntry ze = new ZipEntry(e.getKey());
                 ze.setMethod(ZipEntry.STORED);
@@ -151,6 +157,7 @@ final class PickleBytes {
                 z.closeEntry();
             }
         }
+        return bo.toByteArray();
     }
 
     /** A torch-shaped archive: root/data.pkl, root/data/&lt;key&gt; for each storage, root/version. */

@@ -18,15 +18,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.Fixtures;
 import vecnet.testing.FuzzHarness;
+import vecnet.weights.PickleBytes;
 import vecnet.testing.LibraryTest;
 import vecnet.weights.StateDict;
 import vecnet.weights.WeightsFormatException;
@@ -73,21 +72,7 @@ class FuzzPthTest extends LibraryTest {
 
     /** A STORED zip of the entries, in order, with correct sizes and CRCs. */
     static byte[] zip(Map<String, byte[]> entries) throws IOException {
-        ByteArrayOutputStream bo = new ByteArrayOutputStream();
-        try (ZipOutputStream z = new ZipOutputStream(bo)) {
-            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-                ZipEntry ze = new ZipEntry(e.getKey());
-                ze.setMethod(ZipEntry.STORED);
-                ze.setSize(e.getValue().length);
-                CRC32 crc = new CRC32();
-                crc.update(e.getValue());
-                ze.setCrc(crc.getValue());
-                z.putNextEntry(ze);
-                z.write(e.getValue());
-                z.closeEntry();
-            }
-        }
-        return bo.toByteArray();
+        return PickleBytes.zip(entries);
     }
 
     private FuzzHarness.Input readAll(byte[] bytes, int i) throws IOException {
