@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -42,27 +39,8 @@ class CliTest {
     static Path dir;
     private static Path demoWeights, demoVocab, demoPicture, resnetWeights, pictures;
 
-    record Result(int status, String out, String err) {
-        List<String> outLines() {
-            return out.lines().toList();
-        }
-
-        /** The error output must be exactly one line (no stack trace). */
-        String oneErrorLine() {
-            List<String> lines = err.lines().toList();
-            assertEquals(1, lines.size(), "expected one error line, got:\n" + err);
-            return lines.get(0);
-        }
-    }
-
-    static Result run(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int status;
-        try (PrintStream out = new PrintStream(o, true, StandardCharsets.UTF_8);
-             PrintStream err = new PrintStream(e, true, StandardCharsets.UTF_8)) {
-            status = new Cli(out, err).run(args);
-        }
-        return new Result(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 
     @BeforeAll
@@ -110,11 +88,11 @@ class CliTest {
 
     @Test
     void helpForTheToolAndEachCommand() {
-        Result r = run("--help");
+        CliRun.Result r = run("--help");
         assertEquals(0, r.status());
         assertTrue(r.out().contains("Usage: vecnet <command>"), r.out());
         for (String c : List.of("demo", "predict", "classify", "preprocess")) {
-            Result h = run(c, "--help");
+            CliRun.Result h = run(c, "--help");
             assertEquals(0, h.status(), c);
             assertTrue(h.out().startsWith("Usage: vecnet " + c), h.out());
             assertEquals("", h.err());
@@ -124,7 +102,7 @@ class CliTest {
     @Test
     void noCommandOrAnUnknownOneIsAUsageError() {
         assertEquals(2, run().status());
-        Result r = run("train");
+        CliRun.Result r = run("train");
         assertEquals(2, r.status());
         assertTrue(r.oneErrorLine().contains("unknown command 'train'"), r.err());
     }
@@ -133,7 +111,7 @@ class CliTest {
 
     @Test
     void demoAnswersTheBundledSamplesAndReportsAccuracyAndTimes() {
-        Result r = run("demo", "--samples", "40", "--threads", "2");
+        CliRun.Result r = run("demo", "--samples", "40", "--threads", "2");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("8 of 8 bundled samples answered right"), r.out());
         assertTrue(r.out().contains("Accuracy on 40 fresh pictures"), r.out());
@@ -145,7 +123,7 @@ class CliTest {
 
     @Test
     void demoJsonIsOneObjectPerSampleThenTheAccuracies() {
-        Result r = run("demo", "--json", "--samples", "20", "--seed", "77");
+        CliRun.Result r = run("demo", "--json", "--samples", "20", "--seed", "77");
         assertEquals(0, r.status(), r.err());
         List<String> lines = r.outLines();
         assertEquals(9, lines.size(), r.out());
@@ -160,10 +138,10 @@ class CliTest {
 
     @Test
     void demoOnYourOwnPictureNeedsAQuestion() {
-        Result ok = run("demo", "--image", demoPicture.toString(), "--text", "what shape is it", "--samples", "0");
+        CliRun.Result ok = run("demo", "--image", demoPicture.toString(), "--text", "what shape is it", "--samples", "0");
         assertEquals(0, ok.status(), ok.err());
         assertTrue(ok.out().contains("sample_0.png"), ok.out());
-        Result missing = run("demo", "--image", demoPicture.toString());
+        CliRun.Result missing = run("demo", "--image", demoPicture.toString());
         assertEquals(2, missing.status());
         assertTrue(missing.oneErrorLine().contains("--text"), missing.err());
     }
@@ -173,7 +151,7 @@ class CliTest {
     @Test
     void predictJsonLogitsReadBackToTheLibrarysFloats() throws IOException {
         Path land = Fixtures.file("src_land.png");
-        Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), land.toString(), "--text", "what colour is the shape", "--json", "--top", "2",
                 "--threads", "1");
         assertEquals(0, r.status(), r.err());
@@ -209,7 +187,7 @@ class CliTest {
     @Test
     void predictReadsTheSeedsPthWithItsVocabulary() throws IOException {
         Path weights = Fixtures.file("tiny_fusion.pth"), vocab = Fixtures.file("vocab.json");
-        Result r = run("predict", "--weights", weights.toString(), "--vocab", vocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", weights.toString(), "--vocab", vocab.toString(), "--image",
                 Fixtures.file("src_port.png").toString(), "--text", "a picture of words maybe unknown");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("1. class"), r.out());
@@ -220,13 +198,13 @@ class CliTest {
     void predictWithLabelsFileNamesTheClasses() throws IOException {
         Path labels = dir.resolve("labels8.txt");
         Files.writeString(labels, "R\nG\nB\nY\nC\nS\nT\n*\n");
-        Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), "--text", "what shape is it", "--labels", labels.toString(), "--top", "8");
         assertEquals(0, r.status(), r.err());
         assertEquals(9, r.outLines().size(), r.out());
         Path wrong = dir.resolve("labels3.txt");
         Files.writeString(wrong, "a\nb\nc\n");
-        Result bad = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result bad = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), "--text", "what shape is it", "--labels", wrong.toString());
         assertEquals(1, bad.status());
         assertTrue(bad.oneErrorLine().contains("3 lines but the model has 8 classes"), bad.err());
@@ -236,7 +214,7 @@ class CliTest {
 
     @Test
     void classifyAFolderShowsProgressAndMatchesTheLibrary() throws IOException {
-        Result r = run("classify", "--weights", resnetWeights.toString(), "--image", pictures.toString(), "--json",
+        CliRun.Result r = run("classify", "--weights", resnetWeights.toString(), "--image", pictures.toString(), "--json",
                 "--top", "5");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.err().contains("3/3 images"), "no progress bar on stderr: " + r.err());
@@ -275,7 +253,7 @@ class CliTest {
 
     @Test
     void classifyRefusesWeightsWithoutClassifier() {
-        Result r = run("classify", "--weights", demoWeights.toString(), "--image", demoPicture.toString());
+        CliRun.Result r = run("classify", "--weights", demoWeights.toString(), "--image", demoPicture.toString());
         assertEquals(1, r.status());
         assertTrue(r.oneErrorLine().contains("no classifier"), r.err());
     }
@@ -283,7 +261,7 @@ class CliTest {
     @Test
     void classifyAnEmptyFolderIsAnError() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        Result r = run("classify", "--weights", resnetWeights.toString(), "--image", empty.toString());
+        CliRun.Result r = run("classify", "--weights", resnetWeights.toString(), "--image", empty.toString());
         assertEquals(1, r.status());
         assertTrue(r.oneErrorLine().contains("has no pictures"), r.err());
     }
@@ -293,7 +271,7 @@ class CliTest {
     @Test
     void preprocessWritesTorchvisionsTensor() throws IOException {
         Path out = dir.resolve("noop.safetensors");
-        Result r = run("preprocess", "--image", Fixtures.file("src_noop.png").toString(), "--out", out.toString());
+        CliRun.Result r = run("preprocess", "--image", Fixtures.file("src_noop.png").toString(), "--out", out.toString());
         assertEquals(0, r.status(), r.err());
         StateDict sd = StateDict.read(out);
         assertEquals(List.of("image"), sd.keys());
@@ -307,7 +285,7 @@ class CliTest {
 
     @Test
     void missingWeightsFile() {
-        Result r = run("predict", "--weights", dir.resolve("nope.pth").toString(), "--vocab", demoVocab.toString(),
+        CliRun.Result r = run("predict", "--weights", dir.resolve("nope.pth").toString(), "--vocab", demoVocab.toString(),
                 "--image", demoPicture.toString(), "--text", "what shape is it");
         assertEquals(1, r.status());
         String line = r.oneErrorLine();
@@ -316,7 +294,7 @@ class CliTest {
 
     @Test
     void missingImageFile() {
-        Result r = run("classify", "--weights", resnetWeights.toString(), "--image", dir.resolve("ghost.png").toString());
+        CliRun.Result r = run("classify", "--weights", resnetWeights.toString(), "--image", dir.resolve("ghost.png").toString());
         assertEquals(1, r.status());
         String line = r.oneErrorLine();
         assertTrue(line.contains("not found") && line.contains("ghost.png"), line);
@@ -326,7 +304,7 @@ class CliTest {
     void unknownWeightsFormat() throws IOException {
         Path text = dir.resolve("weights.bin");
         Files.writeString(text, "these are not weights, just some words in a file");
-        Result r = run("predict", "--weights", text.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", text.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), "--text", "what shape is it");
         assertEquals(1, r.status());
         assertTrue(r.oneErrorLine().contains("weights.bin"), r.err());
@@ -343,7 +321,7 @@ class CliTest {
         tensors.put("lstm.bias_hh_l0", Tensor.zeros(right[0] + 4));
         Path broken = dir.resolve("broken.safetensors");
         SafeTensors.write(broken, tensors, Map.of());
-        Result r = run("predict", "--weights", broken.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", broken.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), "--text", "what shape is it");
         assertEquals(1, r.status());
         String line = r.oneErrorLine();
@@ -355,11 +333,11 @@ class CliTest {
     void unreadableImage() throws IOException {
         Path bad = dir.resolve("bad.png");
         Files.writeString(bad, "this is text, not a PNG");
-        Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
                 bad.toString(), "--text", "what shape is it");
         assertEquals(1, r.status());
         assertTrue(r.oneErrorLine().contains("bad.png"), r.err());
-        Result p = run("preprocess", "--image", bad.toString(), "--out", dir.resolve("bad.safetensors").toString());
+        CliRun.Result p = run("preprocess", "--image", bad.toString(), "--out", dir.resolve("bad.safetensors").toString());
         assertEquals(1, p.status());
         assertTrue(p.oneErrorLine().contains("bad.png"), p.err());
     }
@@ -367,7 +345,7 @@ class CliTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "   ", "\t\n"})
     void emptyText(String text) {
-        Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), "--text", text);
         assertEquals(1, r.status());
         assertTrue(r.oneErrorLine().contains("--text"), r.err());
@@ -383,31 +361,31 @@ class CliTest {
         if (command.equals("predict")) {
             args.addAll(List.of("--vocab", demoVocab.toString(), "--text", "what shape is it"));
         }
-        Result r = run(args.toArray(String[]::new));
+        CliRun.Result r = run(args.toArray(String[]::new));
         assertEquals(2, r.status());
         assertTrue(r.oneErrorLine().contains("--threads must be at least 1, got 0"), r.err());
     }
 
     @Test
     void threadsNotANumber() {
-        Result r = run("demo", "--threads", "many");
+        CliRun.Result r = run("demo", "--threads", "many");
         assertEquals(2, r.status());
         assertTrue(r.oneErrorLine().contains("--threads must be an integer, got 'many'"), r.err());
     }
 
     @Test
     void unknownOptionAndMissingRequiredOption() {
-        Result r = run("preprocess", "--image", demoPicture.toString(), "--output", "x.safetensors");
+        CliRun.Result r = run("preprocess", "--image", demoPicture.toString(), "--output", "x.safetensors");
         assertEquals(2, r.status());
         assertTrue(r.oneErrorLine().contains("unknown option --output"), r.err());
-        Result m = run("preprocess", "--image", demoPicture.toString());
+        CliRun.Result m = run("preprocess", "--image", demoPicture.toString());
         assertEquals(2, m.status());
         assertTrue(m.oneErrorLine().contains("missing required option --out"), m.err());
     }
 
     @Test
     void verboseAddsTheStackTrace() {
-        Result r = run("predict", "--weights", dir.resolve("nope.pth").toString(), "--vocab", demoVocab.toString(),
+        CliRun.Result r = run("predict", "--weights", dir.resolve("nope.pth").toString(), "--vocab", demoVocab.toString(),
                 "--image", demoPicture.toString(), "--text", "x", "--verbose");
         assertEquals(1, r.status());
         assertTrue(r.err().lines().count() > 1 && r.err().contains("\tat "), r.err());
@@ -415,7 +393,7 @@ class CliTest {
 
     @Test
     void textsMustMatchPictures() {
-        Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
+        CliRun.Result r = run("predict", "--weights", demoWeights.toString(), "--vocab", demoVocab.toString(), "--image",
                 demoPicture.toString(), demoPicture.toString(), demoPicture.toString(), "--text", "a", "b");
         assertEquals(2, r.status());
         assertFalse(r.err().isEmpty());

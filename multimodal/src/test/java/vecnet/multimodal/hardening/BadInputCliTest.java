@@ -5,16 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vecnet.multimodal.cli.Cli;
+import vecnet.multimodal.cli.CliRun;
 import vecnet.testing.Fixtures;
 
 /**
@@ -28,22 +26,8 @@ class BadInputCliTest {
     static Path dir;
     private static Path weights, vocab, picture;
 
-    record Result(int status, String out, String err) {
-        String oneErrorLine() {
-            List<String> lines = err.lines().toList();
-            assertEquals(1, lines.size(), "expected one error line, got:\n" + err);
-            return lines.get(0);
-        }
-    }
-
-    static Result run(String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        int status;
-        try (PrintStream out = new PrintStream(o, true, StandardCharsets.UTF_8);
-             PrintStream err = new PrintStream(e, true, StandardCharsets.UTF_8)) {
-            status = new Cli(out, err).run(args);
-        }
-        return new Result(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    static CliRun.Result run(String... args) {
+        return CliRun.run(args);
     }
 
     @BeforeAll
@@ -53,13 +37,13 @@ class BadInputCliTest {
         picture = Fixtures.file("src_port.png");
     }
 
-    private static Result predict(Path image, String text) {
+    private static CliRun.Result predict(Path image, String text) {
         return run("predict", "--weights", weights.toString(), "--vocab", vocab.toString(), "--image", image.toString(),
                 "--text", text, "--threads", "1");
     }
 
     /** Status 1 and one error line containing every one of {@code parts}. */
-    private static void fails(Result r, String... parts) {
+    private static void fails(CliRun.Result r, String... parts) {
         assertEquals(1, r.status(), r.err());
         String line = r.oneErrorLine();
         for (String p : parts) {
@@ -90,7 +74,7 @@ class BadInputCliTest {
     void onePixelPicture() throws IOException {
         Path one = dir.resolve("one.png");
         Files.write(one, BadInputTest.png(1, 1, 4));
-        Result r = predict(one, "the cat");
+        CliRun.Result r = predict(one, "the cat");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("one.png"), r.out());
     }
@@ -103,7 +87,7 @@ class BadInputCliTest {
         for (int i = 0; i < 100_000; i++) {
             sb.append(i % 2 == 0 ? "cat " : "unknownword ");
         }
-        Result r = predict(picture, sb.toString());
+        CliRun.Result r = predict(picture, sb.toString());
         assertEquals(0, r.status(), r.err());
     }
 
@@ -111,7 +95,7 @@ class BadInputCliTest {
     void vocabularyWithIdsOutsideTheModel() throws IOException {
         Path big = dir.resolve("big_vocab.json");
         Files.writeString(big, "{\"<unk>\": 0, \"cat\": 1, \"dog\": 50}");
-        Result r = run("predict", "--weights", weights.toString(), "--vocab", big.toString(), "--image", picture.toString(),
+        CliRun.Result r = run("predict", "--weights", weights.toString(), "--vocab", big.toString(), "--image", picture.toString(),
                 "--text", "the cat", "--threads", "1");
         fails(r, "ids up to 50", "only 50 rows");
         Path broken = dir.resolve("broken_vocab.json");
