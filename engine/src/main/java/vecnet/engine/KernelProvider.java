@@ -8,11 +8,18 @@ import java.lang.System.Logger.Level;
  * <p>The Vector API implementation is used when the module {@code jdk.incubator.vector} is in the
  * boot layer and {@code -Dvecnet.simd=false} is not set. Otherwise the scalar kernels are used,
  * and when the module is merely missing one line is logged naming the flag to add. The vector
- * class is reached only by reflection, so a JVM without the module never tries to load it.
+ * class is reached only by reflection, so a JVM without the module never tries to load it. Its
+ * vectors are as wide as the hardware prefers unless {@code -Dvecnet.vectorBits} asks for less.
  */
 public final class KernelProvider {
     /** The system property that forces the scalar kernels when set to {@code false}. */
     public static final String SIMD_PROPERTY = "vecnet.simd";
+    /**
+     * The system property that narrows the vectors: {@code -Dvecnet.vectorBits=128|256|512}, capped at
+     * the hardware's preferred width (so an AVX-512 host can run, test and time the AVX2 code paths).
+     * Unset or empty: the preferred width.
+     */
+    public static final String WIDTH_PROPERTY = "vecnet.vectorBits";
 
     private static final System.Logger LOG = System.getLogger("vecnet.engine");
 

@@ -1,6 +1,8 @@
 package vecnet.engine;
 
+import java.lang.System.Logger.Level;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,11 +12,39 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The work is in three package-private classes: {@link VectorGemm} (packed GEMM, GEMV),
  * {@link VectorConv} (convolution as an implicit GEMM) and {@link VectorOps} (pooling and
  * elementwise kernels).
+ *
+ * <p>{@link #SPECIES} is the one vector species all three use: the hardware's preferred one, or a
+ * narrower one asked for with {@code -Dvecnet.vectorBits} ({@link KernelProvider#WIDTH_PROPERTY}).
  */
 final class VectorKernels implements Kernels {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SPECIES =
+            species(System.getProperty(KernelProvider.WIDTH_PROPERTY), FloatVector.SPECIES_PREFERRED.vectorBitSize(),
+                    System.getLogger("vecnet.engine"));
 
     private VectorKernels() {
+    }
+
+    /**
+     * The species for a requested width in bits ({@code null} or empty: the preferred one), capped at
+     * {@code preferredBits}. Logs the choice once at DEBUG, and a WARNING when the request is not
+     * 128, 256 or 512 or is wider than the hardware allows.
+     */
+    static VectorSpecies<Float> species(String requested, int preferredBits, System.Logger log) {
+        int max = preferredBits, bits = max;
+        if (requested != null && !requested.isBlank()) {
+            String r = requested.strip();
+            if (!r.equals("128") && !r.equals("256") && !r.equals("512")) {
+                log.log(Level.WARNING, "vecnet: -D" + KernelProvider.WIDTH_PROPERTY + "=" + r
+                        + " is not 128, 256 or 512; using " + max + "-bit vectors");
+            } else if (Integer.parseInt(r) > max) {
+                log.log(Level.WARNING, "vecnet: -D" + KernelProvider.WIDTH_PROPERTY + "=" + r
+                        + " is wider than this CPU's " + max + "-bit vectors; using " + max);
+            } else {
+                bits = Integer.parseInt(r);
+            }
+        }
+        log.log(Level.DEBUG, "vecnet: Vector API kernels with " + bits + "-bit vectors (the CPU prefers " + max + ")");
+        return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     }
 
     /** Called reflectively by {@link KernelProvider}. */

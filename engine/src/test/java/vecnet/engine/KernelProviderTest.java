@@ -70,4 +70,31 @@ class KernelProviderTest extends LibraryTest {
         assertSame(Kernels.scalar(), KernelProvider.choose("FALSE", true, log));
         assertTrue(KernelProvider.choose("true", true, log).name().startsWith("vector-"));
     }
+
+    @Test
+    void widthPropertyNarrowsTheVectorsAndIsCappedByTheCpu() {
+        Recorder log = new Recorder();
+        assertEquals(512, VectorKernels.species(null, 512, log).vectorBitSize());
+        assertEquals(512, VectorKernels.species("", 512, log).vectorBitSize());
+        assertEquals(256, VectorKernels.species("256", 512, log).vectorBitSize());
+        assertEquals(128, VectorKernels.species(" 128 ", 256, log).vectorBitSize());
+        assertTrue(log.levels.stream().allMatch(l -> l == System.Logger.Level.DEBUG), log.lines.toString());
+        assertEquals(4, log.lines.size(), "one line per choice");
+        log.lines.clear();
+        log.levels.clear();
+        assertEquals(256, VectorKernels.species("512", 256, log).vectorBitSize());
+        assertEquals(256, VectorKernels.species("96", 256, log).vectorBitSize());
+        assertEquals(List.of(System.Logger.Level.WARNING, System.Logger.Level.DEBUG,
+                System.Logger.Level.WARNING, System.Logger.Level.DEBUG), log.levels);
+        assertTrue(log.lines.get(0).contains(KernelProvider.WIDTH_PROPERTY), log.lines.get(0));
+    }
+
+    @Test
+    void nameReportsTheWidthInUse() {
+        String asked = System.getProperty(KernelProvider.WIDTH_PROPERTY, "");
+        int bits = asked.isBlank() ? jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize()
+                : Math.min(Integer.parseInt(asked.strip()), jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize());
+        assertEquals("vector-" + bits, Kernels.get().name());
+        assertEquals(bits / 32, VectorGemm.VL);
+    }
 }
