@@ -432,6 +432,46 @@ final class VectorGemm {
         }
     }
 
+    /**
+     * The micro-kernel with A read in place instead of from a packed panel: row r of the MR×NR tile
+     * multiplies {@code a[aOff + p*lda + rowOff_r]} for p in {@code [0, kc)}, so the four rows can be
+     * any four columns of a k-major matrix (Winograd's transformed tiles, which skip the padding
+     * tiles). C is written ({@code first}) or added to; no epilogue. Same FMA chain per element as
+     * {@link #micro}.
+     */
+    static void microRows(int kc, float[] a, int aOff, int lda, int row0, int row1, int row2, int row3,
+                          float[] bp, int bOff, float[] c, int cIdx, int ldc, boolean first) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR, ai = aOff + p * lda;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai + row0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + row1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + row2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + row3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        accumulate(c00, c, cIdx, first);
+        accumulate(c01, c, cIdx + VL, first);
+        accumulate(c10, c, cIdx + ldc, first);
+        accumulate(c11, c, cIdx + ldc + VL, first);
+        accumulate(c20, c, cIdx + 2 * ldc, first);
+        accumulate(c21, c, cIdx + 2 * ldc + VL, first);
+        accumulate(c30, c, cIdx + 3 * ldc, first);
+        accumulate(c31, c, cIdx + 3 * ldc + VL, first);
+    }
+
     /** {@code c = first ? acc : c + acc} for one vector. Small, so it inlines and the vector stays in a register. */
     private static void accumulate(FloatVector acc, float[] c, int idx, boolean first) {
         (first ? acc : acc.add(FloatVector.fromArray(S, c, idx))).intoArray(c, idx);

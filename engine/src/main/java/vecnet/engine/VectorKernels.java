@@ -10,10 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * so that a JVM without {@code jdk.incubator.vector} never loads this class.
  *
  * <p>The work is in three package-private classes: {@link VectorGemm} (packed GEMM, GEMV),
- * {@link VectorConv} (convolution as an implicit GEMM) and {@link VectorOps} (pooling and
- * elementwise kernels).
+ * {@link VectorConv} (convolution as an implicit GEMM), {@link VectorWinograd} (3×3 stride-1
+ * convolutions by Winograd's F(4×4, 3×3)) and {@link VectorOps} (pooling and elementwise kernels).
  *
- * <p>{@link #SPECIES} is the one vector species all three use: the hardware's preferred one, or a
+ * <p>{@link #SPECIES} is the one vector species they all use: the hardware's preferred one, or a
  * narrower one asked for with {@code -Dvecnet.vectorBits} ({@link KernelProvider#WIDTH_PROPERTY}).
  */
 final class VectorKernels implements Kernels {
@@ -77,7 +77,9 @@ final class VectorKernels implements Kernels {
 
     @Override
     public Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight) {
-        return VectorConv.plan(geometry, weight);
+        return Winograd.applies(geometry)
+                ? VectorWinograd.plan(geometry, weight, VectorWinograd.MIN_TILES)
+                : VectorConv.plan(geometry, weight);
     }
 
     @Override

@@ -1,0 +1,349 @@
+package vecnet.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * 3×3 stride-1 convolution by Winograd's F(4×4, 3×3) ({@link Winograd}) with the Vector API; the
+ * arithmetic of {@link Winograd#reference}, bit for bit.
+ *
+ * <p>One call runs in two steps:
+ * <ol>
+ *   <li>The input is copied, zero-padded, into 16 phase planes per channel,
+ *       {@code P[b, ci, py, px, v, u] = x[b, ci, 4v + py - padH, 4u + px - padW]} with
+ *       {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s 6×6 patch is then at a fixed
+ *       offset from {@code j = ty*(tilesW + 1) + tx}, so one vector load reads it for VL tiles in a
+ *       row. (Index {@code tx = tilesW} is a padding tile: transformed with the others, never used.)</li>
+ *   <li>Tasks of (image, block of tiles, block of output channels) each: transform the patches of
+ *       their tiles for every input channel, {@code V[ξ, ci, j]}; run the 36 products
+ *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
+ *       two vectors of channels, U packed once like a GEMM's B panels); transform each tile back,
+ *       {@code Aᵀ M A}, lanes over output channels, and write it with the epilogue.</li>
+ * </ol>
+ * Every output element is computed by one task with the same operations whatever the blocks, so
+ * the thread count never changes a result.
+ *
+ * <p>Below {@link #MIN_TILES} output tiles per call (ResNet's 7×7 maps at batch 1) the transformed
+ * weights, 4× the size of the weights, cost more memory traffic than the multiplies they save: the
+ * plan then runs the direct implicit GEMM ({@link VectorConv}). The transformed weights are made on
+ * first use, so a model that never needs them never holds them.
+ */
+final class VectorWinograd implements Kernels.Conv2dPlan {
+    private static final VectorSpecies<Float> S = VectorGemm.S;
+    private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
+    private static final int TILE = Winograd.TILE, PATCH = Winograd.PATCH, POINTS = Winograd.POINTS, KC = Winograd.KC;
+    /** Fewest output tiles in one call (over the batch) for which Winograd is used. */
+    static final int MIN_TILES = 16;
+    /** Most groups of four tiles per task: bounds the transformed-input scratch (36 × cin × 32 floats). */
+    private static final int MAX_QUADS = 8;
+
+    private final ConvGeometry g;
+    private final Kernels.Conv2dPlan direct;
+    private final int minTiles;
+    /** Output channels in panels of NR. */
+    private final int coPanels;
+    /** U packed per point ξ and NR-channel panel: {@code u[((ξ*coPanels + cp)*cin + ci)*NR + j]}, channels past cout zero. */
+    private volatile float[] u;
+    /** The weights, kept until {@link #u} is made from them. */
+    private float[] weight;
+
+    private VectorWinograd(ConvGeometry g, float[] weight, int minTiles) {
+        this.g = g;
+        this.direct = VectorConv.plan(g, weight);
+        this.minTiles = minTiles;
+        this.coPanels = (g.cout() + NR - 1) / NR;
+        this.weight = weight.clone();
+    }
+
+    /**
+     * A plan for a convolution {@link Winograd#applies} to, using Winograd from {@code minTiles} output
+     * tiles per call on (0: always) and the direct convolution below.
+     */
+    static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight, int minTiles) {
+        if (!Winograd.applies(g)) {
+            throw new IllegalArgumentException("Winograd F(4x4,3x3) needs a 3x3 stride-1 convolution with one group: " + g);
+        }
+        if (weight.length != g.weightSize()) {
+            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
+                    + " needs " + g.weightSize());
+        }
+        return new VectorWinograd(g, weight, minTiles);
+    }
+
+    @Override
+    public ConvGeometry geometry() {
+        return g;
+    }
+
+    private float[] transformed() {
+        float[] t = u;
+        if (t == null) {
+            synchronized (this) {
+                t = u;
+                if (t == null) {
+                    t = pack(Winograd.transformWeights(g, weight));
+                    u = t;
+                    weight = null;
+                }
+            }
+        }
+        return t;
+    }
+
+    private float[] pack(float[] plain) {
+        int cin = g.cin(), cout = g.cout();
+        float[] packed = new float[POINTS * coPanels * cin * NR];
+        for (int xi = 0; xi < POINTS; xi++) {
+            for (int ci = 0; ci < cin; ci++) {
+                for (int co = 0; co < cout; co++) {
+                    packed[((xi * coPanels + co / NR) * cin + ci) * NR + co % NR] = plain[(xi * cin + ci) * cout + co];
+                }
+            }
+        }
+        return packed;
+    }
+
+    /** Per-thread buffers, grown on demand and reused: a warmed-up call allocates only a few small objects. */
+    private static final class Scratch {
+        float[] phases = new float[0];
+        float[] v = new float[0];
+        float[] m = new float[0];
+        final float[] tmp = new float[POINTS * VL];
+        final float[] out = new float[TILE * TILE * VL];
+        final int[] patchOffset = new int[POINTS];
+
+        float[] phases(int size) {
+            if (phases.length < size) {
+                phases = new float[size];
+            }
+            return phases;
+        }
+
+        float[] v(int size) {
+            if (v.length < size) {
+                v = new float[size];
+            }
+            return v;
+        }
+
+        float[] m(int size) {
+            if (m.length < size) {
+                m = new float[size];
+            }
+            return m;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * The shape of one call. {@code rowLen = tilesW + 1} tiles per row of the extended grid; a phase
+     * plane has {@code tilesH + 1} rows of {@code rowLen}, a channel 16 phase planes ({@code planeSize}).
+     */
+    private record Shape(int n, int h, int w, int oh, int ow, int tilesH, int tilesW, int rowLen, int planeSize) {
+        /** Index in the extended grid of real tile t ({@code t = ty*tilesW + tx}). */
+        int extended(int t) {
+            return t / tilesW * rowLen + t % tilesW;
+        }
+    }
+
+    @Override
+    public void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep) {
+        g.checkInput(h, w);
+        if (!ep.perRow()) {
+            throw new IllegalArgumentException("a convolution epilogue is per output channel (perRow)");
+        }
+        int oh = g.outH(h), ow = g.outW(w), th = Winograd.tiles(oh), tw = Winograd.tiles(ow);
+        if ((long) n * th * tw < minTiles) {
+            direct.run(pool, x, n, h, w, y, ep);
+            return;
+        }
+        float[] uu = transformed();
+        Shape sh = new Shape(n, h, w, oh, ow, th, tw, tw + 1, 16 * (th + 1) * (tw + 1));
+        int cin = g.cin();
+        float[] phases = SCRATCH.get().phases(n * cin * sh.planeSize + NR);
+        splitPhases(pool, x, sh, phases);
+
+        int threads = pool.threads(), quads = (th * tw + MR - 1) / MR;
+        int tileBlocks = (quads + MAX_QUADS - 1) / MAX_QUADS;
+        if (threads > 1 && n == 1 && tileBlocks % threads != 0) {
+            int even = (tileBlocks + threads - 1) / threads * threads;
+            if (quads / even >= 4) { // blocks of at least 16 tiles, so U is read for enough of them
+                tileBlocks = even;
+            }
+        }
+        int coBlocks = 1;
+        if (n * tileBlocks < threads) { // few tiles (a small map at batch 1): split the channels too
+            coBlocks = Math.min(coPanels, (threads + n * tileBlocks - 1) / (n * tileBlocks));
+        }
+        int tb = tileBlocks, cb = coBlocks;
+        pool.parallelFor(n * tb * cb, task -> {
+            int cBlock = task % cb, rest = task / cb;
+            int tBlock = rest % tb, b = rest / tb;
+            int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
+            int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
+            if (q1 > q0 && cp1 > cp0) {
+                block(SCRATCH.get(), sh, phases, uu, b, q0 * MR, Math.min(q1 * MR, th * tw), cp0, cp1, y, ep);
+            }
+        });
+    }
+
+    /** Fills the phase planes of every (image, channel), zero where the source pixel is padding. */
+    private void splitPhases(ComputePool pool, float[] x, Shape sh, float[] p) {
+        int planes = sh.n * g.cin();
+        int parts = Math.min(planes, 4 * pool.threads());
+        int rows = sh.tilesH + 1, rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW();
+        pool.parallelFor(parts, part -> {
+            int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
+            for (int c = c0; c < c1; c++) {
+                int src = c * h * w;
+                for (int py = 0; py < TILE; py++) {
+                    for (int px = 0; px < TILE; px++) {
+                        int dst = c * sh.planeSize + (py * TILE + px) * rows * rowLen;
+                        for (int v = 0; v < rows; v++) {
+                            int iy = TILE * v + py - padH;
+                            for (int uu = 0; uu < rowLen; uu++) {
+                                int ix = TILE * uu + px - padW;
+                                boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                                p[dst + v * rowLen + uu] = inside ? x[src + iy * w + ix] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** One task: real tiles {@code [t0, t1)} of image b, output channel panels {@code [cp0, cp1)}. */
+    private void block(Scratch s, Shape sh, float[] p, float[] uu, int b, int t0, int t1, int cp0, int cp1,
+                       float[] y, Epilogue ep) {
+        int cin = g.cin();
+        // 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi), whole vectors.
+        int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
+        float[] v = s.v(POINTS * cin * jb);
+        int[] off = s.patchOffset;
+        for (int r = 0; r < PATCH; r++) {
+            for (int c = 0; c < PATCH; c++) {
+                off[r * PATCH + c] = ((r % TILE) * TILE + c % TILE) * (sh.tilesH + 1) * sh.rowLen
+                        + (r / TILE) * sh.rowLen + c / TILE;
+            }
+        }
+        for (int ci = 0; ci < cin; ci++) {
+            int plane = (b * cin + ci) * sh.planeSize;
+            for (int j = jLo; j < jHi; j += VL) {
+                for (int c = 0; c < PATCH; c++) { // columns of the patch: tmp[ξr][c] = Bᵀ d[:, c]
+                    inputTransform(p, plane + j, off, c, PATCH, s.tmp, c * VL, PATCH * VL);
+                }
+                for (int r = 0; r < PATCH; r++) { // rows: V[ξr*6 + ξc] = Bᵀ tmp[ξr, :]
+                    inputTransform(s.tmp, r * PATCH * VL, CONSECUTIVE, 0, 1, v, (r * PATCH * cin + ci) * jb + j - jLo, cin * jb);
+                }
+            }
+        }
+        // 2. M_ξ[t - t0, co - cp0*NR] for the task's tiles (in groups of four) and channels.
+        int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = tq * ldc;
+        float[] m = s.m(POINTS * mStride);
+        for (int xi = 0; xi < POINTS; xi++) {
+            for (int cp = cp0; cp < cp1; cp++) {
+                for (int k0 = 0; k0 < cin; k0 += KC) {
+                    int kc = Math.min(KC, cin - k0);
+                    int vOff = (xi * cin + k0) * jb, uOff = ((xi * coPanels + cp) * cin + k0) * NR;
+                    for (int t = t0; t < t1; t += MR) {
+                        int last = t1 - 1; // a partial group repeats its last tile; those rows are not read
+                        VectorGemm.microRows(kc, v, vOff, jb,
+                                sh.extended(t) - jLo, sh.extended(Math.min(t + 1, last)) - jLo,
+                                sh.extended(Math.min(t + 2, last)) - jLo, sh.extended(Math.min(t + 3, last)) - jLo,
+                                uu, uOff, m, xi * mStride + (t - t0) * ldc + (cp - cp0) * NR, ldc, k0 == 0);
+                    }
+                }
+            }
+        }
+        // 3. Y = Aᵀ M A per tile, VL output channels at a time, then the epilogue per channel.
+        int cout = g.cout();
+        for (int t = t0; t < t1; t++) {
+            int ty = t / sh.tilesW, tx = t % sh.tilesW;
+            for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
+                int base = (t - t0) * ldc + co - cp0 * NR;
+                for (int c = 0; c < PATCH; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
+                    outputTransform(m, base + c * mStride, PATCH * mStride, s.tmp, c * VL, PATCH * VL);
+                }
+                for (int i = 0; i < TILE; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
+                    outputTransform(s.tmp, i * PATCH * VL, VL, s.out, i * TILE * VL, VL);
+                }
+                store(s.out, sh, b, ty, tx, co, Math.min(VL, cout - co), y, ep);
+            }
+        }
+    }
+
+    /** Offsets of six consecutive vectors: the rows of {@link Scratch#tmp} read by the input transform's second pass. */
+    private static final int[] CONSECUTIVE = {0, VL, 2 * VL, 3 * VL, 4 * VL, 5 * VL};
+
+    /**
+     * {@link Winograd#inputTransform} on six vectors, {@code d_i = p[at + off[first + i*step]]},
+     * writing {@code o[oOff + i*oStride]}.
+     */
+    private static void inputTransform(float[] p, int at, int[] off, int first, int step, float[] o, int oOff, int oStride) {
+        FloatVector d0 = FloatVector.fromArray(S, p, at + off[first]);
+        FloatVector d1 = FloatVector.fromArray(S, p, at + off[first + step]);
+        FloatVector d2 = FloatVector.fromArray(S, p, at + off[first + 2 * step]);
+        FloatVector d3 = FloatVector.fromArray(S, p, at + off[first + 3 * step]);
+        FloatVector d4 = FloatVector.fromArray(S, p, at + off[first + 4 * step]);
+        FloatVector d5 = FloatVector.fromArray(S, p, at + off[first + 5 * step]);
+        FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
+        FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
+        d0.fma(four, d2.fma(minusFive, d4)).intoArray(o, oOff);
+        d1.add(d2).fma(minusFour, d3.add(d4)).intoArray(o, oOff + oStride);
+        d1.sub(d2).fma(four, d4.sub(d3)).intoArray(o, oOff + 2 * oStride);
+        d3.sub(d1).fma(two, d4.sub(d2)).intoArray(o, oOff + 3 * oStride);
+        d1.sub(d3).fma(two, d4.sub(d2)).intoArray(o, oOff + 4 * oStride);
+        d1.fma(four, d3.fma(minusFive, d5)).intoArray(o, oOff + 5 * oStride);
+    }
+
+    /** {@link Winograd#outputTransform} on six vectors read at {@code m[off + i*stride]}, four written at {@code y[yOff + i*yStride]}. */
+    private static void outputTransform(float[] m, int off, int stride, float[] y, int yOff, int yStride) {
+        FloatVector m0 = FloatVector.fromArray(S, m, off);
+        FloatVector m1 = FloatVector.fromArray(S, m, off + stride);
+        FloatVector m2 = FloatVector.fromArray(S, m, off + 2 * stride);
+        FloatVector m3 = FloatVector.fromArray(S, m, off + 3 * stride);
+        FloatVector m4 = FloatVector.fromArray(S, m, off + 4 * stride);
+        FloatVector m5 = FloatVector.fromArray(S, m, off + 5 * stride);
+        FloatVector a = m1.add(m2), b = m1.sub(m2), c = m3.add(m4), d = m3.sub(m4);
+        m0.add(a).add(c).intoArray(y, yOff);
+        d.fma(FloatVector.broadcast(S, 2f), b).intoArray(y, yOff + yStride);
+        c.fma(FloatVector.broadcast(S, 4f), a).intoArray(y, yOff + 2 * yStride);
+        d.fma(FloatVector.broadcast(S, 8f), b).add(m5).intoArray(y, yOff + 3 * yStride);
+    }
+
+    /**
+     * Writes one output tile for {@code lanes} channels from {@code co} on: {@code out[(i*4 + j)*VL + l]}
+     * is pixel (4ty + i, 4tx + j) of channel co + l before the epilogue; pixels past the image are dropped.
+     * The epilogue is {@link Epilogue#apply}'s arithmetic with the channel's scale and shift read once.
+     */
+    private void store(float[] out, Shape sh, int b, int ty, int tx, int co, int lanes, float[] y, Epilogue ep) {
+        float[] scale = ep.scale(), shift = ep.shift(), res = ep.residual();
+        boolean relu = ep.relu();
+        int resDelta = ep.residualOffset(), rows = Math.min(TILE, sh.oh - ty * TILE), cols = Math.min(TILE, sh.ow - tx * TILE);
+        for (int l = 0; l < lanes; l++) {
+            int ch = co + l;
+            float sc = scale == null ? 1f : scale[ch], sf = shift == null ? 0f : shift[ch];
+            int plane = (b * g.cout() + ch) * sh.oh;
+            for (int i = 0; i < rows; i++) {
+                int row = (plane + ty * TILE + i) * sh.ow + tx * TILE;
+                for (int j = 0; j < cols; j++) {
+                    float acc = out[(i * TILE + j) * VL + l];
+                    if (scale != null) {
+                        acc = Math.fma(acc, sc, sf);
+                    } else if (shift != null) {
+                        acc = acc + sf;
+                    }
+                    if (res != null) {
+                        acc = acc + res[resDelta + row + j];
+                    }
+                    if (relu && acc < 0f) {
+                        acc = 0f;
+                    }
+                    y[row + j] = acc;
+                }
+            }
+        }
+    }
+}

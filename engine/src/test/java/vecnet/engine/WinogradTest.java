@@ -1,0 +1,181 @@
+package vecnet.engine;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
+
+/**
+ * Winograd F(4×4, 3×3): the vector implementation against its scalar twin ({@link Winograd#reference},
+ * bit for bit), both against the direct convolution and a float64 one, thread invariance, allocation.
+ */
+class WinogradTest extends LibraryTest {
+
+    static float[] random(SplittableRandom rnd, int n) {
+        return ConvTest.random(rnd, n);
+    }
+
+    /** Every epilogue a convolution meets: none, bias, batch-norm, batch-norm + residual + ReLU, bias + ReLU. */
+    static Epilogue[] epilogues(SplittableRandom rnd, int cout, int outSize) {
+        float[] scale = random(rnd, cout), shift = random(rnd, cout), res = random(rnd, outSize + 7);
+        return new Epilogue[] {
+                Epilogue.NONE,
+                Epilogue.rowBias(shift),
+                Epilogue.rowAffine(scale, shift),
+                Epilogue.rowAffine(scale, shift).withResidual(res, 7).withRelu(),
+                new Epilogue(scale, null, true, null, 0, false),
+                Epilogue.rowBias(shift).withRelu(),
+        };
+    }
+
+    /** y = conv(x, w) in float64 with the direct formula, no epilogue. */
+    static double[] direct64(ConvGeometry g, float[] x, float[] wt, int n, int h, int w) {
+        int oh = g.outH(h), ow = g.outW(w), cin = g.cin(), cout = g.cout();
+        double[] y = new double[n * cout * oh * ow];
+        for (int b = 0; b < n; b++) {
+            for (int co = 0; co < cout; co++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double s = 0;
+                        for (int ci = 0; ci < cin; ci++) {
+                            for (int i = 0; i < 3; i++) {
+                                for (int j = 0; j < 3; j++) {
+                                    int iy = oy - g.padH() + i, ix = ox - g.padW() + j;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                        s += (double) wt[((co * cin + ci) * 3 + i) * 3 + j] * x[((b * cin + ci) * h + iy) * w + ix];
+                                    }
+                                }
+                            }
+                        }
+                        y[((b * cout + co) * oh + oy) * ow + ox] = s;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    @Test
+    void laplacianByHand() {
+        // The hand-computed case of ConvTest, now through Winograd (forced: one tile).
+        float[] x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        float[] w = {0, 1, 0, 1, -4, 1, 0, 1, 0};
+        float[] expected = {2, 1, -4, -3, 0, -7, -16, -11, -22};
+        ConvGeometry g = ConvGeometry.square(1, 1, 3, 1, 1);
+        float[] y = new float[9], ref = new float[9];
+        VectorWinograd.plan(g, w, 0).run(ComputePool.sequential(), x, 1, 3, 3, y, Epilogue.NONE);
+        Winograd.reference(g, Winograd.transformWeights(g, w), x, 1, 3, 3, ref, Epilogue.NONE);
+        Check.close("winograd laplacian", expected, y, 1e-5, 1e-6);
+        Check.identical("vector vs scalar twin", ref, y);
+    }
+
+    @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4} pad{5}")
+    @CsvSource({
+            "1, 1, 1, 5, 5, 1",
+            "1, 1, 3, 4, 4, 1",
+            "2, 3, 5, 9, 11, 1",
+            "1, 16, 13, 13, 11, 1",
+            "1, 40, 33, 7, 7, 1",
+            "3, 64, 70, 9, 8, 1",
+            "1, 300, 40, 6, 10, 1",   // more input channels than one K slice
+            "1, 8, 16, 57, 30, 1",
+            "2, 17, 100, 29, 31, 1",
+            "1, 5, 7, 13, 9, 0",
+            "1, 2, 3, 3, 3, 2",
+            "1, 3, 33, 1, 1, 1",      // a single pixel
+            "1, 6, 9, 2, 23, 1",
+    })
+    void vectorIsItsScalarTwinAndCloseToFloat64(int n, int cin, int cout, int h, int w, int pad) {
+        ConvGeometry g = new ConvGeometry(cin, cout, 3, 3, 1, 1, pad, pad, 1, 1, 1);
+        SplittableRandom rnd = new SplittableRandom(cin * 131L + cout * 17L + h * 3L + w + pad);
+        float[] x = random(rnd, n * cin * h * w), wt = random(rnd, g.weightSize());
+        int size = n * cout * g.outH(h) * g.outW(w);
+        float[] u = Winograd.transformWeights(g, wt);
+        Kernels.Conv2dPlan plan = VectorWinograd.plan(g, wt, 0);
+        try (ComputePool pool = ComputePool.create(2)) {
+            for (Epilogue ep : epilogues(rnd, cout, size)) {
+                float[] twin = new float[size], vector = new float[size];
+                Winograd.reference(g, u, x, n, h, w, twin, ep);
+                plan.run(pool, x, n, h, w, vector, ep);
+                Check.identical("winograd vector vs scalar twin " + g + " " + ep, twin, vector);
+            }
+        }
+        // Accuracy without an epilogue: against float64, no worse than a few times the direct float32 error.
+        float[] wino = new float[size], direct = new float[size];
+        Winograd.reference(g, u, x, n, h, w, wino, Epilogue.NONE);
+        Kernels.scalar().planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, direct, Epilogue.NONE);
+        double[] exact = direct64(g, x, wt, n, h, w);
+        double worst = 0, scale = 1e-3;
+        for (int i = 0; i < size; i++) {
+            worst = Math.max(worst, Math.abs(wino[i] - exact[i]));
+            scale = Math.max(scale, Math.abs(exact[i]));
+        }
+        // |x|, |w| ≤ 1: each output sums 9·cin products; float32 rounding of a sum of that length
+        // is ~6e-8·sqrt(9·cin)·|terms|; Winograd's transforms multiply it by a small constant (≤ ~10).
+        double bound = 1e-6 * Math.sqrt(9.0 * cin) * Math.max(1, scale);
+        assertTrue(worst <= bound, g + ": winograd error vs float64 " + worst + " > " + bound);
+        Check.close("winograd vs direct " + g, direct, wino, 2 * bound, 0);
+    }
+
+    @Test
+    void oneTwoAndThreeThreadsAreBitIdentical() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        // Large maps (tile blocks), small ones at batch 1 (the channel split), batches.
+        int[][] cases = {{1, 64, 64, 56, 56}, {1, 256, 256, 14, 14}, {1, 32, 96, 7, 7}, {3, 24, 40, 19, 17}};
+        for (int[] c : cases) {
+            int n = c[0], cin = c[1], cout = c[2], h = c[3], w = c[4];
+            ConvGeometry g = ConvGeometry.square(cin, cout, 3, 1, 1);
+            float[] x = random(rnd, n * cin * h * w), wt = random(rnd, g.weightSize());
+            int size = n * cout * h * w;
+            Epilogue ep = epilogues(rnd, cout, size)[3];
+            Kernels.Conv2dPlan plan = VectorWinograd.plan(g, wt, 0);
+            float[] one = new float[size], two = new float[size], three = new float[size];
+            try (ComputePool p1 = ComputePool.create(1); ComputePool p2 = ComputePool.create(2);
+                 ComputePool p3 = ComputePool.create(3)) {
+                plan.run(p1, x, n, h, w, one, ep);
+                plan.run(p2, x, n, h, w, two, ep);
+                plan.run(p3, x, n, h, w, three, ep);
+            }
+            Check.identical("winograd 1 vs 2 threads " + g, one, two);
+            Check.identical("winograd 1 vs 3 threads " + g, one, three);
+        }
+    }
+
+    @Test
+    void smallMapsFallBackToTheDirectConvolution() {
+        // Below MIN_TILES tiles the plan runs VectorConv: equal to it bit for bit.
+        SplittableRandom rnd = new SplittableRandom(3);
+        ConvGeometry g = ConvGeometry.square(32, 48, 3, 1, 1);
+        float[] x = random(rnd, 32 * 7 * 7), wt = random(rnd, g.weightSize());
+        float[] viaPlan = new float[48 * 49], viaDirect = new float[48 * 49];
+        VectorKernels.create().planConv2d(g, wt).run(ComputePool.sequential(), x, 1, 7, 7, viaPlan, Epilogue.NONE);
+        VectorConv.plan(g, wt).run(ComputePool.sequential(), x, 1, 7, 7, viaDirect, Epilogue.NONE);
+        Check.identical("7x7 at batch 1 is direct", viaDirect, viaPlan);
+    }
+
+    @Test
+    void warmedUpRunAllocatesAlmostNothing() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        SplittableRandom rnd = new SplittableRandom(9);
+        ConvGeometry g = ConvGeometry.square(16, 32, 3, 1, 1);
+        float[] x = random(rnd, 16 * 40 * 40), wt = random(rnd, g.weightSize()), shift = random(rnd, 32);
+        float[] y = new float[32 * 40 * 40];
+        Kernels.Conv2dPlan plan = VectorWinograd.plan(g, wt, 0);
+        ComputePool pool = ComputePool.sequential();
+        Epilogue ep = Epilogue.rowBias(shift).withRelu();
+        for (int i = 0; i < 1500; i++) {
+            plan.run(pool, x, 1, 40, 40, y, ep);
+        }
+        long before = mx.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 50; i++) {
+            plan.run(pool, x, 1, 40, 40, y, ep);
+        }
+        long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 50;
+        assertTrue(perCall < 1024, "a warmed-up Winograd convolution allocated " + perCall + " bytes per call");
+    }
+}
