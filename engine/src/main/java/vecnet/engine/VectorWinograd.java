@@ -23,16 +23,17 @@ import jdk.incubator.vector.VectorSpecies;
  * Every output element is computed by one task with the same operations whatever the blocks, so
  * the thread count never changes a result.
  *
- * <p>Below {@link #MIN_TILES} output tiles per call (ResNet's 7×7 maps at batch 1) the transformed
- * weights, 4× the size of the weights, cost more memory traffic than the multiplies they save: the
- * plan then runs the direct implicit GEMM ({@link VectorConv}). The transformed weights are made on
+ * <p>Below {@link #MIN_TILES} output tiles per image (ResNet's 7×7 maps) the transformed weights,
+ * 4× the size of the weights, cost more memory traffic than the multiplies they save: the plan then
+ * runs the direct implicit GEMM ({@link VectorConv}). The choice depends on the image size only,
+ * never on the batch, so a picture gets the same bits alone or in a batch. The transformed weights are made on
  * first use, so a model that never needs them never holds them.
  */
 final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
     private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
     private static final int TILE = Winograd.TILE, PATCH = Winograd.PATCH, POINTS = Winograd.POINTS, KC = Winograd.KC;
-    /** Fewest output tiles in one call (over the batch) for which Winograd is used. */
+    /** Fewest output tiles per image for which Winograd is used. */
     static final int MIN_TILES = 16;
     /** Most groups of four tiles per task: bounds the transformed-input scratch (36 × cin × 32 floats). */
     private static final int MAX_QUADS = 8;
@@ -57,7 +58,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
 
     /**
      * A plan for a convolution {@link Winograd#applies} to, using Winograd from {@code minTiles} output
-     * tiles per call on (0: always) and the direct convolution below.
+     * tiles per image on (0: always) and the direct convolution below.
      */
     static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight, int minTiles) {
         if (!Winograd.applies(g)) {
@@ -154,7 +155,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             throw new IllegalArgumentException("a convolution epilogue is per output channel (perRow)");
         }
         int oh = g.outH(h), ow = g.outW(w), th = Winograd.tiles(oh), tw = Winograd.tiles(ow);
-        if ((long) n * th * tw < minTiles) {
+        if (th * tw < minTiles) { // per image, so that a picture's result does not depend on its batch
             direct.run(pool, x, n, h, w, y, ep);
             return;
         }

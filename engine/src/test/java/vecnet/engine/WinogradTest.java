@@ -146,6 +146,28 @@ class WinogradTest extends LibraryTest {
     }
 
     @Test
+    void eachImageOfABatchEqualsItAlone() {
+        // The choice between Winograd and direct depends on the image, never on the batch.
+        SplittableRandom rnd = new SplittableRandom(21);
+        Kernels k = VectorKernels.create();
+        for (int side : new int[] {7, 14, 15}) {
+            ConvGeometry g = ConvGeometry.square(24, 40, 3, 1, 1);
+            int n = 3, in = 24 * side * side, out = 40 * side * side;
+            float[] x = random(rnd, n * in), wt = random(rnd, g.weightSize());
+            Kernels.Conv2dPlan plan = k.planConv2d(g, wt);
+            float[] batch = new float[n * out];
+            plan.run(ComputePool.sequential(), x, n, side, side, batch, Epilogue.NONE);
+            for (int b = 0; b < n; b++) {
+                float[] alone = new float[out];
+                plan.run(ComputePool.sequential(), java.util.Arrays.copyOfRange(x, b * in, (b + 1) * in), 1, side, side,
+                        alone, Epilogue.NONE);
+                Check.identical("image " + b + " of " + side + "x" + side, alone,
+                        java.util.Arrays.copyOfRange(batch, b * out, (b + 1) * out));
+            }
+        }
+    }
+
+    @Test
     void smallMapsFallBackToTheDirectConvolution() {
         // Below MIN_TILES tiles the plan runs VectorConv: equal to it bit for bit.
         SplittableRandom rnd = new SplittableRandom(3);
