@@ -1,6 +1,8 @@
 package vecnet.engine;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -201,18 +203,31 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 for (int py = 0; py < TILE; py++) {
                     for (int px = 0; px < TILE; px++) {
                         int dst = c * sh.planeSize + (py * TILE + px) * rows * rowLen;
+                        // Columns u in [uLo, uHi) read pixels 4u + px - padW inside the row; the rest are padding.
+                        int uLo = Math.min(rowLen, Math.max(0, ceilDiv(padW - px, TILE)));
+                        int uHi = Math.max(uLo, Math.min(rowLen, ceilDiv(w + padW - px, TILE)));
                         for (int v = 0; v < rows; v++) {
-                            int iy = TILE * v + py - padH;
-                            for (int uu = 0; uu < rowLen; uu++) {
-                                int ix = TILE * uu + px - padW;
-                                boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-                                p[dst + v * rowLen + uu] = inside ? x[src + iy * w + ix] : 0f;
+                            int iy = TILE * v + py - padH, row = dst + v * rowLen;
+                            if (iy < 0 || iy >= h) {
+                                Arrays.fill(p, row, row + rowLen, 0f);
+                                continue;
                             }
+                            Arrays.fill(p, row, row + uLo, 0f);
+                            int from = src + iy * w + px - padW;
+                            for (int uu = uLo; uu < uHi; uu++) {
+                                p[row + uu] = x[from + TILE * uu];
+                            }
+                            Arrays.fill(p, row + uHi, row + rowLen, 0f);
                         }
                     }
                 }
             }
         });
+    }
+
+    /** {@code ceil(a / b)} for b > 0 and any a. */
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
     }
 
     /** One task: real tiles {@code [t0, t1)} of image b, output channel panels {@code [cp0, cp1)}. */
@@ -317,34 +332,51 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /**
      * Writes one output tile for {@code lanes} channels from {@code co} on: {@code out[(i*4 + j)*VL + l]}
      * is pixel (4ty + i, 4tx + j) of channel co + l before the epilogue; pixels past the image are dropped.
-     * The epilogue is {@link Epilogue#apply}'s arithmetic with the channel's scale and shift read once.
+     * The epilogue is {@link Epilogue#apply}'s arithmetic written as one {@code fma(acc, scale, shift)}
+     * (scale 1 and shift −0 stand for none: both leave every float unchanged), done on whole vectors of
+     * channels when there are VL of them; the residual, read per pixel, is added here.
      */
     private void store(float[] out, Shape sh, int b, int ty, int tx, int co, int lanes, float[] y, Epilogue ep) {
         float[] scale = ep.scale(), shift = ep.shift(), res = ep.residual();
-        boolean relu = ep.relu();
+        boolean relu = ep.relu(), vector = lanes == VL;
+        if (vector) {
+            affine(out, scale, shift, co, relu && res == null);
+        }
         int resDelta = ep.residualOffset(), rows = Math.min(TILE, sh.oh - ty * TILE), cols = Math.min(TILE, sh.ow - tx * TILE);
         for (int l = 0; l < lanes; l++) {
             int ch = co + l;
-            float sc = scale == null ? 1f : scale[ch], sf = shift == null ? 0f : shift[ch];
+            float sc = scale == null ? 1f : scale[ch], sf = shift != null ? shift[ch] : scale != null ? 0f : -0f;
             int plane = (b * g.cout() + ch) * sh.oh;
             for (int i = 0; i < rows; i++) {
                 int row = (plane + ty * TILE + i) * sh.ow + tx * TILE;
                 for (int j = 0; j < cols; j++) {
                     float acc = out[(i * TILE + j) * VL + l];
-                    if (scale != null) {
+                    if (!vector) {
                         acc = Math.fma(acc, sc, sf);
-                    } else if (shift != null) {
-                        acc = acc + sf;
                     }
                     if (res != null) {
                         acc = acc + res[resDelta + row + j];
                     }
-                    if (relu && acc < 0f) {
+                    if (relu && acc < 0f) { // after the residual; a second ReLU changes nothing
                         acc = 0f;
                     }
                     y[row + j] = acc;
                 }
             }
+        }
+    }
+
+    /** {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's 16 vectors, then ReLU if asked. */
+    private static void affine(float[] out, float[] scale, float[] shift, int co, boolean relu) {
+        FloatVector sc = scale == null ? FloatVector.broadcast(S, 1f) : FloatVector.fromArray(S, scale, co);
+        FloatVector sf = shift != null ? FloatVector.fromArray(S, shift, co)
+                : FloatVector.broadcast(S, scale != null ? 0f : -0f);
+        for (int k = 0; k < TILE * TILE * VL; k += VL) {
+            FloatVector v = FloatVector.fromArray(S, out, k).fma(sc, sf);
+            if (relu) {
+                v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
+            }
+            v.intoArray(out, k);
         }
     }
 }
