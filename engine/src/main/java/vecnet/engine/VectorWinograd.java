@@ -25,9 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Every output element is computed by one task with the same operations whatever the blocks, so
  * the thread count never changes a result.
  *
- * <p>Below {@link #MIN_TILES} output tiles per image (ResNet's 7×7 maps) the transformed weights,
- * 4× the size of the weights, cost more memory traffic than the multiplies they save: the plan then
- * runs the direct implicit GEMM ({@link VectorConv}). The choice depends on the image size only,
+ * <p>Below {@link #MIN_TILES} output tiles per image (maps under 5×5) the transformed weights, 4× the
+ * size of the weights, cost more memory traffic than the multiplies they save: the plan then runs
+ * the direct implicit GEMM ({@link VectorConv}); ResNet's 7×7 maps (4 tiles) still gain 1.3-1.4×
+ * at batch 1. The choice depends on the image size only,
  * never on the batch, so a picture gets the same bits alone or in a batch. The transformed weights are made on
  * first use, so a model that never needs them never holds them.
  */
@@ -36,7 +37,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
     private static final int TILE = Winograd.TILE, PATCH = Winograd.PATCH, POINTS = Winograd.POINTS, KC = Winograd.KC;
     /** Fewest output tiles per image for which Winograd is used. */
-    static final int MIN_TILES = 16;
+    static final int MIN_TILES = 4;
     /** Most groups of four tiles per task: bounds the transformed-input scratch (36 × cin × 32 floats). */
     private static final int MAX_QUADS = 8;
 

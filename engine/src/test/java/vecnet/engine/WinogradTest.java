@@ -150,7 +150,7 @@ class WinogradTest extends LibraryTest {
         // The choice between Winograd and direct depends on the image, never on the batch.
         SplittableRandom rnd = new SplittableRandom(21);
         Kernels k = VectorKernels.create();
-        for (int side : new int[] {7, 14, 15}) {
+        for (int side : new int[] {4, 7, 14, 15}) {
             ConvGeometry g = ConvGeometry.square(24, 40, 3, 1, 1);
             int n = 3, in = 24 * side * side, out = 40 * side * side;
             float[] x = random(rnd, n * in), wt = random(rnd, g.weightSize());
@@ -172,11 +172,11 @@ class WinogradTest extends LibraryTest {
         // Below MIN_TILES tiles the plan runs VectorConv: equal to it bit for bit.
         SplittableRandom rnd = new SplittableRandom(3);
         ConvGeometry g = ConvGeometry.square(32, 48, 3, 1, 1);
-        float[] x = random(rnd, 32 * 7 * 7), wt = random(rnd, g.weightSize());
-        float[] viaPlan = new float[48 * 49], viaDirect = new float[48 * 49];
-        VectorKernels.create().planConv2d(g, wt).run(ComputePool.sequential(), x, 1, 7, 7, viaPlan, Epilogue.NONE);
-        VectorConv.plan(g, wt).run(ComputePool.sequential(), x, 1, 7, 7, viaDirect, Epilogue.NONE);
-        Check.identical("7x7 at batch 1 is direct", viaDirect, viaPlan);
+        float[] x = random(rnd, 32 * 4 * 4), wt = random(rnd, g.weightSize());
+        float[] viaPlan = new float[48 * 16], viaDirect = new float[48 * 16];
+        VectorKernels.create().planConv2d(g, wt).run(ComputePool.sequential(), x, 1, 4, 4, viaPlan, Epilogue.NONE);
+        VectorConv.plan(g, wt).run(ComputePool.sequential(), x, 1, 4, 4, viaDirect, Epilogue.NONE);
+        Check.identical("4x4 (one tile) is direct", viaDirect, viaPlan);
     }
 
     @Test
