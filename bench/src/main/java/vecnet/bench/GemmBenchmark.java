@@ -26,7 +26,8 @@ import vecnet.engine.Kernels;
  *
  * <p>{@code shape} is {@code MxNxK}: the squares, plus the GEMMs of ResNet-18's convolutions at 224²
  * (M = output channels, N = output pixels, K = input channels × kernel area). GFLOP/s = 2·M·N·K / time.
- * Run: {@code java -jar bench/target/benchmarks.jar Gemm -p shape=1024x1024x1024 -p threads=1}.
+ * Run: {@code java -jar bench/target/benchmarks.jar Gemm -p shape=1024x1024x1024 -p threads=1}; add
+ * {@code -jvmArgsAppend -Dvecnet.vectorBits=256} to time the AVX2 kernel on an AVX-512 host.
  *
  * <p>One fork per configuration, because the JIT's view of the kernel (inlining, vector boxing) is
  * decided once per JVM; warm-up is long enough for C2 to compile the micro-kernel. The scalar twin

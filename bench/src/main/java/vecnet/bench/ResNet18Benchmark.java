@@ -21,7 +21,8 @@ import vecnet.weights.StateDict;
 
 /**
  * ResNet-18 forward at 224², torchvision topology with its fc (1000 logits), random weights.
- * Run: {@code java -jar bench/target/benchmarks.jar ResNet18 -prof gc} for the allocation per forward.
+ * Run: {@code java -jar bench/target/benchmarks.jar ResNet18 -prof gc} for the allocation per forward;
+ * add {@code -jvmArgsAppend -Dvecnet.vectorBits=256} to time the AVX2 code paths on an AVX-512 host.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -9,7 +9,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
 
-/** conv2d: a hand-computed case, the Vector API implicit GEMM against the direct scalar loops, thread invariance. */
+/**
+ * conv2d: a hand-computed case, the Vector API kernels (implicit GEMM, Winograd for 3×3 stride 1 from
+ * 4 tiles on) against the direct scalar loops, thread invariance.
+ */
 class ConvTest extends LibraryTest {
     static final Kernels VECTOR = VectorKernels.create();
     static final Kernels SCALAR = Kernels.scalar();
@@ -65,7 +68,9 @@ class ConvTest extends LibraryTest {
                 VECTOR.planConv2d(g, wt).run(pool, x, n, h, w, actual, ep);
             }
             int depth = g.patchSize();
-            Check.close("conv " + g, expected, actual, 3e-6 * Math.sqrt(depth), 1e-5);
+            // Winograd (3×3 stride 1) rounds in its transforms too: its error grows with the outputs' scale.
+            double magnitude = Winograd.applies(g) ? Check.scale(expected) : 1;
+            Check.close("conv " + g, expected, actual, 3e-6 * Math.sqrt(depth) * magnitude, 1e-5);
         }
     }
 

@@ -1,0 +1,97 @@
+package vecnet.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import vecnet.engine.ComputePool;
+import vecnet.engine.ConvGeometry;
+import vecnet.engine.Epilogue;
+import vecnet.engine.Kernels;
+
+/**
+ * One convolution of ResNet-18 at 224², batch 1, with batch-norm, residual and ReLU in the epilogue:
+ * where the forward pass spends its time, layer by layer, and what a second thread buys in each.
+ *
+ * <p>{@code layer}: {@code stem} (7×7/2, 3→64 at 224²), {@code l1} (3×3, 64 at 56²), {@code l2} (3×3,
+ * 128 at 28²), {@code l3} (256 at 14²), {@code l4} (512 at 7²), and {@code l2down}, {@code l3down},
+ * {@code l4down} (the 3×3/2 convolution that opens the stage). The 3×3 stride-1 ones run Winograd
+ * F(4×4, 3×3) on the Vector API kernels. GFLOP/s = 2·cout·cin·9·pixels / time (direct-convolution
+ * work, so Winograd shows as more than the FMA ceiling).
+ * Run: {@code java -jar bench/target/benchmarks.jar ConvBenchmark -p threads=1,2}; add
+ * {@code -jvmArgsAppend -Dvecnet.vectorBits=256} for the AVX2 code on an AVX-512 host.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g"})
+public class ConvBenchmark {
+    @Param({"stem", "l1", "l2down", "l2", "l3down", "l3", "l4down", "l4"})
+    public String layer;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    Kernels.Conv2dPlan plan;
+    float[] x, y;
+    int h, w;
+    Epilogue ep;
+    ComputePool pool;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        // {cin, cout, kernel, stride, pad, input side}
+        int[] s = switch (layer) {
+            case "stem" -> new int[] {3, 64, 7, 2, 3, 224};
+            case "l1" -> new int[] {64, 64, 3, 1, 1, 56};
+            case "l2down" -> new int[] {64, 128, 3, 2, 1, 56};
+            case "l2" -> new int[] {128, 128, 3, 1, 1, 28};
+            case "l3down" -> new int[] {128, 256, 3, 2, 1, 28};
+            case "l3" -> new int[] {256, 256, 3, 1, 1, 14};
+            case "l4down" -> new int[] {256, 512, 3, 2, 1, 14};
+            case "l4" -> new int[] {512, 512, 3, 1, 1, 7};
+            default -> throw new IllegalArgumentException("unknown layer " + layer);
+        };
+        ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
+        h = w = s[5];
+        SplittableRandom rnd = new SplittableRandom(7);
+        x = random(rnd, s[0] * h * w);
+        y = new float[s[1] * g.outH(h) * g.outW(w)];
+        float[] scale = random(rnd, s[1]), shift = random(rnd, s[1]), residual = random(rnd, y.length);
+        ep = Epilogue.rowAffine(scale, shift).withResidual(residual, 0).withRelu();
+        plan = Kernels.get().planConv2d(g, random(rnd, g.weightSize()));
+        pool = ComputePool.create(threads);
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        return a;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        pool.close();
+    }
+
+    @Benchmark
+    public float[] conv() {
+        plan.run(pool, x, 1, h, w, y, ep);
+        return y;
+    }
+}
