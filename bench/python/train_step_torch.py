@@ -27,7 +27,7 @@ def main():
     torch.set_num_interop_threads(1)
     torch.backends.mkldnn.enabled = True
     torch.manual_seed(0)
-    print("torch", torch.__version__, "| cpu capability", torch.backends.cpu.get_cpu_capability())
+    print("torch", torch.__version__, "| mkldnn", torch.backends.mkldnn.is_available())
     for threads in args.threads:
         torch.set_num_threads(threads)
         model = torchvision.models.resnet18()
