@@ -109,7 +109,8 @@ public final class Conv2d implements Layer, HasStateDict {
 
     /**
      * The forward pass kept for {@link Traced#backward}: the output is {@code forward(x, pool)}
-     * (no batch-norm folded in: in training the batch-norm is its own layer).
+     * (no batch-norm folded in: in training the batch-norm is its own layer). Like the forward it
+     * runs on the packed weights: after an optimizer step, call {@link #weightsChanged()} first.
      */
     public Trace trace(Tensor x, ComputePool pool) {
         return new Trace(this, x, forward(x, pool));
@@ -165,6 +166,14 @@ public final class Conv2d implements Layer, HasStateDict {
             }
             for (int i = 0; i < dw.length; i++) {
                 dWeight[i] += dw[i];
+            } else {
+            for (int gi = 0; gi < groups; gi++) {
+                kernels.sgemm(pool, opg, k, np, dyT, gi * opg * np, np, col, gi * k * np, np, true,
+                        dw, gi * opg * k, k, Epilogue.NONE);
+            }
+            for (int i = 0; i < dw.length; i++) {
+                dWeight[i] += dw[i];
+            }
             }
         }
         float[] dBias = bias == null ? null : grads.of(bias);

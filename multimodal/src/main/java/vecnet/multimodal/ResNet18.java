@@ -47,7 +47,12 @@ import vecnet.weights.StateDict;
  * possibly under a {@code resnet.} prefix, other keys of the file then ignored), which has no fc.
  * {@link #namedTensors()} uses the layout the weights came in. Loading is strict otherwise.
  *
- * <p>The model is immutable after loading and one instance may serve many threads at once; the
+ * <p>Training: {@link #trace} is the forward pass kept for the backward pass, in the mode set by
+ * {@link #train} (batch statistics or running ones); {@link Trace#backward} adds the gradient of every
+ * parameter tracked in a {@link Gradients} and returns the image's; {@link #freezeInEvalMode} is the
+ * seed's frozen backbone; {@link #weightsChanged()} refreshes the packed weights after an optimizer step.
+ *
+ * <p>For inference the model is immutable after loading and one instance may serve many threads at once; the
  * thread pool is a setting ({@link #withPool}), and results are bit-identical for any pool size.
  */
 public final class ResNet18 implements HasStateDict {
@@ -330,8 +335,8 @@ public final class ResNet18 implements HasStateDict {
 
     /**
      * Refreshes what the layers prepared from their weights (packed convolutions, folded
-     * batch-norms): call it once after each optimizer step, before the next inference forward.
-     * Traces read the tensors themselves and do not need it.
+     * batch-norms): call it once after each optimizer step, before the next forward or trace (the
+     * traced convolutions run on the packed weights too).
      */
     public void weightsChanged() {
         conv1.weightsChanged();
