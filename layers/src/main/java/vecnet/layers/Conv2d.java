@@ -166,14 +166,6 @@ public final class Conv2d implements Layer, HasStateDict {
             }
             for (int i = 0; i < dw.length; i++) {
                 dWeight[i] += dw[i];
-            } else {
-            for (int gi = 0; gi < groups; gi++) {
-                kernels.sgemm(pool, opg, k, np, dyT, gi * opg * np, np, col, gi * k * np, np, true,
-                        dw, gi * opg * k, k, Epilogue.NONE);
-            }
-            for (int i = 0; i < dw.length; i++) {
-                dWeight[i] += dw[i];
-            }
             }
         }
         float[] dBias = bias == null ? null : grads.of(bias);
