@@ -42,6 +42,42 @@ public final class AdaptiveAvgPool2d implements Layer {
         return y;
     }
 
+    /** The forward pass kept for {@link Traced#backward}; the output is {@link #forward}'s. */
+    public Trace trace(Tensor x, ComputePool pool) {
+        return new Trace(x.shape(), forward(x, pool));
+    }
+
+    /**
+     * A traced adaptive average pool: every cell of an output bin of {@code bh×bw} cells gets
+     * {@code dy / bh / bw} (PyTorch's order of the two divisions), added where bins overlap.
+     */
+    public record Trace(int[] inputShape, Tensor output) implements Traced {
+        @Override
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
+            gradOutput.requireShape("AdaptiveAvgPool2d output gradient", output.shape());
+            int h = inputShape[2], w = inputShape[3], oh = output.dim(2), ow = output.dim(3);
+            float[] dy = gradOutput.data();
+            Tensor dx = Tensor.zeros(inputShape);
+            float[] out = dx.data();
+            pool.parallelFor(inputShape[0] * inputShape[1], plane -> {
+                int in0 = plane * h * w, out0 = plane * oh * ow;
+                for (int i = 0; i < oh; i++) {
+                    int h0 = i * h / oh, h1 = ((i + 1) * h + oh - 1) / oh;
+                    for (int j = 0; j < ow; j++) {
+                        int w0 = j * w / ow, w1 = ((j + 1) * w + ow - 1) / ow;
+                        float g = dy[out0 + i * ow + j] / (h1 - h0) / (w1 - w0);
+                        for (int a = h0; a < h1; a++) {
+                            for (int b = w0; b < w1; b++) {
+                                out[in0 + a * w + b] += g;
+                            }
+                        }
+                    }
+                }
+            });
+            return dx;
+        }
+    }
+
     @Override
     public String toString() {
         return "AdaptiveAvgPool2d(output_size=(" + outH + ", " + outW + "))";

@@ -17,7 +17,7 @@ import vecnet.engine.Tensor;
  *
  * computed in float32 the way PyTorch's CPU kernel does, which is bit-exact with it:
  * {@code alpha = (1f / (float) sqrt(var + eps)) · weight}, {@code beta = fma(−mean, alpha, bias)},
- * {@code y = fma(x, alpha, beta)}. The batch statistics of training mode are never used.
+ * {@code y = fma(x, alpha, beta)}. Training mode's batch statistics are used only by {@link #trace}.
  *
  * <p>In a network a batch-norm follows a convolution; {@link #asEpilogue()} hands the
  * {@code (alpha, beta)} pair to {@link Conv2d#forward(Tensor, ComputePool, Epilogue)} so that the
@@ -124,6 +124,143 @@ public final class BatchNorm2d implements Layer, HasStateDict {
             }
         });
         return y;
+    }
+
+    /** PyTorch's default {@code momentum} of the running statistics. */
+    public static final float MOMENTUM = 0.1f;
+
+    /**
+     * The forward pass kept for {@link Traced#backward}.
+     *
+     * <p>In training mode ({@code training} true), as {@code nn.BatchNorm2d} after {@code model.train()}:
+     * the batch's own statistics over {@code M = N·H·W} values per channel normalise the output,
+     *
+     * <pre>
+     *   mean[c] = Σ x / M,   var[c] = Σ (x − mean)² / M   (biased),   y = (x − mean) / sqrt(var + eps) · weight + bias
+     * </pre>
+     *
+     * and the running statistics move, in place: {@code running = (1 − 0.1)·running + 0.1·batch}, with the
+     * <em>unbiased</em> variance {@code var·M/(M−1)} for {@code running_var}; {@code num_batches_tracked}
+     * grows by one. Call {@link #weightsChanged()} before the next inference forward. Sums are in double.
+     *
+     * <p>In eval mode it is {@link #forward} (bit for bit), and nothing changes.
+     */
+    public Trace trace(Tensor x, ComputePool pool, boolean training) {
+        x.requireShape("BatchNorm2d input", -1, channels, -1, -1);
+        int n = x.dim(0), plane = x.dim(2) * x.dim(3), m = n * plane;
+        float[] in = x.data();
+        float[] mean = new float[channels], invstd = new float[channels];
+        float[] alpha = new float[channels], beta = new float[channels];
+        float[] w = weight.data(), b = bias.data();
+        if (training) {
+            if (m < 2) {
+                throw new IllegalArgumentException("BatchNorm2d in training mode needs more than one value per channel,"
+                        + " got input " + x);
+            }
+            float[] rm = running_mean.data(), rv = running_var.data();
+            pool.parallelFor(channels, c -> {
+                double s = 0;
+                for (int i = 0; i < n; i++) {
+                    for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
+                        s += in[q];
+                    }
+                }
+                double mu = s / m, ss = 0;
+                for (int i = 0; i < n; i++) {
+                    for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
+                        double d = in[q] - mu;
+                        ss += d * d;
+                    }
+                }
+                double var = ss / m;
+                double inv = 1.0 / Math.sqrt(var + eps);
+                mean[c] = (float) mu;
+                invstd[c] = (float) inv;
+                alpha[c] = (float) (inv * w[c]);
+                beta[c] = (float) (b[c] - mu * inv * w[c]);
+                rm[c] = (float) ((1 - MOMENTUM) * rm[c] + MOMENTUM * mu);
+                rv[c] = (float) ((1 - MOMENTUM) * rv[c] + MOMENTUM * (ss / (m - 1)));
+            });
+            num_batches_tracked.data()[0] += 1;
+            folded = null;
+        } else {
+            float[] rm = running_mean.data(), rv = running_var.data();
+            for (int c = 0; c < channels; c++) {   // as asEpilogue, so that y is forward's bit for bit
+                invstd[c] = 1f / (float) Math.sqrt(rv[c] + eps);
+                mean[c] = rm[c];
+                alpha[c] = invstd[c] * w[c];
+                beta[c] = Math.fma(-rm[c], alpha[c], b[c]);
+            }
+        }
+        Tensor y = Tensor.zeros(x.shape());
+        float[] out = y.data();
+        pool.parallelFor(n * channels, pl -> {
+            int c = pl % channels;
+            for (int i = pl * plane, end = i + plane; i < end; i++) {
+                out[i] = Math.fma(in[i], alpha[c], beta[c]);
+            }
+        });
+        return new Trace(this, x, y, training, mean, invstd);
+    }
+
+    /**
+     * A traced batch-norm: input, output, the mode, and the statistics that normalised it
+     * ({@code mean} and {@code invstd = 1/sqrt(var + eps)} per channel: the batch's in training mode,
+     * the running ones in eval mode).
+     */
+    public record Trace(BatchNorm2d layer, Tensor input, Tensor output, boolean training, float[] mean, float[] invstd)
+            implements Traced {
+        @Override
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
+            return layer.backward(this, gradOutput, grads, pool);
+        }
+    }
+
+    /**
+     * With {@code x̂ = (x − mean)·invstd} and sums over the {@code M} values of a channel:
+     *
+     * <pre>
+     *   dweight = Σ dy·x̂,   dbias = Σ dy
+     *   dx = weight·invstd · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)     training mode (the statistics depend on x)
+     *   dx = weight·invstd · dy                               eval mode
+     * </pre>
+     */
+    private Tensor backward(Trace t, Tensor dy, Gradients grads, ComputePool pool) {
+        Tensor x = t.input();
+        dy.requireShape("BatchNorm2d output gradient", x.shape());
+        int n = x.dim(0), plane = x.dim(2) * x.dim(3), m = n * plane;
+        float[] in = x.data(), g = dy.data(), w = weight.data();
+        float[] dWeight = grads.of(weight), dBias = grads.of(bias);
+        Tensor dx = Tensor.zeros(x.shape());
+        float[] out = dx.data();
+        pool.parallelFor(channels, c -> {
+            double mu = t.mean()[c], inv = t.invstd()[c];
+            double sdy = 0, sdyx = 0;
+            for (int i = 0; i < n; i++) {
+                for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
+                    sdy += g[q];
+                    sdyx += g[q] * ((in[q] - mu) * inv);
+                }
+            }
+            if (dWeight != null) {
+                dWeight[c] += (float) sdyx;
+            }
+            if (dBias != null) {
+                dBias[c] += (float) sdy;
+            }
+            double scale = w[c] * inv;
+            double meanDy = sdy / m, meanDyx = sdyx / m;
+            for (int i = 0; i < n; i++) {
+                for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
+                    if (t.training()) {
+                        out[q] = (float) (scale * (g[q] - meanDy - (in[q] - mu) * inv * meanDyx));
+                    } else {
+                        out[q] = (float) (scale * g[q]);
+                    }
+                }
+            }
+        });
+        return dx;
     }
 
     @Override

@@ -107,6 +107,99 @@ public final class Conv2d implements Layer, HasStateDict {
         return y;
     }
 
+    /**
+     * The forward pass kept for {@link Traced#backward}: the output is {@code forward(x, pool)}
+     * (no batch-norm folded in: in training the batch-norm is its own layer). Like the forward it
+     * runs on the packed weights: after an optimizer step, call {@link #weightsChanged()} first.
+     */
+    public Trace trace(Tensor x, ComputePool pool) {
+        return new Trace(this, x, forward(x, pool));
+    }
+
+    /** A traced convolution: its input and output. */
+    public record Trace(Conv2d layer, Tensor input, Tensor output) implements Traced {
+        @Override
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
+            return layer.backward(this, gradOutput, grads, pool, true);
+        }
+
+        /** As {@link #backward}, returning null and skipping the work of dX when {@code inputGradient} is false. */
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool, boolean inputGradient) {
+            return layer.backward(this, gradOutput, grads, pool, inputGradient);
+        }
+    }
+
+    /**
+     * The three gradients as GEMMs over the whole batch, per group {@code g}, with {@code dY} seen as
+     * {@code (cout, N·P)} and the input as its columns {@code X̂ (cin·kh·kw, N·P)} ({@link ConvColumns}):
+     *
+     * <pre>
+     *   dW_g = dY_g · X̂_gᵀ          (cout/groups, K)      added into grads.of(weight)
+     *   db   = Σ_{n,p} dY[n, co, p]                       added into grads.of(bias)
+     *   dX̂_g = W_gᵀ · dY_g          (K, N·P), then scattered back onto the pixels it came from (col2im)
+     * </pre>
+     *
+     * A frozen weight or bias (not tracked) is skipped. Every sum has a fixed order whatever the
+     * pool's size ({@link Kernels#sgemm} guarantees it for the products).
+     */
+    private Tensor backward(Trace t, Tensor dy, Gradients grads, ComputePool pool, boolean inputGradient) {
+        Tensor x = t.input();
+        dy.requireShape("Conv2d output gradient", t.output().shape());
+        int n = x.dim(0), h = x.dim(2), w = x.dim(3);
+        ConvGeometry g = geometry;
+        int cout = g.cout(), p = g.outH(h) * g.outW(w), np = n * p;
+        int groups = g.groups(), opg = g.coutPerGroup(), k = g.patchSize();
+        float[] dyData = dy.data();
+        float[] dyT = new float[cout * np];   // (cout, N·P)
+        pool.parallelFor(cout, co -> {
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(dyData, (b * cout + co) * p, dyT, co * np + b * p, p);
+            }
+        });
+        float[] dWeight = grads.of(weight);
+        if (dWeight != null) {
+            float[] col = ConvColumns.im2col(pool, g, x.data(), n, h, w);
+            float[] dw = new float[cout * k];
+            for (int gi = 0; gi < groups; gi++) {
+                kernels.sgemm(pool, opg, k, np, dyT, gi * opg * np, np, col, gi * k * np, np, true,
+                        dw, gi * opg * k, k, Epilogue.NONE);
+            }
+            for (int i = 0; i < dw.length; i++) {
+                dWeight[i] += dw[i];
+            }
+        }
+        float[] dBias = bias == null ? null : grads.of(bias);
+        if (dBias != null) {
+            pool.parallelFor(cout, co -> {
+                double s = 0;
+                for (int q = co * np, end = q + np; q < end; q++) {
+                    s += dyT[q];
+                }
+                dBias[co] += (float) s;
+            });
+        }
+        if (!inputGradient) {
+            return null;
+        }
+        float[] wt = new float[cout * k];    // per group, W_gᵀ (K, cout/groups)
+        float[] wd = weight.data();
+        for (int gi = 0; gi < groups; gi++) {
+            for (int o = 0; o < opg; o++) {
+                for (int r = 0; r < k; r++) {
+                    wt[gi * k * opg + r * opg + o] = wd[(gi * opg + o) * k + r];
+                }
+            }
+        }
+        float[] dcol = new float[groups * k * np];
+        for (int gi = 0; gi < groups; gi++) {
+            kernels.sgemm(pool, k, np, opg, wt, gi * k * opg, opg, dyT, gi * opg * np, np, false,
+                    dcol, gi * k * np, np, Epilogue.NONE);
+        }
+        Tensor dx = Tensor.zeros(x.shape());
+        ConvColumns.col2imAdd(pool, g, dcol, n, h, w, dx.data());
+        return dx;
+    }
+
     private Epilogue withBias(Epilogue ep) {
         if (bias == null) {
             return ep;

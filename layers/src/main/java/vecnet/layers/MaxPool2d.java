@@ -57,6 +57,49 @@ public final class MaxPool2d implements Layer {
         return y;
     }
 
+    /** The forward pass kept for {@link Traced#backward}; the output is {@link #forward}'s. */
+    public Trace trace(Tensor x, ComputePool pool) {
+        return new Trace(this, x, forward(x, pool));
+    }
+
+    /**
+     * A traced max pool. Its backward sends each window's gradient whole to the window's
+     * <em>first</em> maximum in scan order (row-major, padding skipped; as in PyTorch's loop, the last NaN wins over numbers),
+     * and adds where windows overlap: {@code dx[argmax(window)] += dy[window]}.
+     */
+    public record Trace(MaxPool2d layer, Tensor input, Tensor output) implements Traced {
+        @Override
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
+            gradOutput.requireShape("MaxPool2d output gradient", output.shape());
+            int n = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
+            int oh = output.dim(2), ow = output.dim(3);
+            int k = layer.kernelSize, s = layer.stride, p = layer.padding;
+            float[] x = input.data(), dy = gradOutput.data();
+            Tensor dx = Tensor.zeros(input.shape());
+            float[] out = dx.data();
+            pool.parallelFor(n * c, plane -> {
+                int in0 = plane * h * w, out0 = plane * oh * ow;
+                for (int y = 0; y < oh; y++) {
+                    for (int xo = 0; xo < ow; xo++) {
+                        int best = -1;
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int i = Math.max(0, y * s - p), iEnd = Math.min(h, y * s - p + k); i < iEnd; i++) {
+                            for (int j = Math.max(0, xo * s - p), jEnd = Math.min(w, xo * s - p + k); j < jEnd; j++) {
+                                float v = x[in0 + i * w + j];
+                                if (best < 0 || v > max || Float.isNaN(v)) {
+                                    max = v;
+                                    best = i * w + j;
+                                }
+                            }
+                        }
+                        out[in0 + best] += dy[out0 + y * ow + xo];
+                    }
+                }
+            });
+            return dx;
+        }
+    }
+
     @Override
     public String toString() {
         return "MaxPool2d(kernel_size=" + kernelSize + ", stride=" + stride + ", padding=" + padding + ")";

@@ -10,6 +10,9 @@ import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.BatchNorm2d;
 import vecnet.layers.Conv2d;
+import vecnet.layers.Gradients;
+import vecnet.layers.ReLU;
+import vecnet.layers.Traced;
 
 /**
  * torchvision's ResNet {@code BasicBlock}, in eval mode:
@@ -23,7 +26,8 @@ import vecnet.layers.Conv2d;
  * {@code conv1} is 3×3 with the block's stride, {@code conv2} 3×3 stride 1, both padding 1 and no
  * bias. Each batch-norm is folded into its convolution's epilogue, so the block makes three passes
  * over memory (two with a downsample branch): {@code conv1→bn1→relu}, {@code downsample}, and
- * {@code conv2→bn2→+identity→relu}. State_dict keys: {@code conv1.weight}, {@code bn1.*},
+ * {@code conv2→bn2→+identity→relu}. For training, {@link #trace} runs each layer on its own and
+ * keeps what {@link Trace#backward} needs. State_dict keys: {@code conv1.weight}, {@code bn1.*},
  * {@code conv2.weight}, {@code bn2.*}, and {@code downsample.0.weight}, {@code downsample.1.*}.
  */
 public final class BasicBlock implements HasStateDict {
@@ -37,6 +41,7 @@ public final class BasicBlock implements HasStateDict {
     public final BatchNorm2d downsample1;
 
     private final int stride;
+    private final ReLU relu;
 
     /** A block from {@code cin} to {@code cout} channels; a downsample branch is made when {@code withDownsample}. */
     public BasicBlock(Kernels kernels, int cin, int cout, int stride, boolean withDownsample) {
@@ -45,6 +50,7 @@ public final class BasicBlock implements HasStateDict {
                     + stride + " needs a downsample branch");
         }
         this.stride = stride;
+        this.relu = new ReLU(kernels);
         this.conv1 = new Conv2d(kernels, ConvGeometry.square(cin, cout, 3, stride, 1), false);
         this.bn1 = new BatchNorm2d(cout);
         this.conv2 = new Conv2d(kernels, ConvGeometry.square(cout, cout, 3, 1, 1), false);
@@ -73,6 +79,82 @@ public final class BasicBlock implements HasStateDict {
 
     static void put(Map<String, Tensor> m, String prefix, HasStateDict child) {
         child.namedTensors().forEach((k, v) -> m.put(prefix + k, v));
+    }
+
+    /** The convolutions and batch-norms, for {@link ResNet18#weightsChanged()}. */
+    void weightsChanged() {
+        conv1.weightsChanged();
+        bn1.weightsChanged();
+        conv2.weightsChanged();
+        bn2.weightsChanged();
+        if (downsample0 != null) {
+            downsample0.weightsChanged();
+            downsample1.weightsChanged();
+        }
+    }
+
+    /**
+     * The forward pass kept for {@link Traced#backward}, each layer on its own (the batch-norms use
+     * batch statistics and update their running ones when {@code training}, see
+     * {@link BatchNorm2d#trace}). In eval mode the output equals {@link #forward} bit for bit.
+     */
+    public Trace trace(Tensor x, ComputePool pool, boolean training) {
+        Conv2d.Trace c1 = conv1.trace(x, pool);
+        BatchNorm2d.Trace b1 = bn1.trace(c1.output(), pool, training);
+        ReLU.Trace r1 = relu.trace(b1.output(), pool);
+        Conv2d.Trace c2 = conv2.trace(r1.output(), pool);
+        BatchNorm2d.Trace b2 = bn2.trace(c2.output(), pool, training);
+        Conv2d.Trace d0 = null;
+        BatchNorm2d.Trace d1 = null;
+        Tensor identity = x;
+        if (downsample0 != null) {
+            d0 = downsample0.trace(x, pool);
+            d1 = downsample1.trace(d0.output(), pool, training);
+            identity = d1.output();
+        }
+        float[] main = b2.output().data(), id = identity.data();
+        Tensor out = Tensor.zeros(b2.output().shape());
+        float[] o = out.data();
+        for (int i = 0; i < o.length; i++) {
+            float v = main[i] + id[i];   // as Epilogue.apply: residual, then ReLU
+            o[i] = v < 0f ? 0f : v;
+        }
+        return new Trace(x.shape(), c1, b1, r1, c2, b2, d0, d1, out);
+    }
+
+    /**
+     * A traced block: the trace of every layer, the downsample's null without that branch. Backward:
+     * {@code dsum = dout · [out > 0]}; the main branch back-propagates {@code dsum} through
+     * bn2, conv2, relu, bn1, conv1; the identity branch passes it on (or through the downsample);
+     * {@code dx} is the sum of the two.
+     */
+    public record Trace(int[] inputShape, Conv2d.Trace conv1, BatchNorm2d.Trace bn1, ReLU.Trace relu1,
+                        Conv2d.Trace conv2, BatchNorm2d.Trace bn2, Conv2d.Trace downsample0,
+                        BatchNorm2d.Trace downsample1, Tensor output) implements Traced {
+        @Override
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
+            gradOutput.requireShape("BasicBlock output gradient", output.shape());
+            float[] y = output.data(), dy = gradOutput.data();
+            Tensor dsum = Tensor.zeros(output.shape());
+            float[] ds = dsum.data();
+            for (int i = 0; i < ds.length; i++) {
+                ds[i] = y[i] > 0f ? dy[i] : 0f;
+            }
+            Tensor d = bn2.backward(dsum, grads, pool);
+            d = conv2.backward(d, grads, pool);
+            d = relu1.backward(d, grads, pool);
+            d = bn1.backward(d, grads, pool);
+            Tensor dx = conv1.backward(d, grads, pool);
+            Tensor dIdentity = dsum;
+            if (downsample0 != null) {
+                dIdentity = downsample0.backward(downsample1.backward(dsum, grads, pool), grads, pool);
+            }
+            float[] a = dx.data(), b = dIdentity.data();
+            for (int i = 0; i < a.length; i++) {
+                a[i] += b[i];
+            }
+            return dx;
+        }
     }
 
     /** {@code x (N, cin, H, W)} -> {@code (N, cout, H', W')}; see the class comment. */

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
 import vecnet.engine.HasStateDict;
@@ -17,9 +18,11 @@ import vecnet.engine.Tensor;
 import vecnet.layers.AdaptiveAvgPool2d;
 import vecnet.layers.BatchNorm2d;
 import vecnet.layers.Conv2d;
+import vecnet.layers.Gradients;
 import vecnet.layers.Linear;
 import vecnet.layers.MaxPool2d;
 import vecnet.layers.ReLU;
+import vecnet.layers.Traced;
 import vecnet.weights.StateDict;
 
 /**
@@ -44,7 +47,12 @@ import vecnet.weights.StateDict;
  * possibly under a {@code resnet.} prefix, other keys of the file then ignored), which has no fc.
  * {@link #namedTensors()} uses the layout the weights came in. Loading is strict otherwise.
  *
- * <p>The model is immutable after loading and one instance may serve many threads at once; the
+ * <p>Training: {@link #trace} is the forward pass kept for the backward pass, in the mode set by
+ * {@link #train} (batch statistics or running ones); {@link Trace#backward} adds the gradient of every
+ * parameter tracked in a {@link Gradients} and returns the image's; {@link #freezeInEvalMode} is the
+ * seed's frozen backbone; {@link #weightsChanged()} refreshes the packed weights after an optimizer step.
+ *
+ * <p>For inference the model is immutable after loading and one instance may serve many threads at once; the
  * thread pool is a setting ({@link #withPool}), and results are bit-identical for any pool size.
  */
 public final class ResNet18 implements HasStateDict {
@@ -64,8 +72,11 @@ public final class ResNet18 implements HasStateDict {
     private final AdaptiveAvgPool2d avgpool;
     private final boolean sequentialKeys;
     private final ComputePool pool;
+    /** PyTorch's {@code module.training}, shared by the {@link #withPool} copies; inference ignores it. */
+    private final AtomicBoolean training;
 
     private ResNet18(ResNet18 base, ComputePool pool) {
+        this.training = base.training;
         this.conv1 = base.conv1;
         this.bn1 = base.bn1;
         this.layers = base.layers;
@@ -81,6 +92,7 @@ public final class ResNet18 implements HasStateDict {
                      boolean sequentialKeys) {
         this.sequentialKeys = sequentialKeys;
         this.pool = ComputePool.shared();
+        this.training = new AtomicBoolean(true);
         this.conv1 = new Conv2d(kernels, new ConvGeometry(3, stem, 7, 7, 2, 2, 3, 3, 1, 1, 1), false);
         this.bn1 = new BatchNorm2d(stem);
         this.relu = new ReLU(kernels);
@@ -260,6 +272,188 @@ public final class ResNet18 implements HasStateDict {
             progress.update(to, files.size());
         }
         return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Training
+
+    /**
+     * Sets the mode {@link #trace(Tensor)} uses, as PyTorch's {@code module.train(mode)}: in training
+     * mode the batch-norms normalise with batch statistics and update their running ones; in eval
+     * mode they use the running statistics, which stay fixed. A new model is in training mode, as in
+     * PyTorch. Inference ({@link #features}) is always eval mode.
+     */
+    public ResNet18 train(boolean mode) {
+        training.set(mode);
+        return this;
+    }
+
+    /** True in training mode; see {@link #train}. */
+    public boolean isTraining() {
+        return training.get();
+    }
+
+    /**
+     * The trainable tensors of the feature path, in state_dict order: every convolution's weight and
+     * every batch-norm's weight and bias ({@code fc}, running statistics and counters excluded).
+     * {@code grads.trackAll(resnet.parameters())} makes the whole network trainable.
+     */
+    public List<Tensor> parameters() {
+        List<Tensor> out = new ArrayList<>();
+        out.add(conv1.weight);
+        out.add(bn1.weight);
+        out.add(bn1.bias);
+        for (List<BasicBlock> layer : layers) {
+            for (BasicBlock b : layer) {
+                out.add(b.conv1.weight);
+                out.add(b.bn1.weight);
+                out.add(b.bn1.bias);
+                out.add(b.conv2.weight);
+                out.add(b.bn2.weight);
+                out.add(b.bn2.bias);
+                if (b.downsample0 != null) {
+                    out.add(b.downsample0.weight);
+                    out.add(b.downsample1.weight);
+                    out.add(b.downsample1.bias);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The seed's setup in one call: the ResNet frozen ({@code requires_grad=False} on every parameter:
+     * untracked in {@code grads}, so no gradient and no update) and kept in eval mode (running
+     * statistics fixed).
+     */
+    public ResNet18 freezeInEvalMode(Gradients grads) {
+        for (Tensor p : parameters()) {
+            grads.untrack(p);
+        }
+        return train(false);
+    }
+
+    /**
+     * Refreshes what the layers prepared from their weights (packed convolutions, folded
+     * batch-norms): call it once after each optimizer step, before the next forward or trace (the
+     * traced convolutions run on the packed weights too).
+     */
+    public void weightsChanged() {
+        conv1.weightsChanged();
+        bn1.weightsChanged();
+        for (List<BasicBlock> layer : layers) {
+            for (BasicBlock b : layer) {
+                b.weightsChanged();
+            }
+        }
+        if (fc != null) {
+            fc.weightsChanged();
+        }
+    }
+
+    /** {@link #trace(Tensor, boolean)} in the mode set by {@link #train}. */
+    public Trace trace(Tensor images) {
+        return trace(images, isTraining());
+    }
+
+    /**
+     * The forward pass of {@link #features} kept for the backward pass, each layer on its own (in
+     * eval mode the features equal {@link #features}' bit for bit). In training mode the batch-norms'
+     * running statistics move: call {@link #weightsChanged()} before the next inference forward.
+     *
+     * @param images {@code (N, 3, H, W)}, not modified
+     */
+    public Trace trace(Tensor images, boolean training) {
+        images.requireShape("ResNet input (N, 3, H, W)", -1, 3, -1, -1);
+        Conv2d.Trace c1 = conv1.trace(images, pool);
+        BatchNorm2d.Trace b1 = bn1.trace(c1.output(), pool, training);
+        ReLU.Trace r1 = relu.trace(b1.output(), pool);
+        MaxPool2d.Trace mp = maxpool.trace(r1.output(), pool);
+        List<List<BasicBlock.Trace>> blocks = new ArrayList<>();
+        List<Tensor> stages = new ArrayList<>();
+        Tensor x = mp.output();
+        for (List<BasicBlock> layer : layers) {
+            List<BasicBlock.Trace> ts = new ArrayList<>();
+            for (BasicBlock block : layer) {
+                BasicBlock.Trace t = block.trace(x, pool, training);
+                ts.add(t);
+                x = t.output();
+            }
+            blocks.add(ts);
+            stages.add(x);
+        }
+        AdaptiveAvgPool2d.Trace ap = avgpool.trace(x, pool);
+        Tensor features = ap.output().reshape(x.dim(0), x.dim(1));
+        return new Trace(this, c1, b1, r1, mp, blocks, ap, features, stages, new Tensor[4]);
+    }
+
+    /**
+     * A traced ResNet: every layer's trace, the features, and the output of each stage
+     * ({@code layer1..layer4}) with, once {@link #backward} has run, the gradient with respect to it
+     * (Grad-CAM reads {@code stage(i)} and {@code stageGradient(i)}).
+     */
+    public record Trace(ResNet18 net, Conv2d.Trace conv1, BatchNorm2d.Trace bn1, ReLU.Trace relu,
+                        MaxPool2d.Trace maxpool, List<List<BasicBlock.Trace>> blocks,
+                        AdaptiveAvgPool2d.Trace avgpool, Tensor output, List<Tensor> stages,
+                        Tensor[] stageGradients) implements Traced {
+
+        /** The output of {@code layer<i>}, {@code i} in 1..4: {@code (N, C_i, H_i, W_i)}. */
+        public Tensor stage(int i) {
+            return stages.get(i - 1);
+        }
+
+        /** The gradient with respect to {@link #stage}(i), after {@link #backward}; null before. */
+        public Tensor stageGradient(int i) {
+            return stageGradients[i - 1];
+        }
+
+        /** Back-propagates {@code d features (N, C)}: parameter gradients into {@code grads}; returns d images. */
+        @Override
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
+            return backward(gradOutput, grads, pool, true);
+        }
+
+        /**
+         * As {@link #backward(Tensor, Gradients, ComputePool)}; with {@code imageGradient} false it
+         * returns null and stops as soon as no tracked parameter is left upstream (PyTorch's autograd
+         * does the same when the input does not require a gradient).
+         */
+        public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool, boolean imageGradient) {
+            gradOutput.requireShape("ResNet features gradient", output.shape());
+            Tensor last = stages.get(3);
+            Tensor d = avgpool.backward(gradOutput.reshape(last.dim(0), last.dim(1), 1, 1), grads, pool);
+            for (int l = 3; l >= 0; l--) {
+                stageGradients[l] = d;
+                List<BasicBlock.Trace> ts = blocks.get(l);
+                for (int b = ts.size() - 1; b >= 0; b--) {
+                    if (!imageGradient && !net.tracksUpTo(grads, l, b)) {
+                        return null;
+                    }
+                    d = ts.get(b).backward(d, grads, pool);
+                }
+            }
+            if (!imageGradient && !net.tracksUpTo(grads, -1, 0)) {
+                return null;
+            }
+            d = maxpool.backward(d, grads, pool);
+            d = relu.backward(d, grads, pool);
+            d = bn1.backward(d, grads, pool);
+            return conv1.backward(d, grads, pool, imageGradient);
+        }
+    }
+
+    /** True when {@code grads} tracks a parameter of the stem or of a block up to block {@code b} of stage {@code l} (l = −1: the stem alone). */
+    private boolean tracksUpTo(Gradients grads, int l, int b) {
+        boolean any = grads.tracks(conv1.weight) || grads.tracks(bn1.weight) || grads.tracks(bn1.bias);
+        for (int i = 0; i <= l && !any; i++) {
+            List<BasicBlock> layer = layers.get(i);
+            for (int j = 0; j < (i == l ? b + 1 : layer.size()) && !any; j++) {
+                for (Tensor t : layer.get(j).namedTensors().values()) {
+                    any |= grads.tracks(t);
+                }
+            }
+        }
+        return any;
     }
 
     /**

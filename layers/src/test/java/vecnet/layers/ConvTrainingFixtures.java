@@ -1,0 +1,56 @@
+package vecnet.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import vecnet.engine.Tensor;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
+import vecnet.weights.StateDict;
+
+/**
+ * The PyTorch references of the convolutional side of training, {@code conv_training.safetensors},
+ * written by {@code weights/python/make_conv_training_fixtures.py}, and the tolerance of issue 11.
+ */
+public final class ConvTrainingFixtures {
+    /** {@code |vecnet − torch_f32| ≤ 1e-4 · max(1, max|torch|)}, per tensor. */
+    public static final double VS_TORCH = 1e-4;
+
+    private static StateDict fixtures;
+
+    private ConvTrainingFixtures() {
+    }
+
+    public static synchronized StateDict get() {
+        if (fixtures == null) {
+            try {
+                fixtures = StateDict.read(Fixtures.file("conv_training.safetensors"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            assertEquals("1", fixtures.metadata().get("vecnet_conv_training"),
+                    "conv_training.safetensors has another version; re-run /usr/bin/python3 weights/python/make_conv_training_fixtures.py");
+        }
+        return fixtures;
+    }
+
+    public static Tensor tensor(String key) {
+        return get().tensor(key);
+    }
+
+    /** Same shape, and within {@link #VS_TORCH}{@code · max(1, max|torch|)} of the fixture {@code key}. */
+    public static void closeToTorch(String key, Tensor actual) {
+        Tensor torch = tensor(key);
+        assertArrayEquals(torch.shape(), actual.shape(), key + " shape");
+        Check.close(key + " vs torch", torch.data(), actual.data(), VS_TORCH * Check.scale(torch.data()), 0);
+    }
+
+    /** As {@link #closeToTorch(String, Tensor)} for a flat gradient array. */
+    public static void closeToTorch(String key, float[] actual) {
+        Tensor torch = tensor(key);
+        assertEquals(torch.size(), actual.length, key + " size");
+        Check.close(key + " vs torch", torch.data(), actual, VS_TORCH * Check.scale(torch.data()), 0);
+    }
+}
