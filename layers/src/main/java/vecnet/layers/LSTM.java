@@ -175,6 +175,38 @@ public final class LSTM implements HasStateDict {
      * @param pool    where the work runs; samples and directions are independent tasks
      */
     public Result forward(Tensor x, int[] lengths, ComputePool pool) {
+        return run(x, lengths, pool, null);
+    }
+
+    /**
+     * {@link #forward(Tensor, int[], ComputePool)} kept for training: the same bits, plus every step's
+     * gates, cell and {@code tanh(c)} for the backward pass. {@code x} must not change until then.
+     */
+    public Trace trace(Tensor x, int[] lengths, ComputePool pool) {
+        Tape tape = new Tape(numLayers, dirs);
+        Result r = run(x, lengths, pool, tape);
+        return new Trace(r, tape);
+    }
+
+    /** What one traced forward keeps, per layer {@code l} and direction {@code d}, batch-first. */
+    private static final class Tape {
+        int n, steps;
+        int[] len;
+        /** The input of each layer, {@code (N·T, in_l)}, and its output {@code (N·T, D·H)}. */
+        final float[][] input, output;
+        /** Per step: the activated gates {@code i, f, g, o} {@code (N·T, 4H)}, {@code c_t} and {@code tanh(c_t)} {@code (N·T, H)}. */
+        final float[][][] gates, cells, tanhCells;
+
+        Tape(int layers, int dirs) {
+            input = new float[layers][];
+            output = new float[layers][];
+            gates = new float[layers][dirs][];
+            cells = new float[layers][dirs][];
+            tanhCells = new float[layers][dirs][];
+        }
+    }
+
+    private Result run(Tensor x, int[] lengths, ComputePool pool, Tape tape) {
         x.requireRank("LSTM input", 3);
         int n = batchFirst ? x.dim(0) : x.dim(1), steps = batchFirst ? x.dim(1) : x.dim(0);
         if (x.dim(2) != inputSize) {
@@ -189,8 +221,12 @@ public final class LSTM implements HasStateDict {
         float[] layerIn = batchFirst ? x.data() : swapFirstTwo(x.data(), steps, n, inputSize);
         Tensor hn = Tensor.zeros(numLayers * dirs, n, h), cn = Tensor.zeros(numLayers * dirs, n, h);
         float[] layerOut = null;
+        if (tape != null) {
+            tape.n = n;
+            tape.steps = steps;
+            tape.len = len;
+        }
         for (int l = 0; l < numLayers; l++) {
-            int in = l == 0 ? inputSize : out;
             float[] input = layerIn;
             float[] output = new float[n * steps * out];
             // pre[d][(n*T + t)*4H + j] = (W_ih·x_t + b_ih)[j] for every step at once.
@@ -198,11 +234,20 @@ public final class LSTM implements HasStateDict {
             for (int d = 0; d < dirs; d++) {
                 Tensor b = bIh[l][d];
                 packedIh[l][d].multiplyTransposed(pool, input, n * steps, b == null ? null : b.data(), pre[d]);
+                if (tape != null) {
+                    tape.gates[l][d] = new float[n * steps * 4 * h];
+                    tape.cells[l][d] = new float[n * steps * h];
+                    tape.tanhCells[l][d] = new float[n * steps * h];
+                }
+            }
+            if (tape != null) {
+                tape.input[l] = input;
+                tape.output[l] = output;
             }
             int layer = l;
             pool.parallelFor(n * dirs, task -> {
                 int s = task / dirs, d = task % dirs;
-                runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n);
+                runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n, tape);
             });
             layerIn = output;
             layerOut = output;
@@ -212,9 +257,9 @@ public final class LSTM implements HasStateDict {
         return new Result(output, hn, cn);
     }
 
-    /** One sample, one direction of one layer: {@code len} steps of the recurrence. */
+    /** One sample, one direction of one layer: {@code len} steps of the recurrence; {@code tape} may be null. */
     private void runSequence(ComputePool pool, int l, int d, float[] pre, int s, int steps, int len,
-                             float[] output, float[] hn, float[] cn, int n) {
+                             float[] output, float[] hn, float[] cn, int n, Tape tape) {
         int h = hidden, out = h * dirs;
         float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
         float[] hState = new float[h], cState = new float[h], gates = new float[4 * h];
@@ -233,10 +278,165 @@ public final class LSTM implements HasStateDict {
             kernels.tanh(cState, 0, tc, 0, h);
             kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
             System.arraycopy(hState, 0, output, (s * steps + t) * out + d * h, h);
+            if (tape != null) {
+                int at = s * steps + t;
+                System.arraycopy(gates, 0, tape.gates[l][d], at * 4 * h, 4 * h);
+                System.arraycopy(cState, 0, tape.cells[l][d], at * h, h);
+                System.arraycopy(tc, 0, tape.tanhCells[l][d], at * h, h);
+            }
         }
         int state = ((l * dirs + d) * n + s) * h;
         System.arraycopy(hState, 0, hn, state, h);
         System.arraycopy(cState, 0, cn, state, h);
+    }
+
+    /**
+     * A traced forward pass: {@link #result()} as {@code forward} returns it, and the backward pass
+     * through time.
+     *
+     * <p>Backward, for each layer from the top and each direction, walking each sample's own
+     * {@code len} steps backwards from the one its direction ran last (with {@code δh}, {@code δc}
+     * flowing from step to step, zero beyond the last step; {@code σ' = s(1−s)}, {@code tanh' = 1−t²}):
+     * <pre>
+     *   dh  = dOutput_t + δh                    do = dh ⊙ tanh(c_t)
+     *   dc  = δc + dh ⊙ o ⊙ (1 − tanh²(c_t))
+     *   di = dc ⊙ g   df = dc ⊙ c_{t−1}   dg = dc ⊙ i        δc = dc ⊙ f
+     *   dgates = [di·i(1−i), df·f(1−f), dg·(1−g²), do·o(1−o)]     (4H, pre-activation)
+     *   δh = W_hhᵀ·dgates
+     * </pre>
+     * then, over all samples and steps at once (GEMMs, summed in a fixed order):
+     * {@code dW_ih += dGatesᵀ·X}, {@code dW_hh += dGatesᵀ·H_prev}, {@code db_ih = db_hh += Σ dgates},
+     * {@code dX = dGates·W_ih} (both directions added), which is the next layer down's {@code dOutput}.
+     * Padded steps (at or past a sample's length) get no gradient and pass none.
+     */
+    public final class Trace implements Traced {
+        private final Result result;
+        private final Tape tape;
+
+        private Trace(Result result, Tape tape) {
+            this.result = result;
+            this.tape = tape;
+        }
+
+        /** What {@link LSTM#forward(Tensor, int[], ComputePool)} returns. */
+        public Result result() {
+            return result;
+        }
+
+        /** The output sequence, {@code (N, T, D·H)} or {@code (T, N, D·H)}. */
+        @Override
+        public Tensor output() {
+            return result.output();
+        }
+
+        /**
+         * Back-propagates {@code dOutput} (shaped like {@link #output()}; the gradients of {@code h_n}
+         * and {@code c_n} are taken as zero) and returns the gradient of the input sequence.
+         */
+        @Override
+        public Tensor backward(Tensor dOutput, Gradients grads, ComputePool pool) {
+            if (!Arrays.equals(dOutput.shape(), result.output().shape())) {
+                throw new IllegalArgumentException("LSTM backward: gradient " + dOutput + " is not shaped like the output "
+                        + result.output());
+            }
+            int n = tape.n, steps = tape.steps, h = hidden, out = h * dirs, rows = n * steps;
+            float[] dOut = batchFirst ? dOutput.data() : swapFirstTwo(dOutput.data(), steps, n, out);
+            for (int l = numLayers - 1; l >= 0; l--) {
+                int in = l == 0 ? inputSize : out;
+                float[][] dGates = new float[dirs][rows * 4 * h];
+                for (int d = 0; d < dirs; d++) {
+                    float[] whhT = transpose(wHh[l][d].data(), 4 * h, h);
+                    int layer = l, dir = d;
+                    float[] dOutLayer = dOut;
+                    pool.parallelFor(n, s -> backwardSequence(pool, layer, dir, s, tape, dOutLayer, whhT, dGates[dir]));
+                }
+                float[] dIn = new float[rows * in];
+                for (int d = 0; d < dirs; d++) {
+                    float[] dG = dGates[d];
+                    float[] dWih = grads.of(wIh[l][d]), dWhh = grads.of(wHh[l][d]);
+                    if (dWih != null || dWhh != null) {
+                        float[] dGT = transpose(dG, rows, 4 * h);
+                        if (dWih != null) {
+                            kernels.sgemm(pool, 4 * h, in, rows, dGT, 0, rows, tape.input[l], 0, in, false, dWih, 0, in,
+                                    new Epilogue(null, null, true, dWih, 0, false));
+                        }
+                        if (dWhh != null) {
+                            float[] hPrev = previousStates(l, d);
+                            kernels.sgemm(pool, 4 * h, h, rows, dGT, 0, rows, hPrev, 0, h, false, dWhh, 0, h,
+                                    new Epilogue(null, null, true, dWhh, 0, false));
+                        }
+                    }
+                    for (Tensor b : new Tensor[] {bIh[l][d], bHh[l][d]}) {
+                        float[] db = b == null ? null : grads.of(b);
+                        if (db != null) {
+                            Linear.sumRows(dG, rows, 4 * h, db);
+                        }
+                    }
+                    kernels.sgemm(pool, rows, in, 4 * h, dG, 0, 4 * h, wIh[l][d].data(), 0, in, false, dIn, 0, in,
+                            d == 0 ? Epilogue.NONE : new Epilogue(null, null, true, dIn, 0, false));
+                }
+                dOut = dIn;
+            }
+            return batchFirst ? Tensor.of(dOut, n, steps, inputSize)
+                    : Tensor.of(swapFirstTwo(dOut, n, steps, inputSize), steps, n, inputSize);
+        }
+
+        /** {@code (N·T, H)}: the state each step of direction {@code d} started from (zero for its first step and padding). */
+        private float[] previousStates(int l, int d) {
+            int n = tape.n, steps = tape.steps, h = hidden, out = h * dirs;
+            float[] prev = new float[n * steps * h], output = tape.output[l];
+            for (int s = 0; s < n; s++) {
+                int len = tape.len[s];
+                for (int t = 0; t < len; t++) {
+                    int from = d == 0 ? t - 1 : t + 1;
+                    if (from >= 0 && from < len) {
+                        System.arraycopy(output, (s * steps + from) * out + d * h, prev, (s * steps + t) * h, h);
+                    }
+                }
+            }
+            return prev;
+        }
+    }
+
+    /** Back-propagation through time for sample {@code s} of one direction of layer {@code l}; writes its rows of {@code dGates}. */
+    private void backwardSequence(ComputePool pool, int l, int d, int s, Tape tape, float[] dOut, float[] whhT,
+                                  float[] dGates) {
+        int h = hidden, out = h * dirs, steps = tape.steps, len = tape.len[s];
+        float[] gates = tape.gates[l][d], cells = tape.cells[l][d], tanhCells = tape.tanhCells[l][d];
+        float[] dh = new float[h], dc = new float[h];
+        for (int k = len - 1; k >= 0; k--) {
+            int t = d == 0 ? k : len - 1 - k;
+            int at = s * steps + t, g4 = at * 4 * h;
+            int prev = k == 0 ? -1 : s * steps + (d == 0 ? t - 1 : t + 1);
+            for (int j = 0; j < h; j++) {
+                float i = gates[g4 + j], f = gates[g4 + h + j], g = gates[g4 + 2 * h + j], o = gates[g4 + 3 * h + j];
+                float tc = tanhCells[at * h + j];
+                float cPrev = prev < 0 ? 0f : cells[prev * h + j];
+                float dhj = dOut[at * out + d * h + j] + dh[j];
+                float dO = dhj * tc;
+                float dC = dc[j] + dhj * o * (1f - tc * tc);
+                float dI = dC * g, dF = dC * cPrev, dG = dC * i;
+                dc[j] = dC * f;
+                dGates[g4 + j] = dI * i * (1f - i);
+                dGates[g4 + h + j] = dF * f * (1f - f);
+                dGates[g4 + 2 * h + j] = dG * (1f - g * g);
+                dGates[g4 + 3 * h + j] = dO * o * (1f - o);
+            }
+            if (k > 0) {
+                kernels.sgemv(pool, h, 4 * h, whhT, 0, 4 * h, dGates, g4, dh, 0, Epilogue.NONE);
+            }
+        }
+    }
+
+    /** {@code (rows, cols) -> (cols, rows)}. */
+    static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = m[r * cols + c];
+            }
+        }
+        return t;
     }
 
     private static int[] lengths(int[] lengths, int n, int steps) {

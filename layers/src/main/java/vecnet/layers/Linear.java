@@ -3,6 +3,7 @@ package vecnet.layers;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import vecnet.engine.ComputePool;
+import vecnet.engine.Epilogue;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
@@ -26,6 +27,7 @@ public final class Linear implements Layer, HasStateDict {
     public final Tensor bias;
 
     private final int in, out;
+    private final Kernels kernels;
     private final PackedWeight packed;
 
     /** Weights start at zero (load them). */
@@ -41,6 +43,7 @@ public final class Linear implements Layer, HasStateDict {
         this.out = out;
         this.weight = Tensor.zeros(out, in);
         this.bias = bias ? Tensor.zeros(out) : null;
+        this.kernels = kernels;
         this.packed = new PackedWeight(kernels, weight);
     }
 
@@ -79,6 +82,80 @@ public final class Linear implements Layer, HasStateDict {
             packed.multiplyTransposed(pool, x.data(), rows, b, y.data());
         }
         return y;
+    }
+
+    /**
+     * The forward pass kept for training: {@link #forward} (the same bits) plus the input, which the
+     * backward pass needs for the weight gradient. The input must not change until the backward.
+     */
+    public Traced trace(Tensor x, ComputePool pool) {
+        Tensor y = forward(x, pool);
+        return new Trace(x, y);
+    }
+
+    /** What the backward pass needs: the input {@code x (rows, in)}. */
+    private final class Trace implements Traced {
+        private final Tensor x, y;
+
+        Trace(Tensor x, Tensor y) {
+            this.x = x;
+            this.y = y;
+        }
+
+        @Override
+        public Tensor output() {
+            return y;
+        }
+
+        /**
+         * <pre>
+         *   dX = dY·W          (rows, out)·(out, in)
+         *   dW += dYᵀ·X        (out, rows)·(rows, in)
+         *   db += Σ_rows dY    summed in row order
+         * </pre>
+         */
+        @Override
+        public Tensor backward(Tensor dY, Gradients grads, ComputePool pool) {
+            if (!java.util.Arrays.equals(dY.shape(), y.shape())) {
+                throw new IllegalArgumentException("Linear backward: gradient " + dY + " is not shaped like the output " + y);
+            }
+            int rows = x.size() / in;
+            float[] dy = dY.data();
+            Tensor dX = Tensor.zeros(x.shape());
+            if (rows == 0) {
+                return dX;
+            }
+            kernels.sgemm(pool, rows, in, out, dy, 0, out, weight.data(), 0, in, false, dX.data(), 0, in, Epilogue.NONE);
+            float[] dW = grads.of(weight);
+            if (dW != null) {
+                float[] dyT = new float[out * rows];
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < out; o++) {
+                        dyT[o * rows + r] = dy[r * out + o];
+                    }
+                }
+                kernels.sgemm(pool, out, in, rows, dyT, 0, rows, x.data(), 0, in, false, dW, 0, in,
+                        new Epilogue(null, null, true, dW, 0, false));
+            }
+            float[] db = bias == null ? null : grads.of(bias);
+            if (db != null) {
+                sumRows(dy, rows, out, db);
+            }
+            return dX;
+        }
+    }
+
+    /** {@code acc[j] += Σ_r m[r, j]} for an {@code (rows, cols)} matrix, rows added in order. */
+    static void sumRows(float[] m, int rows, int cols, float[] acc) {
+        float[] s = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                s[j] += m[r * cols + j];
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            acc[j] += s[j];
+        }
     }
 
     /** Call after changing {@link #weight}'s values once the layer has run: it packs them again. */
