@@ -357,13 +357,11 @@ public final class LSTM implements HasStateDict {
                     if (dWih != null || dWhh != null) {
                         float[] dGT = transpose(dG, rows, 4 * h);
                         if (dWih != null) {
-                            kernels.sgemm(pool, 4 * h, in, rows, dGT, 0, rows, tape.input[l], 0, in, false, dWih, 0, in,
-                                    new Epilogue(null, null, true, dWih, 0, false));
+                            Linear.accumulateProduct(kernels, pool, 4 * h, in, rows, dGT, tape.input[l], dWih);
                         }
                         if (dWhh != null) {
                             float[] hPrev = previousStates(l, d);
-                            kernels.sgemm(pool, 4 * h, h, rows, dGT, 0, rows, hPrev, 0, h, false, dWhh, 0, h,
-                                    new Epilogue(null, null, true, dWhh, 0, false));
+                            Linear.accumulateProduct(kernels, pool, 4 * h, h, rows, dGT, hPrev, dWhh);
                         }
                     }
                     for (Tensor b : new Tensor[] {bIh[l][d], bHh[l][d]}) {
@@ -372,8 +370,7 @@ public final class LSTM implements HasStateDict {
                             Linear.sumRows(dG, rows, 4 * h, db);
                         }
                     }
-                    kernels.sgemm(pool, rows, in, 4 * h, dG, 0, 4 * h, wIh[l][d].data(), 0, in, false, dIn, 0, in,
-                            d == 0 ? Epilogue.NONE : new Epilogue(null, null, true, dIn, 0, false));
+                    Linear.accumulateProduct(kernels, pool, rows, in, 4 * h, dG, wIh[l][d].data(), dIn);
                 }
                 dOut = dIn;
             }

@@ -134,8 +134,7 @@ public final class Linear implements Layer, HasStateDict {
                         dyT[o * rows + r] = dy[r * out + o];
                     }
                 }
-                kernels.sgemm(pool, out, in, rows, dyT, 0, rows, x.data(), 0, in, false, dW, 0, in,
-                        new Epilogue(null, null, true, dW, 0, false));
+                accumulateProduct(kernels, pool, out, in, rows, dyT, x.data(), dW);
             }
             float[] db = bias == null ? null : grads.of(bias);
             if (db != null) {
@@ -143,6 +142,16 @@ public final class Linear implements Layer, HasStateDict {
             }
             return dX;
         }
+    }
+
+    /**
+     * {@code c += A·B} for {@code A (m, k)} and {@code B (k, n)}, row-major: the product into a scratch
+     * array, then added (a GEMM's epilogue may not read the array it writes).
+     */
+    static void accumulateProduct(Kernels kernels, ComputePool pool, int m, int n, int k, float[] a, float[] b, float[] c) {
+        float[] product = new float[m * n];
+        kernels.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, product, 0, n, Epilogue.NONE);
+        kernels.add(c, 0, product, 0, c, 0, m * n);
     }
 
     /** {@code acc[j] += Σ_r m[r, j]} for an {@code (rows, cols)} matrix, rows added in order. */
