@@ -245,10 +245,16 @@ public final class LSTM implements HasStateDict {
                 tape.output[l] = output;
             }
             int layer = l;
-            pool.parallelFor(n * dirs, task -> {
-                int s = task / dirs, d = task % dirs;
-                runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n, tape);
-            });
+            if (tape == null) {
+                pool.parallelFor(n * dirs, task -> {
+                    int s = task / dirs, d = task % dirs;
+                    runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n);
+                });
+            } else {
+                for (int d = 0; d < dirs; d++) {
+                    runBatch(pool, l, d, pre[d], steps, len, output, hn.data(), cn.data(), tape);
+                }
+            }
             layerIn = output;
             layerOut = output;
         }
@@ -257,9 +263,9 @@ public final class LSTM implements HasStateDict {
         return new Result(output, hn, cn);
     }
 
-    /** One sample, one direction of one layer: {@code len} steps of the recurrence; {@code tape} may be null. */
+    /** One sample, one direction of one layer: {@code len} steps of the recurrence. */
     private void runSequence(ComputePool pool, int l, int d, float[] pre, int s, int steps, int len,
-                             float[] output, float[] hn, float[] cn, int n, Tape tape) {
+                             float[] output, float[] hn, float[] cn, int n) {
         int h = hidden, out = h * dirs;
         float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
         float[] hState = new float[h], cState = new float[h], gates = new float[4 * h];
@@ -269,25 +275,84 @@ public final class LSTM implements HasStateDict {
             int row = (s * steps + t) * 4 * h;
             // gates = (W_hh·h + b_hh) + pre[row]
             packedHh[l][d].multiplyVector(pool, hState, gates, new Epilogue(null, bias, true, pre, row, false));
-            kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
-            kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
-            kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
-            kernels.mul(gates, h, cState, 0, fc, 0, h);          // f ⊙ c
-            kernels.mul(gates, 0, gates, 2 * h, ig, 0, h);       // i ⊙ g
-            kernels.add(fc, 0, ig, 0, cState, 0, h);             // c = f⊙c + i⊙g
-            kernels.tanh(cState, 0, tc, 0, h);
-            kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
+            cellStep(gates, cState, hState, fc, ig, tc);
             System.arraycopy(hState, 0, output, (s * steps + t) * out + d * h, h);
-            if (tape != null) {
-                int at = s * steps + t;
-                System.arraycopy(gates, 0, tape.gates[l][d], at * 4 * h, 4 * h);
-                System.arraycopy(cState, 0, tape.cells[l][d], at * h, h);
-                System.arraycopy(tc, 0, tape.tanhCells[l][d], at * h, h);
-            }
         }
         int state = ((l * dirs + d) * n + s) * h;
         System.arraycopy(hState, 0, hn, state, h);
         System.arraycopy(cState, 0, cn, state, h);
+    }
+
+    /**
+     * From the gates {@code W_hh·h + b_hh + W_ih·x + b_ih} (4H, overwritten by their activations) to the new
+     * {@code c} and {@code h} (updated in place); {@code fc}, {@code ig} are scratch, {@code tc} gets {@code tanh(c)}.
+     */
+    private void cellStep(float[] gates, float[] cState, float[] hState, float[] fc, float[] ig, float[] tc) {
+        int h = hidden;
+        kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
+        kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
+        kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
+        kernels.mul(gates, h, cState, 0, fc, 0, h);          // f ⊙ c
+        kernels.mul(gates, 0, gates, 2 * h, ig, 0, h);       // i ⊙ g
+        kernels.add(fc, 0, ig, 0, cState, 0, h);             // c = f⊙c + i⊙g
+        kernels.tanh(cState, 0, tc, 0, h);
+        kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
+    }
+
+    /**
+     * The traced recurrence of one direction of layer {@code l} for the whole batch: at step {@code k}
+     * every sample still running ({@code len > k}) is one column of a single product
+     * {@code W_hh·[h_1 … h_m]}, whose columns are bit-identical to {@link #runSequence}'s GEMVs; the cell
+     * arithmetic per sample is the same call sequence ({@link #cellStep}), so the output equals
+     * {@code forward}'s bit for bit. Records gates, cells and {@code tanh(c)} in {@code tape}.
+     */
+    private void runBatch(ComputePool pool, int l, int d, float[] pre, int steps, int[] len, float[] output,
+                          float[] hn, float[] cn, Tape tape) {
+        int h = hidden, out = h * dirs, n = len.length, maxLen = Arrays.stream(len).max().orElse(0);
+        float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
+        float[] hAll = new float[n * h], cAll = new float[n * h];
+        float[] hActive = new float[n * h], preT = new float[4 * h * n], gatesT = new float[4 * h * n];
+        float[] gates = new float[4 * h], hState = new float[h], cState = new float[h];
+        float[] fc = new float[h], ig = new float[h], tc = new float[h];
+        int[] active = new int[n], at = new int[n];
+        for (int k = 0; k < maxLen; k++) {
+            int m = 0;
+            for (int s = 0; s < n; s++) {
+                if (len[s] > k) {
+                    active[m] = s;
+                    at[m] = s * steps + (d == 0 ? k : len[s] - 1 - k);
+                    m++;
+                }
+            }
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(hAll, active[a] * h, hActive, a * h, h);
+                for (int j = 0; j < 4 * h; j++) {
+                    preT[j * m + a] = pre[at[a] * 4 * h + j];
+                }
+            }
+            // gatesᵀ (4H, m) = (W_hh·H + b_hh) + preᵀ
+            packedHh[l][d].multiplyColumns(pool, hActive, m, gatesT, new Epilogue(null, bias, true, preT, 0, false));
+            for (int a = 0; a < m; a++) {
+                int s = active[a];
+                for (int j = 0; j < 4 * h; j++) {
+                    gates[j] = gatesT[j * m + a];
+                }
+                System.arraycopy(hAll, s * h, hState, 0, h);
+                System.arraycopy(cAll, s * h, cState, 0, h);
+                cellStep(gates, cState, hState, fc, ig, tc);
+                System.arraycopy(hState, 0, hAll, s * h, h);
+                System.arraycopy(cState, 0, cAll, s * h, h);
+                System.arraycopy(hState, 0, output, at[a] * out + d * h, h);
+                System.arraycopy(gates, 0, tape.gates[l][d], at[a] * 4 * h, 4 * h);
+                System.arraycopy(cState, 0, tape.cells[l][d], at[a] * h, h);
+                System.arraycopy(tc, 0, tape.tanhCells[l][d], at[a] * h, h);
+            }
+        }
+        for (int s = 0; s < n; s++) {
+            int state = ((l * dirs + d) * n + s) * h;
+            System.arraycopy(hAll, s * h, hn, state, h);
+            System.arraycopy(cAll, s * h, cn, state, h);
+        }
     }
 
     /**
@@ -345,10 +410,7 @@ public final class LSTM implements HasStateDict {
                 int in = l == 0 ? inputSize : out;
                 float[][] dGates = new float[dirs][rows * 4 * h];
                 for (int d = 0; d < dirs; d++) {
-                    float[] whhT = transpose(wHh[l][d].data(), 4 * h, h);
-                    int layer = l, dir = d;
-                    float[] dOutLayer = dOut;
-                    pool.parallelFor(n, s -> backwardSequence(pool, layer, dir, s, tape, dOutLayer, whhT, dGates[dir]));
+                    backwardThroughTime(pool, l, d, tape, dOut, dGates[d]);
                 }
                 float[] dIn = new float[rows * in];
                 for (int d = 0; d < dirs; d++) {
@@ -395,32 +457,52 @@ public final class LSTM implements HasStateDict {
         }
     }
 
-    /** Back-propagation through time for sample {@code s} of one direction of layer {@code l}; writes its rows of {@code dGates}. */
-    private void backwardSequence(ComputePool pool, int l, int d, int s, Tape tape, float[] dOut, float[] whhT,
-                                  float[] dGates) {
-        int h = hidden, out = h * dirs, steps = tape.steps, len = tape.len[s];
+    /**
+     * Back-propagation through time for one direction of layer {@code l}, the whole batch at once:
+     * walking the recurrence backwards, every sample still inside its length is a row of
+     * {@code δH = dGates·W_hh} ({@code (m, 4H)·(4H, H)}). Writes the rows of {@code dGates} (N·T, 4H).
+     */
+    private void backwardThroughTime(ComputePool pool, int l, int d, Tape tape, float[] dOut, float[] dGates) {
+        int h = hidden, out = h * dirs, steps = tape.steps, n = tape.n;
+        int[] len = tape.len;
+        int maxLen = Arrays.stream(len).max().orElse(0);
         float[] gates = tape.gates[l][d], cells = tape.cells[l][d], tanhCells = tape.tanhCells[l][d];
-        float[] dh = new float[h], dc = new float[h];
-        for (int k = len - 1; k >= 0; k--) {
-            int t = d == 0 ? k : len - 1 - k;
-            int at = s * steps + t, g4 = at * 4 * h;
-            int prev = k == 0 ? -1 : s * steps + (d == 0 ? t - 1 : t + 1);
-            for (int j = 0; j < h; j++) {
-                float i = gates[g4 + j], f = gates[g4 + h + j], g = gates[g4 + 2 * h + j], o = gates[g4 + 3 * h + j];
-                float tc = tanhCells[at * h + j];
-                float cPrev = prev < 0 ? 0f : cells[prev * h + j];
-                float dhj = dOut[at * out + d * h + j] + dh[j];
-                float dO = dhj * tc;
-                float dC = dc[j] + dhj * o * (1f - tc * tc);
-                float dI = dC * g, dF = dC * cPrev, dG = dC * i;
-                dc[j] = dC * f;
-                dGates[g4 + j] = dI * i * (1f - i);
-                dGates[g4 + h + j] = dF * f * (1f - f);
-                dGates[g4 + 2 * h + j] = dG * (1f - g * g);
-                dGates[g4 + 3 * h + j] = dO * o * (1f - o);
+        float[] whh = wHh[l][d].data();
+        float[] dh = new float[n * h], dc = new float[n * h];
+        float[] dgActive = new float[n * 4 * h], dhActive = new float[n * h];
+        int[] active = new int[n];
+        for (int k = maxLen - 1; k >= 0; k--) {
+            int m = 0;
+            for (int s = 0; s < n; s++) {
+                if (len[s] <= k) {
+                    continue;
+                }
+                int t = d == 0 ? k : len[s] - 1 - k;
+                int row = s * steps + t, g4 = row * 4 * h;
+                int prev = k == 0 ? -1 : s * steps + (d == 0 ? t - 1 : t + 1);
+                for (int j = 0; j < h; j++) {
+                    float i = gates[g4 + j], f = gates[g4 + h + j], g = gates[g4 + 2 * h + j], o = gates[g4 + 3 * h + j];
+                    float tc = tanhCells[row * h + j];
+                    float cPrev = prev < 0 ? 0f : cells[prev * h + j];
+                    float dhj = dOut[row * out + d * h + j] + dh[s * h + j];
+                    float dO = dhj * tc;
+                    float dC = dc[s * h + j] + dhj * o * (1f - tc * tc);
+                    float dI = dC * g, dF = dC * cPrev, dG = dC * i;
+                    dc[s * h + j] = dC * f;
+                    dGates[g4 + j] = dI * i * (1f - i);
+                    dGates[g4 + h + j] = dF * f * (1f - f);
+                    dGates[g4 + 2 * h + j] = dG * (1f - g * g);
+                    dGates[g4 + 3 * h + j] = dO * o * (1f - o);
+                }
+                System.arraycopy(dGates, g4, dgActive, m * 4 * h, 4 * h);
+                active[m++] = s;
             }
             if (k > 0) {
-                kernels.sgemv(pool, h, 4 * h, whhT, 0, 4 * h, dGates, g4, dh, 0, Epilogue.NONE);
+                // δh (m, H) = dGates (m, 4H) · W_hh (4H, H)
+                kernels.sgemm(pool, m, h, 4 * h, dgActive, 0, 4 * h, whh, 0, h, false, dhActive, 0, h, Epilogue.NONE);
+                for (int a = 0; a < m; a++) {
+                    System.arraycopy(dhActive, a * h, dh, active[a] * h, h);
+                }
             }
         }
     }

@@ -118,6 +118,8 @@ class FusionTrainerTest extends LibraryTest {
             FusionTrainer.Step s = trainer.forwardBackward(sd.tensor("seed.features"), texts(sd, "seed.ids", "seed.lengths"),
                     ints(sd, "seed.labels"));
             close("loss", sd.tensor("seed.loss").data(), new float[] {s.loss()}, VS_TORCH);
+            int[][] ids = texts(sd, "seed.ids", "seed.lengths");
+            Check.identical("traced text features = encode", text.encode(ids, pool).data(), text.trace(ids, pool).output().data());
             close("logits", sd.tensor("seed.logits").data(), s.logits().data(), VS_TORCH);
             close("d features", sd.tensor("seed.grad.features").data(), s.imageFeatureGradient().data(), VS_TORCH);
             close("d fc.weight", sd.tensor("seed.grad.fc.weight").data(), g.of(fc.weight), VS_TORCH);
