@@ -43,6 +43,11 @@ import vecnet.engine.Tensor;
  * sequences): {@code h_n} is the state after its own last real step, the reverse direction starts
  * at that step, and output positions at or past {@code lengths[n]} are zero. Without lengths every
  * sample uses all {@code T} steps, like a plain padded PyTorch batch.
+ *
+ * <p><b>Training.</b> {@link #trace} runs the same forward (bit for bit) and keeps what
+ * backpropagation through time needs; {@link Trace#backward} gives every parameter's gradient and
+ * the input sequence's, for every configuration above (see {@link Trace}). After an optimizer changes
+ * the weights, call {@link #weightsChanged()} once.
  */
 public final class LSTM implements HasStateDict {
     /** {@code [4H, input_size]}, layer 0, forward direction. */

@@ -19,6 +19,10 @@ import vecnet.engine.Tensor;
  * All leading dimensions are rows, run as one GEMM with the weight read transposed in place.
  * A single row is a GEMM too, not a GEMV: the kernels' GEMV sums in another order, and each row's
  * result must be bit-identical whatever the batch it arrives in.
+ *
+ * <p>Training: {@link #trace} keeps the input; its backward is three GEMMs over the same kernels,
+ * {@code dX = dY·W}, {@code dW += dYᵀ·X}, {@code db += Σ_rows dY}. After an optimizer changes
+ * {@link #weight}, call {@link #weightsChanged()} once.
  */
 public final class Linear implements Layer, HasStateDict {
     /** {@code [out, in]}. */

@@ -79,7 +79,7 @@ public final class FusionTrainer {
 
     /**
      * Forward and backward without updating: the gradients are <em>added</em> into {@link Gradients}
-     * (call {@link Optimizer#zeroGrad()} first), as {@code loss.backward()} does.
+     * (zero them first), as {@code loss.backward()} does.
      *
      * @param imageFeatures {@code (N, F_img)}
      * @param tokenIds      {@code N} non-empty texts
@@ -104,11 +104,11 @@ public final class FusionTrainer {
     }
 
     /**
-     * One optimizer step: {@code zero_grad()}, forward, backward, {@code optimizer.step()}, then the
-     * packed weights of the LSTM and fc are refreshed (once per step).
+     * One optimizer step: every tracked gradient set to zero, forward, backward, {@code optimizer.step()},
+     * then the packed weights of the LSTM and fc are refreshed (once per step).
      */
     public Step step(Tensor imageFeatures, int[][] tokenIds, int[] labels) {
-        optimizer.zeroGrad();
+        grads.zero();
         Step s = forwardBackward(imageFeatures, tokenIds, labels);
         optimizer.step();
         weightsChanged();
