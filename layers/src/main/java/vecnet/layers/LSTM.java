@@ -375,7 +375,7 @@ public final class LSTM implements HasStateDict {
      *   δh = W_hhᵀ·dgates
      * </pre>
      * then, over all samples and steps at once (GEMMs, summed in a fixed order):
-     * {@code dW_ih += dGatesᵀ·X}, {@code dW_hh += dGatesᵀ·H_prev}, {@code db_ih = db_hh += Σ dgates},
+     * {@code dW_ih += dGatesᵀ·X}, {@code dW_hh += dGatesᵀ·H_prev}, {@code db_ih += Σ dgates}, {@code db_hh += Σ dgates},
      * {@code dX = dGates·W_ih} (both directions added), which is the next layer down's {@code dOutput}.
      * Padded steps (at or past a sample's length) get no gradient and pass none.
      */
