@@ -80,20 +80,30 @@ public final class Adam extends Optimizer {
         float stepSize = (float) -(lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2), e = (float) eps;
         float wd = (float) weightDecay, decay = (float) (1 - lr * weightDecay);
         float[] m = s.m, v = s.v;
-        for (int i = 0; i < p.length; i++) {
-            float gi = g[i];
-            if (decoupled) {
-                if (weightDecay != 0) {
-                    p[i] = p[i] * decay;
-                }
-            } else if (weightDecay != 0) {
-                gi = Math.fma(p[i], wd, gi);
+        if (weightDecay != 0 && decoupled) {
+            for (int i = 0; i < p.length; i++) {
+                p[i] = p[i] * decay;
             }
-            m[i] = Math.fma(gi, oneMinusB1, m[i] * b1);
-            v[i] = v[i] * b2 + oneMinusB2 * gi * gi;
-            float denom = (float) Math.sqrt(v[i]) / bc2Sqrt + e;
-            p[i] = p[i] + stepSize * m[i] / denom;
         }
+        if (weightDecay != 0 && !decoupled) {
+            for (int i = 0; i < p.length; i++) {
+                moments(p, Math.fma(p[i], wd, g[i]), m, v, i, b1, oneMinusB1, b2, oneMinusB2, stepSize, bc2Sqrt, e);
+            }
+        } else {
+            // The same arithmetic without branches in the loop, so the JIT vectorises it.
+            for (int i = 0; i < p.length; i++) {
+                moments(p, g[i], m, v, i, b1, oneMinusB1, b2, oneMinusB2, stepSize, bc2Sqrt, e);
+            }
+        }
+    }
+
+    /** One element: the moments from gradient {@code gi}, then the parameter. */
+    private static void moments(float[] p, float gi, float[] m, float[] v, int i, float b1, float oneMinusB1, float b2,
+                                float oneMinusB2, float stepSize, float bc2Sqrt, float e) {
+        m[i] = Math.fma(gi, oneMinusB1, m[i] * b1);
+        v[i] = v[i] * b2 + oneMinusB2 * gi * gi;
+        float denom = (float) Math.sqrt(v[i]) / bc2Sqrt + e;
+        p[i] = p[i] + stepSize * m[i] / denom;
     }
 
     /** Adam's step count of {@code parameter} (0 before its first update). */
