@@ -98,10 +98,7 @@ public final class TextEncoder implements HasStateDict {
         int n = tokenIds.length;
         int[] lengths = lengths(tokenIds);
         int t = Arrays.stream(lengths).max().orElseThrow();
-        int[] padded = new int[n * t];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(tokenIds[i], 0, padded, i * t, lengths[i]);
-        }
+        int[] padded = padded(tokenIds, t);
         Tensor embedded = embedding.forward(padded, n, t);
         return lstm.forward(embedded, lengths, pool);
     }
@@ -123,10 +120,7 @@ public final class TextEncoder implements HasStateDict {
         int n = tokenIds.length;
         int[] lengths = lengths(tokenIds);
         int t = Arrays.stream(lengths).max().orElseThrow();
-        int[] padded = new int[n * t];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(tokenIds[i], 0, padded, i * t, lengths[i]);
-        }
+        int[] padded = padded(tokenIds, t);
         Traced emb = embedding.trace(padded, n, t);
         LSTM.Trace rnn = lstm.trace(emb.output(), lengths, pool);
         int w = featureSize();
@@ -149,6 +143,15 @@ public final class TextEncoder implements HasStateDict {
                 return dEmbedded;
             }
         };
+    }
+
+    /** The texts as one {@code (N, t)} row-major array, each padded with id 0 (never read: each text runs over its own length). */
+    private static int[] padded(int[][] tokenIds, int t) {
+        int[] padded = new int[tokenIds.length * t];
+        for (int i = 0; i < tokenIds.length; i++) {
+            System.arraycopy(tokenIds[i], 0, padded, i * t, tokenIds[i].length);
+        }
+        return padded;
     }
 
     private static int[] lengths(int[][] tokenIds) {
