@@ -2,4 +2,5 @@
 module vecnet.layers {
     requires transitive vecnet.engine;
     exports vecnet.layers;
+    exports vecnet.layers.train;
 }

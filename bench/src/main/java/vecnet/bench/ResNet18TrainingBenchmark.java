@@ -26,7 +26,7 @@ import vecnet.weights.StateDict;
  * One training step of ResNet-18 at 224² (torchvision topology, 1000-class fc, random weights), in
  * training mode: zero the gradients, traced forward, cross-entropy, backward (no image gradient,
  * as in PyTorch where the input does not require one), SGD with momentum 0.9 over every parameter,
- * {@link ResNet18#weightsChanged()}. {@code bench/python/train_step_torch.py} times the same step
+ * {@link ResNet18#weightsChanged()}. {@code bench/python/resnet18_train_step_torch.py} times the same step
  * in PyTorch. The fc, the loss and the SGD update are plain loops here (a few ms of the step) until
  * the Linear backward and the optimizers of the other half of issue 11 are merged.
  */

@@ -43,6 +43,11 @@ import vecnet.engine.Tensor;
  * sequences): {@code h_n} is the state after its own last real step, the reverse direction starts
  * at that step, and output positions at or past {@code lengths[n]} are zero. Without lengths every
  * sample uses all {@code T} steps, like a plain padded PyTorch batch.
+ *
+ * <p><b>Training.</b> {@link #trace} runs the same forward (bit for bit) and keeps what
+ * backpropagation through time needs; {@link Trace#backward} gives every parameter's gradient and
+ * the input sequence's, for every configuration above (see {@link Trace}). After an optimizer changes
+ * the weights, call {@link #weightsChanged()} once.
  */
 public final class LSTM implements HasStateDict {
     /** {@code [4H, input_size]}, layer 0, forward direction. */
@@ -175,6 +180,38 @@ public final class LSTM implements HasStateDict {
      * @param pool    where the work runs; samples and directions are independent tasks
      */
     public Result forward(Tensor x, int[] lengths, ComputePool pool) {
+        return run(x, lengths, pool, null);
+    }
+
+    /**
+     * {@link #forward(Tensor, int[], ComputePool)} kept for training: the same bits, plus every step's
+     * gates, cell and {@code tanh(c)} for the backward pass. {@code x} must not change until then.
+     */
+    public Trace trace(Tensor x, int[] lengths, ComputePool pool) {
+        Tape tape = new Tape(numLayers, dirs);
+        Result r = run(x, lengths, pool, tape);
+        return new Trace(r, tape);
+    }
+
+    /** What one traced forward keeps, per layer {@code l} and direction {@code d}, batch-first. */
+    private static final class Tape {
+        int n, steps;
+        int[] len;
+        /** The input of each layer, {@code (N·T, in_l)}, and its output {@code (N·T, D·H)}. */
+        final float[][] input, output;
+        /** Per step: the activated gates {@code i, f, g, o} {@code (N·T, 4H)}, {@code c_t} and {@code tanh(c_t)} {@code (N·T, H)}. */
+        final float[][][] gates, cells, tanhCells;
+
+        Tape(int layers, int dirs) {
+            input = new float[layers][];
+            output = new float[layers][];
+            gates = new float[layers][dirs][];
+            cells = new float[layers][dirs][];
+            tanhCells = new float[layers][dirs][];
+        }
+    }
+
+    private Result run(Tensor x, int[] lengths, ComputePool pool, Tape tape) {
         x.requireRank("LSTM input", 3);
         int n = batchFirst ? x.dim(0) : x.dim(1), steps = batchFirst ? x.dim(1) : x.dim(0);
         if (x.dim(2) != inputSize) {
@@ -189,8 +226,12 @@ public final class LSTM implements HasStateDict {
         float[] layerIn = batchFirst ? x.data() : swapFirstTwo(x.data(), steps, n, inputSize);
         Tensor hn = Tensor.zeros(numLayers * dirs, n, h), cn = Tensor.zeros(numLayers * dirs, n, h);
         float[] layerOut = null;
+        if (tape != null) {
+            tape.n = n;
+            tape.steps = steps;
+            tape.len = len;
+        }
         for (int l = 0; l < numLayers; l++) {
-            int in = l == 0 ? inputSize : out;
             float[] input = layerIn;
             float[] output = new float[n * steps * out];
             // pre[d][(n*T + t)*4H + j] = (W_ih·x_t + b_ih)[j] for every step at once.
@@ -198,12 +239,27 @@ public final class LSTM implements HasStateDict {
             for (int d = 0; d < dirs; d++) {
                 Tensor b = bIh[l][d];
                 packedIh[l][d].multiplyTransposed(pool, input, n * steps, b == null ? null : b.data(), pre[d]);
+                if (tape != null) {
+                    tape.gates[l][d] = new float[n * steps * 4 * h];
+                    tape.cells[l][d] = new float[n * steps * h];
+                    tape.tanhCells[l][d] = new float[n * steps * h];
+                }
+            }
+            if (tape != null) {
+                tape.input[l] = input;
+                tape.output[l] = output;
             }
             int layer = l;
-            pool.parallelFor(n * dirs, task -> {
-                int s = task / dirs, d = task % dirs;
-                runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n);
-            });
+            if (tape == null) {
+                pool.parallelFor(n * dirs, task -> {
+                    int s = task / dirs, d = task % dirs;
+                    runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n);
+                });
+            } else {
+                for (int d = 0; d < dirs; d++) {
+                    runBatch(pool, l, d, pre[d], steps, len, output, hn.data(), cn.data(), tape);
+                }
+            }
             layerIn = output;
             layerOut = output;
         }
@@ -224,19 +280,247 @@ public final class LSTM implements HasStateDict {
             int row = (s * steps + t) * 4 * h;
             // gates = (W_hh·h + b_hh) + pre[row]
             packedHh[l][d].multiplyVector(pool, hState, gates, new Epilogue(null, bias, true, pre, row, false));
-            kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
-            kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
-            kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
-            kernels.mul(gates, h, cState, 0, fc, 0, h);          // f ⊙ c
-            kernels.mul(gates, 0, gates, 2 * h, ig, 0, h);       // i ⊙ g
-            kernels.add(fc, 0, ig, 0, cState, 0, h);             // c = f⊙c + i⊙g
-            kernels.tanh(cState, 0, tc, 0, h);
-            kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
+            cellStep(gates, cState, hState, fc, ig, tc);
             System.arraycopy(hState, 0, output, (s * steps + t) * out + d * h, h);
         }
         int state = ((l * dirs + d) * n + s) * h;
         System.arraycopy(hState, 0, hn, state, h);
         System.arraycopy(cState, 0, cn, state, h);
+    }
+
+    /**
+     * From the gates {@code W_hh·h + b_hh + W_ih·x + b_ih} (4H, overwritten by their activations) to the new
+     * {@code c} and {@code h} (updated in place); {@code fc}, {@code ig} are scratch, {@code tc} gets {@code tanh(c)}.
+     */
+    private void cellStep(float[] gates, float[] cState, float[] hState, float[] fc, float[] ig, float[] tc) {
+        int h = hidden;
+        kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
+        kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
+        kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
+        kernels.mul(gates, h, cState, 0, fc, 0, h);          // f ⊙ c
+        kernels.mul(gates, 0, gates, 2 * h, ig, 0, h);       // i ⊙ g
+        kernels.add(fc, 0, ig, 0, cState, 0, h);             // c = f⊙c + i⊙g
+        kernels.tanh(cState, 0, tc, 0, h);
+        kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
+    }
+
+    /**
+     * The traced recurrence of one direction of layer {@code l} for the whole batch: at step {@code k}
+     * every sample still running ({@code len > k}) is one column of a single product
+     * {@code W_hh·[h_1 … h_m]}, whose columns are bit-identical to {@link #runSequence}'s GEMVs; the cell
+     * arithmetic per sample is the same call sequence ({@link #cellStep}), so the output equals
+     * {@code forward}'s bit for bit. Records gates, cells and {@code tanh(c)} in {@code tape}.
+     */
+    private void runBatch(ComputePool pool, int l, int d, float[] pre, int steps, int[] len, float[] output,
+                          float[] hn, float[] cn, Tape tape) {
+        int h = hidden, out = h * dirs, n = len.length, maxLen = Arrays.stream(len).max().orElse(0);
+        float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
+        float[] hAll = new float[n * h], cAll = new float[n * h];
+        float[] hActive = new float[n * h], preT = new float[4 * h * n], gatesT = new float[4 * h * n];
+        float[] gates = new float[4 * h], hState = new float[h], cState = new float[h];
+        float[] fc = new float[h], ig = new float[h], tc = new float[h];
+        int[] active = new int[n], at = new int[n];
+        for (int k = 0; k < maxLen; k++) {
+            int m = 0;
+            for (int s = 0; s < n; s++) {
+                if (len[s] > k) {
+                    active[m] = s;
+                    at[m] = s * steps + (d == 0 ? k : len[s] - 1 - k);
+                    m++;
+                }
+            }
+            for (int a = 0; a < m; a++) {
+                System.arraycopy(hAll, active[a] * h, hActive, a * h, h);
+                for (int j = 0; j < 4 * h; j++) {
+                    preT[j * m + a] = pre[at[a] * 4 * h + j];
+                }
+            }
+            // gatesᵀ (4H, m) = (W_hh·H + b_hh) + preᵀ
+            packedHh[l][d].multiplyColumns(pool, hActive, m, gatesT, new Epilogue(null, bias, true, preT, 0, false));
+            for (int a = 0; a < m; a++) {
+                int s = active[a];
+                for (int j = 0; j < 4 * h; j++) {
+                    gates[j] = gatesT[j * m + a];
+                }
+                System.arraycopy(hAll, s * h, hState, 0, h);
+                System.arraycopy(cAll, s * h, cState, 0, h);
+                cellStep(gates, cState, hState, fc, ig, tc);
+                System.arraycopy(hState, 0, hAll, s * h, h);
+                System.arraycopy(cState, 0, cAll, s * h, h);
+                System.arraycopy(hState, 0, output, at[a] * out + d * h, h);
+                System.arraycopy(gates, 0, tape.gates[l][d], at[a] * 4 * h, 4 * h);
+                System.arraycopy(cState, 0, tape.cells[l][d], at[a] * h, h);
+                System.arraycopy(tc, 0, tape.tanhCells[l][d], at[a] * h, h);
+            }
+        }
+        for (int s = 0; s < n; s++) {
+            int state = ((l * dirs + d) * n + s) * h;
+            System.arraycopy(hAll, s * h, hn, state, h);
+            System.arraycopy(cAll, s * h, cn, state, h);
+        }
+    }
+
+    /**
+     * A traced forward pass: {@link #result()} as {@code forward} returns it, and the backward pass
+     * through time.
+     *
+     * <p>Backward, for each layer from the top and each direction, walking each sample's own
+     * {@code len} steps backwards from the one its direction ran last (with {@code δh}, {@code δc}
+     * flowing from step to step, zero beyond the last step; {@code σ' = s(1−s)}, {@code tanh' = 1−t²}):
+     * <pre>
+     *   dh  = dOutput_t + δh                    do = dh ⊙ tanh(c_t)
+     *   dc  = δc + dh ⊙ o ⊙ (1 − tanh²(c_t))
+     *   di = dc ⊙ g   df = dc ⊙ c_{t−1}   dg = dc ⊙ i        δc = dc ⊙ f
+     *   dgates = [di·i(1−i), df·f(1−f), dg·(1−g²), do·o(1−o)]     (4H, pre-activation)
+     *   δh = W_hhᵀ·dgates
+     * </pre>
+     * then, over all samples and steps at once (GEMMs, summed in a fixed order):
+     * {@code dW_ih += dGatesᵀ·X}, {@code dW_hh += dGatesᵀ·H_prev}, {@code db_ih += Σ dgates}, {@code db_hh += Σ dgates},
+     * {@code dX = dGates·W_ih} (both directions added), which is the next layer down's {@code dOutput}.
+     * Padded steps (at or past a sample's length) get no gradient and pass none.
+     */
+    public final class Trace implements Traced {
+        private final Result result;
+        private final Tape tape;
+
+        private Trace(Result result, Tape tape) {
+            this.result = result;
+            this.tape = tape;
+        }
+
+        /** What {@link LSTM#forward(Tensor, int[], ComputePool)} returns. */
+        public Result result() {
+            return result;
+        }
+
+        /** The output sequence, {@code (N, T, D·H)} or {@code (T, N, D·H)}. */
+        @Override
+        public Tensor output() {
+            return result.output();
+        }
+
+        /**
+         * Back-propagates {@code dOutput} (shaped like {@link #output()}; the gradients of {@code h_n}
+         * and {@code c_n} are taken as zero) and returns the gradient of the input sequence.
+         */
+        @Override
+        public Tensor backward(Tensor dOutput, Gradients grads, ComputePool pool) {
+            if (!Arrays.equals(dOutput.shape(), result.output().shape())) {
+                throw new IllegalArgumentException("LSTM backward: gradient " + dOutput + " is not shaped like the output "
+                        + result.output());
+            }
+            int n = tape.n, steps = tape.steps, h = hidden, out = h * dirs, rows = n * steps;
+            float[] dOut = batchFirst ? dOutput.data() : swapFirstTwo(dOutput.data(), steps, n, out);
+            for (int l = numLayers - 1; l >= 0; l--) {
+                int in = l == 0 ? inputSize : out;
+                float[][] dGates = new float[dirs][rows * 4 * h];
+                for (int d = 0; d < dirs; d++) {
+                    backwardThroughTime(pool, l, d, tape, dOut, dGates[d]);
+                }
+                float[] dIn = new float[rows * in];
+                for (int d = 0; d < dirs; d++) {
+                    float[] dG = dGates[d];
+                    float[] dWih = grads.of(wIh[l][d]), dWhh = grads.of(wHh[l][d]);
+                    if (dWih != null || dWhh != null) {
+                        float[] dGT = transpose(dG, rows, 4 * h);
+                        if (dWih != null) {
+                            Linear.accumulateProduct(kernels, pool, 4 * h, in, rows, dGT, tape.input[l], dWih);
+                        }
+                        if (dWhh != null) {
+                            float[] hPrev = previousStates(l, d);
+                            Linear.accumulateProduct(kernels, pool, 4 * h, h, rows, dGT, hPrev, dWhh);
+                        }
+                    }
+                    for (Tensor b : new Tensor[] {bIh[l][d], bHh[l][d]}) {
+                        float[] db = b == null ? null : grads.of(b);
+                        if (db != null) {
+                            Linear.sumRows(dG, rows, 4 * h, db);
+                        }
+                    }
+                    Linear.accumulateProduct(kernels, pool, rows, in, 4 * h, dG, wIh[l][d].data(), dIn);
+                }
+                dOut = dIn;
+            }
+            return batchFirst ? Tensor.of(dOut, n, steps, inputSize)
+                    : Tensor.of(swapFirstTwo(dOut, n, steps, inputSize), steps, n, inputSize);
+        }
+
+        /** {@code (N·T, H)}: the state each step of direction {@code d} started from (zero for its first step and padding). */
+        private float[] previousStates(int l, int d) {
+            int n = tape.n, steps = tape.steps, h = hidden, out = h * dirs;
+            float[] prev = new float[n * steps * h], output = tape.output[l];
+            for (int s = 0; s < n; s++) {
+                int len = tape.len[s];
+                for (int t = 0; t < len; t++) {
+                    int from = d == 0 ? t - 1 : t + 1;
+                    if (from >= 0 && from < len) {
+                        System.arraycopy(output, (s * steps + from) * out + d * h, prev, (s * steps + t) * h, h);
+                    }
+                }
+            }
+            return prev;
+        }
+    }
+
+    /**
+     * Back-propagation through time for one direction of layer {@code l}, the whole batch at once:
+     * walking the recurrence backwards, every sample still inside its length is a row of
+     * {@code δH = dGates·W_hh} ({@code (m, 4H)·(4H, H)}). Writes the rows of {@code dGates} (N·T, 4H).
+     */
+    private void backwardThroughTime(ComputePool pool, int l, int d, Tape tape, float[] dOut, float[] dGates) {
+        int h = hidden, out = h * dirs, steps = tape.steps, n = tape.n;
+        int[] len = tape.len;
+        int maxLen = Arrays.stream(len).max().orElse(0);
+        float[] gates = tape.gates[l][d], cells = tape.cells[l][d], tanhCells = tape.tanhCells[l][d];
+        float[] whh = wHh[l][d].data();
+        float[] dh = new float[n * h], dc = new float[n * h];
+        float[] dgActive = new float[n * 4 * h], dhActive = new float[n * h];
+        int[] active = new int[n];
+        for (int k = maxLen - 1; k >= 0; k--) {
+            int m = 0;
+            for (int s = 0; s < n; s++) {
+                if (len[s] <= k) {
+                    continue;
+                }
+                int t = d == 0 ? k : len[s] - 1 - k;
+                int row = s * steps + t, g4 = row * 4 * h;
+                int prev = k == 0 ? -1 : s * steps + (d == 0 ? t - 1 : t + 1);
+                for (int j = 0; j < h; j++) {
+                    float i = gates[g4 + j], f = gates[g4 + h + j], g = gates[g4 + 2 * h + j], o = gates[g4 + 3 * h + j];
+                    float tc = tanhCells[row * h + j];
+                    float cPrev = prev < 0 ? 0f : cells[prev * h + j];
+                    float dhj = dOut[row * out + d * h + j] + dh[s * h + j];
+                    float dO = dhj * tc;
+                    float dC = dc[s * h + j] + dhj * o * (1f - tc * tc);
+                    float dI = dC * g, dF = dC * cPrev, dG = dC * i;
+                    dc[s * h + j] = dC * f;
+                    dGates[g4 + j] = dI * i * (1f - i);
+                    dGates[g4 + h + j] = dF * f * (1f - f);
+                    dGates[g4 + 2 * h + j] = dG * (1f - g * g);
+                    dGates[g4 + 3 * h + j] = dO * o * (1f - o);
+                }
+                System.arraycopy(dGates, g4, dgActive, m * 4 * h, 4 * h);
+                active[m++] = s;
+            }
+            if (k > 0) {
+                // δh (m, H) = dGates (m, 4H) · W_hh (4H, H)
+                kernels.sgemm(pool, m, h, 4 * h, dgActive, 0, 4 * h, whh, 0, h, false, dhActive, 0, h, Epilogue.NONE);
+                for (int a = 0; a < m; a++) {
+                    System.arraycopy(dhActive, a * h, dh, active[a] * h, h);
+                }
+            }
+        }
+    }
+
+    /** {@code (rows, cols) -> (cols, rows)}. */
+    static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = m[r * cols + c];
+            }
+        }
+        return t;
     }
 
     private static int[] lengths(int[] lengths, int n, int steps) {

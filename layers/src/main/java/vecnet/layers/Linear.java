@@ -3,6 +3,7 @@ package vecnet.layers;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import vecnet.engine.ComputePool;
+import vecnet.engine.Epilogue;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
@@ -18,6 +19,10 @@ import vecnet.engine.Tensor;
  * All leading dimensions are rows, run as one GEMM with the weight read transposed in place.
  * A single row is a GEMM too, not a GEMV: the kernels' GEMV sums in another order, and each row's
  * result must be bit-identical whatever the batch it arrives in.
+ *
+ * <p>Training: {@link #trace} keeps the input; its backward is three GEMMs over the same kernels,
+ * {@code dX = dY·W}, {@code dW += dYᵀ·X}, {@code db += Σ_rows dY}. After an optimizer changes
+ * {@link #weight}, call {@link #weightsChanged()} once.
  */
 public final class Linear implements Layer, HasStateDict {
     /** {@code [out, in]}. */
@@ -26,6 +31,7 @@ public final class Linear implements Layer, HasStateDict {
     public final Tensor bias;
 
     private final int in, out;
+    private final Kernels kernels;
     private final PackedWeight packed;
 
     /** Weights start at zero (load them). */
@@ -41,6 +47,7 @@ public final class Linear implements Layer, HasStateDict {
         this.out = out;
         this.weight = Tensor.zeros(out, in);
         this.bias = bias ? Tensor.zeros(out) : null;
+        this.kernels = kernels;
         this.packed = new PackedWeight(kernels, weight);
     }
 
@@ -79,6 +86,89 @@ public final class Linear implements Layer, HasStateDict {
             packed.multiplyTransposed(pool, x.data(), rows, b, y.data());
         }
         return y;
+    }
+
+    /**
+     * The forward pass kept for training: {@link #forward} (the same bits) plus the input, which the
+     * backward pass needs for the weight gradient. The input must not change until the backward.
+     */
+    public Traced trace(Tensor x, ComputePool pool) {
+        Tensor y = forward(x, pool);
+        return new Trace(x, y);
+    }
+
+    /** What the backward pass needs: the input {@code x (rows, in)}. */
+    private final class Trace implements Traced {
+        private final Tensor x, y;
+
+        Trace(Tensor x, Tensor y) {
+            this.x = x;
+            this.y = y;
+        }
+
+        @Override
+        public Tensor output() {
+            return y;
+        }
+
+        /**
+         * <pre>
+         *   dX = dY·W          (rows, out)·(out, in)
+         *   dW += dYᵀ·X        (out, rows)·(rows, in)
+         *   db += Σ_rows dY    summed in row order
+         * </pre>
+         */
+        @Override
+        public Tensor backward(Tensor dY, Gradients grads, ComputePool pool) {
+            if (!java.util.Arrays.equals(dY.shape(), y.shape())) {
+                throw new IllegalArgumentException("Linear backward: gradient " + dY + " is not shaped like the output " + y);
+            }
+            int rows = x.size() / in;
+            float[] dy = dY.data();
+            Tensor dX = Tensor.zeros(x.shape());
+            if (rows == 0) {
+                return dX;
+            }
+            kernels.sgemm(pool, rows, in, out, dy, 0, out, weight.data(), 0, in, false, dX.data(), 0, in, Epilogue.NONE);
+            float[] dW = grads.of(weight);
+            if (dW != null) {
+                float[] dyT = new float[out * rows];
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < out; o++) {
+                        dyT[o * rows + r] = dy[r * out + o];
+                    }
+                }
+                accumulateProduct(kernels, pool, out, in, rows, dyT, x.data(), dW);
+            }
+            float[] db = bias == null ? null : grads.of(bias);
+            if (db != null) {
+                sumRows(dy, rows, out, db);
+            }
+            return dX;
+        }
+    }
+
+    /**
+     * {@code c += A·B} for {@code A (m, k)} and {@code B (k, n)}, row-major: the product into a scratch
+     * array, then added (a GEMM's epilogue may not read the array it writes).
+     */
+    static void accumulateProduct(Kernels kernels, ComputePool pool, int m, int n, int k, float[] a, float[] b, float[] c) {
+        float[] product = new float[m * n];
+        kernels.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, product, 0, n, Epilogue.NONE);
+        kernels.add(c, 0, product, 0, c, 0, m * n);
+    }
+
+    /** {@code acc[j] += Σ_r m[r, j]} for an {@code (rows, cols)} matrix, rows added in order. */
+    static void sumRows(float[] m, int rows, int cols, float[] acc) {
+        float[] s = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                s[j] += m[r * cols + j];
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            acc[j] += s[j];
+        }
     }
 
     /** Call after changing {@link #weight}'s values once the layer has run: it packs them again. */

@@ -52,6 +52,16 @@ final class PackedWeight {
         plan().run(pool, 1, x, 0, 1, false, y, 0, 1, ep);
     }
 
+    /**
+     * {@code C[j, c] = ep(Σ_p W[j, p]·x[c, p])} for {@code n} input vectors at once, {@code x (n, in)}
+     * row-major, {@code C (out, n)}: the LSTM steps of a batch. Each column is bit-identical to
+     * {@link #multiplyVector} on that vector alone. The epilogue's residual is laid out like C.
+     */
+    void multiplyColumns(ComputePool pool, float[] x, int n, float[] c, Epilogue ep) {
+        Kernels.GemmPlan p = plan();
+        p.run(pool, n, x, 0, p.k(), true, c, 0, n, ep);
+    }
+
     /** Forgets the packed copy, so the next product reads the weight's values again. */
     void invalidate() {
         plan = null;

@@ -130,7 +130,7 @@ public final class FusionModel implements HasStateDict {
     }
 
     /** {@code [a, b]} along dimension 1: {@code (N, A), (N, B) -> (N, A + B)}. */
-    private static Tensor concat(Tensor a, Tensor b) {
+    static Tensor concat(Tensor a, Tensor b) {
         int n = a.dim(0);
         Tensor out = Tensor.zeros(n, a.dim(1) + b.dim(1));
         Kernels.scalar().concat(new float[][] {a.data(), b.data()}, new int[] {a.dim(1), b.dim(1)}, n, 1, out.data());

@@ -9,7 +9,9 @@ import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.Embedding;
+import vecnet.layers.Gradients;
 import vecnet.layers.LSTM;
+import vecnet.layers.Traced;
 import vecnet.weights.StateDict;
 
 /**
@@ -93,34 +95,86 @@ public final class TextEncoder implements HasStateDict {
      * @return the LSTM's output {@code (N, T_max, D·H)}, {@code h_n} and {@code c_n}
      */
     public LSTM.Result run(int[][] tokenIds, ComputePool pool) {
-        if (tokenIds.length == 0) {
-            throw new IllegalArgumentException("no texts");
-        }
-        int n = tokenIds.length, t = 0;
-        int[] lengths = new int[n];
-        for (int i = 0; i < n; i++) {
-            lengths[i] = tokenIds[i].length;
-            if (lengths[i] == 0) {
-                throw new IllegalArgumentException("text " + i + " has no tokens: an LSTM needs a sequence length"
-                        + " larger than 0");
-            }
-            t = Math.max(t, lengths[i]);
-        }
-        int[] padded = new int[n * t];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(tokenIds[i], 0, padded, i * t, lengths[i]);
-        }
+        int n = tokenIds.length;
+        int[] lengths = lengths(tokenIds);
+        int t = Arrays.stream(lengths).max().orElseThrow();
+        int[] padded = padded(tokenIds, t);
         Tensor embedded = embedding.forward(padded, n, t);
         return lstm.forward(embedded, lengths, pool);
     }
 
     /** Text features {@code (N, D·H)}: each text's LSTM output at its own last token. */
     public Tensor encode(int[][] tokenIds, ComputePool pool) {
-        LSTM.Result r = run(tokenIds, pool);
-        int n = tokenIds.length, t = r.output().dim(1), w = featureSize();
+        return lastSteps(run(tokenIds, pool).output(), lengths(tokenIds));
+    }
+
+    /**
+     * {@link #encode} kept for training: the same features, bit for bit. Its backward takes the
+     * gradient of the features {@code (N, D·H)}, puts each row at its text's last real step,
+     * back-propagates through the LSTM (all of its configurations, each text over its own length)
+     * and the embedding (a dense gradient; see {@link Embedding}), and returns the gradient with
+     * respect to the embedded sequence {@code (N, T_max, E)} (zero past each text's length), which
+     * explanations of a prediction use.
+     */
+    public Traced trace(int[][] tokenIds, ComputePool pool) {
+        int n = tokenIds.length;
+        int[] lengths = lengths(tokenIds);
+        int t = Arrays.stream(lengths).max().orElseThrow();
+        int[] padded = padded(tokenIds, t);
+        Traced emb = embedding.trace(padded, n, t);
+        LSTM.Trace rnn = lstm.trace(emb.output(), lengths, pool);
+        int w = featureSize();
+        Tensor features = lastSteps(rnn.output(), lengths);
+        return new Traced() {
+            @Override
+            public Tensor output() {
+                return features;
+            }
+
+            @Override
+            public Tensor backward(Tensor dFeatures, Gradients grads, ComputePool p) {
+                dFeatures.requireShape("text feature gradient", n, w);
+                Tensor dOut = Tensor.zeros(n, t, w);
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(dFeatures.data(), i * w, dOut.data(), (i * t + lengths[i] - 1) * w, w);
+                }
+                Tensor dEmbedded = rnn.backward(dOut, grads, p);
+                emb.backward(dEmbedded, grads, p);
+                return dEmbedded;
+            }
+        };
+    }
+
+    /** The texts as one {@code (N, t)} row-major array, each padded with id 0 (never read: each text runs over its own length). */
+    private static int[] padded(int[][] tokenIds, int t) {
+        int[] padded = new int[tokenIds.length * t];
+        for (int i = 0; i < tokenIds.length; i++) {
+            System.arraycopy(tokenIds[i], 0, padded, i * t, tokenIds[i].length);
+        }
+        return padded;
+    }
+
+    private static int[] lengths(int[][] tokenIds) {
+        if (tokenIds.length == 0) {
+            throw new IllegalArgumentException("no texts");
+        }
+        int[] lengths = new int[tokenIds.length];
+        for (int i = 0; i < tokenIds.length; i++) {
+            lengths[i] = tokenIds[i].length;
+            if (lengths[i] == 0) {
+                throw new IllegalArgumentException("text " + i + " has no tokens: an LSTM needs a sequence length"
+                        + " larger than 0");
+            }
+        }
+        return lengths;
+    }
+
+    /** {@code out[i] = seq[i, lengths[i] − 1, :]}: each text's output at its own last token. */
+    private Tensor lastSteps(Tensor seq, int[] lengths) {
+        int n = lengths.length, t = seq.dim(1), w = featureSize();
         Tensor out = Tensor.zeros(n, w);
         for (int i = 0; i < n; i++) {
-            System.arraycopy(r.output().data(), (i * t + tokenIds[i].length - 1) * w, out.data(), i * w, w);
+            System.arraycopy(seq.data(), (i * t + lengths[i] - 1) * w, out.data(), i * w, w);
         }
         return out;
     }

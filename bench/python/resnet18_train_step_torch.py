@@ -1,6 +1,6 @@
 """PyTorch's side of ResNet18TrainingBenchmark: one training step of torchvision's resnet18 at 224², batch 8.
 
-    /usr/bin/python3 bench/python/train_step_torch.py [--threads 1 2] [--batch 8] [--seconds 25]
+    /usr/bin/python3 bench/python/resnet18_train_step_torch.py [--threads 1 2] [--batch 8] [--seconds 25]
 
 The step is the same as the JMH benchmark's: model.train(), optimizer.zero_grad(), forward, CrossEntropyLoss,
 backward (the input does not require a gradient), SGD(lr 1e-4, momentum 0.9).step(). Random init, random

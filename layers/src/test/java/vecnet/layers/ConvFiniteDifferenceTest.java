@@ -22,7 +22,7 @@ import vecnet.testing.LibraryTest;
  * ({@code h = 1e-6}); the analytic float32 gradients of the traces must agree within
  * {@code 1e-4·max(1, max|dL|)}.
  */
-class FiniteDifferenceTest extends LibraryTest {
+class ConvFiniteDifferenceTest extends LibraryTest {
     private static final ConvGeometry G1 = new ConvGeometry(3, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1);
     private static final ConvGeometry G2 = new ConvGeometry(4, 4, 2, 3, 1, 1, 1, 1, 2, 1, 2);
     private static final int N = 2, H = 11, W = 9;
