@@ -110,6 +110,51 @@ public final class SafeTensors {
         }
     }
 
+    /**
+     * Reads safetensors held in memory (a classpath resource, a download, a stream read whole), with
+     * the same checks as {@link #read(Path)}; the tensors are views of {@code bytes}, which the caller
+     * must not modify afterwards. Errors name {@code <stream>}.
+     */
+    public static StateDict read(byte[] bytes) throws IOException {
+        long size = bytes.length;
+        if (size < 8) {
+            throw new WeightsFormatException(null, "safetensors: " + size
+                    + " bytes are too few to hold the 8-byte header length");
+        }
+        ByteBuffer whole = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long n = whole.getLong(0);
+        if (n < 0 || n > MAX_HEADER) {
+            throw new WeightsFormatException(null, "safetensors: header length " + Long.toUnsignedString(n)
+                    + " exceeds the limit of " + MAX_HEADER + " bytes");
+        }
+        if (8 + n > size) {
+            throw new WeightsFormatException(null, "safetensors: header length " + n + " runs past the end of the data ("
+                    + size + " bytes): truncated or not safetensors");
+        }
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 8, (int) n)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WeightsFormatException(null, "safetensors: header is not valid UTF-8", e);
+        }
+        Header h = parseHeader(null, json, size - 8 - n);
+        int dataStart = 8 + (int) n;
+        Map<String, StoredTensor> tensors = new LinkedHashMap<>();
+        for (Entry e : h.entries) {
+            ByteBuffer data = whole.duplicate().position(dataStart + (int) e.begin).limit(dataStart + (int) e.end)
+                    .slice().order(ByteOrder.LITTLE_ENDIAN);
+            try {
+                tensors.put(e.name, StoredTensor.contiguous(e.dtype, e.shape, data));
+            } catch (IllegalArgumentException bad) {
+                throw new WeightsFormatException(null, "safetensors: tensor '" + e.name + "': " + bad.getMessage());
+            }
+        }
+        return new StateDict(tensors, h.metadata);
+    }
+
     private static void readFully(FileChannel ch, ByteBuffer dst, long at) throws IOException {
         while (dst.hasRemaining()) {
             int r = ch.read(dst, at + dst.position());
