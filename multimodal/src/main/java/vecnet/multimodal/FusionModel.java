@@ -98,6 +98,11 @@ public final class FusionModel implements HasStateDict {
         return fc.outFeatures();
     }
 
+    /** The rows of {@code embedding.weight}: token ids must be below it. */
+    public int vocabularyRows() {
+        return text.embedding.weight.dim(0);
+    }
+
     @Override
     public Map<String, Tensor> namedTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();

@@ -19,6 +19,7 @@ import vecnet.engine.ComputePool;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.multimodal.FusionModel;
+import vecnet.multimodal.ImageNet;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ImageRgb;
 import vecnet.multimodal.Prediction;
@@ -462,17 +463,8 @@ public final class Cli {
     }
 
     /** The 1000 ImageNet class names in torchvision's order (resource {@code vecnet/imagenet_classes.txt}). */
-    static List<String> imagenetClasses() throws IOException {
-        try (InputStream in = Cli.class.getResourceAsStream("/vecnet/imagenet_classes.txt")) {
-            if (in == null) {
-                throw new IOException("the bundled resource vecnet/imagenet_classes.txt is missing");
-            }
-            List<String> names = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-            if (names.size() != 1000) {
-                throw new IOException("vecnet/imagenet_classes.txt has " + names.size() + " names, expected 1000");
-            }
-            return names;
-        }
+    static List<String> imagenetClasses() {
+        return ImageNet.classNames();
     }
 
     // ------------------------------------------------------------------------------------ preprocess
