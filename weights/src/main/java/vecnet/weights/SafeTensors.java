@@ -347,6 +347,23 @@ public final class SafeTensors {
 
     /** Writes tensors of any {@link DType} with optional string metadata ({@code null} for none). */
     public static void writeRaw(Path file, Map<String, RawTensor> tensors, Map<String, String> metadata) throws IOException {
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            writeRaw(out, tensors, metadata);
+        }
+    }
+
+    /** As {@link #write(Path, Map, Map)}, onto a stream (for example standard output); flushed, not closed. */
+    public static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Map<String, RawTensor> raw = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            raw.put(e.getKey(), RawTensor.ofFloats(e.getValue().data(), e.getValue().shape()));
+        }
+        writeRaw(out, raw, metadata);
+    }
+
+    /** As {@link #writeRaw(Path, Map, Map)}, onto a stream; flushed, not closed. */
+    public static void writeRaw(OutputStream out, Map<String, RawTensor> tensors, Map<String, String> metadata)
+            throws IOException {
         if (tensors.containsKey("__metadata__")) {
             throw new IllegalArgumentException("\"__metadata__\" is reserved and cannot name a tensor");
         }
@@ -393,12 +410,11 @@ public final class SafeTensors {
         while (prefix.hasRemaining()) {
             prefix.put((byte) ' ');
         }
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-            out.write(prefix.array());
-            for (String k : dataOrder) {
-                out.write(tensors.get(k).bytesNoCopy());
-            }
+        out.write(prefix.array());
+        for (String k : dataOrder) {
+            out.write(tensors.get(k).bytesNoCopy());
         }
+        out.flush();
     }
 
     private static StringBuilder quote(StringBuilder sb, String s) {
