@@ -6,19 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.tools.JavaCompiler;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import vecnet.engine.Kernels;
 import vecnet.testing.LibraryTest;
 
 /**
- * Issue 15, blocker 6: with {@code vecnet.engine} on the module path, the Vector API is optional
- * ({@code requires static}). Without {@code --add-modules jdk.incubator.vector} the JVM prints no
+ * Issue 15, blocker 6: with {@code vecnet.engine} on the module path, the Vector API is optional,
+ * and a consumer module compiles with {@code -Werror} (javac sees no incubator module). Without {@code --add-modules jdk.incubator.vector} the JVM prints no
  * incubator warning and vecnet falls back to the scalar kernels, as on the class path; with the flag
  * it uses the Vector API.
  */
@@ -49,6 +55,24 @@ class ModulePathTest extends LibraryTest {
         assertEquals("kernels=scalar", r.out().strip(), r.err());
         assertFalse(r.err().contains("incubator modules"), "the JVM printed its incubator warning:\n" + r.err());
         assertTrue(r.err().contains("--add-modules jdk.incubator.vector"), "one line names the flag:\n" + r.err());
+    }
+
+    @Test
+    void aConsumerModuleCompilesWithWerrorWithoutTheIncubatorWarning(@TempDir Path dir) throws Exception {
+        Path engine = Path.of(Kernels.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path src = Files.createDirectories(dir.resolve("src/app"));
+        Files.writeString(src.resolve("module-info.java"), "module app { requires vecnet.engine; }");
+        Files.writeString(Files.createDirectories(src.resolve("app")).resolve("Main.java"),
+                "package app; public class Main { String k = vecnet.engine.Kernels.scalar().name(); }");
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        StringWriter messages = new StringWriter();
+        try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, StandardCharsets.UTF_8)) {
+            boolean ok = javac.getTask(messages, files, null,
+                    List.of("-Xlint:all", "-Werror", "--module-path", engine.toString(), "-d", dir.resolve("out").toString()),
+                    null, files.getJavaFileObjects(src.resolve("module-info.java"), src.resolve("app/Main.java"))).call();
+            assertTrue(ok, "javac -Werror failed:\n" + messages);
+        }
+        assertFalse(messages.toString().contains("incubating"), messages.toString());
     }
 
     @Test
