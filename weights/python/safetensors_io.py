@@ -1,7 +1,7 @@
 """A small, hand-written safetensors writer and reader (Debian has no python3-safetensors package).
 
 Format (huggingface/safetensors README, checked against safetensors 0.8.0; see
-/work/shared/reference/pytorch-parity.md section 3):
+docs/FORMATS-AND-KERNELS.md in this repository):
 
     u64 little-endian  N            length of the JSON header in bytes
     N bytes of UTF-8 JSON           {"__metadata__": {str: str}, "<name>": {"dtype": "F32",

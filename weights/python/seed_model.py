@@ -1,6 +1,6 @@
 """The seed document's image + text fusion model, and its tiny twin used for the committed fixtures.
 
-MultimodalModel is the model of /work/shared/seed/multimodal-llm-overview.fr.md, unchanged in structure:
+MultimodalModel is the model of the project's seed document (an overview of multimodal models), unchanged in structure:
     resnet    = nn.Sequential(*list(resnet18().children())[:-1])  (fc dropped; children renamed 0..8)
     embedding = nn.Embedding(10000, 300)
     lstm      = nn.LSTM(300, 256, batch_first=True)

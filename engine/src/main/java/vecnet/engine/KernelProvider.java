@@ -58,6 +58,8 @@ public final class KernelProvider {
             return ScalarKernels.INSTANCE;
         }
         try {
+            // module-info does not name the incubator module (see there): read it now that it is present
+            ModuleLayer.boot().findModule("jdk.incubator.vector").ifPresent(KernelProvider.class.getModule()::addReads);
             Class<?> c = Class.forName("vecnet.engine.VectorKernels");
             return (Kernels) c.getDeclaredMethod("create").invoke(null);
         } catch (ReflectiveOperationException | LinkageError e) {

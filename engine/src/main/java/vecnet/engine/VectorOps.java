@@ -306,8 +306,8 @@ final class VectorOps {
     }
 
     /**
-     * {@code out[outOff+i] = x[xOff+i] > 0 ? x[xOff+i] : 0} for {@code i < len}, bit-identical to the twin:
-     * -0.0 and NaN give +0.0 (a blend on {@code x > 0}, not {@code max(x, 0)}, which would keep NaN).
+     * {@code out[outOff+i] = x[xOff+i] < 0 ? +0.0 : x[xOff+i]} for {@code i < len}, bit-identical to the twin:
+     * a blend on {@code x < 0}, so -0.0 and NaN are kept as they are (NaN stays NaN, as in {@code torch.relu}).
      */
     static void relu(float[] x, int xOff, float[] out, int outOff, int len) {
         FloatVector zero = FloatVector.zero(SPECIES);

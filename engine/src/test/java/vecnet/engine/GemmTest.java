@@ -59,15 +59,15 @@ class GemmTest extends LibraryTest {
         SplittableRandom rnd = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
         float[] a = random(rnd, m * k), b = random(rnd, k * n);
         float[] expected = new float[m * n], actual = new float[m * n];
-        ComputePool pool = ComputePool.create(2);
-        SCALAR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, expected, 0, n, Epilogue.NONE);
-        VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, actual, 0, n, Epilogue.NONE);
+        try (ComputePool pool = ComputePool.create(2)) { // closed even when a check fails
+            SCALAR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, expected, 0, n, Epilogue.NONE);
+            VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, actual, 0, n, Epilogue.NONE);
+        }
         Check.close("sgemm " + m + "x" + n + "x" + k + " vector vs scalar", expected, actual, atol(k), 1e-5);
 
         FMatrixRMaj ea = FMatrixRMaj.wrap(m, k, a), eb = FMatrixRMaj.wrap(k, n, b), ec = new FMatrixRMaj(m, n);
         CommonOps_FDRM.mult(ea, eb, ec);
         Check.close("sgemm " + m + "x" + n + "x" + k + " vector vs EJML", ec.data, actual, atol(k), 1e-5);
-        pool.close();
     }
 
     @ParameterizedTest
@@ -123,7 +123,9 @@ class GemmTest extends LibraryTest {
         Epilogue ep = Epilogue.rowBias(bias).withResidual(res, 0);
         float[] expected = new float[m + 1], actual = new float[m + 1];
         SCALAR.sgemv(ComputePool.sequential(), m, k, a, 2, k + 1, x, 1, expected, 1, ep);
-        VECTOR.sgemv(ComputePool.create(2), m, k, a, 2, k + 1, x, 1, actual, 1, ep);
+        try (ComputePool two = ComputePool.create(2)) { // was created per case and never closed
+            VECTOR.sgemv(two, m, k, a, 2, k + 1, x, 1, actual, 1, ep);
+        }
         Check.close("sgemv " + m + "x" + k, expected, actual, atol(k), 1e-5);
     }
 

@@ -91,7 +91,7 @@ public final class Conv2d implements Layer, HasStateDict {
      * layer has a bias it is folded in first: {@code ep(acc + bias)} is computed as
      * {@code fma(acc, scale, fma(bias, scale, shift))} for an affine epilogue.
      *
-     * @param x  {@code (N, cin, H, W)}, not modified
+     * @param x  {@code (N, cin, H, W)}, not modified; {@code N = 0} gives an empty output
      * @return   {@code (N, cout, outH, outW)}
      */
     public Tensor forward(Tensor x, ComputePool pool, Epilogue ep) {
@@ -102,6 +102,9 @@ public final class Conv2d implements Layer, HasStateDict {
         if (ep.residual() != null && ep.residual().length - ep.residualOffset() < y.size()) {
             throw new IllegalArgumentException("Conv2d residual holds " + (ep.residual().length - ep.residualOffset())
                     + " elements from its offset, the output " + y + " needs " + y.size());
+        }
+        if (n == 0) {
+            return y; // an empty batch: nothing to compute (the kernels assume N >= 1)
         }
         plan().run(pool, x.data(), n, h, w, y.data(), withBias(ep));
         return y;

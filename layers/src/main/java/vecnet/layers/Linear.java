@@ -16,7 +16,8 @@ import vecnet.engine.Tensor;
  *   x (*, in) -> y (*, out)
  * </pre>
  *
- * All leading dimensions are rows, run as one GEMM with the weight read transposed in place.
+ * All leading dimensions are rows, run as one GEMM: the weight, packed once on first use, is the left
+ * matrix of {@code yᵀ = W·xᵀ}, and the small result is transposed into {@code y} ({@link PackedWeight}).
  * A single row is a GEMM too, not a GEMV: the kernels' GEMV sums in another order, and each row's
  * result must be bit-identical whatever the batch it arrives in.
  *

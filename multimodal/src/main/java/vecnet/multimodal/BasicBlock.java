@@ -24,10 +24,10 @@ import vecnet.layers.Traced;
  * </pre>
  *
  * {@code conv1} is 3×3 with the block's stride, {@code conv2} 3×3 stride 1, both padding 1 and no
- * bias. Each batch-norm is folded into its convolution's epilogue, so the block makes three passes
- * over memory (two with a downsample branch): {@code conv1→bn1→relu}, {@code downsample}, and
- * {@code conv2→bn2→+identity→relu}. For training, {@link #trace} runs each layer on its own and
- * keeps what {@link Trace#backward} needs. State_dict keys: {@code conv1.weight}, {@code bn1.*},
+ * bias. Each batch-norm is folded into its convolution's epilogue, so the block makes two passes
+ * over memory (three with a downsample branch): {@code conv1→bn1→relu}, {@code downsample} when there
+ * is one, and {@code conv2→bn2→+identity→relu}. For training, {@link #trace} runs each layer on its
+ * own and keeps what {@link Trace#backward} needs. State_dict keys: {@code conv1.weight}, {@code bn1.*},
  * {@code conv2.weight}, {@code bn2.*}, and {@code downsample.0.weight}, {@code downsample.1.*}.
  */
 public final class BasicBlock implements HasStateDict {

@@ -98,6 +98,11 @@ public final class FusionModel implements HasStateDict {
         return fc.outFeatures();
     }
 
+    /** The rows of {@code embedding.weight}: token ids must be below it. */
+    public int vocabularyRows() {
+        return text.embedding.weight.dim(0);
+    }
+
     @Override
     public Map<String, Tensor> namedTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
@@ -112,12 +117,15 @@ public final class FusionModel implements HasStateDict {
      *
      * @param images   {@code (N, 3, H, W)}, preprocessed as torchvision does; not modified
      * @param tokenIds {@code N} non-empty texts of ids in {@code [0, vocab)}, lengths may differ
-     * @return {@code (N, classes)}
+     * @return {@code (N, classes)}; {@code (0, classes)} for an empty batch
      */
     public Tensor predict(Tensor images, int[][] tokenIds) {
         images.requireShape("images (N, 3, H, W)", -1, 3, -1, -1);
         if (tokenIds.length != images.dim(0)) {
             throw new IllegalArgumentException(images.dim(0) + " images but " + tokenIds.length + " texts");
+        }
+        if (tokenIds.length == 0) {
+            return Tensor.zeros(0, numClasses()); // an empty batch
         }
         Tensor img = resnet.features(images);
         Tensor txt = text.encode(tokenIds, pool);

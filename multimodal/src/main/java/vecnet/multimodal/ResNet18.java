@@ -205,6 +205,14 @@ public final class ResNet18 implements HasStateDict {
         return fc != null;
     }
 
+    /** The number of classes of the {@code fc} classifier (only for weights that have one). */
+    public int classes() {
+        if (fc == null) {
+            throw new IllegalStateException("these ResNet weights have no fc classifier");
+        }
+        return fc.outFeatures();
+    }
+
     @Override
     public Map<String, Tensor> namedTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();

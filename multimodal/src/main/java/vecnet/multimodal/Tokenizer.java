@@ -79,6 +79,15 @@ public final class Tokenizer {
         return ids;
     }
 
+    /** How many words of {@code text} are in the vocabulary (0 when every word maps to the unknown id). */
+    public int knownWords(String text) {
+        int known = 0;
+        for (String w : words(text)) {
+            known += vocabulary.contains(w) ? 1 : 0;
+        }
+        return known;
+    }
+
     /** Python's {@code text.lower().split()}: the lowercased words, never an empty one; an empty list for blank text. */
     public static List<String> words(String text) {
         List<String> words = new ArrayList<>();

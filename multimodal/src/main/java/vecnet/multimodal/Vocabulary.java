@@ -64,9 +64,24 @@ public final class Vocabulary {
 
     /** Reads a JSON object {@code {"token": id}}. */
     public static Vocabulary readJson(Path file) throws IOException {
+        return parseJson(readUtf8(Files.readAllBytes(file), file.toString()), file.toString());
+    }
+
+    /**
+     * A vocabulary held in memory (a classpath resource, a model's metadata...): JSON when
+     * {@code name} ends in {@code .json}, else one token per line; {@code name} only chooses the
+     * format and appears in error messages.
+     */
+    public static Vocabulary read(byte[] bytes, String name) throws IOException {
+        String text = readUtf8(bytes, name);
+        return name.toLowerCase(Locale.ROOT).endsWith(".json") ? parseJson(text, name) : parseText(text, name);
+    }
+
+    /** A JSON object {@code {"token": id}} given as text; {@code file} names it in error messages. */
+    public static Vocabulary parseJson(String json, String file) throws IOException {
         Object root;
         try {
-            root = Json.parse(readUtf8(file));
+            root = Json.parse(json);
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
@@ -86,7 +101,10 @@ public final class Vocabulary {
 
     /** Reads one token per line: line {@code i} (counting from 0) gets id {@code i}. */
     public static Vocabulary readText(Path file) throws IOException {
-        String text = readUtf8(file);
+        return parseText(readUtf8(Files.readAllBytes(file), file.toString()), file.toString());
+    }
+
+    private static Vocabulary parseText(String text, String file) throws IOException {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
@@ -118,8 +136,7 @@ public final class Vocabulary {
         return new Vocabulary(ids);
     }
 
-    private static String readUtf8(Path file) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+    private static String readUtf8(byte[] bytes, String file) throws IOException {
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

@@ -110,6 +110,51 @@ public final class SafeTensors {
         }
     }
 
+    /**
+     * Reads safetensors held in memory (a classpath resource, a download, a stream read whole), with
+     * the same checks as {@link #read(Path)}; the tensors are views of {@code bytes}, which the caller
+     * must not modify afterwards. Errors name {@code <stream>}.
+     */
+    public static StateDict read(byte[] bytes) throws IOException {
+        long size = bytes.length;
+        if (size < 8) {
+            throw new WeightsFormatException(null, "safetensors: " + size
+                    + " bytes are too few to hold the 8-byte header length");
+        }
+        ByteBuffer whole = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long n = whole.getLong(0);
+        if (n < 0 || n > MAX_HEADER) {
+            throw new WeightsFormatException(null, "safetensors: header length " + Long.toUnsignedString(n)
+                    + " exceeds the limit of " + MAX_HEADER + " bytes");
+        }
+        if (8 + n > size) {
+            throw new WeightsFormatException(null, "safetensors: header length " + n + " runs past the end of the data ("
+                    + size + " bytes): truncated or not safetensors");
+        }
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 8, (int) n)).toString();
+        } catch (CharacterCodingException e) {
+            throw new WeightsFormatException(null, "safetensors: header is not valid UTF-8", e);
+        }
+        Header h = parseHeader(null, json, size - 8 - n);
+        int dataStart = 8 + (int) n;
+        Map<String, StoredTensor> tensors = new LinkedHashMap<>();
+        for (Entry e : h.entries) {
+            ByteBuffer data = whole.duplicate().position(dataStart + (int) e.begin).limit(dataStart + (int) e.end)
+                    .slice().order(ByteOrder.LITTLE_ENDIAN);
+            try {
+                tensors.put(e.name, StoredTensor.contiguous(e.dtype, e.shape, data));
+            } catch (IllegalArgumentException bad) {
+                throw new WeightsFormatException(null, "safetensors: tensor '" + e.name + "': " + bad.getMessage());
+            }
+        }
+        return new StateDict(tensors, h.metadata);
+    }
+
     private static void readFully(FileChannel ch, ByteBuffer dst, long at) throws IOException {
         while (dst.hasRemaining()) {
             int r = ch.read(dst, at + dst.position());
@@ -302,6 +347,23 @@ public final class SafeTensors {
 
     /** Writes tensors of any {@link DType} with optional string metadata ({@code null} for none). */
     public static void writeRaw(Path file, Map<String, RawTensor> tensors, Map<String, String> metadata) throws IOException {
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+            writeRaw(out, tensors, metadata);
+        }
+    }
+
+    /** As {@link #write(Path, Map, Map)}, onto a stream (for example standard output); flushed, not closed. */
+    public static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Map<String, RawTensor> raw = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            raw.put(e.getKey(), RawTensor.ofFloats(e.getValue().data(), e.getValue().shape()));
+        }
+        writeRaw(out, raw, metadata);
+    }
+
+    /** As {@link #writeRaw(Path, Map, Map)}, onto a stream; flushed, not closed. */
+    public static void writeRaw(OutputStream out, Map<String, RawTensor> tensors, Map<String, String> metadata)
+            throws IOException {
         if (tensors.containsKey("__metadata__")) {
             throw new IllegalArgumentException("\"__metadata__\" is reserved and cannot name a tensor");
         }
@@ -348,12 +410,11 @@ public final class SafeTensors {
         while (prefix.hasRemaining()) {
             prefix.put((byte) ' ');
         }
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-            out.write(prefix.array());
-            for (String k : dataOrder) {
-                out.write(tensors.get(k).bytesNoCopy());
-            }
+        out.write(prefix.array());
+        for (String k : dataOrder) {
+            out.write(tensors.get(k).bytesNoCopy());
         }
+        out.flush();
     }
 
     private static StringBuilder quote(StringBuilder sb, String s) {

@@ -60,6 +60,29 @@ public final class StateDict {
                 + " safetensors (first bytes " + hex(head, 8) + ", " + size + " bytes)");
     }
 
+    /**
+     * Reads weights held in memory, for example a classpath resource: safetensors (see
+     * {@link SafeTensors#read(byte[])}). A PyTorch zip archive is refused with a message: its reader
+     * needs a file ({@link #read(Path)}); convert it to safetensors with {@code weights/python/export.py}.
+     */
+    public static StateDict read(byte[] bytes) throws IOException {
+        if (Pth.isZip(bytes)) {
+            throw new WeightsFormatException(null, "a PyTorch zip archive (torch.save) can only be read from a file;"
+                    + " give its Path, or convert it to safetensors (weights/python/export.py) to read it from memory");
+        }
+        byte[] head = java.util.Arrays.copyOf(bytes, Math.min(bytes.length, 512));
+        if (!SafeTensors.looksLikeSafetensors(head, bytes.length)) {
+            throw new WeightsFormatException(null, "not safetensors (first bytes " + hex(head, 8) + ", "
+                    + bytes.length + " bytes)");
+        }
+        return SafeTensors.read(bytes);
+    }
+
+    /** {@link #read(byte[])} on everything {@code in} holds (read to its end, not closed). */
+    public static StateDict read(InputStream in) throws IOException {
+        return read(in.readAllBytes());
+    }
+
     /** A state_dict of float32 tensors (copied), in the map's iteration order. */
     public static StateDict of(Map<String, Tensor> tensors) {
         Map<String, StoredTensor> m = new LinkedHashMap<>();

@@ -1,5 +1,7 @@
 package vecnet.multimodal.cli;
 
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -15,16 +17,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.multimodal.FusionModel;
+import vecnet.multimodal.ImageDecoder;
+import vecnet.multimodal.ImageNet;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ImageRgb;
+import vecnet.multimodal.ModelBundle;
 import vecnet.multimodal.Prediction;
-import vecnet.multimodal.Progress;
 import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
+import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
 import vecnet.weights.SafeTensors;
@@ -49,11 +56,13 @@ public final class Cli {
             "  classify    torchvision's ResNet-18 on ImageNet classes: --weights resnet18.pth --image IMG|DIR...",
             "  preprocess  write the normalized [1,3,224,224] tensor of an image to a safetensors file",
             "",
-            "Common options: --threads N (compute threads, default: one per core), --verbose (stack traces),",
-            "                --help.");
+            "Common options: --threads N (compute threads, default: one per core), --quiet (no progress bar,",
+            "                no warnings), --verbose (stack traces), --help. vecnet help <command> shows a command's",
+            "                options; vecnet --version the version. A file name '-' means standard input or output.");
 
     static final String DEMO_HELP = String.join("\n",
-            "Usage: vecnet demo [--samples N] [--seed S] [--image IMG... --text QUESTION] [--threads N] [--json] [--verbose]",
+            "Usage: vecnet demo [--samples N] [--seed S] [--image IMG... --text QUESTION] [--threads N] [--json]",
+            "                   [--logits none|top|all] [--quiet] [--verbose]",
             "",
             "Runs the bundled demo model (no download): a ResNet-18 with widths 8-16-32-64 and an LSTM of 32,",
             "the seed's topology and key names, trained by weights/python/train_demo.py to answer a question",
@@ -67,81 +76,165 @@ public final class Cli {
             "  --image IMG...   ask about your own pictures instead of the bundled ones (with --text)",
             "  --text QUESTION  the question for --image, e.g. \"what shape is it\"",
             "  --threads N      compute threads (default: one per core)",
-            "  --json           one JSON object per sample per line, then one with the accuracies");
+            "  --json           one JSON object per sample per line, then one with the accuracies",
+            "  --logits WHAT    in --json: all (default: logits and probabilities of every class), top (only",
+            "                   the --top classes, each with its logit), none (the top classes' probabilities)");
 
     static final String PREDICT_HELP = String.join("\n",
-            "Usage: vecnet predict --weights FILE --vocab FILE --image IMG... --text TEXT... [--labels FILE]",
-            "                      [--top K] [--batch B] [--threads N] [--json] [--verbose]",
+            "Usage: vecnet predict (--model PATH | --weights FILE --vocab FILE) (--image IMG... --text TEXT... | --pairs CSV)",
+            "                      [--labels FILE] [--top K] [--batch B] [--threads N] [--json] [--logits none|top|all]",
+            "                      [--fail-fast] [--quiet] [--verbose]",
             "",
             "Runs the seed's fusion model (resnet.*, embedding.weight, lstm.*, fc.*) on image and text pairs.",
+            "A picture that cannot be read is reported on stderr and skipped; the run goes on, ends with a",
+            "summary, and exits with status 1 if any picture failed (--fail-fast stops at the first one).",
             "",
+            "  --model PATH     a model folder (model.safetensors, vocab.json, labels.txt) or one safetensors file",
+            "                   carrying its vocabulary and labels in its metadata; '-' reads it from stdin",
             "  --weights FILE   the model's state_dict: a .pth (torch.save) or a .safetensors file",
             "  --vocab FILE     the vocabulary: JSON {token: id} or text (one token per line, id = line number)",
-            "  --image IMG...   pictures (PNG, JPEG, GIF, BMP, TIFF) or folders of pictures",
-            "  --text TEXT...   one text for every picture, or one per picture; unknown words get id 0",
+            "  --image IMG...   pictures (PNG, JPEG, GIF, BMP, TIFF) or folders of pictures; '-' reads one from stdin",
+            "  --text TEXT...   one text for every picture, or one per picture; unknown words get id 0 (with a",
+            "                   warning when no word of a text is known)",
+            "  --pairs CSV      many pairs, one 'image,text' line each (a text with commas in \"double quotes\";",
+            "                   an optional 'image,text' header); images relative to the CSV's folder; '-' = stdin",
             "  --labels FILE    class names, one per line (default: class0, class1, ...)",
             "  --top K          how many classes to show (default 3)",
             "  --batch B        pictures per forward pass (default 8)",
             "  --threads N      compute threads (default: one per core)",
-            "  --json           one JSON object per picture per line: input, text, logits, probabilities, top");
+            "  --json           one JSON object per picture per line: input, text, logits, probabilities, top",
+            "  --logits WHAT    in --json: all (default), top (only the --top classes, with their logits) or none",
+            "  --fail-fast      stop at the first picture that cannot be read");
 
     static final String CLASSIFY_HELP = String.join("\n",
-            "Usage: vecnet classify --weights resnet18.pth --image IMG|DIR... [--top K] [--labels FILE]",
-            "                       [--batch B] [--threads N] [--json] [--verbose]",
+            "Usage: vecnet classify (--weights resnet18.pth | --model PATH) --image IMG|DIR... [--top K] [--labels FILE]",
+            "                       [--batch B] [--threads N] [--json] [--logits none|top|all] [--fail-fast] [--quiet]",
+            "                       [--verbose]",
             "",
             "torchvision's ResNet-18 with its fc layer (e.g. the state_dict of resnet18(weights=IMAGENET1K_V1),",
             "or weights/python/make_resnet18.py) on pictures; the 1000 ImageNet class names are bundled.",
-            "A folder is searched for pictures (not recursively) and shows a progress bar on stderr.",
+            "A folder is searched for pictures (not recursively); on a terminal a progress bar shows on stderr.",
+            "A picture that cannot be read is reported on stderr and skipped; the run goes on, ends with a",
+            "summary, and exits with status 1 if any picture failed (--fail-fast stops at the first one).",
             "",
             "  --weights FILE   torchvision ResNet-18 state_dict (.pth or .safetensors) with fc.weight, fc.bias",
+            "  --model PATH     the same as a model folder or one safetensors file (labels in its metadata); '-' = stdin",
             "  --image IMG...   pictures or folders of pictures",
             "  --top K          how many classes to show (default 5)",
             "  --labels FILE    class names, one per line (default: the ImageNet names when there are 1000 classes)",
             "  --batch B        pictures per forward pass (default 8)",
             "  --threads N      compute threads (default: one per core)",
-            "  --json           one JSON object per picture per line: input, logits, probabilities, top");
+            "  --json           one JSON object per picture per line: input, top (and logits, probabilities)",
+            "  --logits WHAT    in --json: top (default: only the --top classes, with their logits), all (1000",
+            "                   logits and probabilities) or none",
+            "  --fail-fast      stop at the first picture that cannot be read");
 
     static final String PREPROCESS_HELP = String.join("\n",
-            "Usage: vecnet preprocess --image IMG --out FILE.safetensors [--verbose]",
+            "Usage: vecnet preprocess --image IMG|- --out FILE.safetensors|- [--quiet] [--verbose]",
             "",
             "Decodes IMG as Pillow's Image.open(f).convert('RGB'), then Resize(256), CenterCrop(224), ToTensor,",
             "Normalize(ImageNet) as torchvision does, and writes the float32 tensor [1, 3, 224, 224] under the",
-            "key 'image', to compare with torchvision (e.g. safetensors_io.load_file in weights/python/).");
+            "key 'image', to compare with torchvision (e.g. safetensors_io.load_file in weights/python/).",
+            "'-' reads the picture from stdin or writes the tensor to stdout.");
 
     private static final List<String> IMAGE_SUFFIXES = List.of(".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff");
 
+    /** The system property that turns the progress bar on or off, whatever the streams are. */
+    static final String PROGRESS_PROPERTY = "vecnet.progress";
+
     private final PrintStream out;
     private final PrintStream err;
+    private final InputStream in;
+    private final boolean terminal;
+    private boolean quiet;
 
-    /** A CLI that prints results on {@code out} and messages (errors, progress) on {@code err}. */
+    /** A CLI that prints results on {@code out} and messages (errors) on {@code err}; no progress bar, no stdin. */
     public Cli(PrintStream out, PrintStream err) {
+        this(out, err, InputStream.nullInputStream(), false);
+    }
+
+    /**
+     * A CLI reading {@code in} for the file name {@code -}, printing results on {@code out} and
+     * messages on {@code err}; {@code terminal} says that {@code err} is a terminal, where a progress
+     * bar may be drawn (with carriage returns, which would litter a file).
+     */
+    public Cli(PrintStream out, PrintStream err, InputStream in, boolean terminal) {
         this.out = out;
         this.err = err;
+        this.in = in;
+        this.terminal = terminal;
     }
 
     public static void main(String[] args) {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        int status = new Cli(out, System.err).run(args);
+        int status = new Cli(out, System.err, System.in, onTerminal()).run(args);
         out.flush();
         System.exit(status);
     }
 
-    /** Runs one command; returns the exit status (0 success, 1 failure, 2 command-line mistake). */
-    public int run(String... argv) {
-        List<String> args = new ArrayList<>(Arrays.asList(argv));
-        boolean verbose = args.contains("--verbose");
-        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
-            out.println(USAGE);
-            return args.isEmpty() ? 2 : 0;
+    /**
+     * Whether the progress bar may be drawn: {@code -Dvecnet.progress=true|false} when given (the
+     * launcher sets it from {@code [ -t 2 ]}), else whether this JVM has an interactive console.
+     */
+    static boolean onTerminal() {
+        String forced = System.getProperty(PROGRESS_PROPERTY);
+        if (forced != null) {
+            return Boolean.parseBoolean(forced);
         }
-        String command = args.remove(0);
-        String help = switch (command) {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try { // JDK 22+ returns a console for redirected streams too; isTerminal() tells them apart
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true; // JDK 17-21: a console exists only on a terminal
+        }
+    }
+
+    /** The version of this build ({@code vecnet/version.txt}, written by Maven). */
+    static String version() {
+        try (InputStream v = Cli.class.getResourceAsStream("/vecnet/version.txt")) {
+            return v == null ? "unknown" : new String(v.readAllBytes(), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static String helpOf(String command) {
+        return switch (command) {
             case "demo" -> DEMO_HELP;
             case "predict" -> PREDICT_HELP;
             case "classify" -> CLASSIFY_HELP;
             case "preprocess" -> PREPROCESS_HELP;
             default -> null;
         };
+    }
+
+    /** Runs one command; returns the exit status (0 success, 1 failure, 2 command-line mistake). */
+    public int run(String... argv) {
+        List<String> args = new ArrayList<>(Arrays.asList(argv));
+        boolean verbose = args.contains("--verbose");
+        quiet = args.contains("--quiet");
+        if (!args.isEmpty() && args.get(0).equals("--version")) {
+            out.println("vecnet " + version());
+            return 0;
+        }
+        if (args.size() >= 2 && args.get(0).equals("help")) {
+            String help = helpOf(args.get(1));
+            if (help == null) {
+                err.println("vecnet: unknown command '" + args.get(1) + "' (commands: demo, predict, classify, preprocess)");
+                return 2;
+            }
+            out.println(help);
+            return 0;
+        }
+        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
+            out.println(USAGE);
+            return args.isEmpty() ? 2 : 0;
+        }
+        String command = args.remove(0);
+        String help = helpOf(command);
         if (help == null) {
             err.println("vecnet: unknown command '" + command + "' (commands: demo, predict, classify, preprocess;"
                     + " see vecnet --help)");
@@ -152,14 +245,20 @@ public final class Cli {
             return 0;
         }
         try {
-            switch (command) {
-                case "demo" -> demo(args);
+            int status = switch (command) {
+                case "demo" -> {
+                    demo(args);
+                    yield 0;
+                }
                 case "predict" -> predict(args);
                 case "classify" -> classify(args);
-                default -> preprocess(args);
-            }
+                default -> {
+                    preprocess(args);
+                    yield 0;
+                }
+            };
             out.flush();
-            return 0;
+            return status;
         } catch (Args.UsageException e) {
             err.println("vecnet " + command + ": " + e.getMessage() + " (see vecnet " + command + " --help)");
             if (verbose) {
@@ -184,7 +283,11 @@ public final class Cli {
             e = u.getCause();
         }
         if (e instanceof NoSuchFileException n) {
-            return (n.getReason() != null ? n.getReason() + " " : "") + "file not found: " + n.getFile();
+            String what = n.getReason() != null ? n.getReason() + " " : "";
+            if (n.getFile() != null && n.getFile().endsWith("/")) {
+                return what + "folder not found: " + n.getFile();
+            }
+            return what + "file not found: " + n.getFile();
         }
         if (e instanceof AccessDeniedException a) {
             return "permission denied: " + a.getFile();
@@ -203,7 +306,7 @@ public final class Cli {
 
     private static final Map<String, Args.Kind> DEMO_OPTIONS = Map.of("samples", Args.Kind.VALUE, "seed", Args.Kind.VALUE,
             "image", Args.Kind.VALUES, "text", Args.Kind.VALUE, "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG,
-            "verbose", Args.Kind.FLAG);
+            "logits", Args.Kind.VALUE, "quiet", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
 
     private void demo(List<String> argv) throws IOException {
         Args a = Args.parse(argv, DEMO_OPTIONS);
@@ -211,6 +314,7 @@ public final class Cli {
         int samples = a.intValue("samples", 200, 0);
         long seed = a.longValue("seed", 2026);
         boolean json = a.flag("json");
+        Logits detail = logits(a, Logits.ALL);
         List<Path> ownImages = a.flag("image") ? images(a.values("image")) : List.of();
         String ownText = a.value("text", null);
         if (!ownImages.isEmpty() && ownText == null) {
@@ -224,6 +328,10 @@ public final class Cli {
             DemoModel demo = DemoModel.load(threads.pool);
             FusionModel model = demo.model();
             long tLoad = System.nanoTime();
+            if (ownText != null && !quiet && demo.tokenizer().knownWords(ownText) == 0) {
+                err.println("vecnet demo: warning: no word of \"" + ownText + "\" is in the demo's vocabulary; the model"
+                        + " sees only the unknown-word id " + demo.tokenizer().unknownId());
+            }
 
             List<String> names = new ArrayList<>(), questions = new ArrayList<>(), expected = new ArrayList<>();
             List<ImageRgb> pictures = new ArrayList<>();
@@ -272,7 +380,7 @@ public final class Cli {
                 Prediction p = predictions.get(i);
                 String answer = demo.labels().get(p.label());
                 if (json) {
-                    out.println(JsonLine.of(names.get(i), questions.get(i), p, demo.labels(), 3));
+                    out.println(JsonLine.of(names.get(i), questions.get(i), p, demo.labels(), 3, detail));
                     continue;
                 }
                 String check = "";
@@ -362,142 +470,369 @@ public final class Cli {
 
     // ------------------------------------------------------------------------------------ predict
 
-    private static final Map<String, Args.Kind> PREDICT_OPTIONS = Map.of("weights", Args.Kind.VALUE, "vocab", Args.Kind.VALUE,
-            "image", Args.Kind.VALUES, "text", Args.Kind.VALUES, "labels", Args.Kind.VALUE, "top", Args.Kind.VALUE,
-            "batch", Args.Kind.VALUE, "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
+    private static final Map<String, Args.Kind> PREDICT_OPTIONS = Map.ofEntries(Map.entry("weights", Args.Kind.VALUE),
+            Map.entry("vocab", Args.Kind.VALUE), Map.entry("model", Args.Kind.VALUE), Map.entry("image", Args.Kind.VALUES),
+            Map.entry("text", Args.Kind.VALUES), Map.entry("pairs", Args.Kind.VALUE), Map.entry("labels", Args.Kind.VALUE),
+            Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
+            Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
+            Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG));
 
-    private void predict(List<String> argv) throws IOException {
+    private int predict(List<String> argv) throws IOException {
         Args a = Args.parse(argv, PREDICT_OPTIONS);
         a.intValue("threads", 1, 1); // checked first: a wrong count is a usage error, before any work
-        Path weights = existing(a.requiredPath("weights"), "weights");
-        Path vocab = existing(a.requiredPath("vocab"), "vocabulary");
-        List<Path> files = images(a.requiredValues("image"));
-        List<String> texts = a.requiredValues("text");
-        if (texts.size() != 1 && texts.size() != files.size()) {
-            throw new Args.UsageException(files.size() + " pictures but " + texts.size()
-                    + " texts: give one --text for all, or one per picture");
+        Source model = modelSource(a);
+        Path vocab = a.value("vocab", null) == null ? null : existing(Path.of(a.value("vocab", null)), "vocabulary");
+        if (model.weights() && vocab == null) {
+            throw new Args.UsageException("missing required option --vocab (or give --model, a folder or file with"
+                    + " the vocabulary)");
+        }
+        List<Item> items;
+        if (a.flag("pairs")) {
+            if (a.flag("image") || a.flag("text")) {
+                throw new Args.UsageException("--pairs gives the pictures and texts: leave out --image and --text");
+            }
+            items = pairs(a.value("pairs", null));
+        } else {
+            List<String> texts = a.requiredValues("text");
+            List<Item> pictures = items(a.requiredValues("image"), null);
+            if (texts.size() != 1 && texts.size() != pictures.size()) {
+                throw new Args.UsageException(pictures.size() + " pictures but " + texts.size()
+                        + " texts: give one --text for all, or one per picture");
+            }
+            items = new ArrayList<>();
+            for (int i = 0; i < pictures.size(); i++) {
+                items.add(pictures.get(i).withText(texts.get(texts.size() == 1 ? 0 : i)));
+            }
         }
         int top = a.intValue("top", 3, 1);
         int batch = a.intValue("batch", 8, 1);
         boolean json = a.flag("json");
+        Logits logits = logits(a, Logits.ALL);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         try (Threads threads = threads(a)) {
-            Tokenizer tokenizer = Tokenizer.load(vocab);
-            int[][] ids = new int[files.size()][];
+            Tokenizer tokenizer = null;
+            if (vocab != null) {
+                tokenizer = Tokenizer.load(vocab);
+            }
+            ModelBundle bundle = model.load(this);
+            if (tokenizer == null) {
+                Vocabulary v = bundle.vocabulary().orElseThrow(() -> new IllegalArgumentException("the model " + model.name()
+                        + " has no vocabulary: give --vocab FILE"));
+                tokenizer = new Tokenizer(v, bundle.unknownId());
+            }
+            String vocabName = vocab != null ? vocab.toString() : "of " + model.name();
+            int[][] ids = new int[items.size()][];
+            List<String> warned = new ArrayList<>();
             for (int i = 0; i < ids.length; i++) {
-                String text = texts.get(texts.size() == 1 ? 0 : i);
+                String text = items.get(i).text();
                 try {
                     ids[i] = tokenizer.encode(text);
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("--text '" + text + "': " + e.getMessage(), e);
+                    if (!a.flag("pairs")) {
+                        throw new IllegalArgumentException("--text '" + text + "': " + e.getMessage(), e);
+                    }
+                    continue; // reported as this pair's failure below
+                }
+                if (!quiet && !warned.contains(text) && tokenizer.knownWords(text) == 0) {
+                    warned.add(text);
+                    err.println("vecnet predict: warning: no word of \"" + text + "\" is in the vocabulary; the model"
+                            + " sees only the unknown-word id " + tokenizer.unknownId());
                 }
             }
-            FusionModel model = FusionModel.load(weights).withPool(threads.pool);
-            int vocabRows = model.text.embedding.weight.dim(0);
+            FusionModel net = FusionModel.fromStateDict(bundle.weights()).withPool(threads.pool);
+            int vocabRows = net.vocabularyRows();
             if (tokenizer.vocabulary().maxId() >= vocabRows) {
-                throw new IllegalArgumentException("vocabulary " + vocab + " has ids up to " + tokenizer.vocabulary().maxId()
-                        + " but embedding.weight in " + weights + " has only " + vocabRows + " rows");
+                throw new IllegalArgumentException("vocabulary " + vocabName + " has ids up to " + tokenizer.vocabulary().maxId()
+                        + " but embedding.weight in " + model.name() + " has only " + vocabRows + " rows");
             }
-            List<String> labels = labels(labelsFile, model.numClasses());
-            ImagePreprocessor pre = ImagePreprocessor.imagenet();
-            for (int from = 0; from < files.size(); from += batch) {
-                int to = Math.min(files.size(), from + batch);
-                Tensor images = pre.preprocess(files.subList(from, to), threads.pool);
-                List<Prediction> ps = model.classify(images, Arrays.copyOfRange(ids, from, to));
-                for (int i = from; i < to; i++) {
-                    String text = texts.get(texts.size() == 1 ? 0 : i);
-                    print(files.get(i).toString(), text, ps.get(i - from), labels, top, json);
+            List<String> labels = labels(labelsFile, bundle, net.numClasses(), false);
+            return runAll("predict", items, batch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
+                int[][] part = new int[rows.length][];
+                for (int r = 0; r < rows.length; r++) {
+                    part[r] = ids[rows[r]];
+                    if (part[r] == null) {
+                        throw new IllegalStateException("pair " + rows[r] + " has no text");
+                    }
                 }
-            }
+                return net.classify(images, part);
+            }, i -> ids[i] == null ? new IllegalArgumentException("--pairs line for " + items.get(i).name()
+                    + ": the text '" + items.get(i).text() + "' has no word") : null,
+                    (item, p) -> print(item.name(), item.text(), p, labels, top, json, logits));
         }
+    }
+
+    /** {@code --pairs CSV}: one {@code image,text} line each, images relative to the CSV's folder. */
+    private List<Item> pairs(String name) throws IOException {
+        String csv;
+        Path base;
+        if (name.equals("-")) {
+            csv = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            base = Path.of("");
+        } else {
+            Path file = existing(Path.of(name), "pairs");
+            csv = Files.readString(file, StandardCharsets.UTF_8);
+            base = file.toAbsolutePath().getParent();
+        }
+        List<Item> items = new ArrayList<>();
+        List<String> lines = csv.lines().toList();
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n);
+            if (line.isBlank() || (n == 0 && line.strip().equalsIgnoreCase("image,text"))) {
+                continue;
+            }
+            List<String> cells = Csv.cells(line);
+            if (cells.size() != 2) {
+                throw new IllegalArgumentException("--pairs " + name + " line " + (n + 1) + ": expected 'image,text', got "
+                        + cells.size() + " field" + (cells.size() == 1 ? "" : "s"));
+            }
+            Path image = base.resolve(cells.get(0));
+            items.add(new Item(cells.get(0), image, cells.get(1)));
+        }
+        if (items.isEmpty()) {
+            throw new IllegalArgumentException("--pairs " + name + " has no pairs");
+        }
+        return items;
     }
 
     // ------------------------------------------------------------------------------------ classify
 
-    private static final Map<String, Args.Kind> CLASSIFY_OPTIONS = Map.of("weights", Args.Kind.VALUE,
-            "image", Args.Kind.VALUES, "labels", Args.Kind.VALUE, "top", Args.Kind.VALUE, "batch", Args.Kind.VALUE,
-            "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
+    private static final Map<String, Args.Kind> CLASSIFY_OPTIONS = Map.ofEntries(Map.entry("weights", Args.Kind.VALUE),
+            Map.entry("model", Args.Kind.VALUE), Map.entry("image", Args.Kind.VALUES), Map.entry("labels", Args.Kind.VALUE),
+            Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
+            Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
+            Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG));
 
-    private void classify(List<String> argv) throws IOException {
+    private int classify(List<String> argv) throws IOException {
         Args a = Args.parse(argv, CLASSIFY_OPTIONS);
         a.intValue("threads", 1, 1); // checked first: a wrong count is a usage error, before any work
-        Path weights = existing(a.requiredPath("weights"), "weights");
-        List<String> inputs = a.requiredValues("image");
-        List<Path> files = images(inputs);
-        boolean folder = inputs.stream().anyMatch(s -> Files.isDirectory(Path.of(s)));
+        Source model = modelSource(a);
+        List<Item> items = items(a.requiredValues("image"), null);
         int top = a.intValue("top", 5, 1);
         int batch = a.intValue("batch", 8, 1);
         boolean json = a.flag("json");
+        Logits logits = logits(a, Logits.TOP);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         try (Threads threads = threads(a)) {
-            ResNet18 net = ResNet18.load(weights).withPool(threads.pool);
+            ModelBundle bundle = model.load(this);
+            ResNet18 net = ResNet18.fromStateDict(bundle.weights()).withPool(threads.pool);
             if (!net.hasClassifier()) {
-                throw new IllegalArgumentException(weights + " has no classifier (fc.weight, fc.bias): classify needs"
+                throw new IllegalArgumentException(model.name() + " has no classifier (fc.weight, fc.bias): classify needs"
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
             }
-            int classes = net.fc.outFeatures();
-            List<String> labels = labelsFile != null ? labels(labelsFile, classes)
-                    : classes == 1000 ? imagenetClasses() : labels(null, classes);
-            ImagePreprocessor pre = ImagePreprocessor.imagenet();
-            ProgressBar bar = folder ? new ProgressBar(err, files.size(), "images") : null;
-            if (bar != null) {
-                bar.update(0);
-            }
-            List<Prediction> ps;
-            try {
-                ps = net.classifyFiles(files, pre, batch, bar == null ? Progress.NONE : (done, total) -> bar.update(done));
-            } catch (IOException | RuntimeException e) {
-                if (bar != null) {
-                    bar.abandon();
-                }
-                throw e;
-            }
-            if (bar != null) {
-                bar.finish();
-            }
-            for (int i = 0; i < files.size(); i++) {
-                print(files.get(i).toString(), null, ps.get(i), labels, top, json);
-            }
-        }
-    }
-
-    /** The 1000 ImageNet class names in torchvision's order (resource {@code vecnet/imagenet_classes.txt}). */
-    static List<String> imagenetClasses() throws IOException {
-        try (InputStream in = Cli.class.getResourceAsStream("/vecnet/imagenet_classes.txt")) {
-            if (in == null) {
-                throw new IOException("the bundled resource vecnet/imagenet_classes.txt is missing");
-            }
-            List<String> names = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-            if (names.size() != 1000) {
-                throw new IOException("vecnet/imagenet_classes.txt has " + names.size() + " names, expected 1000");
-            }
-            return names;
+            List<String> labels = labels(labelsFile, bundle, net.classes(), true);
+            return runAll("classify", items, batch, a.flag("fail-fast"), threads.pool,
+                    (images, rows) -> Prediction.of(net.classify(images)), i -> null,
+                    (item, p) -> print(item.name(), null, p, labels, top, json, logits));
         }
     }
 
     // ------------------------------------------------------------------------------------ preprocess
 
     private static final Map<String, Args.Kind> PREPROCESS_OPTIONS = Map.of("image", Args.Kind.VALUE, "out", Args.Kind.VALUE,
-            "verbose", Args.Kind.FLAG);
+            "quiet", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
 
     private void preprocess(List<String> argv) throws IOException {
         Args a = Args.parse(argv, PREPROCESS_OPTIONS);
-        Path image = existing(a.requiredPath("image"), "image");
-        Path target = a.requiredPath("out");
-        if (Files.isDirectory(target)) {
-            throw new IllegalArgumentException("--out " + target + " is a folder: give a file name such as image.safetensors");
+        Item image = items(List.of(a.required("image")), null).get(0);
+        if (image.path() != null) {
+            existing(image.path(), "image");
         }
-        Tensor x = ImagePreprocessor.imagenet().preprocess(image);
-        SafeTensors.write(target, Map.of("image", x), Map.of("source", image.getFileName().toString(),
-                "pipeline", "Resize(256) CenterCrop(224) ToTensor Normalize(ImageNet)"));
-        out.println("wrote " + target + ": image " + Arrays.toString(x.shape()) + " F32");
+        String target = a.required("out");
+        Path file = target.equals("-") ? null : writable(Path.of(target));
+        Tensor x = ImagePreprocessor.imagenet().preprocess(decode(image));
+        Map<String, String> meta = Map.of("source", image.path() == null ? "stdin" : image.path().getFileName().toString(),
+                "pipeline", "Resize(256) CenterCrop(224) ToTensor Normalize(ImageNet)");
+        if (file == null) {
+            SafeTensors.write(out, Map.of("image", x), meta);
+            out.flush();
+            return;
+        }
+        SafeTensors.write(file, Map.of("image", x), meta);
+        if (!quiet) {
+            out.println("wrote " + file + ": image " + Arrays.toString(x.shape()) + " F32");
+        }
     }
 
     // ------------------------------------------------------------------------------------ shared
 
-    private void print(String input, String text, Prediction p, List<String> labels, int top, boolean json) {
+    /** One input: its name as given, its file ({@code null}: the picture comes from stdin), its text (or null). */
+    record Item(String name, Path path, String text) {
+        Item withText(String t) {
+            return new Item(name, path, t);
+        }
+    }
+
+    /** The model run on one batch: images {@code (n, 3, 224, 224)} of the given item indices. */
+    private interface Batch {
+        List<Prediction> run(Tensor images, int[] rows);
+    }
+
+    /** Why item {@code i} cannot run before its picture is read (e.g. a text with no word), or null. */
+    private interface Refusal {
+        Exception of(int i);
+    }
+
+    private interface Printer {
+        void print(Item item, Prediction p);
+    }
+
+    /**
+     * Runs {@code model} over {@code items}, {@code batch} at a time, printing each result in order.
+     * A picture that cannot be read is reported on stderr and skipped, unless {@code failFast} or it
+     * is the only one (then the exception is thrown: one error line, as for any failure). Returns the
+     * exit status: 1 if any item failed.
+     */
+    private int runAll(String command, List<Item> items, int batch, boolean failFast, ComputePool pool, Batch model,
+            Refusal refusal, Printer printer) throws IOException {
+        boolean alone = items.size() == 1;
+        ProgressBar bar = items.size() > 1 && terminal && !quiet ? new ProgressBar(err, items.size(), "images") : null;
+        ImagePreprocessor pre = ImagePreprocessor.imagenet();
+        int plane = 3 * pre.cropSize() * pre.cropSize();
+        int failed = 0;
+        if (bar != null) {
+            bar.update(0);
+        }
+        try {
+            for (int from = 0; from < items.size(); from += batch) {
+                int to = Math.min(items.size(), from + batch), n = to - from, first = from;
+                float[] pixels = new float[n * plane];
+                Exception[] failures = new Exception[n];
+                pool.parallelFor(n, j -> {
+                    try {
+                        Exception refused = refusal.of(first + j);
+                        if (refused != null) {
+                            throw refused;
+                        }
+                        System.arraycopy(pre.preprocess(decode(items.get(first + j))).data(), 0, pixels, j * plane, plane);
+                    } catch (Exception e) {
+                        failures[j] = e;
+                    }
+                });
+                int good = 0;
+                int[] rows = new int[n];
+                for (int j = 0; j < n; j++) {
+                    if (failures[j] == null) {
+                        System.arraycopy(pixels, j * plane, pixels, good * plane, plane);
+                        rows[good++] = from + j;
+                        continue;
+                    }
+                    if (alone || failFast) {
+                        throw rethrow(failures[j]);
+                    }
+                    failed++;
+                    if (bar != null) {
+                        bar.abandon();
+                    }
+                    err.println("vecnet " + command + ": skipped " + items.get(from + j).name() + ": " + describe(failures[j]));
+                }
+                List<Prediction> ps = good == 0 ? List.of() : model.run(
+                        Tensor.of(Arrays.copyOf(pixels, good * plane), good, 3, pre.cropSize(), pre.cropSize()),
+                        Arrays.copyOf(rows, good));
+                for (int r = 0; r < good; r++) {
+                    printer.print(items.get(rows[r]), ps.get(r));
+                }
+                if (bar != null) {
+                    bar.update(to);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (bar != null) {
+                bar.abandon();
+            }
+            throw e;
+        }
+        if (bar != null) {
+            bar.finish();
+        }
+        if (failed > 0) {
+            err.println("vecnet " + command + ": " + (items.size() - failed) + " of " + items.size() + " pictures done, "
+                    + failed + " failed");
+            return 1;
+        }
+        return 0;
+    }
+
+    private static RuntimeException rethrow(Exception e) throws IOException {
+        if (e instanceof IOException io) {
+            throw io;
+        }
+        if (e instanceof RuntimeException r) {
+            return r;
+        }
+        return new IllegalStateException(e);
+    }
+
+    /** The picture of {@code item}: its file, or the bytes of stdin. */
+    private ImageRgb decode(Item item) throws IOException {
+        if (item.path() != null) {
+            return ImagePreprocessor.imagenet().decode(existing(item.path(), "image"));
+        }
+        byte[] bytes = stdin();
+        // a memory cache: ImageIO.read(InputStream) would write a cache file in java.io.tmpdir
+        BufferedImage image = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
+        if (image == null) {
+            throw new IOException("stdin: not a picture ImageIO can read (" + bytes.length + " bytes)");
+        }
+        return ImageDecoder.toRgb(image);
+    }
+
+    private byte[] stdinBytes;
+
+    /** Standard input, read once (several items may name '-'). */
+    private synchronized byte[] stdin() throws IOException {
+        if (stdinBytes == null) {
+            stdinBytes = in.readAllBytes();
+        }
+        return stdinBytes;
+    }
+
+    /** Where the model comes from: {@code --model PATH|-} or {@code --weights FILE}. */
+    private record Source(String name, Path path, boolean weights) {
+        ModelBundle load(Cli cli) throws IOException {
+            return path == null ? ModelBundle.load(cli.in) : ModelBundle.load(path);
+        }
+    }
+
+    private static Source modelSource(Args a) throws IOException {
+        String model = a.value("model", null), weights = a.value("weights", null);
+        if (model != null && weights != null) {
+            throw new Args.UsageException("give --model or --weights, not both");
+        }
+        if (model == null && weights == null) {
+            throw new Args.UsageException("missing required option --weights (or --model)");
+        }
+        if (model != null) {
+            if (model.equals("-")) {
+                return new Source("<stdin>", null, false);
+            }
+            Path p = Path.of(model);
+            if (!Files.exists(p)) {
+                throw new NoSuchFileException(model, null, "model");
+            }
+            return new Source(model, p, false);
+        }
+        return new Source(weights, existing(Path.of(weights), "weights"), true);
+    }
+
+    /** The JSON detail of {@code --logits}. */
+    enum Logits { NONE, TOP, ALL }
+
+    private static Logits logits(Args a, Logits fallback) {
+        String v = a.value("logits", null);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v) {
+            case "none" -> Logits.NONE;
+            case "top" -> Logits.TOP;
+            case "all" -> Logits.ALL;
+            default -> throw new Args.UsageException("--logits must be none, top or all, got '" + v + "'");
+        };
+    }
+
+    private void print(String input, String text, Prediction p, List<String> labels, int top, boolean json, Logits logits) {
         if (json) {
-            out.println(JsonLine.of(input, text, p, labels, top));
+            out.println(JsonLine.of(input, text, p, labels, top, logits));
             return;
         }
         out.println(text == null ? input : input + "  \"" + text + "\"");
@@ -505,7 +840,7 @@ public final class Cli {
         for (int r = 0; r < order.length; r++) {
             int k = order[r];
             out.printf(Locale.ROOT, "  %d. %-30s %6.2f %%   (class %d, logit %.4f)%n", r + 1, labels.get(k),
-                    100.0 * p.probabilities()[k], k, p.logits()[k]);
+                    100.0 * p.probability(k), k, p.logit(k));
         }
     }
 
@@ -523,8 +858,23 @@ public final class Cli {
         return out;
     }
 
-    private static List<String> labels(Path file, int classes) throws IOException {
+    /**
+     * The class names: {@code --labels FILE}, else the model's own, else (for an ImageNet-sized image
+     * model) the bundled ImageNet names, else {@code class0, class1, ...}.
+     */
+    private static List<String> labels(Path file, ModelBundle bundle, int classes, boolean imagenet) throws IOException {
         if (file == null) {
+            List<String> own = bundle.labels().orElse(null);
+            if (own != null) {
+                if (own.size() != classes) {
+                    throw new IllegalArgumentException("the model's labels name " + own.size() + " classes but it has "
+                            + classes);
+                }
+                return own;
+            }
+            if (imagenet && classes == 1000) {
+                return imagenetClasses();
+            }
             List<String> names = new ArrayList<>(classes);
             for (int i = 0; i < classes; i++) {
                 names.add("class" + i);
@@ -556,10 +906,30 @@ public final class Cli {
         return p;
     }
 
-    /** The files named, with each folder replaced by its pictures (by name, not recursive). */
-    static List<Path> images(List<String> inputs) throws IOException {
-        List<Path> files = new ArrayList<>();
+    /** A file that may be written: not a folder, in a folder that exists. */
+    private static Path writable(Path target) throws IOException {
+        if (Files.isDirectory(target)) {
+            throw new IllegalArgumentException("--out " + target + " is a folder: give a file name such as image.safetensors");
+        }
+        Path parent = target.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            throw new IllegalArgumentException("--out " + target + ": the folder " + parent
+                    + (Files.exists(parent) ? " is not a folder" : " does not exist") + " (vecnet does not create folders)");
+        }
+        return target;
+    }
+
+    /**
+     * The inputs named, with each folder replaced by its pictures (by name, not recursive) and
+     * {@code -} by standard input. Missing files are kept: each is reported when its turn comes.
+     */
+    static List<Item> items(List<String> inputs, String text) throws IOException {
+        List<Item> items = new ArrayList<>();
         for (String s : inputs) {
+            if (s.equals("-")) {
+                items.add(new Item("-", null, text));
+                continue;
+            }
             Path p = Path.of(s);
             if (Files.isDirectory(p)) {
                 try (Stream<Path> list = Files.list(p)) {
@@ -567,11 +937,27 @@ public final class Cli {
                     if (found.isEmpty()) {
                         throw new IllegalArgumentException("folder " + p + " has no pictures (" + String.join(", ", IMAGE_SUFFIXES) + ")");
                     }
-                    files.addAll(found);
+                    for (Path f : found) {
+                        items.add(new Item(f.toString(), f, text));
+                    }
                 }
+            } else if (s.endsWith("/") || s.endsWith(java.io.File.separator)) {
+                throw new NoSuchFileException(s, null, "image");
             } else {
-                files.add(existing(p, "image"));
+                items.add(new Item(s, p, text));
             }
+        }
+        return items;
+    }
+
+    /** The picture files named, folders expanded (see {@link #items}). */
+    static List<Path> images(List<String> inputs) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Item i : items(inputs, null)) {
+            if (i.path() == null) {
+                throw new Args.UsageException("'-' (standard input) is not accepted here");
+            }
+            files.add(existing(i.path(), "image"));
         }
         return files;
     }
@@ -579,6 +965,11 @@ public final class Cli {
     private static boolean looksLikeImage(Path p) {
         String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return IMAGE_SUFFIXES.stream().anyMatch(name::endsWith);
+    }
+
+    /** The 1000 ImageNet class names in torchvision's order (see {@link ImageNet}). */
+    static List<String> imagenetClasses() {
+        return ImageNet.classNames();
     }
 
     /** The compute pool of {@code --threads N} (closed after the command), or the shared one. */

@@ -6,6 +6,8 @@ import vecnet.multimodal.Prediction;
 /**
  * One prediction as one line of JSON:
  * {@code {"input": ..., "text": ..., "logits": [...], "probabilities": [...], "top": [{"index", "label", "probability"}]}}.
+ * With {@code --logits top} the two arrays are left out and each top entry also has its {@code "logit"};
+ * with {@code --logits none} only the top entries' index, label and probability remain.
  *
  * <p>Floats are written with {@link Float#toString}, the shortest decimal that reads back to the same
  * float32 ({@code Float.parseFloat} in Java, {@code numpy.float32(...)} in Python); non-finite values,
@@ -16,17 +18,19 @@ final class JsonLine {
     }
 
     /** The line for {@code p} ({@code text} may be null: the key is then left out). */
-    static String of(String input, String text, Prediction p, List<String> labels, int top) {
+    static String of(String input, String text, Prediction p, List<String> labels, int top, Cli.Logits logits) {
         StringBuilder sb = new StringBuilder("{\"input\":");
         string(sb, input);
         if (text != null) {
             sb.append(",\"text\":");
             string(sb, text);
         }
-        sb.append(",\"logits\":");
-        floats(sb, p.logits());
-        sb.append(",\"probabilities\":");
-        floats(sb, p.probabilities());
+        if (logits == Cli.Logits.ALL) {
+            sb.append(",\"logits\":");
+            floats(sb, p.logits());
+            sb.append(",\"probabilities\":");
+            floats(sb, p.probabilities());
+        }
         sb.append(",\"top\":[");
         int[] order = Cli.topK(p.probabilities(), top);
         for (int i = 0; i < order.length; i++) {
@@ -36,7 +40,11 @@ final class JsonLine {
             sb.append("{\"index\":").append(order[i]).append(",\"label\":");
             string(sb, labels.get(order[i]));
             sb.append(",\"probability\":");
-            number(sb, p.probabilities()[order[i]]);
+            number(sb, p.probability(order[i]));
+            if (logits == Cli.Logits.TOP) {
+                sb.append(",\"logit\":");
+                number(sb, p.logit(order[i]));
+            }
             sb.append('}');
         }
         return sb.append("]}").toString();

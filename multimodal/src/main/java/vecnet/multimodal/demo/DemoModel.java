@@ -3,15 +3,13 @@ package vecnet.multimodal.demo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
@@ -19,6 +17,7 @@ import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImageDecoder;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ImageRgb;
+import vecnet.multimodal.ModelBundle;
 import vecnet.multimodal.Prediction;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
@@ -68,26 +67,25 @@ public final class DemoModel {
     /** Loads the bundled model, computing on {@code pool}. */
     public static DemoModel load(ComputePool pool) throws IOException {
         Objects.requireNonNull(pool, "pool");
-        Path dir = Files.createTempDirectory("vecnet-demo");
-        try {
-            Path weights = copy("demo_model.safetensors", dir);
-            Path vocab = copy("demo_vocab.json", dir);
-            FusionModel model = FusionModel.fromStateDict(StateDict.read(weights), Kernels.get()).withPool(pool);
-            Tokenizer tokenizer = new Tokenizer(Vocabulary.readJson(vocab));
-            List<String> labels = readLines("demo_labels.txt");
-            if (labels.size() != model.numClasses()) {
-                throw new IOException("bundled demo_labels.txt has " + labels.size() + " answers but the model has "
-                        + model.numClasses() + " classes");
-            }
-            return new DemoModel(model, tokenizer, List.copyOf(labels));
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path p : (Iterable<Path>) files::iterator) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(dir);
+        // read from the jar straight into memory: no temporary file (java.io.tmpdir may not exist)
+        FusionModel model = FusionModel.fromStateDict(StateDict.read(readBytes("demo_model.safetensors")), Kernels.get())
+                .withPool(pool);
+        Tokenizer tokenizer = new Tokenizer(Vocabulary.read(readBytes("demo_vocab.json"), "demo_vocab.json"));
+        List<String> labels = readLines("demo_labels.txt");
+        if (labels.size() != model.numClasses()) {
+            throw new IOException("bundled demo_labels.txt has " + labels.size() + " answers but the model has "
+                    + model.numClasses() + " classes");
         }
+        return new DemoModel(model, tokenizer, List.copyOf(labels));
+    }
+
+    /**
+     * The bundled model as a {@link ModelBundle} (weights, vocabulary and answers), for example to
+     * write it in the one-file form with {@link ModelBundle#write}.
+     */
+    public static ModelBundle bundle() throws IOException {
+        return ModelBundle.of(StateDict.read(readBytes("demo_model.safetensors")),
+                Vocabulary.read(readBytes("demo_vocab.json"), "demo_vocab.json"), readLines("demo_labels.txt"));
     }
 
     public FusionModel model() {
@@ -190,8 +188,10 @@ public final class DemoModel {
 
     /** A bundled PNG, decoded as {@code Image.open(f).convert('RGB')}. */
     static ImageRgb readPicture(String name) throws IOException {
+        // a memory cache: ImageIO.read(InputStream) would write a cache file in java.io.tmpdir;
+        // ImageIO.read closes the ImageInputStream it is given
         try (InputStream in = open(name)) {
-            var image = ImageIO.read(in);
+            var image = ImageIO.read(new MemoryCacheImageInputStream(in));
             if (image == null) {
                 throw new IOException("bundled " + name + " is not a readable image");
             }
@@ -211,12 +211,10 @@ public final class DemoModel {
         }
     }
 
-    private static Path copy(String name, Path dir) throws IOException {
-        Path target = dir.resolve(name);
+    static byte[] readBytes(String name) throws IOException {
         try (InputStream in = open(name)) {
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+            return in.readAllBytes();
         }
-        return target;
     }
 
     static InputStream open(String name) throws IOException {

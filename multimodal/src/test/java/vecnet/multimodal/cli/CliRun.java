@@ -2,6 +2,7 @@ package vecnet.multimodal.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,7 @@ public final class CliRun {
     }
 
     /** The exit status and the text written on stdout and stderr. */
-    public record Result(int status, String out, String err) {
+    public record Result(int status, String out, String err, byte[] outBytes) {
         public List<String> outLines() {
             return out.lines().toList();
         }
@@ -26,14 +27,25 @@ public final class CliRun {
         }
     }
 
-    /** {@code vecnet args...}, as the launcher would run it. */
+    /** {@code vecnet args...}, as the launcher would run it with its output redirected to files. */
     public static Result run(String... args) {
+        return run(new byte[0], false, args);
+    }
+
+    /** {@code vecnet args...} with stderr on a terminal (the progress bar may show). */
+    public static Result onTerminal(String... args) {
+        return run(new byte[0], true, args);
+    }
+
+    /** {@code vecnet args...} reading {@code stdin} for the file name {@code -}. */
+    public static Result run(byte[] stdin, boolean terminal, String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
         int status;
         try (PrintStream out = new PrintStream(o, true, StandardCharsets.UTF_8);
              PrintStream err = new PrintStream(e, true, StandardCharsets.UTF_8)) {
-            status = new Cli(out, err).run(args);
+            status = new Cli(out, err, new ByteArrayInputStream(stdin), terminal).run(args);
         }
-        return new Result(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        return new Result(status, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8),
+                o.toByteArray());
     }
 }

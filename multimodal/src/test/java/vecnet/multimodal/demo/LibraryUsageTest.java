@@ -10,9 +10,12 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Tensor;
+import vecnet.multimodal.Classifier;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.Prediction;
@@ -58,6 +61,34 @@ class LibraryUsageTest extends LibraryTest {
         } finally {
             callers.shutdown();
         }
+    }
+
+    @Test
+    void theClassifier(@TempDir Path dir) throws Exception {
+        Path modelDir = java.nio.file.Files.createDirectories(dir.resolve("shapes-model"));
+        DemoModel.bundle().write(modelDir.resolve("model.safetensors")); // one file holding vocabulary and labels
+        Path photo = dir.resolve("photo.png");
+        try (var in = LibraryUsageTest.class.getResourceAsStream("/vecnet/demo/sample_0.png")) {
+            java.nio.file.Files.copy(in, photo);                          // a yellow shape
+        }
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            // README begin: classifier
+            Classifier classifier = Classifier.load(modelDir);              // a folder, one file, bytes, a stream, a resource
+            Prediction answer = classifier.predict(photo, "what colour is the shape"); // or a BufferedImage, or bytes
+            String name = answer.name();                                    // "yellow"; also top(3), confidence()
+            CompletableFuture<Prediction> later = classifier.predictAsync(photo, "which shape is it", executor);
+            // README end: classifier
+            assertEquals("yellow", name);
+            assertTrue(answer.toString().startsWith("Prediction[yellow "), answer.toString());
+            assertTrue(demoShapes().contains(later.get().name()), later.get().toString());
+        } finally {
+            executor.shutdown();
+        }
+    }
+
+    private static List<String> demoShapes() {
+        return List.of("circle", "square", "triangle", "star");
     }
 
     @Test
