@@ -9,22 +9,29 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.SampleModel;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
-import javax.imageio.ImageTypeSpecifier;
-import javax.imageio.stream.FileImageInputStream;
+import javax.imageio.plugins.tiff.TIFFDirectory;
+import javax.imageio.plugins.tiff.TIFFField;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import vecnet.multimodal.image.ImageIoGuard;
+import vecnet.multimodal.image.JpegDecoder;
+import vecnet.multimodal.image.Limits;
+import vecnet.multimodal.image.PngDecoder;
+import vecnet.multimodal.image.Rgb8;
 
 /**
  * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow's
@@ -65,10 +72,12 @@ public final class ImageDecoder {
     public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
 
     private static final System.Logger LOG = System.getLogger("vecnet.multimodal");
-    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
     /** ImageIO format names that Pillow also opens; others (WBMP, whose sniffer accepts many non-images) are refused. */
     private static final Set<String> FORMATS = Set.of("png", "jpeg", "jpg", "gif", "bmp", "tif", "tiff");
+
+    /** The largest image file read: {@value} bytes (1 GiB; the file is read into memory). */
+    public static final long MAX_FILE_BYTES = 1L << 30;
 
     private final long maxPixels;
 
@@ -108,12 +117,38 @@ public final class ImageDecoder {
         if (Files.isDirectory(file)) {
             throw new ImageFormatException(file, "is a directory, not an image file");
         }
-        if (Files.size(file) == 0) {
+        if (!Files.isRegularFile(file)) {
+            throw new ImageFormatException(file, "is not a regular file (a pipe or a device?)");
+        }
+        long size = Files.size(file);
+        if (size == 0) {
             throw new ImageFormatException(file, "the file is empty (0 bytes)");
         }
-        byte[] head = readHead(file, 32);
-        int pngColorType = pngColorType(head);
-        try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+        if (size > MAX_FILE_BYTES) {
+            throw new ImageFormatException(file, "the file is " + size + " bytes, more than the limit of "
+                    + MAX_FILE_BYTES + " for an image");
+        }
+        return decode(file, Files.readAllBytes(file));
+    }
+
+    /** Decodes the contents of an image file; {@code file} only names it in messages. */
+    ImageRgb decode(Path file, byte[] data) throws IOException {
+        Limits limits = new Limits(maxPixels);
+        Rgb8 rgb;
+        if (PngDecoder.sniff(data)) {
+            rgb = PngDecoder.decode(file, data, limits);
+        } else if (JpegDecoder.sniff(data)) {
+            rgb = JpegDecoder.decode(file, data, limits);
+        } else {
+            return decodeWithImageIo(file, data, limits);
+        }
+        return ImageRgb.wrap(rgb.width(), rgb.height(), rgb.rgb());
+    }
+
+    /** BMP, GIF and TIFF, through ImageIO once their headers have passed {@link ImageIoGuard}. */
+    private ImageRgb decodeWithImageIo(Path file, byte[] data, Limits limits) throws IOException {
+        byte[] head = Arrays.copyOf(data, Math.min(data.length, 32));
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new ImageFormatException(file, "not an image format ImageIO can read (it starts with "
@@ -128,14 +163,17 @@ public final class ImageDecoder {
             }
             try {
                 reader.setInput(in, true, true);
-                return read(file, reader, pngColorType);
+                ImageIoGuard.check(file, data, format, reader, limits);
+                ImageRgb rgb = read(file, reader);
+                limits.checkSize(file, format, rgb.width(), rgb.height());
+                return rgb;
             } finally {
                 reader.dispose();
             }
         }
     }
 
-    private ImageRgb read(Path file, ImageReader reader, int pngColorType) throws IOException {
+    private ImageRgb read(Path file, ImageReader reader) throws IOException {
         String format = reader.getFormatName().toLowerCase(Locale.ROOT);
         int width;
         int height;
@@ -145,15 +183,7 @@ public final class ImageDecoder {
         } catch (IOException | RuntimeException e) {
             throw new ImageFormatException(file, "cannot read the " + format + " header: " + e.getMessage(), e);
         }
-        if (width < 1 || height < 1) {
-            throw new ImageFormatException(file, "the " + format + " header gives an empty image " + width + "x" + height);
-        }
-        if ((long) width * height > maxPixels) {
-            throw new ImageFormatException(file, "the image is " + width + "x" + height + " = "
-                    + (long) width * height + " pixels, more than the limit of " + maxPixels
-                    + " (ImageDecoder.withMaxPixels raises it)");
-        }
-        refuseCmyk(file, reader, format);
+        new Limits(maxPixels).checkSize(file, format, width, height);
 
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -173,31 +203,30 @@ public final class ImageDecoder {
         if (!warnings.isEmpty()) {
             LOG.log(Level.DEBUG, () -> file + ": ImageIO warnings while decoding: " + warnings);
         }
-        return toRgb(file, image, pngColorType);
+        if (format.startsWith("tif") && image.getColorModel() instanceof IndexColorModel icm) {
+            image = withTiffPalette(reader, image, icm);
+        }
+        return toRgb(file, image);
     }
 
-    /** CMYK and YCCK JPEGs: ImageIO cannot convert them the way Pillow does, so they are refused up front. */
-    private static void refuseCmyk(Path file, ImageReader reader, String format) throws IOException {
-        ImageTypeSpecifier raw;
-        try {
-            raw = reader.getRawImageType(0);
-        } catch (IOException | RuntimeException e) {
-            return; // a corrupt file: read() will fail and say why
+    /**
+     * A palette TIFF with the palette Pillow uses: the 16-bit ColorMap entries shifted right by 8
+     * (ImageIO scales them to 8 bits with rounding, one level off for most entries).
+     */
+    private static BufferedImage withTiffPalette(ImageReader reader, BufferedImage image, IndexColorModel icm) throws IOException {
+        TIFFField map = TIFFDirectory.createFromMetadata(reader.getImageMetadata(0)).getTIFFField(320);
+        int n = icm.getMapSize();
+        if (map == null || map.getCount() != 3 * n) {
+            return image;
         }
-        if (raw != null) {
-            int csType = raw.getColorModel().getColorSpace().getType();
-            if (csType == ColorSpace.TYPE_CMYK || csType == ColorSpace.TYPE_4CLR) {
-                throw new ImageFormatException(file, "CMYK " + format + " images are not supported; convert it to RGB first");
+        byte[][] rgb = new byte[3][n];
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < n; i++) {
+                rgb[c][i] = (byte) (map.getAsInt(c * n + i) >> 8);
             }
-            if (csType != ColorSpace.TYPE_GRAY && raw.getSampleModel().getNumBands() == 4 && !raw.getColorModel().hasAlpha()) {
-                throw new ImageFormatException(file, "4-channel " + format + " without alpha (CMYK or YCCK) is not supported;"
-                        + " convert it to RGB first");
-            }
-        } else if (format.equals("jpeg") || format.equals("jpg")) {
-            // the JPEG reader gives no raw type for Adobe CMYK/YCCK (4 components)
-            throw new ImageFormatException(file, "CMYK or YCCK JPEG (4 colour components) is not supported;"
-                    + " convert it to RGB first");
         }
+        IndexColorModel pillow = new IndexColorModel(icm.getPixelSize(), n, rgb[0], rgb[1], rgb[2]);
+        return new BufferedImage(pillow, image.getRaster(), false, null);
     }
 
     /**
@@ -208,11 +237,11 @@ public final class ImageDecoder {
      * @throws ImageFormatException for other colour models (CMYK...) or an image too large for one array
      */
     public static ImageRgb toRgb(BufferedImage image) throws ImageFormatException {
-        return toRgb(null, image, -1);
+        return toRgb(null, image);
     }
 
     /** Converts a decoded image to RGB uint8 following Pillow's {@code convert('RGB')} (class comment). */
-    static ImageRgb toRgb(Path file, BufferedImage image, int pngColorType) throws ImageFormatException {
+    static ImageRgb toRgb(Path file, BufferedImage image) throws ImageFormatException {
         int w = image.getWidth();
         int h = image.getHeight();
         if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
@@ -253,6 +282,8 @@ public final class ImageDecoder {
             src = new int[] {0, 0, 0};
         } else if (csType == ColorSpace.TYPE_RGB && bands >= 3) {
             src = new int[] {0, 1, 2};
+        } else if (csType == ColorSpace.TYPE_CMYK && bands == 4 && raster.getSampleModel().getSampleSize(0) == 8) {
+            return cmykToRgb(raster, w, h, out);
         } else {
             throw new ImageFormatException(file, "colour space with " + cm.getNumColorComponents()
                     + " components (type " + csType + ", " + bands + " bands) is not supported; only gray,"
@@ -272,9 +303,9 @@ public final class ImageDecoder {
         if (bits[0] == 8 && bits[1] == 8 && bits[2] == 8 && fastCopy8(raster, src, w, h, out)) {
             return ImageRgb.wrap(w, h, out);
         }
-        // Pillow reads 16-bit grayscale (no alpha in the file) as mode I, and I -> RGB clips at 255;
-        // every other 16-bit layout keeps the high byte.
-        boolean clip16 = csType == ColorSpace.TYPE_GRAY && (pngColorType == 0 || (pngColorType < 0 && !cm.hasAlpha()));
+        // Pillow reads 16-bit grayscale (no alpha) as mode I, and I -> RGB clips at 255; every other
+        // 16-bit layout keeps the high byte.
+        boolean clip16 = csType == ColorSpace.TYPE_GRAY && !cm.hasAlpha();
         int[] row = new int[w * bands];
         for (int y = 0; y < h; y++) {
             raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
@@ -284,6 +315,21 @@ public final class ImageDecoder {
                 for (int c = 0; c < 3; c++) {
                     out[o++] = (byte) toU8(row[base + src[c]], bits[c], clip16);
                 }
+            }
+        }
+        return ImageRgb.wrap(w, h, out);
+    }
+
+    /** An 8-bit CMYK raster (a TIFF; Pillow reads its samples as they are, mode CMYK) through Pillow's {@code cmyk2rgb}. */
+    private static ImageRgb cmykToRgb(Raster raster, int w, int h, byte[] out) {
+        int[] row = new int[w * 4];
+        for (int y = 0, o = 0; y < h; y++) {
+            raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
+            for (int x = 0; x < w; x++, o += 3) {
+                int nk = 255 - row[4 * x + 3];
+                out[o] = (byte) JpegDecoder.cmykChannel(row[4 * x], nk);
+                out[o + 1] = (byte) JpegDecoder.cmykChannel(row[4 * x + 1], nk);
+                out[o + 2] = (byte) JpegDecoder.cmykChannel(row[4 * x + 2], nk);
             }
         }
         return ImageRgb.wrap(w, h, out);
@@ -336,26 +382,6 @@ public final class ImageDecoder {
             }
         }
         return true;
-    }
-
-    private static byte[] readHead(Path file, int n) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(n);
-        }
-    }
-
-    /** The PNG colour type from the IHDR chunk (0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA), or -1 if not a PNG. */
-    static int pngColorType(byte[] head) {
-        if (head.length < 26) {
-            return -1;
-        }
-        for (int i = 0; i < PNG_SIGNATURE.length; i++) {
-            if (head[i] != PNG_SIGNATURE[i]) {
-                return -1;
-            }
-        }
-        // signature (8), IHDR length (4), "IHDR" (4), width (4), height (4), bit depth, colour type
-        return head[12] == 'I' && head[13] == 'H' && head[14] == 'D' && head[15] == 'R' ? head[25] & 0xFF : -1;
     }
 
     private static String describeHead(byte[] head) {
