@@ -94,10 +94,13 @@ public final class JpegDecoder {
     public static Rgb8 decode(Path file, byte[] data, Limits limits) throws IOException {
         Structure s = structure(file, data);
         limits.checkSize(file, "JPEG", s.width, s.height);
-        if (s.scans > Limits.MAX_SCANS || (long) s.scans * s.width * s.height > Limits.MAX_SCAN_PIXELS) {
+        if (s.scans > Limits.MAX_SCANS) {
+            throw new ImageFormatException(file, "the JPEG has more than " + Limits.MAX_SCANS + " scans (a scan bomb?)");
+        }
+        if ((long) s.scans * s.width * s.height > Limits.MAX_SCAN_PIXELS) {
             throw new ImageFormatException(file, "the JPEG has " + s.scans + " scans over " + s.width + "x" + s.height
-                    + " pixels, more work than the limit (" + Limits.MAX_SCANS + " scans and "
-                    + Limits.MAX_SCAN_PIXELS + " scan-pixels); a scan bomb?");
+                    + " pixels, more decoding work than the limit of " + Limits.MAX_SCAN_PIXELS
+                    + " scan-pixels (a scan bomb?)");
         }
         Raster raster = readRaw(file, data);
         if (raster.getWidth() != s.width || raster.getHeight() != s.height || raster.getNumBands() != s.components) {
