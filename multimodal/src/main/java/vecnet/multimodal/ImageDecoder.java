@@ -27,6 +27,7 @@ import javax.imageio.plugins.tiff.TIFFDirectory;
 import javax.imageio.plugins.tiff.TIFFField;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import vecnet.multimodal.image.ExifOrientation;
 import vecnet.multimodal.image.ImageIoGuard;
 import vecnet.multimodal.image.JpegDecoder;
 import vecnet.multimodal.image.Limits;
@@ -80,22 +81,39 @@ public final class ImageDecoder {
     public static final long MAX_FILE_BYTES = 1L << 30;
 
     private final long maxPixels;
+    private final boolean exifTranspose;
 
-    private ImageDecoder(long maxPixels) {
+    private ImageDecoder(long maxPixels, boolean exifTranspose) {
         if (maxPixels < 1) {
             throw new IllegalArgumentException("the pixel limit must be at least 1, got " + maxPixels);
         }
         this.maxPixels = maxPixels;
+        this.exifTranspose = exifTranspose;
     }
 
     /** A decoder with the default limit of {@value #DEFAULT_MAX_PIXELS} pixels. */
     public static ImageDecoder create() {
-        return new ImageDecoder(DEFAULT_MAX_PIXELS);
+        return new ImageDecoder(DEFAULT_MAX_PIXELS, false);
     }
 
     /** A decoder that refuses images with more than {@code maxPixels} pixels (width × height). */
     public static ImageDecoder withMaxPixels(long maxPixels) {
-        return new ImageDecoder(maxPixels);
+        return new ImageDecoder(maxPixels, false);
+    }
+
+    /**
+     * This decoder, but turning the pixels upright as the file's EXIF Orientation tag says, like
+     * Pillow's {@code ImageOps.exif_transpose(Image.open(f)).convert('RGB')} (JPEG APP1, PNG eXIf, TIFF).
+     * Off by default, because {@code Image.open} and the seed's transform ignore the tag: a model
+     * trained on such input saw the stored pixels, sideways or not.
+     */
+    public ImageDecoder withExifTranspose(boolean on) {
+        return new ImageDecoder(maxPixels, on);
+    }
+
+    /** Whether {@link #withExifTranspose} is on. */
+    public boolean exifTranspose() {
+        return exifTranspose;
     }
 
     /** The largest width × height this decoder accepts. */
@@ -140,7 +158,11 @@ public final class ImageDecoder {
         } else if (JpegDecoder.sniff(data)) {
             rgb = JpegDecoder.decode(file, data, limits);
         } else {
-            return decodeWithImageIo(file, data, limits);
+            ImageRgb img = decodeWithImageIo(file, data, limits);
+            rgb = new Rgb8(img.width(), img.height(), img.pixels());
+        }
+        if (exifTranspose) {
+            rgb = ExifOrientation.transpose(rgb, ExifOrientation.read(data));
         }
         return ImageRgb.wrap(rgb.width(), rgb.height(), rgb.rgb());
     }

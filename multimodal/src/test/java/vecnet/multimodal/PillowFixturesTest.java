@@ -2,6 +2,7 @@ package vecnet.multimodal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import vecnet.engine.Tensor;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
@@ -67,14 +69,33 @@ class PillowFixturesTest extends LibraryTest {
         assertEquals(expected.metadata().get("sha256:" + name), sha256(x.data()), name + ": SHA-256 of the preprocessed tensor");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"exif_3.jpg", "exif_6.jpg", "exif_8.jpg"})
+    void exifTransposeIsOptInAndMatchesImageOps(String name) throws IOException {
+        Path f = dir().resolve(name);
+        ImageRgb stored = ImageDecoder.create().decode(f);
+        ImageRgb upright = ImageDecoder.create().withExifTranspose(true).decode(f);
+        assertEquals(expected.metadata().get("shape:" + name), upright.height() + "x" + upright.width(), name + ": HxW");
+        assertEquals(expected.metadata().get("exif:" + name), sha256(upright.toBytes()),
+                name + ": SHA-256 of ImageOps.exif_transpose(img).convert('RGB')");
+        assertNotEquals(stored, upright, name + ": the orientation tag changed nothing");
+        Tensor viaBuilder = ImagePreprocessor.builder().exifTranspose(true).build().preprocess(f);
+        Check.identical(name + " preprocessed upright", ImagePreprocessor.imagenet().preprocess(upright).data(), viaBuilder.data());
+    }
+
+    /** The hex SHA-256 of some bytes. */
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** The hex SHA-256 of the floats as little-endian float32 bytes (numpy's {@code astype('<f4').tobytes()}). */
     static String sha256(float[] data) {
         ByteBuffer b = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(data);
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b.array()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
+        return sha256(b.array());
     }
 }
