@@ -35,36 +35,41 @@ import vecnet.multimodal.image.PngDecoder;
 import vecnet.multimodal.image.Rgb8;
 
 /**
- * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow's
- * {@code Image.open(f).convert('RGB')} for the files a student will meet (PNG, JPEG, BMP, GIF).
+ * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow 9.4's
+ * {@code Image.open(f).convert('RGB')}, checked bit for bit on one file per encoding
+ * ({@code weights/fixtures/images}, written by {@code weights/python/make_image_fixtures.py}).
  *
- * <p>Pixels are always read from the {@link Raster}, never with {@code BufferedImage.getRGB}, which
- * applies a colour-space conversion (up to 73 levels off for grayscale). The rules, each checked
- * against Pillow 9.4:
  * <ul>
- * <li>8-bit RGB: the raster's bands are R, G, B (also for {@code TYPE_3BYTE_BGR}, whose
- *     {@code DataBuffer} holds B, G, R: the band offsets take care of it).</li>
- * <li>Grayscale ({@code L}): the value is replicated to the three channels.</li>
- * <li>Palette ({@code P}, and 1/2/4-bit grayscale, which ImageIO also gives as a palette): expanded
- *     through the {@link IndexColorModel}; transparency is ignored.</li>
- * <li>Alpha (RGBA, LA, a PNG {@code tRNS}): dropped, no compositing, as {@code convert('RGB')}.</li>
- * <li>16-bit RGB, RGBA and gray+alpha PNGs: Pillow keeps the high byte, {@code v >> 8}.</li>
- * <li>16-bit grayscale without alpha: Pillow opens it in mode {@code I} and {@code convert('RGB')}
- *     <em>clips</em> it, {@code min(v, 255)} (so most such images turn white). We copy that.</li>
- * <li>CMYK/YCCK JPEGs are refused: Pillow inverts and converts them, ImageIO gives raw bands.</li>
+ * <li><b>PNG</b>: our own decoder ({@link vecnet.multimodal.image.PngDecoder}): every colour type and bit
+ *     depth, Adam7; 16-bit grey is clipped to 255 (Pillow's mode I), other 16-bit samples keep their
+ *     high byte; alpha and tRNS dropped; gAMA, cHRM, sRGB and iCCP ignored, as Pillow ignores them.</li>
+ * <li><b>JPEG</b>: ImageIO's raw samples converted as libjpeg-turbo and Pillow convert them
+ *     ({@link vecnet.multimodal.image.JpegDecoder}): an embedded ICC profile is ignored; the Adobe
+ *     APP14 transform and JFIF decide between RGB, YCbCr, CMYK and YCCK; CMYK and YCCK go through
+ *     Pillow's {@code cmyk2rgb}.</li>
+ * <li><b>BMP, GIF (first frame), TIFF</b>: ImageIO, read from the {@link Raster} (never
+ *     {@code getRGB}, which colour-converts grey), after {@link vecnet.multimodal.image.ImageIoGuard}
+ *     has checked the header; a palette TIFF uses Pillow's {@code v >> 8} of its 16-bit colour map; an
+ *     8-bit CMYK TIFF goes through {@code cmyk2rgb}.</li>
  * </ul>
  *
- * <p>Refused with an {@link ImageFormatException} naming the file: an empty file, a file that no
- * ImageIO reader recognises (e.g. text named {@code .png}), a format other than PNG, JPEG, GIF, BMP
- * and TIFF, samples that are floating point or wider than 16 bits, a truncated file (ImageIO only
- * <em>warns</em> "Premature end of JPEG file"; we treat that warning as an error), and an image
- * with more than {@link #maxPixels()} pixels, checked from the header before any pixel is decoded.
+ * <p><b>EXIF orientation is ignored</b>, as {@code Image.open} and the seed's transform ignore it: a
+ * photo stored sideways is decoded sideways. {@link #withExifTranspose} turns it upright as
+ * {@code ImageOps.exif_transpose} does.
  *
- * <p>Known differences with Pillow, not detected: a JPEG with an embedded ICC profile is colour
- * converted by ImageIO (±1 on a few values) and not by Pillow; a palette TIFF's 16-bit colour map
- * is scaled by ImageIO and shifted by Pillow (±1); neither applies EXIF orientation. Checked equal
- * to Pillow: PNG of every colour type and bit depth (with and without tRNS), baseline and
- * progressive JPEG (colour and gray), GIF, BMP, RGB and gray TIFF.
+ * <p>Refused with one {@link ImageFormatException} line naming the file: a missing, empty, special or
+ * over-1-GiB file; a format other than PNG, JPEG, GIF, BMP and TIFF; a truncated file (for JPEG, one
+ * that ends before its EOI marker; for PNG, image data that ends before the last row or a bad chunk
+ * CRC); more than {@link #maxPixels()} pixels, checked from the header before anything is allocated
+ * and again on what ImageIO decoded; more than 4 samples per pixel or more than 16 bits per sample;
+ * a BMP whose {@code biSizeImage} exceeds the file, or that embeds a JPEG or PNG; a JPEG with more
+ * than {@value vecnet.multimodal.image.Limits#MAX_SCANS} scans or more than
+ * {@value vecnet.multimodal.image.Limits#MAX_SCAN_PIXELS} scan-pixels (a progressive scan bomb);
+ * arithmetic-coded, lossless, hierarchical and 12-bit JPEGs (ImageIO cannot decode them).
+ *
+ * <p>Known differences with Pillow, not detected: JPEG subsamplings other than 4:4:4, 4:2:2 and
+ * 4:2:0 (ImageIO's libjpeg 6b replicates chroma where libjpeg-turbo 2 interpolates 4:4:0); a GIF whose
+ * first frame is smaller than its logical screen (Pillow pads it to the screen); 16-bit TIFF.
  *
  * <p>Immutable and thread-safe.
  */
