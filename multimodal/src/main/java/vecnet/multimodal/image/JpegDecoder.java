@@ -72,7 +72,14 @@ public final class JpegDecoder {
     private static final int[] CR_G = new int[256];
     private static final int[] CB_G = new int[256];
 
+    /** libjpeg's range limit as a table: {@code RANGE[RANGE_ZERO + v] = clamp(v, 0, 255)} for v in [−512, 767]. */
+    private static final int RANGE_ZERO = 512;
+    private static final byte[] RANGE = new byte[1280];
+
     static {
+        for (int v = -RANGE_ZERO; v < RANGE.length - RANGE_ZERO; v++) {
+            RANGE[RANGE_ZERO + v] = (byte) clamp(v);
+        }
         for (int i = 0; i < 256; i++) {
             int x = i - 128;
             CR_R[i] = (91881 * x + 32768) >> 16;   // FIX(1.40200) = 91881
@@ -281,57 +288,62 @@ public final class JpegDecoder {
         int h = raster.getHeight();
         int bands = raster.getNumBands();
         byte[] out = new byte[w * h * 3];
+        int packed = packedOffset(raster);
+        if (packed >= 0) { // the usual case: one interleaved byte array, rows back to back
+            convert(((DataBufferByte) raster.getDataBuffer()).getData(), packed, out, 0, w * h, space);
+            return out;
+        }
         byte[] row = new byte[w * bands];
         int[] samples = null;
         for (int y = 0; y < h; y++) {
-            if (!copyRow(raster, y, row)) {
-                samples = raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, samples);
-                for (int i = 0; i < row.length; i++) {
-                    row[i] = (byte) samples[i];
-                }
+            samples = raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, samples);
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (byte) samples[i];
             }
-            convertRow(row, out, y * w * 3, w, space);
+            convert(row, 0, out, y * w * 3, w, space);
         }
         return out;
     }
 
-    /** One row of 8-bit interleaved samples straight from the buffer, if the raster is laid out that way. */
-    private static boolean copyRow(Raster raster, int y, byte[] row) {
+    /** Where the samples start if the raster is one byte array of interleaved pixels with no row padding, else −1. */
+    private static int packedOffset(Raster raster) {
+        int bands = raster.getNumBands();
         if (!(raster.getSampleModel() instanceof ComponentSampleModel csm) || !(raster.getDataBuffer() instanceof DataBufferByte db)
-                || db.getNumBanks() != 1 || csm.getPixelStride() != raster.getNumBands()
+                || db.getNumBanks() != 1 || csm.getPixelStride() != bands || csm.getScanlineStride() != bands * raster.getWidth()
                 || raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0) {
-            return false;
+            return -1;
         }
         int[] offsets = csm.getBandOffsets();
         for (int b = 0; b < offsets.length; b++) {
             if (offsets[b] != b || csm.getBankIndices()[b] != 0) {
-                return false;
+                return -1;
             }
         }
-        System.arraycopy(db.getData(), db.getOffset() + y * csm.getScanlineStride(), row, 0, row.length);
-        return true;
+        return db.getOffset();
     }
 
-    private static void convertRow(byte[] in, byte[] out, int o, int w, Space space) {
+    /** {@code n} pixels of raw samples from {@code in[i]} to RGB at {@code out[o]}. */
+    private static void convert(byte[] in, int i, byte[] out, int o, int n, Space space) {
         switch (space) {
             case GREY -> {
-                for (int x = 0; x < w; x++, o += 3) {
-                    out[o] = out[o + 1] = out[o + 2] = in[x];
+                for (int x = 0; x < n; x++, o += 3) {
+                    out[o] = out[o + 1] = out[o + 2] = in[i + x];
                 }
             }
-            case RGB -> System.arraycopy(in, 0, out, o, w * 3);
+            case RGB -> System.arraycopy(in, i, out, o, n * 3);
             case YCC -> {
-                for (int x = 0, i = 0; x < w; x++, i += 3, o += 3) {
-                    int yy = in[i] & 0xFF;
+                byte[] range = RANGE;
+                for (int end = o + 3 * n; o < end; i += 3, o += 3) {
+                    int yy = (in[i] & 0xFF) + RANGE_ZERO;
                     int cb = in[i + 1] & 0xFF;
                     int cr = in[i + 2] & 0xFF;
-                    out[o] = (byte) clamp(yy + CR_R[cr]);
-                    out[o + 1] = (byte) clamp(yy + ((CB_G[cb] + CR_G[cr]) >> 16));
-                    out[o + 2] = (byte) clamp(yy + CB_B[cb]);
+                    out[o] = range[yy + CR_R[cr]];
+                    out[o + 1] = range[yy + ((CB_G[cb] + CR_G[cr]) >> 16)];
+                    out[o + 2] = range[yy + CB_B[cb]];
                 }
             }
             case CMYK, YCCK -> {
-                for (int x = 0, i = 0; x < w; x++, i += 4, o += 3) {
+                for (int x = 0; x < n; x++, i += 4, o += 3) {
                     int c;
                     int m;
                     int ye;
