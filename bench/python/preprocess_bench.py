@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Times Pillow + torchvision preprocessing, the Python twin of PreprocessBenchmark.java.
 
-For each image: Image.open(f).convert('RGB'), Resize(256), CenterCrop(224), ToTensor(),
+For each image (PNG and JPEG, 1920x1080 and 4000x3000): Image.open(f).convert('RGB'), Resize(256), CenterCrop(224), ToTensor(),
 Normalize(ImageNet) -> a [3, 224, 224] float32 tensor; prints the median, min and max over N runs
 in milliseconds. The images are the benchmark's own (same integer pixel formula): pass the folder
 written by `java -cp bench/target/benchmarks.jar vecnet.bench.PreprocessBenchmark DIR`, or let this
@@ -52,9 +52,12 @@ def main():
         T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
     print("torch %s, torchvision transforms, Pillow %s, %d thread(s), %d runs"
           % (torch.__version__, Image.__version__, args.threads, args.runs))
-    for w, h in SIZES:
-        path = os.path.join(folder, "bench_%dx%d.png" % (w, h))
+    for (w, h), ext in [(s, e) for e in ("png", "jpg") for s in SIZES]:
+        path = os.path.join(folder, "bench_%dx%d.%s" % (w, h, ext))
         if not os.path.exists(path):
+            if ext == "jpg":
+                print("%s missing: write the images with PreprocessBenchmark DIR; skipped" % path)
+                continue
             write_image(folder, w, h)
         times = []
         for i in range(args.warmup + args.runs):
@@ -65,8 +68,8 @@ def main():
             assert tuple(x.shape) == (3, 224, 224)
             if i >= args.warmup:
                 times.append((t1 - t0) * 1000)
-        print("%dx%d: median %.2f ms (min %.2f, max %.2f) file -> [3,224,224]"
-              % (w, h, statistics.median(times), min(times), max(times)))
+        print("%dx%d %s: median %.2f ms (min %.2f, max %.2f) file -> [3,224,224]"
+              % (w, h, ext, statistics.median(times), min(times), max(times)))
 
 
 if __name__ == "__main__":

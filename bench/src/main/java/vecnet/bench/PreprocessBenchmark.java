@@ -5,7 +5,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,7 +28,7 @@ import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ImageRgb;
 
 /**
- * Image preprocessing speed: a PNG file to the [1, 3, 224, 224] tensor (decode, Resize(256),
+ * Image preprocessing speed: a PNG or JPEG file to the [1, 3, 224, 224] tensor (decode, Resize(256),
  * CenterCrop(224), ToTensor, Normalize), one image on one thread, as a model server would do per
  * request. The Python twin is {@code bench/python/preprocess_bench.py} (Pillow + torchvision on the
  * very same pixels); compare the two only on an otherwise idle machine.
@@ -32,7 +36,7 @@ import vecnet.multimodal.ImageRgb;
  * <p>The images are generated in {@code @Setup} with a fixed integer formula (a gradient plus
  * hash noise, so PNG compression has work to do): 1920x1080 (a screenshot or phone video frame) and
  * 4000x3000 (a 12-megapixel photo). Besides the whole pipeline, {@link #decodeOnly} and
- * {@link #resizeCropTensor} split the time between ImageIO's PNG decoder and our own code.
+ * {@link #resizeCropTensor} split the time between decoding and the rest.
  *
  * <p>Average time per operation; one fork with the Vector API flag like every vecnet benchmark
  * (preprocessing does not use it, but the JVM setup stays the same across benchmarks); warm-up
@@ -51,6 +55,10 @@ public class PreprocessBenchmark {
     @Param({"1920x1080", "4000x3000"})
     public String size;
 
+    /** png (lossless, zlib level of ImageIO's writer) or jpg (ImageIO's writer, quality 0.9, 4:2:0, baseline). */
+    @Param({"png", "jpg"})
+    public String format;
+
     private Path dir;
     private Path file;
     private ImageRgb decoded;
@@ -60,7 +68,7 @@ public class PreprocessBenchmark {
     public void setUp() throws IOException {
         dir = Files.createTempDirectory("vecnet-preprocess-bench");
         String[] wh = size.split("x");
-        file = writeImage(dir, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]));
+        file = writeImage(dir, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]), format);
         decoded = pre.decode(file);
     }
 
@@ -76,7 +84,7 @@ public class PreprocessBenchmark {
         return pre.preprocess(file);
     }
 
-    /** ImageIO PNG decoding plus the raster → RGB copy. */
+    /** Decoding alone: our PNG decoder, or ImageIO's JPEG entropy decoding plus our colour conversion. */
     @Benchmark
     public ImageRgb decodeOnly() throws IOException {
         return pre.decode(file);
@@ -89,11 +97,11 @@ public class PreprocessBenchmark {
     }
 
     /**
-     * Writes {@code bench_<W>x<H>.png}: {@code R = 255x/(W−1) + n}, {@code G = 255y/(H−1) + n},
+     * Writes {@code bench_<W>x<H>.<format>} (png or jpg): {@code R = 255x/(W−1) + n}, {@code G = 255y/(H−1) + n},
      * {@code B = 255(x+y)/(W+H−2) + n}, clamped, with {@code n = ((x·73856093) ^ (y·19349663) ^ (c·83492791)) & 31 − 16}
      * (integer arithmetic; preprocess_bench.py computes the same pixels).
      */
-    public static Path writeImage(Path dir, int w, int h) throws IOException {
+    public static Path writeImage(Path dir, int w, int h, String format) throws IOException {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
         int[] row = new int[w * 3];
         for (int y = 0; y < h; y++) {
@@ -106,9 +114,23 @@ public class PreprocessBenchmark {
             }
             img.getRaster().setPixels(0, y, w, 1, row);
         }
-        Path f = dir.resolve("bench_" + w + "x" + h + ".png");
-        if (!ImageIO.write(img, "png", f.toFile())) {
-            throw new IOException("no PNG writer");
+        Path f = dir.resolve("bench_" + w + "x" + h + "." + format);
+        if (format.equals("png")) {
+            if (!ImageIO.write(img, "png", f.toFile())) {
+                throw new IOException("no PNG writer");
+            }
+            return f;
+        }
+        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(0.9f);
+        Files.deleteIfExists(f); // the stream does not truncate an existing file
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(f.toFile())) {
+            writer.setOutput(out);
+            writer.write(null, new IIOImage(img, null, null), param);
+        } finally {
+            writer.dispose();
         }
         return f;
     }
@@ -119,7 +141,9 @@ public class PreprocessBenchmark {
             throw new IllegalArgumentException("usage: PreprocessBenchmark DIR");
         }
         Path d = Files.createDirectories(Path.of(args[0]));
-        writeImage(d, 1920, 1080);
-        writeImage(d, 4000, 3000);
+        for (String format : new String[] {"png", "jpg"}) {
+            writeImage(d, 1920, 1080, format);
+            writeImage(d, 4000, 3000, format);
+        }
     }
 }

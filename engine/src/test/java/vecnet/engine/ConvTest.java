@@ -8,6 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
+import vecnet.testing.SteadyState;
 
 /**
  * conv2d: a hand-computed case, the Vector API kernels (implicit GEMM, Winograd for 3×3 stride 1 from
@@ -90,8 +91,6 @@ class ConvTest extends LibraryTest {
 
     @Test
     void warmedUpConvolutionAllocatesNothingPerPixel() {
-        com.sun.management.ThreadMXBean mx =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         SplittableRandom rnd = new SplittableRandom(9);
         for (ConvGeometry g : new ConvGeometry[] {ConvGeometry.square(8, 16, 3, 1, 1), ConvGeometry.square(8, 16, 3, 2, 1)}) {
             float[] x = random(rnd, 8 * 40 * 40), wt = random(rnd, g.weightSize()), shift = random(rnd, 16);
@@ -99,14 +98,7 @@ class ConvTest extends LibraryTest {
             Kernels.Conv2dPlan plan = VECTOR.planConv2d(g, wt);
             ComputePool pool = ComputePool.sequential();
             Epilogue ep = Epilogue.rowBias(shift).withRelu();
-            for (int i = 0; i < 4000; i++) {
-                plan.run(pool, x, 1, 40, 40, y, ep);
-            }
-            long before = mx.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 50; i++) {
-                plan.run(pool, x, 1, 40, 40, y, ep);
-            }
-            long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 50;
+            long perCall = SteadyState.allocation(() -> plan.run(pool, x, 1, 40, 40, y, ep), 50, 50 * 1023) / 50;
             org.junit.jupiter.api.Assertions.assertTrue(perCall < 1024,
                     g + ": a warmed-up convolution allocated " + perCall + " bytes per call (vectors or masks boxed?)");
         }

@@ -3,7 +3,6 @@ package vecnet.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.ejml.data.FMatrixRMaj;
 import org.ejml.dense.row.CommonOps_FDRM;
@@ -12,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
+import vecnet.testing.SteadyState;
 
 /** sgemm and sgemv: a hand-computed case, the Vector API kernel against its scalar twin and EJML, thread invariance. */
 class GemmTest extends LibraryTest {
@@ -150,20 +150,13 @@ class GemmTest extends LibraryTest {
 
     @Test
     void warmedUpCallAllocatesNothing() {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         SplittableRandom rnd = new SplittableRandom(3);
         int m = 64, n = 256, k = 300;
         float[] a = random(rnd, m * k), b = random(rnd, k * n), c = new float[m * n], bias = random(rnd, m);
         Epilogue ep = Epilogue.rowBias(bias).withRelu();
         ComputePool pool = ComputePool.sequential();
-        for (int i = 0; i < 3000; i++) {
-            VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, c, 0, n, ep);
-        }
-        long before = mx.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 100; i++) {
-            VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, c, 0, n, ep);
-        }
-        long perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
+        long perCall = SteadyState.allocation(
+                () -> VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, c, 0, n, ep), 100, 100 * 511) / 100;
         assertTrue(perCall < 512, "a warmed-up sgemm allocated " + perCall + " bytes per call (vectors boxed?)");
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -14,6 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
+import vecnet.testing.SteadyState;
 
 /**
  * The pooling and elementwise Vector API kernels ({@code VectorOps}) against their scalar twins, over
@@ -373,55 +373,24 @@ class VectorOpsTest extends LibraryTest {
     @ParameterizedTest
     @ValueSource(strings = {"sigmoid", "tanh", "add"})
     void warmedUpElementwiseKernelAllocatesNothing(String kernel) {
-        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         float[] x = random(new SplittableRandom(19), 1031, false), y = new float[1031], z = new float[1031];
         Runnable call = switch (kernel) {
             case "sigmoid" -> () -> VECTOR.sigmoid(x, 0, z, 0, 1031);
             case "tanh" -> () -> VECTOR.tanh(x, 0, z, 0, 1031);
             default -> () -> VECTOR.add(x, 0, y, 0, z, 0, 1031);
         };
-        bean.getCurrentThreadAllocatedBytes();
-        // Warm up until the JIT has compiled the kernel (it runs in the background, so retry a few
-        // rounds); interpreted Vector API code allocates every vector, compiled code must not.
-        long allocated = -1;
-        for (int round = 0; round < 40; round++) {
-            for (int i = 0; i < 2000; i++) {
-                call.run();
-            }
-            long before = bean.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 100; i++) {
-                call.run();
-            }
-            allocated = bean.getCurrentThreadAllocatedBytes() - before;
-            if (allocated < 256) {
-                return;
-            }
-        }
-        fail(kernel + ": 100 warmed-up calls still allocated " + allocated + " bytes");
+        // Interpreted Vector API code allocates every vector; compiled code must not.
+        long allocated = SteadyState.allocation(call, 100, 0);
+        assertEquals(0, allocated, kernel + ": every window of 100 calls allocated for 2 minutes (vectors boxed even when compiled?); last window " + allocated + " bytes");
     }
 
     @Test
     void warmedUpMaxPoolAllocatesOnlyItsScratch() {
         // ResNet's 3×3/2 pad 1 on 16 planes of 56×56: each of the 4 tasks of a 1-thread pool allocates a
         // few hundred bytes of buffers; a JIT that boxes vectors in the inner loops allocates ~100 KB.
-        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         float[] x = random(new SplittableRandom(21), 16 * 56 * 56, false), y = new float[16 * 28 * 28];
         ComputePool one = ComputePool.create(1);
-        bean.getCurrentThreadAllocatedBytes();
-        long perCall = -1;
-        for (int round = 0; round < 40; round++) {
-            for (int i = 0; i < 200; i++) {
-                VECTOR.maxPool2d(one, x, 1, 16, 56, 56, 3, 2, 1, y);
-            }
-            long before = bean.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 20; i++) {
-                VECTOR.maxPool2d(one, x, 1, 16, 56, 56, 3, 2, 1, y);
-            }
-            perCall = (bean.getCurrentThreadAllocatedBytes() - before) / 20;
-            if (perCall < 8192) {
-                return;
-            }
-        }
-        fail("maxPool2d: a warmed-up call still allocates " + perCall + " bytes");
+        long perCall = SteadyState.allocation(() -> VECTOR.maxPool2d(one, x, 1, 16, 56, 56, 3, 2, 1, y), 20, 20 * 8192) / 20;
+        assertTrue(perCall < 8192, "maxPool2d: a compiled call allocates " + perCall + " bytes");
     }
 }

@@ -9,54 +9,67 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.SampleModel;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
-import javax.imageio.ImageTypeSpecifier;
-import javax.imageio.stream.FileImageInputStream;
+import javax.imageio.plugins.tiff.TIFFDirectory;
+import javax.imageio.plugins.tiff.TIFFField;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import vecnet.multimodal.image.ExifOrientation;
+import vecnet.multimodal.image.ImageIoGuard;
+import vecnet.multimodal.image.JpegDecoder;
+import vecnet.multimodal.image.Limits;
+import vecnet.multimodal.image.PngDecoder;
+import vecnet.multimodal.image.Rgb8;
 
 /**
- * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow's
- * {@code Image.open(f).convert('RGB')} for the files a student will meet (PNG, JPEG, BMP, GIF).
+ * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow 9.4's
+ * {@code Image.open(f).convert('RGB')}, checked bit for bit on one file per encoding
+ * ({@code weights/fixtures/images}, written by {@code weights/python/make_image_fixtures.py}).
  *
- * <p>Pixels are always read from the {@link Raster}, never with {@code BufferedImage.getRGB}, which
- * applies a colour-space conversion (up to 73 levels off for grayscale). The rules, each checked
- * against Pillow 9.4:
  * <ul>
- * <li>8-bit RGB: the raster's bands are R, G, B (also for {@code TYPE_3BYTE_BGR}, whose
- *     {@code DataBuffer} holds B, G, R: the band offsets take care of it).</li>
- * <li>Grayscale ({@code L}): the value is replicated to the three channels.</li>
- * <li>Palette ({@code P}, and 1/2/4-bit grayscale, which ImageIO also gives as a palette): expanded
- *     through the {@link IndexColorModel}; transparency is ignored.</li>
- * <li>Alpha (RGBA, LA, a PNG {@code tRNS}): dropped, no compositing, as {@code convert('RGB')}.</li>
- * <li>16-bit RGB, RGBA and gray+alpha PNGs: Pillow keeps the high byte, {@code v >> 8}.</li>
- * <li>16-bit grayscale without alpha: Pillow opens it in mode {@code I} and {@code convert('RGB')}
- *     <em>clips</em> it, {@code min(v, 255)} (so most such images turn white). We copy that.</li>
- * <li>CMYK/YCCK JPEGs are refused: Pillow inverts and converts them, ImageIO gives raw bands.</li>
+ * <li><b>PNG</b>: our own decoder ({@link vecnet.multimodal.image.PngDecoder}): every colour type and bit
+ *     depth, Adam7; 16-bit grey is clipped to 255 (Pillow's mode I), other 16-bit samples keep their
+ *     high byte; alpha and tRNS dropped; gAMA, cHRM, sRGB and iCCP ignored, as Pillow ignores them.</li>
+ * <li><b>JPEG</b>: ImageIO's raw samples converted as libjpeg-turbo and Pillow convert them
+ *     ({@link vecnet.multimodal.image.JpegDecoder}): an embedded ICC profile is ignored; the Adobe
+ *     APP14 transform and JFIF decide between RGB, YCbCr, CMYK and YCCK; CMYK and YCCK go through
+ *     Pillow's {@code cmyk2rgb}.</li>
+ * <li><b>BMP, GIF (first frame), TIFF</b>: ImageIO, read from the {@link Raster} (never
+ *     {@code getRGB}, which colour-converts grey), after {@link vecnet.multimodal.image.ImageIoGuard}
+ *     has checked the header; a palette TIFF uses Pillow's {@code v >> 8} of its 16-bit colour map; an
+ *     8-bit CMYK TIFF goes through {@code cmyk2rgb}.</li>
  * </ul>
  *
- * <p>Refused with an {@link ImageFormatException} naming the file: an empty file, a file that no
- * ImageIO reader recognises (e.g. text named {@code .png}), a format other than PNG, JPEG, GIF, BMP
- * and TIFF, samples that are floating point or wider than 16 bits, a truncated file (ImageIO only
- * <em>warns</em> "Premature end of JPEG file"; we treat that warning as an error), and an image
- * with more than {@link #maxPixels()} pixels, checked from the header before any pixel is decoded.
+ * <p><b>EXIF orientation is ignored</b>, as {@code Image.open} and the seed's transform ignore it: a
+ * photo stored sideways is decoded sideways. {@link #withExifTranspose} turns it upright as
+ * {@code ImageOps.exif_transpose} does.
  *
- * <p>Known differences with Pillow, not detected: a JPEG with an embedded ICC profile is colour
- * converted by ImageIO (±1 on a few values) and not by Pillow; a palette TIFF's 16-bit colour map
- * is scaled by ImageIO and shifted by Pillow (±1); neither applies EXIF orientation. Checked equal
- * to Pillow: PNG of every colour type and bit depth (with and without tRNS), baseline and
- * progressive JPEG (colour and gray), GIF, BMP, RGB and gray TIFF.
+ * <p>Refused with one {@link ImageFormatException} line naming the file: a missing, empty, special or
+ * over-1-GiB file; a format other than PNG, JPEG, GIF, BMP and TIFF; a truncated file (for JPEG, one
+ * that ends before its EOI marker; for PNG, image data that ends before the last row or a bad chunk
+ * CRC); more than {@link #maxPixels()} pixels, checked from the header before anything is allocated
+ * and again on what ImageIO decoded; more than 4 samples per pixel or more than 16 bits per sample;
+ * a BMP whose {@code biSizeImage} exceeds the file, or that embeds a JPEG or PNG; a JPEG with more
+ * than {@value vecnet.multimodal.image.Limits#MAX_SCANS} scans or more than
+ * {@value vecnet.multimodal.image.Limits#MAX_SCAN_PIXELS} scan-pixels (a progressive scan bomb);
+ * arithmetic-coded, lossless, hierarchical and 12-bit JPEGs (ImageIO cannot decode them).
+ *
+ * <p>Known differences with Pillow, not detected: JPEG subsamplings other than 4:4:4, 4:2:2 and
+ * 4:2:0 (ImageIO's libjpeg 6b replicates chroma where libjpeg-turbo 2 interpolates 4:4:0); a GIF whose
+ * first frame is smaller than its logical screen (Pillow pads it to the screen); 16-bit TIFF.
  *
  * <p>Immutable and thread-safe.
  */
@@ -65,28 +78,47 @@ public final class ImageDecoder {
     public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
 
     private static final System.Logger LOG = System.getLogger("vecnet.multimodal");
-    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
     /** ImageIO format names that Pillow also opens; others (WBMP, whose sniffer accepts many non-images) are refused. */
     private static final Set<String> FORMATS = Set.of("png", "jpeg", "jpg", "gif", "bmp", "tif", "tiff");
 
-    private final long maxPixels;
+    /** The largest image file read: {@value} bytes (1 GiB; the file is read into memory). */
+    public static final long MAX_FILE_BYTES = 1L << 30;
 
-    private ImageDecoder(long maxPixels) {
+    private final long maxPixels;
+    private final boolean exifTranspose;
+
+    private ImageDecoder(long maxPixels, boolean exifTranspose) {
         if (maxPixels < 1) {
             throw new IllegalArgumentException("the pixel limit must be at least 1, got " + maxPixels);
         }
         this.maxPixels = maxPixels;
+        this.exifTranspose = exifTranspose;
     }
 
     /** A decoder with the default limit of {@value #DEFAULT_MAX_PIXELS} pixels. */
     public static ImageDecoder create() {
-        return new ImageDecoder(DEFAULT_MAX_PIXELS);
+        return new ImageDecoder(DEFAULT_MAX_PIXELS, false);
     }
 
     /** A decoder that refuses images with more than {@code maxPixels} pixels (width × height). */
     public static ImageDecoder withMaxPixels(long maxPixels) {
-        return new ImageDecoder(maxPixels);
+        return new ImageDecoder(maxPixels, false);
+    }
+
+    /**
+     * This decoder, but turning the pixels upright as the file's EXIF Orientation tag says, like
+     * Pillow's {@code ImageOps.exif_transpose(Image.open(f)).convert('RGB')} (JPEG APP1, PNG eXIf, TIFF).
+     * Off by default, because {@code Image.open} and the seed's transform ignore the tag: a model
+     * trained on such input saw the stored pixels, sideways or not.
+     */
+    public ImageDecoder withExifTranspose(boolean on) {
+        return new ImageDecoder(maxPixels, on);
+    }
+
+    /** Whether {@link #withExifTranspose} is on. */
+    public boolean exifTranspose() {
+        return exifTranspose;
     }
 
     /** The largest width × height this decoder accepts. */
@@ -108,12 +140,42 @@ public final class ImageDecoder {
         if (Files.isDirectory(file)) {
             throw new ImageFormatException(file, "is a directory, not an image file");
         }
-        if (Files.size(file) == 0) {
+        if (!Files.isRegularFile(file)) {
+            throw new ImageFormatException(file, "is not a regular file (a pipe or a device?)");
+        }
+        long size = Files.size(file);
+        if (size == 0) {
             throw new ImageFormatException(file, "the file is empty (0 bytes)");
         }
-        byte[] head = readHead(file, 32);
-        int pngColorType = pngColorType(head);
-        try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+        if (size > MAX_FILE_BYTES) {
+            throw new ImageFormatException(file, "the file is " + size + " bytes, more than the limit of "
+                    + MAX_FILE_BYTES + " for an image");
+        }
+        return decode(file, Files.readAllBytes(file));
+    }
+
+    /** Decodes the contents of an image file; {@code file} only names it in messages. */
+    ImageRgb decode(Path file, byte[] data) throws IOException {
+        Limits limits = new Limits(maxPixels);
+        Rgb8 rgb;
+        if (PngDecoder.sniff(data)) {
+            rgb = PngDecoder.decode(file, data, limits);
+        } else if (JpegDecoder.sniff(data)) {
+            rgb = JpegDecoder.decode(file, data, limits);
+        } else {
+            ImageRgb img = decodeWithImageIo(file, data, limits);
+            rgb = new Rgb8(img.width(), img.height(), img.pixels());
+        }
+        if (exifTranspose) {
+            rgb = ExifOrientation.transpose(rgb, ExifOrientation.read(data));
+        }
+        return ImageRgb.wrap(rgb.width(), rgb.height(), rgb.rgb());
+    }
+
+    /** BMP, GIF and TIFF, through ImageIO once their headers have passed {@link ImageIoGuard}. */
+    private ImageRgb decodeWithImageIo(Path file, byte[] data, Limits limits) throws IOException {
+        byte[] head = Arrays.copyOf(data, Math.min(data.length, 32));
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new ImageFormatException(file, "not an image format ImageIO can read (it starts with "
@@ -128,14 +190,17 @@ public final class ImageDecoder {
             }
             try {
                 reader.setInput(in, true, true);
-                return read(file, reader, pngColorType);
+                ImageIoGuard.check(file, data, format, reader, limits);
+                ImageRgb rgb = read(file, reader);
+                limits.checkSize(file, format, rgb.width(), rgb.height());
+                return rgb;
             } finally {
                 reader.dispose();
             }
         }
     }
 
-    private ImageRgb read(Path file, ImageReader reader, int pngColorType) throws IOException {
+    private ImageRgb read(Path file, ImageReader reader) throws IOException {
         String format = reader.getFormatName().toLowerCase(Locale.ROOT);
         int width;
         int height;
@@ -145,15 +210,7 @@ public final class ImageDecoder {
         } catch (IOException | RuntimeException e) {
             throw new ImageFormatException(file, "cannot read the " + format + " header: " + e.getMessage(), e);
         }
-        if (width < 1 || height < 1) {
-            throw new ImageFormatException(file, "the " + format + " header gives an empty image " + width + "x" + height);
-        }
-        if ((long) width * height > maxPixels) {
-            throw new ImageFormatException(file, "the image is " + width + "x" + height + " = "
-                    + (long) width * height + " pixels, more than the limit of " + maxPixels
-                    + " (ImageDecoder.withMaxPixels raises it)");
-        }
-        refuseCmyk(file, reader, format);
+        new Limits(maxPixels).checkSize(file, format, width, height);
 
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -173,31 +230,30 @@ public final class ImageDecoder {
         if (!warnings.isEmpty()) {
             LOG.log(Level.DEBUG, () -> file + ": ImageIO warnings while decoding: " + warnings);
         }
-        return toRgb(file, image, pngColorType);
+        if (format.startsWith("tif") && image.getColorModel() instanceof IndexColorModel icm) {
+            image = withTiffPalette(reader, image, icm);
+        }
+        return toRgb(file, image);
     }
 
-    /** CMYK and YCCK JPEGs: ImageIO cannot convert them the way Pillow does, so they are refused up front. */
-    private static void refuseCmyk(Path file, ImageReader reader, String format) throws IOException {
-        ImageTypeSpecifier raw;
-        try {
-            raw = reader.getRawImageType(0);
-        } catch (IOException | RuntimeException e) {
-            return; // a corrupt file: read() will fail and say why
+    /**
+     * A palette TIFF with the palette Pillow uses: the 16-bit ColorMap entries shifted right by 8
+     * (ImageIO scales them to 8 bits with rounding, one level off for most entries).
+     */
+    private static BufferedImage withTiffPalette(ImageReader reader, BufferedImage image, IndexColorModel icm) throws IOException {
+        TIFFField map = TIFFDirectory.createFromMetadata(reader.getImageMetadata(0)).getTIFFField(320);
+        int n = icm.getMapSize();
+        if (map == null || map.getCount() != 3 * n) {
+            return image;
         }
-        if (raw != null) {
-            int csType = raw.getColorModel().getColorSpace().getType();
-            if (csType == ColorSpace.TYPE_CMYK || csType == ColorSpace.TYPE_4CLR) {
-                throw new ImageFormatException(file, "CMYK " + format + " images are not supported; convert it to RGB first");
+        byte[][] rgb = new byte[3][n];
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < n; i++) {
+                rgb[c][i] = (byte) (map.getAsInt(c * n + i) >> 8);
             }
-            if (csType != ColorSpace.TYPE_GRAY && raw.getSampleModel().getNumBands() == 4 && !raw.getColorModel().hasAlpha()) {
-                throw new ImageFormatException(file, "4-channel " + format + " without alpha (CMYK or YCCK) is not supported;"
-                        + " convert it to RGB first");
-            }
-        } else if (format.equals("jpeg") || format.equals("jpg")) {
-            // the JPEG reader gives no raw type for Adobe CMYK/YCCK (4 components)
-            throw new ImageFormatException(file, "CMYK or YCCK JPEG (4 colour components) is not supported;"
-                    + " convert it to RGB first");
         }
+        IndexColorModel pillow = new IndexColorModel(icm.getPixelSize(), n, rgb[0], rgb[1], rgb[2]);
+        return new BufferedImage(pillow, image.getRaster(), false, null);
     }
 
     /**
@@ -208,11 +264,11 @@ public final class ImageDecoder {
      * @throws ImageFormatException for other colour models (CMYK...) or an image too large for one array
      */
     public static ImageRgb toRgb(BufferedImage image) throws ImageFormatException {
-        return toRgb(null, image, -1);
+        return toRgb(null, image);
     }
 
     /** Converts a decoded image to RGB uint8 following Pillow's {@code convert('RGB')} (class comment). */
-    static ImageRgb toRgb(Path file, BufferedImage image, int pngColorType) throws ImageFormatException {
+    static ImageRgb toRgb(Path file, BufferedImage image) throws ImageFormatException {
         int w = image.getWidth();
         int h = image.getHeight();
         if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
@@ -253,6 +309,8 @@ public final class ImageDecoder {
             src = new int[] {0, 0, 0};
         } else if (csType == ColorSpace.TYPE_RGB && bands >= 3) {
             src = new int[] {0, 1, 2};
+        } else if (csType == ColorSpace.TYPE_CMYK && bands == 4 && raster.getSampleModel().getSampleSize(0) == 8) {
+            return cmykToRgb(raster, w, h, out);
         } else {
             throw new ImageFormatException(file, "colour space with " + cm.getNumColorComponents()
                     + " components (type " + csType + ", " + bands + " bands) is not supported; only gray,"
@@ -272,9 +330,9 @@ public final class ImageDecoder {
         if (bits[0] == 8 && bits[1] == 8 && bits[2] == 8 && fastCopy8(raster, src, w, h, out)) {
             return ImageRgb.wrap(w, h, out);
         }
-        // Pillow reads 16-bit grayscale (no alpha in the file) as mode I, and I -> RGB clips at 255;
-        // every other 16-bit layout keeps the high byte.
-        boolean clip16 = csType == ColorSpace.TYPE_GRAY && (pngColorType == 0 || (pngColorType < 0 && !cm.hasAlpha()));
+        // Pillow reads 16-bit grayscale (no alpha) as mode I, and I -> RGB clips at 255; every other
+        // 16-bit layout keeps the high byte.
+        boolean clip16 = csType == ColorSpace.TYPE_GRAY && !cm.hasAlpha();
         int[] row = new int[w * bands];
         for (int y = 0; y < h; y++) {
             raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
@@ -284,6 +342,21 @@ public final class ImageDecoder {
                 for (int c = 0; c < 3; c++) {
                     out[o++] = (byte) toU8(row[base + src[c]], bits[c], clip16);
                 }
+            }
+        }
+        return ImageRgb.wrap(w, h, out);
+    }
+
+    /** An 8-bit CMYK raster (a TIFF; Pillow reads its samples as they are, mode CMYK) through Pillow's {@code cmyk2rgb}. */
+    private static ImageRgb cmykToRgb(Raster raster, int w, int h, byte[] out) {
+        int[] row = new int[w * 4];
+        for (int y = 0, o = 0; y < h; y++) {
+            raster.getPixels(raster.getMinX(), raster.getMinY() + y, w, 1, row);
+            for (int x = 0; x < w; x++, o += 3) {
+                int nk = 255 - row[4 * x + 3];
+                out[o] = (byte) JpegDecoder.cmykChannel(row[4 * x], nk);
+                out[o + 1] = (byte) JpegDecoder.cmykChannel(row[4 * x + 1], nk);
+                out[o + 2] = (byte) JpegDecoder.cmykChannel(row[4 * x + 2], nk);
             }
         }
         return ImageRgb.wrap(w, h, out);
@@ -336,26 +409,6 @@ public final class ImageDecoder {
             }
         }
         return true;
-    }
-
-    private static byte[] readHead(Path file, int n) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return in.readNBytes(n);
-        }
-    }
-
-    /** The PNG colour type from the IHDR chunk (0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA), or -1 if not a PNG. */
-    static int pngColorType(byte[] head) {
-        if (head.length < 26) {
-            return -1;
-        }
-        for (int i = 0; i < PNG_SIGNATURE.length; i++) {
-            if (head[i] != PNG_SIGNATURE[i]) {
-                return -1;
-            }
-        }
-        // signature (8), IHDR length (4), "IHDR" (4), width (4), height (4), bit depth, colour type
-        return head[12] == 'I' && head[13] == 'H' && head[14] == 'D' && head[15] == 'R' ? head[25] & 0xFF : -1;
     }
 
     private static String describeHead(byte[] head) {

@@ -41,7 +41,7 @@ public final class ImagePreprocessor {
         this.cropSize = b.cropSize;
         this.mean = b.mean.clone();
         this.std = b.std.clone();
-        this.decoder = ImageDecoder.withMaxPixels(b.maxPixels);
+        this.decoder = ImageDecoder.withMaxPixels(b.maxPixels).withExifTranspose(b.exifTranspose);
     }
 
     /** Resize(256), CenterCrop(224), ToTensor, Normalize(ImageNet mean and std); 100-megapixel limit. */
@@ -61,6 +61,7 @@ public final class ImagePreprocessor {
         private float[] mean = IMAGENET_MEAN.clone();
         private float[] std = IMAGENET_STD.clone();
         private long maxPixels = ImageDecoder.DEFAULT_MAX_PIXELS;
+        private boolean exifTranspose;
 
         private Builder() {
         }
@@ -104,6 +105,16 @@ public final class ImagePreprocessor {
                 throw new IllegalArgumentException("the pixel limit must be at least 1, got " + maxPixels);
             }
             this.maxPixels = maxPixels;
+            return this;
+        }
+
+        /**
+         * Turn each picture upright from its EXIF Orientation tag before resizing, as
+         * {@code ImageOps.exif_transpose}; default off, as torchvision on {@code Image.open} (see
+         * {@link ImageDecoder#withExifTranspose}).
+         */
+        public Builder exifTranspose(boolean on) {
+            this.exifTranspose = on;
             return this;
         }
 
@@ -299,6 +310,7 @@ public final class ImagePreprocessor {
     @Override
     public String toString() {
         return "ImagePreprocessor[resize=" + resizeSize + ", crop=" + cropSize + ", mean=" + java.util.Arrays.toString(mean)
-                + ", std=" + java.util.Arrays.toString(std) + ", maxPixels=" + decoder.maxPixels() + "]";
+                + ", std=" + java.util.Arrays.toString(std) + ", maxPixels=" + decoder.maxPixels()
+                + (decoder.exifTranspose() ? ", exifTranspose" : "") + "]";
     }
 }

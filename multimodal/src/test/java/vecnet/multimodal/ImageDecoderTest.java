@@ -110,15 +110,6 @@ class ImageDecoderTest extends LibraryTest {
     }
 
     @Test
-    void refusesCmykJpeg() {
-        Path f = Fixtures.file("cmyk.jpg");
-        ImageFormatException e = assertThrows(ImageFormatException.class, () -> decoder.decode(f));
-        assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("CMYK"), e.getMessage());
-        assertEquals(f, e.file());
-    }
-
-    @Test
     void refusesTruncatedJpeg() {
         // ImageIO would return a half-grey picture with only a warning
         Path f = Fixtures.file("truncated.jpg");
@@ -181,15 +172,6 @@ class ImageDecoderTest extends LibraryTest {
         assertThrows(ImageFormatException.class, () -> ImageDecoder.withMaxPixels(400 * 300 - 1).decode(land));
         assertEquals(400, ImageDecoder.withMaxPixels(400 * 300).decode(land).width());
         assertThrows(IllegalArgumentException.class, () -> ImageDecoder.withMaxPixels(0));
-    }
-
-    @Test
-    void pngColorTypeComesFromTheHeader() throws IOException {
-        assertEquals(2, ImageDecoder.pngColorType(Files.readAllBytes(Fixtures.file("src_land.png"))));
-        assertEquals(0, ImageDecoder.pngColorType(Files.readAllBytes(Fixtures.file("gray.png"))));
-        assertEquals(3, ImageDecoder.pngColorType(Files.readAllBytes(Fixtures.file("palette.png"))));
-        assertEquals(6, ImageDecoder.pngColorType(Files.readAllBytes(Fixtures.file("rgba.png"))));
-        assertEquals(-1, ImageDecoder.pngColorType(Files.readAllBytes(Fixtures.file("photo.jpg"))));
     }
 
     /** Signature, IHDR (8-bit RGB) and one tiny IDAT: a valid start of a huge PNG. */

@@ -83,13 +83,6 @@ class BadInputTest extends LibraryTest {
     }
 
     @Test
-    void cmykJpeg() {
-        ImageFormatException e = assertThrows(ImageFormatException.class,
-                () -> ImagePreprocessor.imagenet().preprocess(Fixtures.file("cmyk.jpg")));
-        assertTrue(e.getMessage().contains("CMYK") && e.getMessage().contains("convert it to RGB"), e.getMessage());
-    }
-
-    @Test
     void onePixelImageIsResizedToAConstantPicture() throws IOException {
         // 1x1 pixel (R, G, B) = (0, 0, 0) as an 8-bit RGB PNG: Resize(256) gives a constant 256x256 picture,
         // so every value of channel c is Normalize's (0 - mean[c]) / std[c]

@@ -51,6 +51,13 @@ class FuzzImageTest extends LibraryTest {
         for (String f : List.of("gray.png", "palette.png", "rgba.png", "rgb16.png", "photo.jpg", "cmyk.jpg", "truncated.jpg")) {
             seeds.add(Files.readAllBytes(Fixtures.file(f)));
         }
+        // one of each decoder path of the Pillow fixture set (the file name does not matter: content is sniffed)
+        for (String f : List.of("png_grey2_adam7.png", "png_palette4_trns_adam7.png", "png_rgba16.png",
+                "png_greyalpha16.png", "png_grey16.png", "j420_progressive.jpg", "ycck.jpg", "adobe_rgb.jpg",
+                "cmyk_progressive.jpg", "exif_6.jpg", "bmp_palette.bmp", "bmp_rgb.bmp", "tiff_palette.tif",
+                "tiff_cmyk.tif", "gif_animated.gif")) {
+            seeds.add(Files.readAllBytes(Fixtures.dir().resolve("images").resolve(f)));
+        }
     }
 
     private FuzzHarness.Input preprocess(byte[] bytes, int i, String suffix) throws IOException {

@@ -1,0 +1,161 @@
+package vecnet.multimodal.hardening;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vecnet.multimodal.ImageDecoder;
+import vecnet.multimodal.ImageFormatException;
+import vecnet.testing.LibraryTest;
+
+/**
+ * Issue 18, items 4 and 5: small files that made the decoder spend minutes or gigabytes. Each is built
+ * here (a few hundred bytes to a few hundred KB) and must be refused with one {@link ImageFormatException}
+ * line, within 10 s, allocating little: the bounds are checked before ImageIO sizes its buffers.
+ */
+class HostileImageTest extends LibraryTest {
+    /** Far below what the bombs asked for (2 to 4 GB), far above what checking a header needs. */
+    private static final long MODEST = 64L << 20;
+
+    @TempDir
+    Path dir;
+
+    /** Decodes {@code bytes} with the default limits; asserts a refusal whose message holds every part, quickly and cheaply. */
+    private void refused(String name, byte[] bytes, String... parts) throws IOException {
+        Path f = Files.write(dir.resolve(name), bytes);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        ImageFormatException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(ImageFormatException.class, () -> ImageDecoder.create().decode(f)));
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        String m = e.getMessage();
+        assertTrue(m.startsWith(f.toString()) && !m.contains("\n"), m);
+        for (String p : parts) {
+            assertTrue(m.contains(p), "'" + p + "' missing from: " + m);
+        }
+        // assertTimeoutPreemptively runs the body in another thread: measure this thread's share and, to be
+        // sure, decode once more here
+        before = mx.getCurrentThreadAllocatedBytes();
+        assertThrows(ImageFormatException.class, () -> ImageDecoder.create().decode(f));
+        allocated = Math.max(allocated, mx.getCurrentThreadAllocatedBytes() - before);
+        assertTrue(allocated < MODEST + 2L * bytes.length, name + ": refusing it allocated " + (allocated >> 20) + " MB");
+    }
+
+    @Test
+    void progressiveJpegOfThousandsOfTinyScansIsRefusedBeforeDecoding() throws IOException {
+        // 9930 x 9930 = 98.6 megapixels, just under the pixel limit, then 1,300 DC scans of a few bytes each:
+        // libjpeg walks every block at every scan (issue 18: 77 s)
+        refused("scans.jpg", progressiveJpeg(9930, 9930, 1300), "more than 400 scans", "scan bomb");
+        // fewer scans, still 30 full passes over 98.6 megapixels
+        refused("scans30.jpg", progressiveJpeg(9930, 9930, 30), "30 scans", "scan bomb");
+    }
+
+    @Test
+    void tiffWith256SamplesPerPixelIsRefusedFromItsHeader() throws IOException {
+        // 2000 x 2000 pixels of 256 16-bit samples: ImageIO would allocate 2 GB (issue 18: 4.1 GB)
+        refused("samples.tif", tiff(2000, 2000, 256, 16), "256 samples per pixel");
+        refused("wide.tif", tiff(64, 64, 1, 32), "32-bit samples");
+    }
+
+    @Test
+    void bmpDeclaringTwoGigabytesOfPixelsIsRefused() throws IOException {
+        refused("size.bmp", bmp(1 << 12, 1 << 12, 8, 1, 0x8000_0000L, new byte[64]), "2147483648 bytes of pixels");
+    }
+
+    @Test
+    void bmpEmbeddingAPngIsRefusedWhateverThePngSays() throws IOException {
+        // BI_PNG: the header says 1 x 1, the embedded PNG says 30000 x 30000
+        byte[] png = BadInputTest.png(30_000, 30_000, 1000);
+        refused("png.bmp", bmp(1, 1, 0, 5, png.length, png), "embedded PNG", "not supported");
+        refused("jpeg.bmp", bmp(1, 1, 0, 4, 4, new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xD9}),
+                "embedded JPEG");
+    }
+
+    @Test
+    void pngOverThePixelLimitIsRefusedFromItsHeader() throws IOException {
+        refused("big.png", BadInputTest.png(20_000, 20_000, 1000), "20000x20000", "more than the limit");
+    }
+
+    // ------------------------------------------------------------------ builders
+
+    /** A progressive greyscale JPEG header (SOF2) of w x h and {@code scans} DC-first scans of 2 entropy bytes each. */
+    static byte[] progressiveJpeg(int w, int h, int scans) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD8});
+        byte[] dqt = new byte[65];
+        java.util.Arrays.fill(dqt, 1, 65, (byte) 1);
+        segment(out, 0xDB, dqt);
+        segment(out, 0xC2, new byte[] {8, (byte) (h >> 8), (byte) h, (byte) (w >> 8), (byte) w, 1, 1, 0x11, 0});
+        // DC table 0: one code of length 1 for category 0
+        byte[] dht = new byte[1 + 16 + 1];
+        dht[1] = 1;
+        segment(out, 0xC4, dht);
+        for (int s = 0; s < scans; s++) {
+            segment(out, 0xDA, new byte[] {1, 1, 0x00, 0, 0, 0});
+            out.writeBytes(new byte[] {0x00, 0x00});
+        }
+        out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD9});
+        return out.toByteArray();
+    }
+
+    private static void segment(ByteArrayOutputStream out, int marker, byte[] payload) {
+        out.writeBytes(new byte[] {(byte) 0xFF, (byte) marker, (byte) ((payload.length + 2) >> 8), (byte) (payload.length + 2)});
+        out.writeBytes(payload);
+    }
+
+    /** A little-endian baseline TIFF, uncompressed, min-is-black, one strip of 16 bytes whatever the size says. */
+    static byte[] tiff(int w, int h, int samples, int bits) {
+        int entries = 9;
+        int ifd = 8;
+        int bitsArray = ifd + 2 + 12 * entries + 4;
+        int strip = bitsArray + 2 * samples;
+        ByteBuffer b = ByteBuffer.allocate(strip + 16).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd);
+        b.putShort((short) entries);
+        entry(b, 256, 4, 1, w);                                        // ImageWidth
+        entry(b, 257, 4, 1, h);                                        // ImageLength
+        entry(b, 258, 3, samples, samples == 1 ? bits : bitsArray);    // BitsPerSample
+        entry(b, 259, 3, 1, 1);                                        // Compression: none
+        entry(b, 262, 3, 1, 1);                                        // Photometric: min-is-black
+        entry(b, 273, 4, 1, strip);                                    // StripOffsets
+        entry(b, 277, 3, 1, samples);                                  // SamplesPerPixel
+        entry(b, 278, 4, 1, h);                                        // RowsPerStrip
+        entry(b, 279, 4, 1, 16);                                       // StripByteCounts
+        b.putInt(0);
+        for (int s = 0; s < samples && samples > 1; s++) {
+            b.putShort((short) bits);
+        }
+        return b.array();
+    }
+
+    private static void entry(ByteBuffer b, int tag, int type, int count, int value) {
+        b.putShort((short) tag).putShort((short) type).putInt(count);
+        if (type == 3 && count == 1) {
+            b.putShort((short) value).putShort((short) 0);
+        } else {
+            b.putInt(value);
+        }
+    }
+
+    /** A BMP with a BITMAPINFOHEADER: w x h, {@code bpp} bits, {@code compression}, {@code biSizeImage}, then {@code pixels}. */
+    static byte[] bmp(int w, int h, int bpp, int compression, long sizeImage, byte[] pixels) {
+        int palette = bpp == 8 ? 4 * 256 : 0;
+        ByteBuffer b = ByteBuffer.allocate(54 + palette + pixels.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'B').put((byte) 'M').putInt(b.capacity()).putInt(0).putInt(54 + palette);
+        b.putInt(40).putInt(w).putInt(h).putShort((short) 1).putShort((short) bpp).putInt(compression)
+                .putInt((int) sizeImage).putInt(2835).putInt(2835).putInt(bpp == 8 ? 256 : 0).putInt(0);
+        b.position(54 + palette);
+        b.put(pixels);
+        return b.array();
+    }
+}
