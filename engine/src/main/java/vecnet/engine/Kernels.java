@@ -34,6 +34,8 @@ public interface Kernels {
      * at {@code b[bOff + j*ldb + p]} (the layout of a Linear layer's weight). {@code C} is
      * {@code (m,n)} at {@code c[cOff + i*ldc + j]} and is overwritten. The epilogue's residual is read
      * at {@code residual[residualOffset + i*ldc + j]}.
+     * The residual must not overlap {@code C}: a long {@code k} is summed in slices, and each slice
+     * would add it again (accumulate into a scratch array, then add).
      */
     void sgemm(ComputePool pool, int m, int n, int k,
                float[] a, int aOff, int lda,
@@ -78,6 +80,16 @@ public interface Kernels {
      * so the caller may reuse {@code weight}). The plan is immutable and thread-safe.
      */
     Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight);
+
+    /**
+     * As {@link #planConv2d}, but always the direct algorithm: each output is the convolution's own
+     * sum of products, never a fast algorithm such as Winograd's whose transforms round differently.
+     * Training uses it, so that its forward pass rounds as PyTorch's does and twenty optimizer steps
+     * do not amplify a transform's rounding into a different trajectory.
+     */
+    default Conv2dPlan planConv2dDirect(ConvGeometry geometry, float[] weight) {
+        return planConv2d(geometry, weight);
+    }
 
     /** A convolution whose weights are ready; see {@link #planConv2d}. */
     interface Conv2dPlan {

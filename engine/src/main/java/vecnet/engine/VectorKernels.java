@@ -83,6 +83,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public Conv2dPlan planConv2dDirect(ConvGeometry geometry, float[] weight) {
+        return VectorConv.plan(geometry, weight);
+    }
+
+    @Override
     public void maxPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int k, int stride, int pad, float[] y) {
         VectorOps.maxPool2d(pool, x, n, c, h, w, k, stride, pad, y);
     }

@@ -34,6 +34,7 @@ public final class Conv2d implements Layer, HasStateDict {
     private final ConvGeometry geometry;
     private final Kernels kernels;
     private volatile Kernels.Conv2dPlan plan;
+    private volatile Kernels.Conv2dPlan directPlan;   // training's: see Kernels.planConv2dDirect
 
     /** A square {@code k×k} kernel, same stride and padding on both axes, no dilation, one group. */
     public Conv2d(int cin, int cout, int k, int stride, int padding, boolean bias) {
@@ -68,10 +69,11 @@ public final class Conv2d implements Layer, HasStateDict {
         return m;
     }
 
-    /** Drops the prepared plan so that the next forward reads {@link #weight} again. */
+    /** Drops the prepared plans so that the next forward or trace reads {@link #weight} again. */
     public void weightsChanged() {
         synchronized (this) {
             plan = null;
+            directPlan = null;
         }
     }
 
@@ -95,6 +97,10 @@ public final class Conv2d implements Layer, HasStateDict {
      * @return   {@code (N, cout, outH, outW)}
      */
     public Tensor forward(Tensor x, ComputePool pool, Epilogue ep) {
+        return run(false, x, pool, ep);
+    }
+
+    private Tensor run(boolean direct, Tensor x, ComputePool pool, Epilogue ep) {
         x.requireShape("Conv2d input", -1, geometry.cin(), -1, -1);
         int n = x.dim(0), h = x.dim(2), w = x.dim(3);
         geometry.checkInput(h, w);
@@ -106,17 +112,27 @@ public final class Conv2d implements Layer, HasStateDict {
         if (n == 0) {
             return y; // an empty batch: nothing to compute (the kernels assume N >= 1)
         }
-        plan().run(pool, x.data(), n, h, w, y.data(), withBias(ep));
+        plan(direct).run(pool, x.data(), n, h, w, y.data(), withBias(ep));
         return y;
     }
 
     /**
-     * The forward pass kept for {@link Traced#backward}: the output is {@code forward(x, pool)}
-     * (no batch-norm folded in: in training the batch-norm is its own layer). Like the forward it
-     * runs on the packed weights: after an optimizer step, call {@link #weightsChanged()} first.
+     * The forward pass kept for {@link Traced#backward}: the output is {@code forward(x, pool)},
+     * bit for bit, with no batch-norm folded in (in training the batch-norm is its own layer). Like
+     * the forward it runs on packed weights: after an optimizer step, call {@link #weightsChanged()}
+     * first.
      */
     public Trace trace(Tensor x, ComputePool pool) {
-        return new Trace(this, x, forward(x, pool));
+        return trace(x, pool, false);
+    }
+
+    /**
+     * As {@link #trace(Tensor, ComputePool)}; when {@code direct}, the output is computed by the
+     * direct algorithm ({@link Kernels#planConv2dDirect}: no Winograd, so it rounds as PyTorch's
+     * training does). Training mode uses it; eval mode keeps inference's bits.
+     */
+    public Trace trace(Tensor x, ComputePool pool, boolean direct) {
+        return new Trace(this, x, run(direct, x, pool, Epilogue.NONE));
     }
 
     /** A traced convolution: its input and output. */
@@ -219,13 +235,17 @@ public final class Conv2d implements Layer, HasStateDict {
         return new Epilogue(ep.scale(), shift, true, ep.residual(), ep.residualOffset(), ep.relu());
     }
 
-    private Kernels.Conv2dPlan plan() {
-        Kernels.Conv2dPlan p = plan;
+    private Kernels.Conv2dPlan plan(boolean direct) {
+        Kernels.Conv2dPlan p = direct ? directPlan : plan;
         if (p == null) {
             synchronized (this) {
-                p = plan;
+                p = direct ? directPlan : plan;
                 if (p == null) {
-                    plan = p = kernels.planConv2d(geometry, weight.data());
+                    if (direct) {
+                        directPlan = p = kernels.planConv2dDirect(geometry, weight.data());
+                    } else {
+                        plan = p = kernels.planConv2d(geometry, weight.data());
+                    }
                 }
             }
         }

@@ -99,16 +99,16 @@ public final class BasicBlock implements HasStateDict {
      * {@link BatchNorm2d#trace}). In eval mode the output equals {@link #forward} bit for bit.
      */
     public Trace trace(Tensor x, ComputePool pool, boolean training) {
-        Conv2d.Trace c1 = conv1.trace(x, pool);
+        Conv2d.Trace c1 = conv1.trace(x, pool, training);
         BatchNorm2d.Trace b1 = bn1.trace(c1.output(), pool, training);
         ReLU.Trace r1 = relu.trace(b1.output(), pool);
-        Conv2d.Trace c2 = conv2.trace(r1.output(), pool);
+        Conv2d.Trace c2 = conv2.trace(r1.output(), pool, training);
         BatchNorm2d.Trace b2 = bn2.trace(c2.output(), pool, training);
         Conv2d.Trace d0 = null;
         BatchNorm2d.Trace d1 = null;
         Tensor identity = x;
         if (downsample0 != null) {
-            d0 = downsample0.trace(x, pool);
+            d0 = downsample0.trace(x, pool, training);
             d1 = downsample1.trace(d0.output(), pool, training);
             identity = d1.output();
         }

@@ -373,7 +373,7 @@ public final class ResNet18 implements HasStateDict {
      */
     public Trace trace(Tensor images, boolean training) {
         images.requireShape("ResNet input (N, 3, H, W)", -1, 3, -1, -1);
-        Conv2d.Trace c1 = conv1.trace(images, pool);
+        Conv2d.Trace c1 = conv1.trace(images, pool, training);
         BatchNorm2d.Trace b1 = bn1.trace(c1.output(), pool, training);
         ReLU.Trace r1 = relu.trace(b1.output(), pool);
         MaxPool2d.Trace mp = maxpool.trace(r1.output(), pool);
