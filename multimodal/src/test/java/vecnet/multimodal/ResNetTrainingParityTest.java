@@ -186,6 +186,25 @@ class ResNetTrainingParityTest extends LibraryTest {
         closeToTorch("rn4.param.bn1.running_mean", net.bn1.running_mean.data());
     }
 
+    @Test
+    void partlyFrozenNetworkGetsTheSameGradientsForWhatIsTrainable() {
+        ResNet18 net = resnet4(Kernels.get(), TWO);
+        Gradients grads = new Gradients().trackAll(net.parameters());
+        List<Tensor> frozen = new ArrayList<>(List.of(net.conv1.weight, net.bn1.weight, net.bn1.bias));
+        for (BasicBlock b : net.layers.get(0)) {
+            frozen.addAll(b.namedTensors().values());
+        }
+        frozen.forEach(grads::untrack);
+        ResNet18.Trace t = net.trace(tensor("rn4.x"), false);
+        assertNull(t.backward(tensor("rn4.g"), grads, TWO, false), "no image gradient asked");
+        Map<String, float[]> g = gradsByTorchvisionKey(net, grads, false);
+        assertEquals(net.parameters().size() - 3 - 2 * 6, g.size(), "trainable: all but the stem and layer1");
+        g.forEach((k, v) -> closeToTorch("rn4.grad." + k, v));
+        for (Tensor f : frozen) {
+            assertNull(grads.of(f));
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // 20 SGD steps. The linear head, the loss and the SGD update are written out here (torch.optim's
     // formulas, training-parity.md) because this branch has no Linear backward or optimizer yet.
