@@ -18,6 +18,9 @@ import vecnet.engine.ComputePool;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.Gradients;
+import vecnet.layers.Traced;
+import vecnet.layers.train.CrossEntropyLoss;
+import vecnet.layers.train.SGD;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
@@ -269,64 +272,25 @@ class ResNetTrainingParityTest extends LibraryTest {
         }
     }
 
-    /** 20 steps of SGD(lr 0.01, momentum 0.9) on the ResNet and its fc with CrossEntropyLoss(mean); the losses. */
+    /**
+     * 20 steps of SGD(lr 0.01, momentum 0.9) on the ResNet and its fc with CrossEntropyLoss(mean),
+     * through the library's own traces, loss and optimizer; the losses.
+     */
     private static float[] train(ResNet18 net, ComputePool pool) {
         net.train(true);
         Gradients grads = new Gradients().trackAll(net.parameters()).track(net.fc.weight).track(net.fc.bias);
-        Map<Tensor, float[]> momentum = new LinkedHashMap<>();
+        SGD sgd = SGD.of(grads, List.copyOf(grads.parameters()), 0.01, 0.9);
+        CrossEntropyLoss lossFn = new CrossEntropyLoss();
         int classes = net.fc.outFeatures(), n = 4;
         float[] losses = new float[20];
         for (int step = 0; step < 20; step++) {
             grads.zero();
             ResNet18.Trace t = net.trace(sgdImages(step, n, 3, 40, 36));
-            float[] f = t.output().data();
-            int feat = t.output().dim(1);
-            float[] w = net.fc.weight.data(), b = net.fc.bias.data();
-            float[] dFeat = new float[f.length];
-            float[] dW = grads.of(net.fc.weight), dB = grads.of(net.fc.bias);
-            int[] labels = sgdLabels(step, n, classes);
-            double loss = 0;
-            for (int i = 0; i < n; i++) {
-                double[] z = new double[classes];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int c = 0; c < classes; c++) {
-                    float acc = b[c];
-                    for (int k = 0; k < feat; k++) {
-                        acc += f[i * feat + k] * w[c * feat + k];
-                    }
-                    z[c] = acc;
-                    max = Math.max(max, acc);
-                }
-                double sum = 0;
-                for (int c = 0; c < classes; c++) {
-                    sum += Math.exp(z[c] - max);
-                }
-                loss += -(z[labels[i]] - max - Math.log(sum)) / n;
-                for (int c = 0; c < classes; c++) {
-                    float dz = (float) ((Math.exp(z[c] - max) / sum - (c == labels[i] ? 1 : 0)) / n);
-                    dB[c] += dz;
-                    for (int k = 0; k < feat; k++) {
-                        dW[c * feat + k] += dz * f[i * feat + k];
-                        dFeat[i * feat + k] += dz * w[c * feat + k];
-                    }
-                }
-            }
-            losses[step] = (float) loss;
-            t.backward(Tensor.of(dFeat, n, feat), grads, pool, false);
-            for (Tensor p : grads.parameters()) {   // torch.optim.SGD: buf = g (step 1), then 0.9·buf + g; p -= lr·buf
-                float[] g = grads.of(p), pd = p.data();
-                float[] buf = momentum.get(p);
-                if (buf == null) {
-                    momentum.put(p, buf = g.clone());
-                } else {
-                    for (int i = 0; i < buf.length; i++) {
-                        buf[i] = 0.9f * buf[i] + g[i];
-                    }
-                }
-                for (int i = 0; i < pd.length; i++) {
-                    pd[i] -= 0.01f * buf[i];
-                }
-            }
+            Traced head = net.fc.trace(t.output(), pool);
+            CrossEntropyLoss.Result loss = lossFn.compute(head.output(), sgdLabels(step, n, classes));
+            losses[step] = loss.loss();
+            t.backward(head.backward(loss.gradient(), grads, pool), grads, pool, false);
+            sgd.step();
             net.weightsChanged();
         }
         return losses;
