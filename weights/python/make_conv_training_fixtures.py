@@ -29,8 +29,10 @@ writes conv_training.safetensors with __metadata__ {"vecnet_conv_training": VERS
     sgd.*               20 steps of SGD(lr 0.01, momentum 0.9) on rn4 + its fc (Linear(32, 5)) in train mode,
                         CrossEntropyLoss(mean), batches made by sgd_batch() (integer hashing, the same in Java):
                         sgd.loss [20], sgd.final.<key> (every state_dict entry after the 20 steps)
+    adam.*              the same 20 batches from the same start with Adam(lr 1e-3): adam.loss, adam.final.<key>
 """
 
+import copy
 import os
 import sys
 
@@ -233,6 +235,7 @@ def resnet4(out):
             out["rn4.grad." + name] = f32(p.grad)
 
     net.zero_grad()
+    initial = copy.deepcopy(net.state_dict())
     net.train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     losses = []
@@ -246,6 +249,21 @@ def resnet4(out):
     out["sgd.loss"] = torch.tensor(losses, dtype=torch.float32)
     for k, v in net.state_dict().items():
         out["sgd.final." + k] = v.detach().to(torch.float32).reshape(v.shape if v.dim() else (1,)).clone()
+    # the same 20 batches from the same start with Adam(lr 1e-3), the defaults otherwise
+    net.load_state_dict(initial)
+    net.zero_grad()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    losses = []
+    for step in range(20):
+        xb, yb = sgd_batch(step)
+        opt.zero_grad()
+        loss = F.cross_entropy(net(xb), yb)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    out["adam.loss"] = torch.tensor(losses, dtype=torch.float32)
+    for k, v in net.state_dict().items():
+        out["adam.final." + k] = v.detach().to(torch.float32).reshape(v.shape if v.dim() else (1,)).clone()
     # a check of sgd_batch itself, so the Java port is tested against it
     out["sgd.batch7.x"], out["sgd.batch7.y"] = sgd_batch(7)[0][:, :, :2, :3].contiguous(), sgd_batch(7)[1].to(torch.float32)
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import vecnet.engine.ComputePool;
@@ -19,7 +20,9 @@ import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.Gradients;
 import vecnet.layers.Traced;
+import vecnet.layers.train.Adam;
 import vecnet.layers.train.CrossEntropyLoss;
+import vecnet.layers.train.Optimizer;
 import vecnet.layers.train.SGD;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
@@ -272,14 +275,26 @@ class ResNetTrainingParityTest extends LibraryTest {
         }
     }
 
+    @Test
+    void twentyAdamStepsMatchPyTorch() {
+        ResNet18 net = resnet4(Kernels.get(), TWO);
+        float[] losses = train(net, TWO, grads -> Adam.adam(grads, List.copyOf(grads.parameters()), 1e-3));
+        closeToTorch("adam.loss", losses);
+        net.namedTensors().forEach((k, v) -> Check.close("adam.final." + k, tensor("adam.final." + k).data(), v.data(), 1e-3, 0));
+    }
+
     /**
      * 20 steps of SGD(lr 0.01, momentum 0.9) on the ResNet and its fc with CrossEntropyLoss(mean),
      * through the library's own traces, loss and optimizer; the losses.
      */
     private static float[] train(ResNet18 net, ComputePool pool) {
+        return train(net, pool, grads -> SGD.of(grads, List.copyOf(grads.parameters()), 0.01, 0.9));
+    }
+
+    private static float[] train(ResNet18 net, ComputePool pool, Function<Gradients, Optimizer> optimizer) {
         net.train(true);
         Gradients grads = new Gradients().trackAll(net.parameters()).track(net.fc.weight).track(net.fc.bias);
-        SGD sgd = SGD.of(grads, List.copyOf(grads.parameters()), 0.01, 0.9);
+        Optimizer opt = optimizer.apply(grads);
         CrossEntropyLoss lossFn = new CrossEntropyLoss();
         int classes = net.fc.outFeatures(), n = 4;
         float[] losses = new float[20];
@@ -290,7 +305,7 @@ class ResNetTrainingParityTest extends LibraryTest {
             CrossEntropyLoss.Result loss = lossFn.compute(head.output(), sgdLabels(step, n, classes));
             losses[step] = loss.loss();
             t.backward(head.backward(loss.gradient(), grads, pool), grads, pool, false);
-            sgd.step();
+            opt.step();
             net.weightsChanged();
         }
         return losses;
