@@ -35,6 +35,16 @@ class PillowResizeTest extends LibraryTest {
     }
 
     @Test
+    void fixedPointDiffersFromExactRounding() {
+        // 5 -> 2, output 1: the exact weighted sum is 169.5 (to within 1e-13); double arithmetic rounded half up
+        // gives 170, Pillow's 22-bit fixed-point weights give 169. Output 0 agrees (156). Found by a search
+        // over random rows and checked with Pillow 9.4: Image.resize((2, 1), BILINEAR) of this row.
+        ImageRgb row = gray(5, 1, 108, 203, 147, 118, 247);
+        assertPixels(PillowResize.resize(row, 2, 1), 156, 169);
+        assertPixels(PillowResize.resize(gray(1, 5, 108, 203, 147, 118, 247), 1, 2), 156, 169);
+    }
+
+    @Test
     void upscaleRoundsHalfUp() {
         // 2 -> 4: centers 0.25, 0.75, 1.25, 1.75; the middle two mix 0.75/0.25 and 0.25/0.75:
         // 12.5 -> 13 and 17.5 -> 18 (2^21 rounding is half up: a float with rint would give 12 and 18).

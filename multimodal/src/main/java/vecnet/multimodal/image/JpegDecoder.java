@@ -129,6 +129,11 @@ public final class JpegDecoder {
         boolean jfif = false;
         int adobe = -1;
         int scans = 0;
+        long entropyBytes = 0;
+        int h0 = 1;
+        int v0 = 1;
+        int hMax = 1;
+        int vMax = 1;
         int pos = 2;
         while (true) {
             if (pos + 1 >= n) {
@@ -200,6 +205,12 @@ public final class JpegDecoder {
                     if (h < 1 || h > 4 || v < 1 || v > 4) {
                         throw new ImageFormatException(file, "corrupt JPEG: sampling factors " + h + "x" + v);
                     }
+                    if (c == 0) {
+                        h0 = h;
+                        v0 = v;
+                    }
+                    hMax = Math.max(hMax, h);
+                    vMax = Math.max(vMax, v);
                 }
                 progressive = m == 0xC2;
             } else if (m == 0xE0 && len >= 16 && d[p] == 'J' && d[p + 1] == 'F' && d[p + 2] == 'I' && d[p + 3] == 'F'
@@ -216,13 +227,24 @@ public final class JpegDecoder {
                 if (scans > Limits.MAX_SCANS) {
                     break; // refused by the caller; no need to walk the rest
                 }
-                pos = skipEntropyData(d, end);
+                int next = skipEntropyData(d, end);
+                entropyBytes += next - end;
+                pos = next;
                 continue;
             }
             pos = end;
         }
         if (ids == null || scans == 0) {
             throw new ImageFormatException(file, "corrupt JPEG: no " + (ids == null ? "frame header" : "scan"));
+        }
+        // Every 8x8 block of the first component needs at least one bit (its DC code) in some scan: fewer
+        // entropy-coded bytes than that is a truncated file, refused before ImageIO allocates the raster.
+        long w0 = (width * (long) h0 + hMax - 1) / hMax;
+        long h0rows = (height * (long) v0 + vMax - 1) / vMax;
+        long blocks = ((w0 + 7) / 8) * ((h0rows + 7) / 8);
+        if (scans <= Limits.MAX_SCANS && entropyBytes * 8 < blocks) {
+            throw new ImageFormatException(file, "the JPEG data is truncated: " + entropyBytes + " bytes of coded data"
+                    + " cannot hold the " + width + "x" + height + " pixels its header declares");
         }
         return new Structure(width, height, components, ids, progressive, jfif, adobe, scans);
     }

@@ -53,8 +53,9 @@ class HostileImageTest extends LibraryTest {
 
     @Test
     void progressiveJpegOfThousandsOfTinyScansIsRefusedBeforeDecoding() throws IOException {
-        // 9930 x 9930 = 98.6 megapixels, just under the pixel limit, then 1,300 DC scans of a few bytes each:
-        // libjpeg walks every block at every scan (issue 18: 77 s)
+        // 9930 x 9930 = 98.6 megapixels, just under the pixel limit, a first scan with enough bytes for one
+        // bit per block, then 1,300 scans of a few bytes each: libjpeg walks every block at every scan
+        // (issue 18: a 141 KB file took 77 s)
         refused("scans.jpg", progressiveJpeg(9930, 9930, 1300), "more than 400 scans", "scan bomb");
         // fewer scans, still 30 full passes over 98.6 megapixels
         refused("scans30.jpg", progressiveJpeg(9930, 9930, 30), "30 scans", "scan bomb");
@@ -86,10 +87,23 @@ class HostileImageTest extends LibraryTest {
         refused("big.png", BadInputTest.png(20_000, 20_000, 1000), "20000x20000", "more than the limit");
     }
 
+    @Test
+    void headersClaimingFarMorePixelsThanTheDataCanHoldAreRefusedBeforeAllocating() throws IOException {
+        // 9,000 x 9,000 (81 megapixels, under the limit) with a few hundred bytes of data: the decoder
+        // would allocate the 243 MB picture (ImageIO its raster) before finding out
+        refused("short.png", BadInputTest.png(9000, 9000, 1000), "truncated", "9000x9000");
+        refused("short.jpg", progressiveJpeg(9000, 9000, 3, 100), "truncated", "9000x9000");
+    }
+
     // ------------------------------------------------------------------ builders
 
-    /** A progressive greyscale JPEG header (SOF2) of w x h and {@code scans} DC-first scans of 2 entropy bytes each. */
+    /** {@link #progressiveJpeg(int, int, int, int)} whose first scan has one bit per 8x8 block. */
     static byte[] progressiveJpeg(int w, int h, int scans) {
+        return progressiveJpeg(w, h, scans, (int) (((w + 7L) / 8) * ((h + 7L) / 8) / 8 + 1));
+    }
+
+    /** A progressive greyscale JPEG (SOF2) of w x h: {@code scans} DC-first scans, the first of {@code firstBytes} bytes, the others of 2. */
+    static byte[] progressiveJpeg(int w, int h, int scans, int firstBytes) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD8});
         byte[] dqt = new byte[65];
@@ -102,7 +116,7 @@ class HostileImageTest extends LibraryTest {
         segment(out, 0xC4, dht);
         for (int s = 0; s < scans; s++) {
             segment(out, 0xDA, new byte[] {1, 1, 0x00, 0, 0, 0});
-            out.writeBytes(new byte[] {0x00, 0x00});
+            out.writeBytes(new byte[s == 0 ? firstBytes : 2]);
         }
         out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD9});
         return out.toByteArray();
