@@ -9,6 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
 import vecnet.engine.HasStateDict;
@@ -255,12 +259,15 @@ public final class ResNet18 implements HasStateDict {
     }
 
     /**
-     * Classifies picture files, {@code batch} at a time: each batch is decoded and preprocessed by
-     * {@code pre} (in parallel on this model's pool), then run; {@code progress} hears after each
-     * batch. Only for weights with torchvision's {@code fc}.
+     * Classifies picture files, {@code batch} at a time, decoding ahead: the first batch is decoded
+     * and preprocessed by {@code pre} on this model's pool; then, while a batch runs, the next one
+     * is decoded on one background thread, so that decoding overlaps the compute ({@code progress} hears after each batch). The
+     * predictions do not depend on this overlap (each picture is preprocessed alone, the same way).
+     * Only for weights with torchvision's {@code fc}.
      *
      * @return one prediction per file, in order
-     * @throws IOException naming the first file that cannot be read as a picture
+     * @throws IOException naming the first file that cannot be read as a picture (the batches before
+     *                     it have been run and reported to {@code progress})
      */
     public List<Prediction> classifyFiles(List<Path> files, ImagePreprocessor pre, int batch, Progress progress)
             throws IOException {
@@ -268,12 +275,56 @@ public final class ResNet18 implements HasStateDict {
             throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         }
         List<Prediction> out = new ArrayList<>(files.size());
-        for (int from = 0; from < files.size(); from += batch) {
-            int to = Math.min(files.size(), from + batch);
-            out.addAll(Prediction.of(classify(pre.preprocess(files.subList(from, to), pool))));
-            progress.update(to, files.size());
+        if (files.isEmpty()) {
+            return out;
         }
-        return out;
+        ExecutorService decoder = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vecnet-decode");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Tensor images = pre.preprocess(files.subList(0, Math.min(files.size(), batch)), pool); // both cores
+            for (int from = 0; from < files.size(); from += batch) {
+                int to = Math.min(files.size(), from + batch);
+                Future<Tensor> next = to < files.size() ? decoder.submit(() -> decodeBatch(files, to, batch, pre)) : null;
+                out.addAll(Prediction.of(classify(images)));
+                progress.update(to, files.size());
+                if (next != null) {
+                    images = await(next);
+                }
+            }
+            return out;
+        } finally {
+            decoder.shutdownNow();
+        }
+    }
+
+    /** Files {@code from .. from+batch-1} (or fewer at the end) preprocessed on the calling thread. */
+    private static Tensor decodeBatch(List<Path> files, int from, int batch, ImagePreprocessor pre) throws IOException {
+        return pre.preprocess(files.subList(from, Math.min(files.size(), from + batch)), ComputePool.sequential());
+    }
+
+    /** The decoded batch, with the decoder's exception (an IOException naming the file) thrown as it was. */
+    private static Tensor await(Future<Tensor> batch) throws IOException {
+        try {
+            return batch.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while decoding pictures");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
     }
 
     /**

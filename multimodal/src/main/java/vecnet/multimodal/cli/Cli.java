@@ -392,6 +392,7 @@ public final class Cli {
                     throw new IllegalArgumentException("--text '" + text + "': " + e.getMessage(), e);
                 }
             }
+            Thread warming = inBackground(() -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
             FusionModel model = FusionModel.load(weights).withPool(threads.pool);
             int vocabRows = model.text.embedding.weight.dim(0);
             if (tokenizer.vocabulary().maxId() >= vocabRows) {
@@ -400,6 +401,7 @@ public final class Cli {
             }
             List<String> labels = labels(labelsFile, model.numClasses());
             ImagePreprocessor pre = ImagePreprocessor.imagenet();
+            join(warming);
             for (int from = 0; from < files.size(); from += batch) {
                 int to = Math.min(files.size(), from + batch);
                 Tensor images = pre.preprocess(files.subList(from, to), threads.pool);
@@ -430,6 +432,7 @@ public final class Cli {
         boolean json = a.flag("json");
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         try (Threads threads = threads(a)) {
+            Thread warming = inBackground(() -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
             ResNet18 net = ResNet18.load(weights).withPool(threads.pool);
             if (!net.hasClassifier()) {
                 throw new IllegalArgumentException(weights + " has no classifier (fc.weight, fc.bias): classify needs"
@@ -445,6 +448,7 @@ public final class Cli {
             }
             List<Prediction> ps;
             try {
+                join(warming);
                 ps = net.classifyFiles(files, pre, batch, bar == null ? Progress.NONE : (done, total) -> bar.update(done));
             } catch (IOException | RuntimeException e) {
                 if (bar != null) {
@@ -579,6 +583,34 @@ public final class Cli {
     private static boolean looksLikeImage(Path p) {
         String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
         return IMAGE_SUFFIXES.stream().anyMatch(name::endsWith);
+    }
+
+    /**
+     * Runs {@code warmUp} on a daemon thread, started now: it compiles the kernels on an untrained
+     * twin of the model (one core) while the weights are read and the pictures decoded, so that a
+     * cold run does not spend seconds in interpreted kernels. It only affects speed: a failure in it
+     * is ignored (the real run then meets the same problem and reports it).
+     */
+    private static Thread inBackground(Runnable warmUp) {
+        Thread t = new Thread(() -> {
+            try {
+                warmUp.run();
+            } catch (RuntimeException | OutOfMemoryError ignored) {
+                // speed only; see above
+            }
+        }, "vecnet-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores). */
+    private static void join(Thread warming) {
+        try {
+            warming.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The compute pool of {@code --threads N} (closed after the command), or the shared one. */
