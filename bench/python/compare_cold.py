@@ -11,8 +11,8 @@ imports, reading the weights, decoding, forward, printing):
   script uses a DataLoader with one worker process), reported as pictures per second.
 Rounds are interleaved (vecnet on each JDK, then PyTorch, per round) so that a burst of load on a shared
 machine hits every peer alike; figures are medians with min and max. Before timing, one untimed run of
-each peer fills the disk cache and lets the launcher make its start-up cache (JDK 25: AOT cache, JDK 17:
-AppCDS archive; see the vecnet script), and both peers' top-1 classes are checked to agree.
+each peer fills the disk cache and lets the launcher make its start-up cache (the AOT cache on JDK 25; see
+the vecnet script), and both peers' top-1 classes are checked to agree.
 
 The weights are torchvision's resnet18() with seeded random weights and randomized BatchNorm statistics
 (weights/python/make_resnet18.py --randomize-bn); the pictures are seeded synthetic photos (smooth colour

@@ -1,6 +1,7 @@
 package vecnet.multimodal;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -261,9 +263,9 @@ public final class ResNet18 implements HasStateDict {
     /**
      * Classifies picture files, {@code batch} at a time, decoding ahead: the first batch is decoded
      * and preprocessed by {@code pre} on this model's pool; then, while a batch runs, the next one
-     * is decoded on one background thread, so that decoding overlaps the compute ({@code progress} hears after each batch). The
-     * predictions do not depend on this overlap (each picture is preprocessed alone, the same way).
-     * Only for weights with torchvision's {@code fc}.
+     * is decoded on one background thread, so that decoding overlaps the compute. {@code progress}
+     * hears after each batch. The predictions do not depend on this overlap (each picture is
+     * preprocessed alone, the same way). Only for weights with torchvision's {@code fc}.
      *
      * @return one prediction per file, in order
      * @throws IOException naming the first file that cannot be read as a picture (the batches before
@@ -311,7 +313,7 @@ public final class ResNet18 implements HasStateDict {
             return batch.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while decoding pictures");
+            throw new InterruptedIOException("interrupted while decoding pictures");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {
@@ -362,14 +364,14 @@ public final class ResNet18 implements HasStateDict {
     /**
      * How many calls {@link #warmUp()} makes. Measured with {@code -XX:+PrintCompilation} on a
      * loaded 2-core host: C2 finished the last ResNet kernels (pooling, reductions) after 8 to 11
-     * calls on JDK 17 and 25, and a 224×224 call was then within 1.5× of a warm one.
+     * calls on JDK 17 and 25, and after 12 calls a 224×224 call took about 1.5× a warm one.
      */
     static final int WARM_UP_CALLS = 16;
 
     /** {@code (n, 3, size, size)} of seeded values in [-2, 2), about what a normalised picture holds. */
     static Tensor warmUpPicture(int n, int size) {
         Tensor x = Tensor.zeros(n, 3, size, size);
-        java.util.SplittableRandom random = new java.util.SplittableRandom(20260101L);
+        SplittableRandom random = new SplittableRandom(20260101L);
         float[] v = x.data();
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (random.nextDouble() * 4 - 2);
