@@ -2,12 +2,13 @@
 # vecnet against PyTorch and ONNX Runtime on this machine, in one run: bench/RESULTS-compare.md (+ .json) and
 # bench/compare.svg; with --quick, bench/target/RESULTS-compare-quick.md and bench/target/compare-quick.svg.
 #
-#   bench/compare.sh            full run, about 12-14 minutes on 2 idle cores (3 interleaved rounds)
-#   bench/compare.sh --quick    plumbing check, about 2-3 minutes (1 round of 3 cases, very short
-#                               iterations: its figures are noise, only the plumbing is checked)
+#   bench/compare.sh            full run, about 15-17 minutes on 2 idle cores (3 interleaved rounds)
+#   bench/compare.sh --quick    plumbing check, about 3-4 minutes (1 round of 3 cases, very short
+#                               iterations, 40 pictures: its figures are noise, only the plumbing is checked)
 #   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get),
 #            --rounds N (full run: N interleaved rounds instead of 3, about 3.5 minutes each)
-#   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3)
+#   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3),
+#        COLD_JAVA_HOMES=home1,home2 (the JDKs of the cold-start cases; default: $JAVA's and Temurin 25's)
 #
 # Steps: (1) install what is missing: Debian's python3-torch, python3-torchvision and libopenblas0-pthread,
 # made the libblas.so.3 alternative so that torch's BLAS is OpenBLAS, not the reference BLAS; (2) build with
@@ -15,7 +16,9 @@
 # saved as safetensors (vecnet) and exported to ONNX (ONNX Runtime) from the same tensors, inputs, PyTorch's
 # outputs; (4) parity: vecnet (1 and 2 threads) and ONNX Runtime must match PyTorch, else abort; (5)
 # bench/python/compare_run.py: the cases timed interleaved (vecnet, PyTorch, ONNX Runtime per case, per round)
-# at 1 and 2 threads, then the report and the chart.
+# at 1 and 2 threads, then the report and the chart; (6) bench/python/compare_cold.py: `./vecnet classify` of one
+# picture and of a folder of 500, one process per call, on each JDK, against the same job as a PyTorch script
+# (bench/python/cold_torch.py), appended to the report.
 set -euo pipefail
 
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -104,4 +107,19 @@ step "timing (${TIMING[*]})"
 "$PYTHON" bench/python/compare_run.py --dir "$DIR" --jar "$JAR" --java "$JAVA" "${TIMING[@]}" \
     --configs "$DIR/configs.txt" --parity "$DIR/parity.md" \
     --out "$OUT" --svg "$SVG"
+COLD_HOMES="${COLD_JAVA_HOMES:-}"
+if [ -z "$COLD_HOMES" ]; then
+  COLD_HOMES="$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")"
+  t25=/usr/lib/jvm/temurin-25-jdk-amd64
+  if [ -x "$t25/bin/java" ] && [ "$(readlink -f "$t25")" != "$(readlink -f "$COLD_HOMES")" ]; then
+    COLD_HOMES="$COLD_HOMES,$t25"
+  fi
+fi
+if [ "$QUICK" = 1 ]; then
+  COLD=(--rounds 1 --folder-rounds 1 --pictures 40 --label quick --json bench/target/RESULTS-compare-cold-quick.json)
+else
+  COLD=(--rounds 5 --folder-rounds 2 --pictures 500 --label full --json bench/RESULTS-compare-cold.json)
+fi
+step "cold start and a folder, one process per call (${COLD[*]}; JDKs $COLD_HOMES)"
+"$PYTHON" bench/python/compare_cold.py --dir "$DIR" --java-homes "$COLD_HOMES" "${COLD[@]}" --append "$OUT"
 step "done: $OUT, $SVG"

@@ -85,6 +85,34 @@ public final class FusionModel implements HasStateDict {
         return new FusionModel(resnet, text, fc, ComputePool.shared());
     }
 
+    /**
+     * The seed's geometry, every weight zero: {@link ResNet18#untrained ResNet-18} without fc (512
+     * features), Embedding(10000, 300), LSTM(300, 256), Linear(768, {@code classes}). Its answers
+     * mean nothing; it exists to {@link #warmUp()} the kernels while the real weights are being read.
+     */
+    public static FusionModel untrained(int classes) {
+        if (classes < 1) {
+            throw new IllegalArgumentException("classes must be at least 1, got " + classes);
+        }
+        Kernels kernels = Kernels.get();
+        ResNet18 resnet = ResNet18.untrained(0);
+        TextEncoder text = TextEncoder.untrained(kernels, 10000, 300, 256);
+        Linear fc = new Linear(kernels, resnet.featureSize() + text.featureSize(), classes, true);
+        return new FusionModel(resnet, text, fc, ComputePool.shared());
+    }
+
+    /**
+     * Runs this model on small inputs until its kernels are most likely compiled by the JIT: the
+     * image branch as {@link ResNet18#warmUp()}, then the text branch on short texts and the
+     * linear head, so that the first real call runs at full speed. Computes on this model's pool;
+     * thread-safe (nothing is changed or kept); never prints.
+     */
+    public void warmUp() {
+        resnet.warmUp();
+        text.warmUp(pool);
+        predict(ResNet18.warmUpPicture(1, ResNet18.WARM_UP_SIZE), new int[][] {{0}});
+    }
+
     /** The same model (sharing its weights) running on {@code pool}. */
     public FusionModel withPool(ComputePool pool) {
         return new FusionModel(resnet, text, fc, Objects.requireNonNull(pool, "pool"));

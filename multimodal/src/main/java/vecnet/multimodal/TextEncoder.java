@@ -74,6 +74,33 @@ public final class TextEncoder implements HasStateDict {
         return new TextEncoder(embedding, lstm);
     }
 
+    /** A one-layer unidirectional branch with biases, every weight zero (see {@link FusionModel#untrained}). */
+    static TextEncoder untrained(Kernels kernels, int vocabulary, int embeddingDim, int hidden) {
+        return new TextEncoder(new Embedding(vocabulary, embeddingDim),
+                new LSTM(kernels, embeddingDim, hidden, 1, true, true, false));
+    }
+
+    /**
+     * Runs the branch on a few short texts until the LSTM step (its recurrent matrix-vector
+     * product, the gates' sigmoid and tanh) and the input projection are most likely compiled by
+     * the JIT; see {@link ResNet18#warmUp()}. Thread-safe, never prints.
+     */
+    void warmUp(ComputePool pool) {
+        int[][] texts = new int[2][WARM_UP_TOKENS];
+        for (int i = 0; i < WARM_UP_TOKENS; i++) {
+            texts[0][i] = i % embedding.numEmbeddings();
+            texts[1][i] = (7 * i + 3) % embedding.numEmbeddings();
+        }
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            encode(texts, pool);
+        }
+    }
+
+    /** Tokens per text in {@link #warmUp}: each call runs this many LSTM steps per text. */
+    private static final int WARM_UP_TOKENS = 16;
+    /** Calls {@link #warmUp} makes (2 texts each, so 32 steps a call). */
+    private static final int WARM_UP_CALLS = 24;
+
     /** The width of the text features: the LSTM's hidden size times its directions. */
     public int featureSize() {
         return lstm.outputSize();

@@ -91,6 +91,15 @@ class ResNetKeysTest extends LibraryTest {
                     ps.get(i).logits(), 1e-6, 1e-6);
         }
         assertThrows(IllegalArgumentException.class, () -> net.classifyFiles(files, ImagePreprocessor.imagenet(), 0, Progress.NONE));
+
+        // A bad picture in a later batch (decoded ahead, on another thread) fails with its own name,
+        // after the batches before it were run and reported.
+        List<Path> withBad = List.of(files.get(0), files.get(1), Fixtures.file("truncated.jpg"));
+        List<String> beforeFailure = new java.util.ArrayList<>();
+        IOException bad = assertThrows(IOException.class, () -> net.classifyFiles(withBad, ImagePreprocessor.imagenet(), 2,
+                (done, total) -> beforeFailure.add(done + "/" + total)));
+        assertTrue(bad.getMessage().contains("truncated.jpg"), bad.getMessage());
+        assertEquals(List.of("2/3"), beforeFailure);
     }
 
     @Test

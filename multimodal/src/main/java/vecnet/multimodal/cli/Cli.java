@@ -514,6 +514,7 @@ public final class Cli {
             if (vocab != null) {
                 tokenizer = Tokenizer.load(vocab);
             }
+            Thread warming = inBackground(() -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             if (tokenizer == null) {
                 Vocabulary v = bundle.vocabulary().orElseThrow(() -> new IllegalArgumentException("the model " + model.name()
@@ -546,6 +547,7 @@ public final class Cli {
                         + " but embedding.weight in " + model.name() + " has only " + vocabRows + " rows");
             }
             List<String> labels = labels(labelsFile, bundle, net.numClasses(), false);
+            join(warming);
             return runAll("predict", items, batch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
                 int[][] part = new int[rows.length][];
                 for (int r = 0; r < rows.length; r++) {
@@ -613,6 +615,7 @@ public final class Cli {
         Logits logits = logits(a, Logits.TOP);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         try (Threads threads = threads(a)) {
+            Thread warming = inBackground(() -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             ResNet18 net = ResNet18.fromStateDict(bundle.weights()).withPool(threads.pool);
             if (!net.hasClassifier()) {
@@ -620,6 +623,7 @@ public final class Cli {
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
             }
             List<String> labels = labels(labelsFile, bundle, net.classes(), true);
+            join(warming);
             return runAll("classify", items, batch, a.flag("fail-fast"), threads.pool,
                     (images, rows) -> Prediction.of(net.classify(images)), i -> null,
                     (item, p) -> print(item.name(), null, p, labels, top, json, logits));
@@ -970,6 +974,34 @@ public final class Cli {
     /** The 1000 ImageNet class names in torchvision's order (see {@link ImageNet}). */
     static List<String> imagenetClasses() {
         return ImageNet.classNames();
+    }
+
+    /**
+     * Runs {@code warmUp} on a daemon thread, started now: it compiles the kernels on an untrained
+     * twin of the model (one core) while the weights are read and the pictures decoded, so that a
+     * cold run does not spend seconds in interpreted kernels. It only affects speed: a failure in it
+     * is ignored (the real run then meets the same problem and reports it).
+     */
+    private static Thread inBackground(Runnable warmUp) {
+        Thread t = new Thread(() -> {
+            try {
+                warmUp.run();
+            } catch (RuntimeException | OutOfMemoryError ignored) {
+                // speed only; see above
+            }
+        }, "vecnet-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores). */
+    private static void join(Thread warming) {
+        try {
+            warming.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The compute pool of {@code --threads N} (closed after the command), or the shared one. */

@@ -1,0 +1,81 @@
+package vecnet.multimodal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static vecnet.multimodal.ParityFixtures.ids;
+import static vecnet.multimodal.ParityFixtures.tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import vecnet.engine.ComputePool;
+import vecnet.engine.Tensor;
+import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
+import vecnet.testing.LibraryTest;
+
+/**
+ * {@code warmUp()} changes nothing a caller can see (and never prints: {@link LibraryTest} fails a
+ * test that does), may run on several threads at once, and the untrained twins have the shapes
+ * PyTorch's models have. How fast it makes the first call is measured, not asserted here.
+ */
+class WarmUpTest extends LibraryTest {
+
+    @Test
+    void warmingUpLeavesTheAnswersAsTheyWere() throws Exception {
+        try (ComputePool pool = ComputePool.create(2)) {
+            FusionModel model = FusionModel.load(Fixtures.file("tiny_fusion.safetensors")).withPool(pool);
+            Tensor image = tensor("image_odd");
+            int[][] text = ids("text");
+            float[] before = model.predict(image, text).data();
+            float[] featuresBefore = model.resnet.features(image).data();
+            ExecutorService callers = Executors.newFixedThreadPool(3);
+            try {
+                List<Future<?>> warming = new ArrayList<>();
+                for (int t = 0; t < 3; t++) {
+                    warming.add(callers.submit(t == 0 ? model.resnet::warmUp : model::warmUp));
+                }
+                for (Future<?> f : warming) {
+                    f.get();
+                }
+            } finally {
+                callers.shutdownNow();
+            }
+            Check.identical("fusion logits after warmUp", before, model.predict(image, text).data());
+            Check.identical("resnet features after warmUp", featuresBefore, model.resnet.features(image).data());
+        }
+    }
+
+    @Test
+    void untrainedResNetHasTorchvisionResnet18Shapes() {
+        // torchvision.models.resnet18().state_dict(): 122 entries, 11,699,132 elements
+        // (/work/shared/reference/state-dict-keys.txt, written by torch 1.13 / torchvision 0.14)
+        Map<String, Tensor> sd = ResNet18.untrained(1000).namedTensors();
+        assertEquals(122, sd.size());
+        assertEquals(11_699_132L, sd.values().stream().mapToLong(Tensor::size).sum());
+        assertArrayEquals(new int[] {64, 3, 7, 7}, sd.get("conv1.weight").shape());
+        assertArrayEquals(new int[] {128, 64, 1, 1}, sd.get("layer2.0.downsample.0.weight").shape());
+        assertArrayEquals(new int[] {512, 512, 3, 3}, sd.get("layer4.1.conv2.weight").shape());
+        assertArrayEquals(new int[] {1000, 512}, sd.get("fc.weight").shape());
+        assertEquals(120, ResNet18.untrained(0).namedTensors().size());
+        assertThrows(IllegalArgumentException.class, () -> ResNet18.untrained(-1));
+    }
+
+    @Test
+    void untrainedFusionModelHasTheSeedModelsShapes() {
+        // MultimodalModel(num_classes=10).state_dict(): 127 entries, 14,765,214 elements (same reference)
+        FusionModel model = FusionModel.untrained(10);
+        Map<String, Tensor> sd = model.namedTensors();
+        assertEquals(127, sd.size());
+        assertEquals(14_765_214L, sd.values().stream().mapToLong(Tensor::size).sum());
+        assertArrayEquals(new int[] {10000, 300}, sd.get("embedding.weight").shape());
+        assertArrayEquals(new int[] {1024, 256}, sd.get("lstm.weight_hh_l0").shape());
+        assertArrayEquals(new int[] {10, 768}, sd.get("fc.weight").shape());
+        assertThrows(IllegalArgumentException.class, () -> FusionModel.untrained(0));
+    }
+}
