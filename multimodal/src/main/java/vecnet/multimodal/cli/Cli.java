@@ -58,7 +58,9 @@ public final class Cli {
             "",
             "Common options: --threads N (compute threads, default: one per core), --quiet (no progress bar,",
             "                no warnings), --verbose (stack traces), --help. vecnet help <command> shows a command's",
-            "                options; vecnet --version the version. A file name '-' means standard input or output.");
+            "                options; vecnet --version the version. A file name '-' means standard input or output.",
+            "                --exif-transpose (predict, classify, preprocess) turns photos upright by their EXIF",
+            "                orientation, as ImageOps.exif_transpose; by default it is ignored, as Image.open does.");
 
     static final String DEMO_HELP = String.join("\n",
             "Usage: vecnet demo [--samples N] [--seed S] [--image IMG... --text QUESTION] [--threads N] [--json]",
@@ -147,6 +149,7 @@ public final class Cli {
     private final InputStream in;
     private final boolean terminal;
     private boolean quiet;
+    private boolean exifTranspose;
 
     /** A CLI that prints results on {@code out} and messages (errors) on {@code err}; no progress bar, no stdin. */
     public Cli(PrintStream out, PrintStream err) {
@@ -216,6 +219,7 @@ public final class Cli {
         List<String> args = new ArrayList<>(Arrays.asList(argv));
         boolean verbose = args.contains("--verbose");
         quiet = args.contains("--quiet");
+        exifTranspose = args.contains("--exif-transpose");
         if (!args.isEmpty() && args.get(0).equals("--version")) {
             out.println("vecnet " + version());
             return 0;
@@ -475,7 +479,8 @@ public final class Cli {
             Map.entry("text", Args.Kind.VALUES), Map.entry("pairs", Args.Kind.VALUE), Map.entry("labels", Args.Kind.VALUE),
             Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
             Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
-            Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG));
+            Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG),
+            Map.entry("exif-transpose", Args.Kind.FLAG));
 
     private int predict(List<String> argv) throws IOException {
         Args a = Args.parse(argv, PREDICT_OPTIONS);
@@ -602,7 +607,8 @@ public final class Cli {
             Map.entry("model", Args.Kind.VALUE), Map.entry("image", Args.Kind.VALUES), Map.entry("labels", Args.Kind.VALUE),
             Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
             Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
-            Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG));
+            Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG),
+            Map.entry("exif-transpose", Args.Kind.FLAG));
 
     private int classify(List<String> argv) throws IOException {
         Args a = Args.parse(argv, CLASSIFY_OPTIONS);
@@ -633,7 +639,7 @@ public final class Cli {
     // ------------------------------------------------------------------------------------ preprocess
 
     private static final Map<String, Args.Kind> PREPROCESS_OPTIONS = Map.of("image", Args.Kind.VALUE, "out", Args.Kind.VALUE,
-            "quiet", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
+            "quiet", Args.Kind.FLAG, "verbose", Args.Kind.FLAG, "exif-transpose", Args.Kind.FLAG);
 
     private void preprocess(List<String> argv) throws IOException {
         Args a = Args.parse(argv, PREPROCESS_OPTIONS);
@@ -643,7 +649,7 @@ public final class Cli {
         }
         String target = a.required("out");
         Path file = target.equals("-") ? null : writable(Path.of(target));
-        Tensor x = ImagePreprocessor.imagenet().preprocess(decode(image));
+        Tensor x = preprocessor().preprocess(decode(image));
         Map<String, String> meta = Map.of("source", image.path() == null ? "stdin" : image.path().getFileName().toString(),
                 "pipeline", "Resize(256) CenterCrop(224) ToTensor Normalize(ImageNet)");
         if (file == null) {
@@ -690,7 +696,7 @@ public final class Cli {
             Refusal refusal, Printer printer) throws IOException {
         boolean alone = items.size() == 1;
         ProgressBar bar = items.size() > 1 && terminal && !quiet ? new ProgressBar(err, items.size(), "images") : null;
-        ImagePreprocessor pre = ImagePreprocessor.imagenet();
+        ImagePreprocessor pre = preprocessor();
         int plane = 3 * pre.cropSize() * pre.cropSize();
         int failed = 0;
         if (bar != null) {
@@ -766,10 +772,15 @@ public final class Cli {
         return new IllegalStateException(e);
     }
 
+    /** torchvision's ImageNet transform, with EXIF orientation applied when {@code --exif-transpose} is given. */
+    private ImagePreprocessor preprocessor() {
+        return ImagePreprocessor.builder().exifTranspose(exifTranspose).build();
+    }
+
     /** The picture of {@code item}: its file, or the bytes of stdin. */
     private ImageRgb decode(Item item) throws IOException {
         if (item.path() != null) {
-            return ImagePreprocessor.imagenet().decode(existing(item.path(), "image"));
+            return preprocessor().decode(existing(item.path(), "image"));
         }
         byte[] bytes = stdin();
         // a memory cache: ImageIO.read(InputStream) would write a cache file in java.io.tmpdir

@@ -281,6 +281,20 @@ class CliTest {
         Check.identical("preprocess src_noop.png vs torchvision", torchvision.data(), got.data());
     }
 
+    @Test
+    void exifTransposeIsAnOptInFlag() throws IOException {
+        Path photo = Fixtures.dir().resolve("images/exif_6.jpg");   // stored sideways, orientation 6
+        Path plain = dir.resolve("exif_plain.safetensors"), upright = dir.resolve("exif_upright.safetensors");
+        assertEquals(0, run("preprocess", "--image", photo.toString(), "--out", plain.toString()).status());
+        CliRun.Result r = run("preprocess", "--exif-transpose", "--image", photo.toString(), "--out", upright.toString());
+        assertEquals(0, r.status(), r.err());
+        Check.identical("--exif-transpose = ImagePreprocessor.Builder.exifTranspose(true)",
+                ImagePreprocessor.builder().exifTranspose(true).build().preprocess(photo).data(),
+                StateDict.read(upright).tensor("image").data());
+        Check.identical("without the flag, the picture as stored", ImagePreprocessor.imagenet().preprocess(photo).data(),
+                StateDict.read(plain).tensor("image").data());
+    }
+
     // ------------------------------------------------------------------------------- errors
 
     @Test
