@@ -49,6 +49,7 @@ public final class SafeTensors {
 
     /** Reads a safetensors file; the tensors stay memory-mapped. */
     public static StateDict read(Path file) throws IOException {
+        InputFile.requireWeightsFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {

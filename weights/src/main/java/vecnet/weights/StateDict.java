@@ -45,7 +45,7 @@ public final class StateDict {
      */
     public static StateDict read(Path file) throws IOException {
         byte[] head;
-        long size = Files.size(file);
+        long size = InputFile.requireWeightsFile(file);
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(512);
         }
