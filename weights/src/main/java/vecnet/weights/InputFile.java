@@ -25,8 +25,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 public final class InputFile {
     /** The largest weights file read ({@code .pth} or safetensors): 4 GiB. */
     public static final long MAX_WEIGHTS = 4L << 30;
-    /** The largest vocabulary file read: 64 MiB (a 10,000-word vocabulary takes about 150 KB). */
-    public static final long MAX_VOCABULARY = 64L << 20;
+    /** The largest vocabulary file read: 16 MiB (a 10,000-word vocabulary takes about 150 KB, GPT-2's 50,257 tokens 1 MB). */
+    public static final long MAX_VOCABULARY = 16L << 20;
     /** The largest labels file read: 16 MiB. */
     public static final long MAX_LABELS = 16L << 20;
 
