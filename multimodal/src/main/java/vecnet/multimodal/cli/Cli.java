@@ -27,7 +27,10 @@ import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
+import vecnet.weights.Escape;
+import vecnet.weights.InputFile;
 import vecnet.weights.SafeTensors;
+import vecnet.weights.StateDict;
 
 /**
  * The {@code vecnet} command: {@code demo}, {@code predict}, {@code classify}, {@code preprocess}.
@@ -83,7 +86,8 @@ public final class Cli {
             "  --top K          how many classes to show (default 3)",
             "  --batch B        pictures per forward pass (default 8)",
             "  --threads N      compute threads (default: one per core)",
-            "  --json           one JSON object per picture per line: input, text, logits, probabilities, top");
+            "  --json           one JSON object per picture per line: input, text, logits, probabilities, top",
+            "  --allow-nonfinite  load weights holding NaN, ±Inf or a running_var <= 0 (refused by default)");
 
     static final String CLASSIFY_HELP = String.join("\n",
             "Usage: vecnet classify --weights resnet18.pth --image IMG|DIR... [--top K] [--labels FILE]",
@@ -99,7 +103,8 @@ public final class Cli {
             "  --labels FILE    class names, one per line (default: the ImageNet names when there are 1000 classes)",
             "  --batch B        pictures per forward pass (default 8)",
             "  --threads N      compute threads (default: one per core)",
-            "  --json           one JSON object per picture per line: input, logits, probabilities, top");
+            "  --json           one JSON object per picture per line: input, logits, probabilities, top",
+            "  --allow-nonfinite  load weights holding NaN, ±Inf or a running_var <= 0 (refused by default)");
 
     static final String PREPROCESS_HELP = String.join("\n",
             "Usage: vecnet preprocess --image IMG --out FILE.safetensors [--verbose]",
@@ -190,14 +195,17 @@ public final class Cli {
             return "permission denied: " + a.getFile();
         }
         if (e instanceof OutOfMemoryError) {
-            return "out of memory (give the JVM more with JAVA_OPTS=-Xmx4g or use a smaller --batch)";
+            return "out of memory (give the JVM more with VECNET_JAVA_OPTS=-Xmx4g or use a smaller --batch)";
         }
         String message = e.getMessage();
         if (message == null || message.isBlank()) {
             return e.getClass().getSimpleName();
         }
-        return message.replace('\n', ' ');
+        return Escape.text(message.replace('\n', ' ').replace('\t', ' '), MAX_MESSAGE);
     }
+
+    /** The longest error line printed: a message quoting a huge value from a file is cut. */
+    private static final int MAX_MESSAGE = 2000;
 
     // ------------------------------------------------------------------------------------ demo
 
@@ -362,9 +370,22 @@ public final class Cli {
 
     // ------------------------------------------------------------------------------------ predict
 
-    private static final Map<String, Args.Kind> PREDICT_OPTIONS = Map.of("weights", Args.Kind.VALUE, "vocab", Args.Kind.VALUE,
-            "image", Args.Kind.VALUES, "text", Args.Kind.VALUES, "labels", Args.Kind.VALUE, "top", Args.Kind.VALUE,
-            "batch", Args.Kind.VALUE, "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
+    private static final Map<String, Args.Kind> PREDICT_OPTIONS = withAllowNonFinite(Map.of("weights", Args.Kind.VALUE,
+            "vocab", Args.Kind.VALUE, "image", Args.Kind.VALUES, "text", Args.Kind.VALUES, "labels", Args.Kind.VALUE,
+            "top", Args.Kind.VALUE, "batch", Args.Kind.VALUE, "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG,
+            "verbose", Args.Kind.FLAG));
+
+    private static Map<String, Args.Kind> withAllowNonFinite(Map<String, Args.Kind> options) {
+        Map<String, Args.Kind> m = new java.util.HashMap<>(options);
+        m.put("allow-nonfinite", Args.Kind.FLAG);
+        return Map.copyOf(m);
+    }
+
+    /** The weights file, whose NaN, ±Inf and non-positive running_var are refused unless --allow-nonfinite. */
+    private static StateDict weights(Args a, Path file) throws IOException {
+        StateDict sd = StateDict.read(file);
+        return a.flag("allow-nonfinite") ? sd.allowingNonFinite() : sd;
+    }
 
     private void predict(List<String> argv) throws IOException {
         Args a = Args.parse(argv, PREDICT_OPTIONS);
@@ -392,12 +413,13 @@ public final class Cli {
                     throw new IllegalArgumentException("--text '" + text + "': " + e.getMessage(), e);
                 }
             }
-            FusionModel model = FusionModel.load(weights).withPool(threads.pool);
+            FusionModel model = FusionModel.fromStateDict(weights(a, weights)).withPool(threads.pool);
             int vocabRows = model.text.embedding.weight.dim(0);
             if (tokenizer.vocabulary().maxId() >= vocabRows) {
                 throw new IllegalArgumentException("vocabulary " + vocab + " has ids up to " + tokenizer.vocabulary().maxId()
                         + " but embedding.weight in " + weights + " has only " + vocabRows + " rows");
             }
+            tokenizer.vocabulary().requireFits(vocabRows);   // logs a warning when the vocabulary is smaller
             List<String> labels = labels(labelsFile, model.numClasses());
             ImagePreprocessor pre = ImagePreprocessor.imagenet();
             for (int from = 0; from < files.size(); from += batch) {
@@ -414,9 +436,9 @@ public final class Cli {
 
     // ------------------------------------------------------------------------------------ classify
 
-    private static final Map<String, Args.Kind> CLASSIFY_OPTIONS = Map.of("weights", Args.Kind.VALUE,
+    private static final Map<String, Args.Kind> CLASSIFY_OPTIONS = withAllowNonFinite(Map.of("weights", Args.Kind.VALUE,
             "image", Args.Kind.VALUES, "labels", Args.Kind.VALUE, "top", Args.Kind.VALUE, "batch", Args.Kind.VALUE,
-            "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
+            "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG, "verbose", Args.Kind.FLAG));
 
     private void classify(List<String> argv) throws IOException {
         Args a = Args.parse(argv, CLASSIFY_OPTIONS);
@@ -430,7 +452,7 @@ public final class Cli {
         boolean json = a.flag("json");
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         try (Threads threads = threads(a)) {
-            ResNet18 net = ResNet18.load(weights).withPool(threads.pool);
+            ResNet18 net = ResNet18.fromStateDict(weights(a, weights)).withPool(threads.pool);
             if (!net.hasClassifier()) {
                 throw new IllegalArgumentException(weights + " has no classifier (fc.weight, fc.bias): classify needs"
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
@@ -446,7 +468,7 @@ public final class Cli {
             List<Prediction> ps;
             try {
                 ps = net.classifyFiles(files, pre, batch, bar == null ? Progress.NONE : (done, total) -> bar.update(done));
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 if (bar != null) {
                     bar.abandon();
                 }
@@ -531,7 +553,7 @@ public final class Cli {
             }
             return names;
         }
-        List<String> names = Files.readString(file, StandardCharsets.UTF_8).lines().map(String::strip).toList();
+        List<String> names = InputFile.readUtf8(file, "labels", InputFile.MAX_LABELS).lines().map(String::strip).toList();
         List<String> trimmed = new ArrayList<>(names);
         while (!trimmed.isEmpty() && trimmed.get(trimmed.size() - 1).isEmpty()) {
             trimmed.remove(trimmed.size() - 1);
@@ -544,12 +566,13 @@ public final class Cli {
     }
 
     private static Path existing(Path p, String what) throws IOException {
-        if (!Files.exists(p)) {
-            throw new NoSuchFileException(p.toString(), null, what);
-        }
         if (Files.isDirectory(p)) {
             throw new IllegalArgumentException(what + " " + p + " is a folder, not a file");
         }
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new NoSuchFileException(p.toString(), null, what);
+        }
+        InputFile.requireRegular(p, what, Long.MAX_VALUE);   // a FIFO, a device, a symlink loop: refused by name
         if (!Files.isReadable(p)) {
             throw new AccessDeniedException(p.toString());
         }
