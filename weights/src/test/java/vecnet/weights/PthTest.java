@@ -46,6 +46,17 @@ class PthTest extends LibraryTest {
     }
 
     @Test
+    void negativeStorageOffsetIsRefusedWhenTheFileIsRead() throws IOException {
+        // offset -1 with size 2: elements -1 and 0 of the storage; refused at read, not at tensor(...)
+        byte[] pickle = header().tensorEntry("a", "FloatStorage", "0", 6, -1, new int[] {2}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("negative.pth", pickle, Map.of("0", SIX)), "negative storage offset -1");
+        byte[] far = header().tensorEntry("b", "FloatStorage", "0", 6, -100_000, new int[] {3}, new int[] {50_000})
+                .setitems().stop().bytes();
+        refused(pth("negative2.pth", far, Map.of("0", SIX)), "negative storage offset -100000");
+    }
+
+    @Test
     void viewsOfOneStorageAreGatheredByHand() throws IOException {
         byte[] pickle = header()
                 .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {2, 3}, new int[] {3, 1})
