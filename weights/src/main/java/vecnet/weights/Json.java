@@ -23,11 +23,11 @@ public final class Json {
     public static final int MAX_DEPTH = 128;
     /**
      * The most memory a parse may allocate, as estimated while parsing (an upper bound of what the
-     * JVM uses for the values): 384 MiB, and never more than {@link #MEMORY_PER_CHAR} bytes per
+     * JVM uses for the values): 128 MiB, and never more than {@link #MEMORY_PER_CHAR} bytes per
      * character of input plus 1 MiB. Without it {@code [[0],[0],...]} costs about 50 bytes per input byte; a
      * vocabulary {@code {"word": 17, ...}} or a safetensors header costs about 10.
      */
-    public static final long MAX_MEMORY = 384L << 20;
+    public static final long MAX_MEMORY = 128L << 20;
     /** The most memory a parse may allocate per character of input (plus 1 MiB), see {@link #MAX_MEMORY}. */
     public static final int MEMORY_PER_CHAR = 24;
 

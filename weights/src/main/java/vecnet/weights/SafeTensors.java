@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,16 +67,13 @@ public final class SafeTensors {
             ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
             readFully(ch, headerBytes, 8);
             headerBytes.flip();
-            String json;
-            try {
-                CharBuffer cb = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(headerBytes);
-                json = cb.toString();
-            } catch (CharacterCodingException e) {
-                throw new WeightsFormatException(file, "safetensors: header is not valid UTF-8", e);
+            long badUtf8 = InputFile.firstInvalidUtf8(headerBytes.array());
+            if (badUtf8 < n) {
+                throw new WeightsFormatException(file, "safetensors: header is not valid UTF-8 (first bad byte at header"
+                        + " offset " + badUtf8 + ")");
             }
+            String json = new String(headerBytes.array(), StandardCharsets.UTF_8);
+            headerBytes = null;     // the bytes are no longer needed while the JSON is parsed
             Header h = parseHeader(file, json, size - 8 - n);
             long dataStart = 8 + n;
             long dataLen = size - dataStart;
