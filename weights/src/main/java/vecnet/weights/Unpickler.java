@@ -32,6 +32,9 @@ import java.util.Set;
  * <p>Bounds: every length is checked against the bytes left before allocating; the stack, the marks
  * and the memo grow by at most one entry per opcode and are capped ({@link #MAX_STACK},
  * {@link #MAX_MEMO}), far above what a state_dict needs (torch's pickler batches SETITEMS by 1000).
+ * Work is linear in the pickle: hashable tuples are interned as they are built, so a dict key is
+ * hashed and compared in O(1) however big, deep or often reused it is, and nothing recurses; error
+ * messages print bounded summaries of the values they quote ({@link #describe}).
  */
 final class Unpickler {
     /** Where a persistent id {@code ('storage', StorageClass, key, location, numel)} gets its bytes. */
