@@ -82,7 +82,10 @@ class Float16Test extends LibraryTest {
             float expected = (Float) jdk.invoke(null, (short) h);
             float got = Float16.toFloat(h);
             if (Float.isNaN(expected)) {
-                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got), "NaN half 0x" + Integer.toHexString(h));
+                // sign and payload must agree; the quiet bit may differ (the JDK's x86 intrinsic quiets signalling NaNs)
+                int quiet = 0x0040_0000;
+                assertEquals(Float.floatToRawIntBits(expected) | quiet, Float.floatToRawIntBits(got) | quiet,
+                        "NaN half 0x" + Integer.toHexString(h));
             } else {
                 assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(got), "half 0x" + Integer.toHexString(h));
             }
