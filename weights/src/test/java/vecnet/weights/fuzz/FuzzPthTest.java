@@ -282,7 +282,9 @@ class FuzzPthTest extends LibraryTest {
             }
             case 6: { // many distinct broadcast views near the per-tensor cap
                 int count = 1 + rnd.nextInt(60);
-                long elements = (1L << 24) - rnd.nextInt(3);
+                // at the per-tensor cap one time in four only: reading a legal view of 2^24 elements takes
+                // seconds on a busy machine, and the harness allows 10 s per input
+                long elements = rnd.nextInt(4) == 0 ? (1L << 24) - rnd.nextInt(3) : (1L << 20) - rnd.nextInt(3);
                 for (int k = 0; k < count; k++) {
                     view(p, "c" + k, rnd.nextInt(16), new long[] {elements}, new long[] {0});
                 }
