@@ -29,6 +29,13 @@ import java.util.function.Predicate;
  * to {@code target/fuzz-findings/} with its seed and index so it can be replayed and turned into a
  * regression test.
  *
+ * <p>Each input must also finish within {@link #MAX_SECONDS_PER_INPUT} (a quadratic parser hides
+ * well inside a whole run's timeout). Per run, the slowest input and the one that allocated most
+ * are recorded with their labels in {@code target/fuzz-stats.txt}, with the JVM's peak resident
+ * memory so far ({@code VmHWM}); with {@code -Dvecnet.fuzz.log=true} every input is also logged as
+ * one line of {@code target/fuzz-inputs.tsv} (generator, seed, index, microseconds, bytes allocated,
+ * outcome), which {@code bench/fuzz.sh} sorts to report the slowest and largest inputs.
+ *
  * <p>Also the byte-level mutations shared by the fuzz tests: bit flips, truncation, interesting
  * integers (0, −1, 2^31, 2^32, 2^63 ...) written over 4 or 8 bytes, chunk duplication and deletion.
  */
@@ -55,10 +62,16 @@ public final class FuzzHarness {
         return Long.getLong("vecnet.fuzz.seed", dflt);
     }
 
+    /** The longest one input may take, in seconds (the bound for a hostile file). */
+    public static final int MAX_SECONDS_PER_INPUT = 10;
+
     /** What a run saw: how many inputs were accepted and how many refused with the documented exception. */
     public static final class Stats {
         public int valid, refused;
         public long maxAllocated;
+        /** The slowest input's time in nanoseconds, and its label; the label of the largest allocation. */
+        public long maxNanos;
+        public String slowest = "", largest = "";
 
         @Override
         public String toString() {
@@ -84,6 +97,7 @@ public final class FuzzHarness {
                             Predicate<Throwable> documented, Generator gen) {
         Stats stats = new Stats();
         StringBuilder current = new StringBuilder();
+        StringBuilder log = Boolean.getBoolean("vecnet.fuzz.log") ? new StringBuilder() : null;
         assertTimeoutPreemptively(timeout, () -> {
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             Random rnd = new Random(seed);
@@ -92,14 +106,28 @@ public final class FuzzHarness {
                 current.append(name).append(" seed ").append(seed).append(" input ").append(i).append(": ");
                 Input in = gen.next(i, rnd, current);
                 long before = mx.getCurrentThreadAllocatedBytes();
+                long t0 = System.nanoTime();
                 Throwable thrown = null;
                 try {
                     in.run().run();
                 } catch (Throwable t) {
                     thrown = t;
                 }
+                long nanos = System.nanoTime() - t0;
                 long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-                stats.maxAllocated = Math.max(stats.maxAllocated, allocated);
+                if (allocated > stats.maxAllocated) {
+                    stats.maxAllocated = allocated;
+                    stats.largest = current.toString();
+                }
+                if (nanos > stats.maxNanos) {
+                    stats.maxNanos = nanos;
+                    stats.slowest = current.toString();
+                }
+                if (log != null) {
+                    log.append(name).append('\t').append(seed).append('\t').append(i).append('\t').append(nanos / 1000)
+                            .append('\t').append(allocated).append('\t')
+                            .append(thrown == null ? "valid" : thrown.getClass().getSimpleName()).append('\n');
+                }
                 if (thrown == null) {
                     stats.valid++;
                 } else if (documented.test(thrown) && thrown.getMessage() != null && !thrown.getMessage().isBlank()) {
@@ -108,22 +136,53 @@ public final class FuzzHarness {
                     fail(current + " threw an undocumented " + thrown + " (input saved as "
                             + save(name + "-" + seed + "-" + i, in.bytes()) + ")", thrown);
                 }
+                if (nanos > MAX_SECONDS_PER_INPUT * 1_000_000_000L) {
+                    fail(current + " took " + nanos / 1_000_000 + " ms, more than " + MAX_SECONDS_PER_INPUT
+                            + " s (input saved as " + save(name + "-" + seed + "-" + i, in.bytes()) + ")");
+                }
                 if (allocated > maxBytes) {
                     fail(current + " (input saved as " + save(name + "-" + seed + "-" + i, in.bytes()) + ")" + " allocated " + allocated + " bytes (limit " + maxBytes + "), outcome "
                             + (thrown == null ? "valid" : thrown.toString()));
                 }
             }
         }, () -> "hung (no answer within " + timeout + ") on " + current);
-        record(name + " seed " + seed + ": " + n + " inputs, " + stats);
+        record(name + " seed " + seed + ": " + n + " inputs, " + stats + ", slowest " + stats.maxNanos / 1_000_000
+                + " ms (" + cut(stats.slowest) + "), largest allocation: " + cut(stats.largest) + ", JVM peak RSS so far "
+                + peakRssKiB() / 1024 + " MiB");
+        if (log != null) {
+            append("fuzz-inputs.tsv", log.toString());
+        }
         return stats;
+    }
+
+    private static String cut(String label) {
+        return label.length() > 160 ? label.substring(0, 160) + "..." : label;
+    }
+
+    /** The JVM's peak resident set ({@code VmHWM} of /proc/self/status) in KiB, or -1 where there is none. */
+    public static long peakRssKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
     }
 
     /** Appends one line to target/fuzz-stats.txt (tests must not print; bench/fuzz.sh reads this file). */
     public static void record(String line) {
+        append("fuzz-stats.txt", line + System.lineSeparator());
+    }
+
+    private static void append(String file, String text) {
         try {
             Path dir = Path.of("target");
             Files.createDirectories(dir);
-            Files.writeString(dir.resolve("fuzz-stats.txt"), line + System.lineSeparator(), StandardCharsets.UTF_8,
+            Files.writeString(dir.resolve(file), text, StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             // statistics are a convenience; the assertions are the test

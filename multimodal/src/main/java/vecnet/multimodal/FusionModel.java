@@ -10,6 +10,7 @@ import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.Linear;
+import vecnet.weights.Escape;
 import vecnet.weights.StateDict;
 
 /**
@@ -59,13 +60,20 @@ public final class FusionModel implements HasStateDict {
         return fromStateDict(sd, Kernels.get());
     }
 
-    /** Builds the model the weights describe and loads them; every key must be used, as PyTorch's strict load. */
+    /**
+     * Builds the seed's model at the sizes the weights give and loads them: ResNet-18 (fixed
+     * topology, see {@link ResNet18#fromStateDict(StateDict, Kernels)}), the one-layer LSTM text branch
+     * ({@link TextEncoder#fromStateDict(StateDict, Kernels)}) and {@code fc} with its bias. Every key the
+     * architecture needs must be present with its shape, and every key must be used, as PyTorch's strict load;
+     * values are checked as {@link StateDict#loadInto} says (no NaN or ±Inf unless
+     * {@link StateDict#allowingNonFinite}).
+     */
     public static FusionModel fromStateDict(StateDict sd, Kernels kernels) {
         Objects.requireNonNull(kernels, "kernels");
         for (String k : sd.keys()) {
             if (!(k.startsWith("resnet.") || k.startsWith("embedding.") || k.startsWith("lstm.")
                     || k.equals("fc.weight") || k.equals("fc.bias"))) {
-                throw new IllegalArgumentException("unexpected key '" + k + "' in a fusion model state_dict (expected"
+                throw new IllegalArgumentException("unexpected key " + Escape.quoted(k) + " in a fusion model state_dict (expected"
                         + " resnet.*, embedding.*, lstm.*, fc.weight, fc.bias)");
             }
         }
@@ -74,13 +82,14 @@ public final class FusionModel implements HasStateDict {
         }
         ResNet18 resnet = ResNet18.fromStateDict(sd, kernels); // reads the resnet.* keys
         TextEncoder text = TextEncoder.fromStateDict(sd, kernels);
-        int[] fcShape = sd.shape("fc.weight");
         int width = resnet.featureSize() + text.featureSize();
-        if (fcShape.length != 2 || fcShape[1] != width) {
-            throw new IllegalArgumentException("fc.weight must be [classes, " + resnet.featureSize() + " + "
-                    + text.featureSize() + "], got " + java.util.Arrays.toString(fcShape));
-        }
-        Linear fc = new Linear(kernels, width, fcShape[0], sd.contains("fc.bias"));
+        int[] head = sd.contains("fc.weight") ? sd.shape("fc.weight") : sd.contains("fc.bias") ? sd.shape("fc.bias") : new int[0];
+        int classes = head.length >= 1 && head[0] > 0 ? head[0] : 1;
+        Map<String, int[]> expected = new LinkedHashMap<>();
+        expected.put("fc.weight", new int[] {classes, width});
+        expected.put("fc.bias", new int[] {classes});
+        sd.requireShapes("Linear", "fc.", expected);
+        Linear fc = new Linear(kernels, width, classes, true);
         sd.loadInto(fc, "fc.");
         return new FusionModel(resnet, text, fc, ComputePool.shared());
     }

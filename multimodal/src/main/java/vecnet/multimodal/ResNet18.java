@@ -29,10 +29,11 @@ import vecnet.layers.Linear;
 import vecnet.layers.MaxPool2d;
 import vecnet.layers.ReLU;
 import vecnet.layers.Traced;
+import vecnet.weights.Escape;
 import vecnet.weights.StateDict;
 
 /**
- * torchvision's ResNet-18 (and any ResNet made of {@link BasicBlock}s) for inference, with
+ * torchvision's ResNet-18 for inference, with
  * batch-norm folded into the convolutions.
  *
  * <pre>
@@ -44,14 +45,16 @@ import vecnet.weights.StateDict;
  *   fc               Linear(w3, classes), torchvision files only   -> logits (N, classes)
  * </pre>
  *
- * (sizes rounded up). Widths, blocks per stage and the classifier are read from the weights, so the
- * tiny fixture model (8-16-32-64) and the real one (64-128-256-512) load alike.
+ * (sizes rounded up). The topology is ResNet-18's, fixed (2-2-2-2 blocks); the width {@code w} of the
+ * stem (stages {@code w, 2w, 4w, 8w}) and the classifier come from the weights, so the tiny fixture
+ * model (8-16-32-64) and the real one (64-128-256-512) load alike.
  *
  * <p>Two key layouts are accepted: torchvision's own ({@code conv1.weight}, {@code bn1.*},
  * {@code layer1.0.conv1.weight}, ..., optional {@code fc.weight}/{@code fc.bias}) and the seed model's
  * {@code nn.Sequential(*children[:-1])} ({@code 0.weight}, {@code 1.*}, {@code 4.0.conv1.weight}, ...,
  * possibly under a {@code resnet.} prefix, other keys of the file then ignored), which has no fc.
- * {@link #namedTensors()} uses the layout the weights came in. Loading is strict otherwise.
+ * {@link #namedTensors()} uses the layout the weights came in. Loading is strict: every key the
+ * architecture needs must be there with its shape ({@link #fromStateDict(StateDict, Kernels)}).
  *
  * <p>Training: {@link #trace} is the forward pass kept for the backward pass, in the mode set by
  * {@link #train} (batch statistics or running ones); {@link Trace#backward} adds the gradient of every
@@ -148,8 +151,16 @@ public final class ResNet18 implements HasStateDict {
     }
 
     /**
-     * Builds the network the weights describe and loads them (strictly: a missing, unexpected or
-     * mis-shaped key is reported by name).
+     * Builds torchvision's ResNet-18 at the width the weights give and loads them, strictly.
+     *
+     * <p>The architecture is fixed: a 7×7 stem of width {@code w} ({@code conv1.weight} is
+     * {@code [w, 3, 7, 7]}), then four stages of {@link #BLOCKS} BasicBlocks of widths
+     * {@code w, 2w, 4w, 8w}, the first block of stages 2-4 with stride 2 and a 1×1 downsample; the
+     * fc is optional in torchvision's layout (both {@code fc.weight} and {@code fc.bias}, or neither).
+     * torchvision's resnet18 and the seed model have {@code w = 64}, the bundled demo {@code w = 8}.
+     * Every key this needs is checked, with its shape, before anything is allocated: a missing
+     * block or bias, an extra stage or a mis-shaped tensor is a {@link vecnet.weights.StateDictMismatchException}
+     * naming all of them.
      */
     public static ResNet18 fromStateDict(StateDict sd, Kernels kernels) {
         Objects.requireNonNull(kernels, "kernels");
@@ -165,41 +176,79 @@ public final class ResNet18 implements HasStateDict {
             sd = sd.withoutPrefix(prefix);
             sequential = true;
         } else {
+            List<String> first = sd.keys().subList(0, Math.min(3, sd.keys().size()));
             throw new IllegalArgumentException("not a ResNet state_dict: found neither 'conv1.weight' (torchvision),"
-                    + " '0.weight' nor 'resnet.0.weight' (nn.Sequential of its children); first keys "
-                    + sd.keys().subList(0, Math.min(5, sd.keys().size())));
+                    + " '0.weight' nor 'resnet.0.weight' (nn.Sequential of its children); " + sd.size() + " keys"
+                    + (first.isEmpty() ? "" : ", first " + first.stream().map(Escape::quoted).toList()));
         }
         String stem = sequential ? "0.weight" : "conv1.weight";
         int[] stemShape = sd.shape(stem);
-        if (stemShape.length != 4 || stemShape[1] != 3 || stemShape[2] != 7 || stemShape[3] != 7) {
-            throw new IllegalArgumentException("ResNet stem '" + stem + "' must be [width, 3, 7, 7], got "
+        if (stemShape.length != 4 || stemShape[0] < 1 || stemShape[1] != 3 || stemShape[2] != 7 || stemShape[3] != 7) {
+            throw new IllegalArgumentException("ResNet stem '" + prefix + stem + "' must be [width, 3, 7, 7], got "
                     + Arrays.toString(stemShape));
         }
-        int[] widths = new int[4], blocks = new int[4];
-        boolean[] downsample = new boolean[4];
-        for (int l = 0; l < 4; l++) {
-            String layer = layerPrefix(sequential, l);
-            while (sd.contains(layer + blocks[l] + ".conv1.weight")) {
-                blocks[l]++;
-            }
-            if (blocks[l] == 0) {
-                throw new IllegalArgumentException("ResNet state_dict has no '" + layer + "0.conv1.weight'");
-            }
-            widths[l] = sd.shape(layer + "0.conv1.weight")[0];
-            downsample[l] = sd.contains(layer + "0.downsample.0.weight");
-        }
+        int w = stemShape[0];
         int classes = 0;
-        if (!sequential && sd.contains("fc.weight")) {
-            int[] fcShape = sd.shape("fc.weight");
-            if (fcShape.length != 2 || fcShape[1] != widths[3]) {
-                throw new IllegalArgumentException("fc.weight must be [classes, " + widths[3] + "], got "
-                        + Arrays.toString(fcShape));
-            }
-            classes = fcShape[0];
+        if (!sequential && (sd.contains("fc.weight") || sd.contains("fc.bias"))) {
+            int[] fcShape = sd.contains("fc.weight") ? sd.shape("fc.weight") : sd.shape("fc.bias");
+            classes = fcShape.length >= 1 && fcShape[0] > 0 ? fcShape[0] : 1;
         }
-        ResNet18 net = new ResNet18(kernels, stemShape[0], widths, blocks, downsample, classes, sequential);
+        file.requireShapes("ResNet18", prefix, withPrefix(prefix, expectedShapes(w, classes, sequential)));
+        int[] widths = {w, 2 * w, 4 * w, 8 * w};
+        ResNet18 net = new ResNet18(kernels, w, widths, BLOCKS, new boolean[] {false, true, true, true}, classes,
+                sequential);
         file.loadInto(net, prefix);
         return net;
+    }
+
+    /** BasicBlocks per stage: ResNet-18's 2-2-2-2. */
+    private static final int[] BLOCKS = {2, 2, 2, 2};
+
+    /**
+     * The state_dict of ResNet-18 of stem width {@code w}: every key with its shape, in
+     * {@code state_dict()} order; with {@code fc} of {@code classes} outputs when {@code classes > 0}
+     * (torchvision layout only); {@code sequential} names the children by index ({@code 0.weight},
+     * {@code 4.0.conv1.weight}) as the seed's {@code nn.Sequential(*children[:-1])} does.
+     */
+    static Map<String, int[]> expectedShapes(int w, int classes, boolean sequential) {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        m.put(sequential ? "0.weight" : "conv1.weight", new int[] {w, 3, 7, 7});
+        batchNorm(m, sequential ? "1." : "bn1.", w);
+        int cin = w;
+        for (int l = 0; l < 4; l++) {
+            int width = w << l;
+            for (int b = 0; b < BLOCKS[l]; b++) {
+                String p = layerPrefix(sequential, l) + b + ".";
+                m.put(p + "conv1.weight", new int[] {width, b == 0 ? cin : width, 3, 3});
+                batchNorm(m, p + "bn1.", width);
+                m.put(p + "conv2.weight", new int[] {width, width, 3, 3});
+                batchNorm(m, p + "bn2.", width);
+                if (l > 0 && b == 0) {
+                    m.put(p + "downsample.0.weight", new int[] {width, cin, 1, 1});
+                    batchNorm(m, p + "downsample.1.", width);
+                }
+            }
+            cin = width;
+        }
+        if (classes > 0) {
+            m.put("fc.weight", new int[] {classes, 8 * w});
+            m.put("fc.bias", new int[] {classes});
+        }
+        return m;
+    }
+
+    private static void batchNorm(Map<String, int[]> m, String p, int c) {
+        m.put(p + "weight", new int[] {c});
+        m.put(p + "bias", new int[] {c});
+        m.put(p + "running_mean", new int[] {c});
+        m.put(p + "running_var", new int[] {c});
+        m.put(p + "num_batches_tracked", new int[0]);
+    }
+
+    static Map<String, int[]> withPrefix(String prefix, Map<String, int[]> m) {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(prefix + k, v));
+        return out;
     }
 
     private static String layerPrefix(boolean sequential, int l) {

@@ -29,8 +29,9 @@ import vecnet.weights.StateDict;
  * padded step; for texts of equal length the two agree. An empty text is refused, as PyTorch's
  * LSTM refuses a sequence of length 0.
  *
- * <p>Keys: {@code embedding.weight} {@code [vocab, E]} and {@code lstm.*} (see {@link LSTM}); the
- * sizes, number of layers and directions are read from the weights.
+ * <p>Keys: {@code embedding.weight} {@code [vocab, E]} and {@code lstm.weight_ih_l0}, {@code weight_hh_l0},
+ * {@code bias_ih_l0}, {@code bias_hh_l0} (see {@link LSTM}): the seed's one-layer unidirectional LSTM;
+ * the sizes are read from the weights.
  */
 public final class TextEncoder implements HasStateDict {
     public final Embedding embedding;
@@ -46,29 +47,32 @@ public final class TextEncoder implements HasStateDict {
     }
 
     /**
-     * Builds the branch from {@code embedding.weight} and {@code lstm.*} (other keys are ignored;
-     * the embedding and LSTM keys are loaded strictly).
+     * Builds the seed's text branch, {@code Embedding(V, E)} then a one-layer unidirectional
+     * {@code LSTM(E, H)} with biases, and loads it (other keys of {@code sd} are ignored).
+     *
+     * <p>The architecture is fixed; {@code V} and {@code E} come from {@code embedding.weight} and
+     * {@code H} from the LSTM keys, by majority among {@code weight_ih_l0} ({@code 4H} rows),
+     * {@code weight_hh_l0} ({@code [4H, H]}) and the two biases ({@code 4H}), so that one mis-shaped key is
+     * blamed alone. Every key is checked with its shape before anything is allocated: a missing
+     * bias is reported missing, an extra layer or direction unexpected
+     * ({@link vecnet.weights.StateDictMismatchException}).
      */
     public static TextEncoder fromStateDict(StateDict sd, Kernels kernels) {
         Objects.requireNonNull(kernels, "kernels");
-        int[] emb = sd.shape("embedding.weight");
-        int[] wih = sd.shape("lstm.weight_ih_l0"), whh = sd.shape("lstm.weight_hh_l0");
-        if (emb.length != 2 || wih.length != 2 || whh.length != 2) {
-            throw new IllegalArgumentException("embedding.weight, lstm.weight_ih_l0 and lstm.weight_hh_l0 must be"
-                    + " matrices, got " + Arrays.toString(emb) + ", " + Arrays.toString(wih) + ", " + Arrays.toString(whh));
-        }
-        int layers = 0;
-        while (sd.contains("lstm.weight_ih_l" + layers)) {
-            layers++;
-        }
-        boolean bidirectional = sd.contains("lstm.weight_ih_l0_reverse");
-        boolean bias = sd.contains("lstm.bias_ih_l0");
-        Embedding embedding = new Embedding(emb[0], emb[1]);
-        LSTM lstm = new LSTM(kernels, wih[1], whh[1], layers, bias, true, bidirectional);
-        if (wih[1] != emb[1]) {
-            throw new IllegalArgumentException("the LSTM reads " + wih[1] + " features (lstm.weight_ih_l0 "
-                    + Arrays.toString(wih) + ") but the embedding gives " + emb[1]);
-        }
+        int[] emb = sd.contains("embedding.weight") ? sd.shape("embedding.weight") : new int[0];
+        int vocab = emb.length == 2 ? emb[0] : 1, e = emb.length == 2 ? emb[1] : 1;
+        int h = hiddenSize(sd);
+        Map<String, int[]> expected = new LinkedHashMap<>();
+        expected.put("embedding.weight", new int[] {vocab, e});
+        sd.requireShapes("Embedding", "embedding.", expected);
+        expected.clear();
+        expected.put("lstm.weight_ih_l0", new int[] {4 * h, e});
+        expected.put("lstm.weight_hh_l0", new int[] {4 * h, h});
+        expected.put("lstm.bias_ih_l0", new int[] {4 * h});
+        expected.put("lstm.bias_hh_l0", new int[] {4 * h});
+        sd.requireShapes("LSTM", "lstm.", expected);
+        Embedding embedding = new Embedding(vocab, e);
+        LSTM lstm = new LSTM(kernels, e, h, 1, true, true, false);
         sd.loadInto(embedding, "embedding.");
         sd.loadInto(lstm, "lstm.");
         return new TextEncoder(embedding, lstm);
@@ -100,6 +104,31 @@ public final class TextEncoder implements HasStateDict {
     private static final int WARM_UP_TOKENS = 16;
     /** Calls {@link #warmUp} makes (2 texts each, so 32 steps a call). */
     private static final int WARM_UP_CALLS = 24;
+
+    /** The LSTM's hidden size most of its four keys agree on (1 when none gives one). */
+    private static int hiddenSize(StateDict sd) {
+        Map<Integer, Integer> votes = new LinkedHashMap<>();
+        for (String k : new String[] {"lstm.weight_hh_l0", "lstm.weight_ih_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0"}) {
+            if (!sd.contains(k)) {
+                continue;
+            }
+            int[] shape = sd.shape(k);
+            if (shape.length >= 1 && shape[0] > 0 && shape[0] % 4 == 0) {
+                votes.merge(shape[0] / 4, 1, Integer::sum);
+            }
+            if (k.equals("lstm.weight_hh_l0") && shape.length == 2 && shape[1] > 0) {
+                votes.merge(shape[1], 1, Integer::sum);
+            }
+        }
+        int best = 1, most = 0;
+        for (Map.Entry<Integer, Integer> v : votes.entrySet()) {
+            if (v.getValue() > most) {
+                best = v.getKey();
+                most = v.getValue();
+            }
+        }
+        return best;
+    }
 
     /** The width of the text features: the LSTM's hidden size times its directions. */
     public int featureSize() {

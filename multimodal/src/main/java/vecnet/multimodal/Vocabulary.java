@@ -1,18 +1,17 @@
 package vecnet.multimodal;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import vecnet.weights.Escape;
+import vecnet.weights.InputFile;
 import vecnet.weights.Json;
 
 /**
@@ -26,7 +25,9 @@ import vecnet.weights.Json;
  *     {@code \n} or {@code \r\n}; a final newline adds no token. An empty line keeps its id but no
  *     token can match it (tokens are never empty).</li>
  * </ul>
- * A token given twice is refused (with both places), so that a file never means two things.
+ * A token given twice is refused (with both places), so that a file never means two things. A file
+ * without a token is refused, and a file is at most {@link InputFile#MAX_VOCABULARY} bytes, a regular
+ * file in valid UTF-8 ({@link InputFile#readUtf8}).
  *
  * <p>Immutable and thread-safe.
  */
@@ -43,7 +44,7 @@ public final class Vocabulary {
         this.maxId = m;
     }
 
-    /** A vocabulary from a map (copied); every id must be ≥ 0. */
+    /** A vocabulary from a map (copied); every id must be ≥ 0 (an empty map gives an empty vocabulary). */
     public static Vocabulary of(Map<String, Integer> tokenToId) {
         Map<String, Integer> copy = new LinkedHashMap<>();
         for (Map.Entry<String, Integer> e : tokenToId.entrySet()) {
@@ -64,7 +65,7 @@ public final class Vocabulary {
 
     /** Reads a JSON object {@code {"token": id}}. */
     public static Vocabulary readJson(Path file) throws IOException {
-        return parseJson(readUtf8(Files.readAllBytes(file), file.toString()), file.toString());
+        return parseJson(readUtf8(file), file.toString());
     }
 
     /**
@@ -73,7 +74,11 @@ public final class Vocabulary {
      * format and appears in error messages.
      */
     public static Vocabulary read(byte[] bytes, String name) throws IOException {
-        String text = readUtf8(bytes, name);
+        if (bytes.length > InputFile.MAX_VOCABULARY) {
+            throw new IOException(name + ": the vocabulary holds " + bytes.length + " bytes, more than the limit of "
+                    + InputFile.MAX_VOCABULARY);
+        }
+        String text = InputFile.decodeUtf8(bytes, name, "vocabulary");
         return name.toLowerCase(Locale.ROOT).endsWith(".json") ? parseJson(text, name) : parseText(text, name);
     }
 
@@ -92,16 +97,38 @@ public final class Vocabulary {
         for (Map.Entry<?, ?> e : map.entrySet()) {
             Object v = e.getValue();
             if (!(v instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
-                throw new IOException(file + ": the id of \"" + e.getKey() + "\" must be an integer in [0, 2^31), got " + v);
+                throw new IOException(file + ": the id of " + Escape.quoted((String) e.getKey())
+                        + " must be an integer in [0, 2^31), got " + describe(v));
             }
             ids.put((String) e.getKey(), (int) (long) id);
+        }
+        return nonEmpty(file, ids);
+    }
+
+    /** A JSON value in a message, bounded: strings cut and escaped, containers by kind and size. */
+    private static String describe(Object v) {
+        if (v instanceof String str) {
+            return "the string " + Escape.quoted(str, 40);
+        }
+        if (v instanceof Map<?, ?> m) {
+            return "an object of " + m.size() + " members";
+        }
+        if (v instanceof List<?> l) {
+            return "an array of " + l.size() + " values";
+        }
+        return String.valueOf(v);
+    }
+
+    private static Vocabulary nonEmpty(String file, Map<String, Integer> ids) throws IOException {
+        if (ids.isEmpty()) {
+            throw new IOException(file + ": the vocabulary is empty (no tokens): every word would be unknown");
         }
         return new Vocabulary(ids);
     }
 
     /** Reads one token per line: line {@code i} (counting from 0) gets id {@code i}. */
     public static Vocabulary readText(Path file) throws IOException {
-        return parseText(readUtf8(Files.readAllBytes(file), file.toString()), file.toString());
+        return parseText(readUtf8(file), file.toString());
     }
 
     private static Vocabulary parseText(String text, String file) throws IOException {
@@ -125,7 +152,7 @@ public final class Vocabulary {
             if (!token.isEmpty()) {
                 Integer previous = firstLine.putIfAbsent(token, id);
                 if (previous != null) {
-                    throw new IOException(file + ": the token \"" + token + "\" appears on line " + (previous + 1)
+                    throw new IOException(file + ": the token " + Escape.quoted(token) + " appears on line " + (previous + 1)
                             + " and again on line " + (id + 1));
                 }
                 ids.put(token, id);
@@ -133,19 +160,36 @@ public final class Vocabulary {
             id++;
             start = next;
         }
-        return new Vocabulary(ids);
+        return nonEmpty(file, ids);
     }
 
-    private static String readUtf8(byte[] bytes, String file) throws IOException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IOException(file + ": not valid UTF-8 (" + e + ")", e);
-        }
+    private static String readUtf8(Path file) throws IOException {
+        return InputFile.readUtf8(file, "vocabulary", InputFile.MAX_VOCABULARY);
     }
+
+    /**
+     * Checks this vocabulary against an embedding of {@code rows} rows: an id the embedding lacks
+     * is an error; a vocabulary with fewer ids than rows is logged as a warning (it works, but it is
+     * probably not the one the model was trained with).
+     *
+     * @return the warning that was logged, or empty
+     * @throws IllegalArgumentException when {@link #maxId()} {@code >= rows}
+     */
+    public Optional<String> requireFits(int rows) {
+        if (maxId >= rows) {
+            throw new IllegalArgumentException("the vocabulary has ids up to " + maxId + " but the embedding has only "
+                    + rows + " rows");
+        }
+        if (maxId + 1 < rows) {
+            String warning = "the vocabulary has " + ids.size() + " tokens (ids up to " + maxId + ") but the embedding has "
+                    + rows + " rows: is it the vocabulary the model was trained with?";
+            LOG.log(System.Logger.Level.WARNING, warning);
+            return Optional.of(warning);
+        }
+        return Optional.empty();
+    }
+
+    private static final System.Logger LOG = System.getLogger(Vocabulary.class.getName());
 
     /** The id of {@code token}, or empty if it is not in the vocabulary. */
     public OptionalInt id(String token) {

@@ -1,6 +1,7 @@
 package vecnet.weights;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,15 +21,37 @@ import java.util.Map;
 public final class Json {
     /** The deepest nesting of arrays and objects accepted. */
     public static final int MAX_DEPTH = 128;
+    /**
+     * The most memory a parse may allocate, as estimated while parsing (an upper bound of what the
+     * JVM uses for the values): 128 MiB, and never more than {@link #MEMORY_PER_CHAR} bytes per
+     * character of input plus 1 MiB. Without it {@code [[0],[0],...]} costs about 50 bytes per input byte; a
+     * vocabulary {@code {"word": 17, ...}} or a safetensors header costs about 10.
+     */
+    public static final long MAX_MEMORY = 128L << 20;
+    /** The most memory a parse may allocate per character of input (plus 1 MiB), see {@link #MAX_MEMORY}. */
+    public static final int MEMORY_PER_CHAR = 24;
+
+    // estimated bytes (upper bounds, compressed oops): a non-empty object or array with its unmodifiable
+    // view, one object member (a LinkedHashMap entry and its table slot), one array element (a
+    // reference), a number (a boxed Long or Double), a string without its characters
+    private static final int CONTAINER = 160, MEMBER = 48, ELEMENT = 8, NUMBER = 24, STRING = 48;
 
     private final String s;
+    private final long budget;
+    private long used;
     private int pos;
 
     private Json(String s) {
         this.s = s;
+        this.budget = Math.min(MAX_MEMORY, (long) MEMORY_PER_CHAR * s.length() + (1L << 20));
     }
 
-    /** Parses one JSON value, optionally surrounded by whitespace (a leading byte-order mark is skipped). */
+    /**
+     * Parses one JSON value, optionally surrounded by whitespace (a leading byte-order mark is skipped).
+     *
+     * @throws IllegalArgumentException for invalid JSON, naming the place, and for a document whose
+     *     values would need more memory than {@link #MAX_MEMORY} allows
+     */
     public static Object parse(String text) {
         Json p = new Json(text);
         if (text.startsWith("\uFEFF")) {
@@ -75,12 +98,13 @@ public final class Json {
     private Map<String, Object> object(int depth) {
         checkDepth(depth);
         pos++; // '{'
-        Map<String, Object> map = new LinkedHashMap<>();
         skipWhitespace();
         if (peek() == '}') {
             pos++;
-            return Collections.unmodifiableMap(map);
+            return Map.of();
         }
+        charge(CONTAINER);
+        Map<String, Object> map = new LinkedHashMap<>();
         while (true) {
             skipWhitespace();
             if (peek() != '"') {
@@ -94,8 +118,9 @@ public final class Json {
             Object v = value(depth);
             if (map.containsKey(key)) {
                 pos = keyAt;
-                throw error("duplicate key \"" + key + "\"");
+                throw error("duplicate key " + Escape.quoted(key));
             }
+            charge(MEMBER);
             map.put(key, v);
             skipWhitespace();
             char c = peek();
@@ -113,20 +138,22 @@ public final class Json {
     private List<Object> array(int depth) {
         checkDepth(depth);
         pos++; // '['
-        List<Object> list = new ArrayList<>();
         skipWhitespace();
         if (peek() == ']') {
             pos++;
-            return Collections.unmodifiableList(list);
+            return List.of();
         }
+        charge(CONTAINER);
+        List<Object> list = new ArrayList<>();
         while (true) {
             skipWhitespace();
             list.add(value(depth));
+            charge(ELEMENT);
             skipWhitespace();
             char c = peek();
             pos++;
             if (c == ']') {
-                return Collections.unmodifiableList(list);
+                return Collections.unmodifiableList(Arrays.asList(list.toArray()));   // no spare capacity
             }
             if (c != ',') {
                 pos--;
@@ -144,6 +171,7 @@ public final class Json {
             }
             char c = s.charAt(pos++);
             if (c == '"') {
+                charge(STRING + 2L * sb.length());
                 return sb.toString();
             }
             if (c < 0x20) {
@@ -250,6 +278,7 @@ public final class Json {
                 pos++;
             }
         }
+        charge(NUMBER);
         String lit = s.substring(start, pos);
         if (integer) {
             try {
@@ -291,6 +320,14 @@ public final class Json {
                 return;
             }
             pos++;
+        }
+    }
+
+    private void charge(long bytes) {
+        used += bytes;
+        if (used > budget) {
+            throw error("the document needs more memory than the limit of " + budget + " bytes ("
+                    + MEMORY_PER_CHAR + " per character, at most " + MAX_MEMORY + ")");
         }
     }
 

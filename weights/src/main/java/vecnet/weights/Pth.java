@@ -53,6 +53,7 @@ public final class Pth {
 
     /** Reads the state_dict of a PyTorch zip archive. */
     public static StateDict read(Path file) throws IOException {
+        long fileSize = InputFile.requireWeightsFile(file);
         byte[] head;
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(512);
@@ -61,7 +62,6 @@ public final class Pth {
             refuseKnownNonZip(file, head);
             throw new WeightsFormatException(file, "not a PyTorch zip archive (first bytes " + StateDict.hex(head, 8) + ")");
         }
-        long fileSize = Files.size(file);
         ZipFile zip;
         try {
             zip = new ZipFile(file.toFile());
@@ -76,6 +76,7 @@ public final class Pth {
     }
 
     private static StateDict read(Path file, ZipFile zip, long fileSize) throws IOException {
+        Budget budget = new Budget(file, fileSize);
         String root = null;
         List<String> names = new ArrayList<>();
         for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
@@ -90,25 +91,26 @@ public final class Pth {
             int slash = name.indexOf('/');
             String rest = slash > 0 ? name.substring(slash + 1) : name;
             if (rest.equals("constants.pkl") || rest.startsWith("code/")) {
-                throw new WeightsFormatException(file, "a TorchScript archive (torch.jit.save, entry " + name
+                throw new WeightsFormatException(file, "a TorchScript archive (torch.jit.save, entry " + Escape.quoted(name)
                         + "), not a state_dict; in Python save its weights with"
                         + " torch.save(torch.jit.load(f).state_dict(), f2)");
             }
         }
         if (root == null) {
             throw new WeightsFormatException(file, "a zip archive without <root>/data.pkl: not a PyTorch file"
-                    + " (entries: " + (names.size() > 5 ? names.subList(0, 5) + "..." : names) + ")");
+                    + " (" + names.size() + " entries" + (names.isEmpty() ? "" : ", first " + Escape.quoted(names.get(0))) + ")");
         }
         final String prefix = root;
         ZipEntry byteorder = zip.getEntry(prefix + "byteorder");
         if (byteorder != null) {
-            String order = new String(readEntry(file, zip, prefix + "byteorder", -1, fileSize), StandardCharsets.US_ASCII).trim();
+            byte[] raw = readEntry(file, zip, prefix + "byteorder", -1, budget);
+            String order = Escape.text(new String(raw, StandardCharsets.US_ASCII).trim(), 20);
             if (!order.equals("little")) {
                 throw new WeightsFormatException(file, "storages are stored '" + order + "'-endian; vecnet reads"
                         + " little-endian files only (re-save on a little-endian machine)");
             }
         }
-        byte[] pickle = readEntry(file, zip, prefix + "data.pkl", -1, fileSize);
+        byte[] pickle = readEntry(file, zip, prefix + "data.pkl", -1, budget);
         Map<String, ByteBuffer> storages = new HashMap<>();
         Map<String, DType> storageTypes = new HashMap<>();
         Unpickler.StorageLoader loader = (dtype, key, numel) -> {
@@ -118,44 +120,104 @@ public final class Pth {
                 try {
                     bytes = Math.multiplyExact(numel, (long) dtype.size());
                 } catch (ArithmeticException e) {
-                    throw new WeightsFormatException(file, "storage " + key + " of " + numel + " elements overflows");
+                    throw new WeightsFormatException(file, "storage " + Escape.quoted(key) + " of " + numel + " elements overflows");
                 }
                 try {
-                    s = ByteBuffer.wrap(readEntry(file, zip, prefix + "data/" + key, bytes, fileSize))
+                    s = ByteBuffer.wrap(readEntry(file, zip, prefix + "data/" + key, bytes, budget))
                             .order(ByteOrder.LITTLE_ENDIAN);
                 } catch (WeightsFormatException e) {
                     throw e;
                 } catch (IOException e) {
-                    throw new WeightsFormatException(file, "cannot read storage " + prefix + "data/" + key + ": " + e, e);
+                    throw new WeightsFormatException(file, "cannot read storage " + Escape.quoted(prefix + "data/" + key) + ": " + e, e);
                 }
                 storages.put(key, s);
             } else if (s.capacity() != numel * dtype.size() || storageTypes.get(key) != dtype) {
-                throw new WeightsFormatException(file, "storage " + key + " is used with two different types or sizes");
+                throw new WeightsFormatException(file, "storage " + Escape.quoted(key) + " is used with two different types or sizes");
             }
             storageTypes.put(key, dtype);
             return s;
         };
         Object root0 = Unpickler.load(file, prefix + "data.pkl", pickle, loader);
-        return new StateDict(stateDict(file, root0), Map.of());
+        Map<String, StoredTensor> tensors = stateDict(file, root0);
+        long elements = 0;
+        for (StoredTensor t : tensors.values()) {
+            elements += t.numel();
+        }
+        long cap = maxElements(fileSize);
+        if (elements > cap) {
+            throw new WeightsFormatException(file, "its " + tensors.size() + " tensors view " + elements
+                    + " elements in all, more than the " + cap + " that a file of " + fileSize + " bytes may"
+                    + " materialize (2^24 + 2 per byte): views that repeat their storage (zero strides, shared"
+                    + " storages) would allocate far more memory than the file holds");
+        }
+        return new StateDict(tensors, Map.of());
+    }
+
+    /**
+     * The most elements all the tensors of a {@code .pth} of {@code fileSize} bytes may have together:
+     * {@code 2^24 + 2·fileSize}. A plain file has at most one element per byte; views may repeat a
+     * storage (a zero stride, or tensors sharing a storage), but only so far: reading every tensor as
+     * float32 then allocates at most {@code 64 MiB + 8 × fileSize}.
+     */
+    static long maxElements(long fileSize) {
+        return StoredTensor.MAX_BROADCAST + 2 * fileSize;
+    }
+
+    /** The most bytes all the entries read from a {@code .pth} may inflate to, as a multiple of the file's size. */
+    static final int MAX_INFLATION = 16;
+
+    /**
+     * What the entries read so far have cost, checked before each one is inflated: their compressed
+     * sizes together must fit in the file (entries may not share compressed bytes: a zip bomb of many
+     * entries over one deflated blob) and their declared sizes together may not pass
+     * {@link #MAX_INFLATION} times the file's size (torch.save stores entries uncompressed).
+     */
+    private static final class Budget {
+        final Path file;
+        final long fileSize;
+        long compressed, inflated;
+
+        Budget(Path file, long fileSize) {
+            this.file = file;
+            this.fileSize = fileSize;
+        }
+
+        void charge(String name, long compressedSize, long size) throws WeightsFormatException {
+            if (compressedSize < 0) {
+                throw new WeightsFormatException(file, "entry " + Escape.quoted(name) + " has no compressed size");
+            }
+            compressed += compressedSize;
+            inflated += size;
+            if (compressed > fileSize) {
+                throw new WeightsFormatException(file, "entries up to " + Escape.quoted(name) + " claim " + compressed
+                        + " compressed bytes in a file of " + fileSize + ": entries overlap (a zip bomb?)");
+            }
+            if (inflated > MAX_INFLATION * fileSize) {
+                throw new WeightsFormatException(file, "entries up to " + Escape.quoted(name) + " inflate to " + inflated
+                        + " bytes, more than " + MAX_INFLATION + " times the file's " + fileSize + " bytes (a zip bomb?)");
+            }
+        }
     }
 
     /**
      * The bytes of entry {@code name}. When {@code expected >= 0} the entry must hold exactly that many
      * bytes; in every case its declared size must fit in the file before anything is allocated.
      */
-    private static byte[] readEntry(Path file, ZipFile zip, String name, long expected, long fileSize) throws IOException {
+    private static byte[] readEntry(Path file, ZipFile zip, String name, long expected, Budget budget) throws IOException {
         ZipEntry e = zip.getEntry(name);
         if (e == null) {
-            throw new WeightsFormatException(file, "missing entry " + name);
+            throw new WeightsFormatException(file, "missing entry " + Escape.quoted(name));
         }
         long size = e.getSize();
-        if (size < 0 || size > fileSize || size > Integer.MAX_VALUE - 8) {
-            throw new WeightsFormatException(file, "entry " + name + " claims " + size + " bytes in a file of " + fileSize);
+        if (size < 0 || size > budget.fileSize || size > Integer.MAX_VALUE - 8) {
+            throw new WeightsFormatException(file, "entry " + Escape.quoted(name) + " claims " + size
+                    + " bytes in a file of " + budget.fileSize);
         }
         if (expected >= 0 && size != expected) {
-            throw new WeightsFormatException(file, "entry " + name + " holds " + size + " bytes but its tensors'"
-                    + " storage needs " + expected + " (numel × element size)");
+            throw new WeightsFormatException(file, "entry " + Escape.quoted(name) + " holds " + size + " bytes but its"
+                    + " tensors' storage needs " + expected + " (numel × element size)");
         }
+        budget.charge(name, e.getCompressedSize(), size);
         // One read call per entry: for a STORED entry ZipFile reads straight into the array
         // (InputStream.readNBytes would go through 8 KiB chunks and copy everything twice).
         byte[] out = new byte[(int) size];
@@ -170,7 +232,7 @@ public final class Pth {
             }
         }
         if (n != size) {
-            throw new WeightsFormatException(file, "entry " + name + " is truncated: " + n + " of " + size + " bytes");
+            throw new WeightsFormatException(file, "entry " + Escape.quoted(name) + " is truncated: " + n + " of " + size + " bytes");
         }
         return out;
     }
@@ -185,7 +247,7 @@ public final class Pth {
             if (inner == null) {
                 break;
             }
-            LOG.log(System.Logger.Level.DEBUG, "{0}: reading the state_dict inside a checkpoint with keys {1}", file, m.keySet());
+            LOG.log(System.Logger.Level.DEBUG, "{0}: reading the state_dict inside a checkpoint of {1} keys", file, m.size());
             obj = inner;
         }
         if (obj instanceof StoredTensor) {
@@ -200,12 +262,12 @@ public final class Pth {
         boolean allModule = !m.isEmpty();
         for (Map.Entry<?, ?> e : m.entrySet()) {
             if (!(e.getKey() instanceof String)) {
-                throw new WeightsFormatException(file, "state_dict key " + e.getKey() + " is not a string");
+                throw new WeightsFormatException(file, "state_dict key " + Unpickler.describe(e.getKey()) + " is not a string");
             }
             String k = (String) e.getKey();
             if (!(e.getValue() instanceof StoredTensor)) {
-                throw new WeightsFormatException(file, "entry '" + k + "' is not a tensor; a state_dict holds only tensors"
-                        + " (top-level keys: " + m.keySet() + ")");
+                throw new WeightsFormatException(file, "entry " + Escape.quoted(k) + " is "
+                        + Unpickler.describe(e.getValue()) + ", not a tensor; a state_dict holds only tensors");
             }
             out.put(k, (StoredTensor) e.getValue());
             allModule &= k.startsWith("module.");

@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +46,7 @@ public final class SafeTensors {
 
     /** Reads a safetensors file; the tensors stay memory-mapped. */
     public static StateDict read(Path file) throws IOException {
+        InputFile.requireWeightsFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -69,16 +67,13 @@ public final class SafeTensors {
             ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
             readFully(ch, headerBytes, 8);
             headerBytes.flip();
-            String json;
-            try {
-                CharBuffer cb = StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(headerBytes);
-                json = cb.toString();
-            } catch (CharacterCodingException e) {
-                throw new WeightsFormatException(file, "safetensors: header is not valid UTF-8", e);
+            long badUtf8 = InputFile.firstInvalidUtf8(headerBytes.array());
+            if (badUtf8 < n) {
+                throw new WeightsFormatException(file, "safetensors: header is not valid UTF-8 (first bad byte at header"
+                        + " offset " + badUtf8 + ")");
             }
+            String json = new String(headerBytes.array(), StandardCharsets.UTF_8);
+            headerBytes = null;     // the bytes are no longer needed while the JSON is parsed
             Header h = parseHeader(file, json, size - 8 - n);
             long dataStart = 8 + n;
             long dataLen = size - dataStart;
@@ -131,15 +126,13 @@ public final class SafeTensors {
             throw new WeightsFormatException(null, "safetensors: header length " + n + " runs past the end of the data ("
                     + size + " bytes): truncated or not safetensors");
         }
-        String json;
-        try {
-            json = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 8, (int) n)).toString();
-        } catch (CharacterCodingException e) {
-            throw new WeightsFormatException(null, "safetensors: header is not valid UTF-8", e);
+        byte[] header = Arrays.copyOfRange(bytes, 8, 8 + (int) n);
+        long badUtf8 = InputFile.firstInvalidUtf8(header);
+        if (badUtf8 < n) {
+            throw new WeightsFormatException(null, "safetensors: header is not valid UTF-8 (first bad byte at header"
+                    + " offset " + badUtf8 + ")");
         }
+        String json = new String(header, StandardCharsets.UTF_8);
         Header h = parseHeader(null, json, size - 8 - n);
         int dataStart = 8 + (int) n;
         Map<String, StoredTensor> tensors = new LinkedHashMap<>();

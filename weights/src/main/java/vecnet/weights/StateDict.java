@@ -31,10 +31,24 @@ import vecnet.engine.Tensor;
 public final class StateDict {
     private final Map<String, StoredTensor> entries;   // unmodifiable, file order
     private final Map<String, String> metadata;        // unmodifiable
+    private final boolean checkValues;                 // refuse NaN, ±Inf and running_var <= 0 in loadInto
 
     StateDict(Map<String, StoredTensor> entries, Map<String, String> metadata) {
+        this(entries, metadata, true);
+    }
+
+    private StateDict(Map<String, StoredTensor> entries, Map<String, String> metadata, boolean checkValues) {
         this.entries = Collections.unmodifiableMap(new LinkedHashMap<>(entries));
         this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        this.checkValues = checkValues;
+    }
+
+    /**
+     * The same tensors, whose {@link #loadInto} accepts NaN, ±Inf and a non-positive
+     * {@code running_var} (which it refuses by default): for weights known to hold them on purpose.
+     */
+    public StateDict allowingNonFinite() {
+        return new StateDict(entries, metadata, false);
     }
 
     /**
@@ -45,7 +59,7 @@ public final class StateDict {
      */
     public static StateDict read(Path file) throws IOException {
         byte[] head;
-        long size = Files.size(file);
+        long size = InputFile.requireWeightsFile(file);
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(512);
         }
@@ -157,13 +171,18 @@ public final class StateDict {
                 m.put(e.getKey().substring(prefix.length()), e.getValue());
             }
         }
-        return new StateDict(m, metadata);
+        return new StateDict(m, metadata, checkValues);
     }
 
     /**
      * Copies every tensor into {@code target.namedTensors()} in place, strictly, like PyTorch's
      * {@code load_state_dict(strict=True)}: when any key is missing, unexpected or of another shape,
      * nothing is copied and one {@link StateDictMismatchException} lists all of them by name.
+     *
+     * <p>Then the values are checked (unless {@link #allowingNonFinite}): a NaN or ±Inf anywhere, or a
+     * {@code running_var} that is not positive, is refused with an {@link IllegalArgumentException}
+     * naming the key, the first bad index and its value; {@code target} is then partly written and
+     * should be dropped.
      */
     public void loadInto(HasStateDict target) {
         loadInto(target, "");
@@ -177,50 +196,88 @@ public final class StateDict {
     public void loadInto(HasStateDict target, String prefix) {
         Map<String, Tensor> live = new LinkedHashMap<>();
         target.namedTensors().forEach((k, v) -> live.put(prefix + k, v));
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        live.forEach((k, v) -> shapes.put(k, v.shape()));
+        requireShapes(target.getClass().getSimpleName(), prefix, shapes);
+        for (Map.Entry<String, Tensor> e : live.entrySet()) {
+            entries.get(e.getKey()).readFloats(e.getValue().data());
+            if (checkValues) {
+                checkValues(e.getKey(), e.getValue().data());
+            }
+        }
+    }
+
+    /**
+     * Checks, before a model is built, that the keys of this state_dict that start with {@code prefix}
+     * are exactly the keys of {@code expected} (full names, with the prefix) with those shapes, as
+     * PyTorch's strict {@code load_state_dict} would: a model of a fixed architecture checks its
+     * whole structure this way, so that nothing is allocated for a file that does not fit it.
+     *
+     * @param target the model's name, for the message ({@code "Error(s) in loading state_dict for ResNet18"})
+     * @throws StateDictMismatchException listing every missing, unexpected and mis-shaped key
+     */
+    public void requireShapes(String target, String prefix, Map<String, int[]> expected) {
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
         List<String> mismatched = new ArrayList<>();
         List<String> sizeLines = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : live.entrySet()) {
+        for (Map.Entry<String, int[]> e : expected.entrySet()) {
             StoredTensor st = entries.get(e.getKey());
             if (st == null) {
                 missing.add(e.getKey());
-            } else if (!Arrays.equals(st.shape, e.getValue().shape())) {
+            } else if (!Arrays.equals(st.shape, e.getValue())) {
                 mismatched.add(e.getKey());
-                sizeLines.add("size mismatch for " + e.getKey() + ": copying a param with shape "
+                sizeLines.add("size mismatch for " + Escape.text(e.getKey(), 200) + ": copying a param with shape "
                         + torchSize(st.shape) + " from checkpoint, the shape in current model is "
-                        + torchSize(e.getValue().shape()) + ".");
+                        + torchSize(e.getValue()) + ".");
             }
         }
         for (String k : entries.keySet()) {
-            if (k.startsWith(prefix) && !live.containsKey(k)) {
+            if (k.startsWith(prefix) && !expected.containsKey(k)) {
                 unexpected.add(k);
             }
         }
         if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty()) {
-            StringBuilder sb = new StringBuilder("Error(s) in loading state_dict for ")
-                    .append(target.getClass().getSimpleName()).append(':');
+            StringBuilder sb = new StringBuilder("Error(s) in loading state_dict for ").append(target).append(':');
             if (!missing.isEmpty()) {
                 sb.append("\n\tMissing key(s) in state_dict: ").append(quoted(missing)).append('.');
             }
             if (!unexpected.isEmpty()) {
                 sb.append("\n\tUnexpected key(s) in state_dict: ").append(quoted(unexpected)).append('.');
             }
-            for (String line : sizeLines) {
+            for (String line : sizeLines.subList(0, Math.min(sizeLines.size(), MAX_LISTED))) {
                 sb.append("\n\t").append(line);
+            }
+            if (sizeLines.size() > MAX_LISTED) {
+                sb.append("\n\t... and ").append(sizeLines.size() - MAX_LISTED).append(" more size mismatches.");
             }
             throw new StateDictMismatchException(sb.toString(), missing, unexpected, mismatched);
         }
-        for (Map.Entry<String, Tensor> e : live.entrySet()) {
-            entries.get(e.getKey()).readFloats(e.getValue().data());
+    }
+
+    /** The most keys named in one message (the exception's lists hold all of them). */
+    private static final int MAX_LISTED = 20;
+
+    /** NaN and ±Inf are refused everywhere, and a {@code running_var} must be positive. */
+    private static void checkValues(String key, float[] values) {
+        boolean variance = key.equals("running_var") || key.endsWith(".running_var");
+        for (int i = 0; i < values.length; i++) {
+            float v = values[i];
+            if (!Float.isFinite(v) || variance && !(v > 0)) {
+                throw new IllegalArgumentException("weights " + Escape.quoted(key) + " hold " + v + " at index " + i
+                        + " (of " + values.length + ")" + (Float.isFinite(v)
+                        ? ": a batch-norm running_var must be positive" : ": NaN and infinite weights are refused")
+                        + "; to load them anyway use StateDict.allowingNonFinite() (vecnet: --allow-nonfinite)");
+            }
         }
     }
 
     private StoredTensor entry(String key) {
         StoredTensor st = entries.get(key);
         if (st == null) {
-            throw new IllegalArgumentException("no tensor '" + key + "' in this state_dict (" + entries.size()
-                    + " keys" + (entries.isEmpty() ? "" : ", first '" + entries.keySet().iterator().next() + "'") + ")");
+            throw new IllegalArgumentException("no tensor '" + Escape.text(key, 80) + "' in this state_dict (" + entries.size()
+                    + " keys" + (entries.isEmpty() ? "" : ", first '" + Escape.text(entries.keySet().iterator().next(), 80) + "'")
+                    + ")");
         }
         return st;
     }
@@ -231,8 +288,11 @@ public final class StateDict {
 
     private static String quoted(List<String> keys) {
         StringBuilder sb = new StringBuilder();
-        for (String k : keys) {
-            sb.append(sb.length() == 0 ? "" : ", ").append('"').append(k).append('"');
+        for (String k : keys.subList(0, Math.min(keys.size(), MAX_LISTED))) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(Escape.quoted(k));
+        }
+        if (keys.size() > MAX_LISTED) {
+            sb.append(", ... (").append(keys.size()).append(" keys)");
         }
         return sb.toString();
     }

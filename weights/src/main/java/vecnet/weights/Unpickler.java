@@ -32,6 +32,9 @@ import java.util.Set;
  * <p>Bounds: every length is checked against the bytes left before allocating; the stack, the marks
  * and the memo grow by at most one entry per opcode and are capped ({@link #MAX_STACK},
  * {@link #MAX_MEMO}), far above what a state_dict needs (torch's pickler batches SETITEMS by 1000).
+ * Work is linear in the pickle: hashable tuples are interned as they are built, so a dict key is
+ * hashed and compared in O(1) however big, deep or often reused it is, and nothing recurses; error
+ * messages print bounded summaries of the values they quote ({@link #describe}).
  */
 final class Unpickler {
     /** Where a persistent id {@code ('storage', StorageClass, key, location, numel)} gets its bytes. */
@@ -40,24 +43,59 @@ final class Unpickler {
         ByteBuffer load(DType dtype, String key, long numel) throws WeightsFormatException;
     }
 
-    /** A Python tuple. */
+    /**
+     * A Python tuple. A tuple that may be a dict key (no list, dict or set inside, at any depth) is
+     * {@code hashable} and interned when it is built ({@link Unpickler#tuple}): its items are then
+     * atoms or interned tuples, so equality and the hash are shallow (tuple items compare by identity),
+     * computed once, and cost no recursion however deep the nesting or however often the key is used.
+     */
     static final class Tuple {
         final Object[] items;
+        final boolean hashable;
+        private final int hash;
 
         Tuple(Object[] items) {
             this.items = items;
+            boolean h = true;
+            int code = 1;
+            for (Object o : items) {
+                if (o instanceof Tuple t ? !t.hashable : o instanceof List || o instanceof Map || o instanceof Set) {
+                    h = false;
+                    break;
+                }
+                code = 31 * code + (o instanceof Tuple ? o.hashCode() : java.util.Objects.hashCode(o));
+            }
+            this.hashable = h;
+            this.hash = code;
         }
 
-        /** Shallow, so that a self-referencing structure cannot recurse: {@code ('storage', global torch.FloatStorage, String, ...)}. */
+        /** Shallow: interned tuples are equal exactly when their items are (tuple items by identity). */
+        @Override
+        public boolean equals(Object other) {
+            if (this == other) {
+                return true;
+            }
+            if (!(other instanceof Tuple t) || !hashable || !t.hashable || hash != t.hash || items.length != t.items.length) {
+                return false;
+            }
+            for (int i = 0; i < items.length; i++) {
+                Object a = items[i], b = t.items[i];
+                if (a instanceof Tuple ? a != b : !java.util.Objects.equals(a, b)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public int hashCode() {
+            return hashable ? hash : System.identityHashCode(this);
+        }
+
+        /** Shallow and bounded, so that a self-referencing or huge structure prints in a few words. */
         @Override
         public String toString() {
-            StringBuilder sb = new StringBuilder("(");
-            for (int i = 0; i < items.length; i++) {
-                Object o = items[i];
-                sb.append(i == 0 ? "" : ", ").append(o instanceof String ? "'" + o + "'"
-                        : o instanceof Long || o instanceof Global ? String.valueOf(o) : typeName(o));
-            }
-            return sb.append(')').toString();
+            return describe(this);
         }
     }
 
@@ -105,6 +143,8 @@ final class Unpickler {
             "torch._utils._rebuild_parameter",
             "builtins.set", "__builtin__.set");
 
+    /** The most dimensions of a tensor, as in PyTorch. */
+    static final int MAX_DIMS = 64;
     /** The deepest stack (and the most marks) accepted. */
     static final int MAX_STACK = 1 << 20;
     /** The most memo entries accepted: a state_dict uses a few per tensor. */
@@ -118,6 +158,7 @@ final class Unpickler {
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
     private final Map<Long, Object> memo = new HashMap<>();
+    private final Map<Tuple, Tuple> interned = new HashMap<>();
 
     private Unpickler(Path file, String entry, byte[] pickle, StorageLoader loader) {
         this.file = file;
@@ -177,17 +218,17 @@ final class Unpickler {
                     }
                     marks.add(stack.size());
                     break;
-                case ')': push(new Tuple(new Object[0])); break;                  // EMPTY_TUPLE
-                case 't': push(new Tuple(popMark(at).toArray())); break;          // TUPLE
-                case 0x85: push(new Tuple(new Object[] {pop(at)})); break;        // TUPLE1
+                case ')': push(tuple(new Object[0])); break;                      // EMPTY_TUPLE
+                case 't': push(tuple(popMark(at).toArray())); break;              // TUPLE
+                case 0x85: push(tuple(new Object[] {pop(at)})); break;            // TUPLE1
                 case 0x86: { // TUPLE2
                     Object y = pop(at), x = pop(at);
-                    push(new Tuple(new Object[] {x, y}));
+                    push(tuple(new Object[] {x, y}));
                     break;
                 }
                 case 0x87: { // TUPLE3
                     Object z = pop(at), y = pop(at), x = pop(at);
-                    push(new Tuple(new Object[] {x, y, z}));
+                    push(tuple(new Object[] {x, y, z}));
                     break;
                 }
                 case 'N': push(null); break;                                      // NONE
@@ -264,13 +305,13 @@ final class Unpickler {
     }
 
     private Object global(int at, String module, String name) throws WeightsFormatException {
-        String q = module + "." + name;
-        if (ALLOWED.contains(q)) {
+        if (ALLOWED.contains(module + "." + name)) {
             return new Global(module, name);
         }
         if (module.equals("torch") && DType.fromTorchStorage(name) != null) {
             return new Global(module, name);
         }
+        String q = Escape.text(module + "." + name, 120);
         if (module.startsWith("torch.nn.modules") || module.startsWith("torchvision.models") || module.equals("__main__")) {
             throw fail(at, "global " + q + " is not allowed: the file holds a whole pickled nn.Module"
                     + " (torch.save(model)); save model.state_dict() instead");
@@ -314,7 +355,7 @@ final class Unpickler {
                 }
                 if (args.length == 1 && args[0] instanceof List) {
                     for (Object element : (List<?>) args[0]) {
-                        requireHashable(at, element);
+                        key(at, element);
                     }
                     return new LinkedHashSet<>((List<?>) args[0]);
                 }
@@ -343,6 +384,9 @@ final class Unpickler {
         long offset = integer(at, "storage_offset", a[1]);
         long[] size = integers(at, "size", a[2]);
         long[] stride = integers(at, "stride", a[3]);
+        if (size.length > MAX_DIMS) {
+            throw fail(at, "tensor of " + size.length + " dimensions (PyTorch allows at most " + MAX_DIMS + ")");
+        }
         int[] shape = new int[size.length];
         for (int i = 0; i < size.length; i++) {
             if (size[i] < 0 || size[i] > Integer.MAX_VALUE) {
@@ -364,17 +408,17 @@ final class Unpickler {
         }
         Object[] t = ((Tuple) pid).items;
         if (t.length < 5 || !"storage".equals(t[0])) {
-            throw fail(at, "persistent id " + pid + " is not ('storage', class, key, location, numel)");
+            throw fail(at, "persistent id " + describe(pid) + " is not ('storage', class, key, location, numel)");
         }
         if (t.length > 5 && t[5] != null) {
             throw fail(at, "storage view metadata (a legacy storage view) is not supported");
         }
         if (!(t[1] instanceof Global) || !((Global) t[1]).module.equals("torch")
                 || DType.fromTorchStorage(((Global) t[1]).name) == null) {
-            throw fail(at, "persistent id names " + t[1] + ", not a typed torch storage class");
+            throw fail(at, "persistent id names " + describe(t[1]) + ", not a typed torch storage class");
         }
         if (!(t[2] instanceof String)) {
-            throw fail(at, "storage key " + t[2] + " is not a string");
+            throw fail(at, "storage key " + describe(t[2]) + " is not a string");
         }
         DType dtype = DType.fromTorchStorage(((Global) t[1]).name);
         long numel = integer(at, "storage numel", t[4]);
@@ -419,40 +463,74 @@ final class Unpickler {
         return (List<Object>) o;
     }
 
-    /** Dict keys must be hashable values; tuples are made comparable by value. */
-    private Object key(int at, Object k) throws WeightsFormatException {
-        if (k == null || k instanceof String || k instanceof Long || k instanceof Double || k instanceof Boolean
-                || k instanceof BigInteger) {
-            return k;
-        }
-        if (k instanceof Tuple) {
-            requireHashable(at, k);
-            return Arrays.asList(((Tuple) k).items);
-        }
-        throw fail(at, "a " + typeName(k) + " cannot be a dict key");
+    /**
+     * A tuple; a hashable one is interned (hash-consed), so that equal hashable tuples are the same
+     * object and comparing two of them never walks their contents. Each tuple costs O(items) once.
+     */
+    private Tuple tuple(Object[] items) {
+        Tuple t = new Tuple(items);
+        return t.hashable ? interned.computeIfAbsent(t, x -> x) : t;
     }
 
     /**
-     * Refuses, as Python does ({@code TypeError: unhashable type}), a list, dict or set anywhere inside a
-     * dict key or set element: hashing one that contains itself, or that nests 100,000 deep, would
-     * recurse without end in Java. Walks the tuples iteratively, each once, so nesting costs no stack.
+     * Dict keys and set items must be hashable, as in Python ({@code TypeError: unhashable type}): no
+     * list, dict or set, nor a tuple holding one at any depth (hashing a list that contains itself, or
+     * one nested 100,000 deep, would recurse without end in Java). Tuples know whether they are
+     * hashable from the moment they are built, so this check is O(1).
      */
-    private void requireHashable(int at, Object root) throws WeightsFormatException {
-        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
-        Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        todo.push(root);
-        while (!todo.isEmpty()) {
-            Object o = todo.pop();
-            if (o instanceof List || o instanceof Map || o instanceof Set) {
-                throw fail(at, "unhashable type: '" + (o instanceof Set ? "set" : typeName(o))
-                        + "' inside a dict key or set element");
-            }
-            if (o instanceof Tuple && seen.add(o)) {
-                for (Object item : ((Tuple) o).items) {
-                    todo.push(item);
-                }
-            }
+    private Object key(int at, Object k) throws WeightsFormatException {
+        if (k == null || k instanceof String || k instanceof Long || k instanceof Double || k instanceof Boolean
+                || k instanceof BigInteger || (k instanceof Tuple t && t.hashable)) {
+            return k;
         }
+        if (k instanceof List || k instanceof Map || k instanceof Set || k instanceof Tuple) {
+            throw fail(at, "unhashable type: '" + (k instanceof Tuple ? "tuple' holding a list, dict or set"
+                    : (k instanceof Set ? "set" : typeName(k)) + "'") + " as a dict key or set element");
+        }
+        throw fail(at, "a " + typeName(k) + " cannot be a dict key or set element");
+    }
+
+    /** At most this many characters of a string are quoted in a message. */
+    private static final int MAX_QUOTED = 60;
+
+    /**
+     * A bounded, escaped one-line summary of a pickled value for messages: never recursive (a list that
+     * contains itself, or one nested 100,000 deep, prints as its type and size), strings truncated and
+     * their control characters escaped, at most 5 items of a tuple.
+     */
+    static String describe(Object o) {
+        if (o instanceof String str) {
+            return Escape.quoted(str, MAX_QUOTED);
+        }
+        if (o == null) {
+            return "None";
+        }
+        if (o instanceof Long || o instanceof Double || o instanceof Boolean || o instanceof Global) {
+            return String.valueOf(o);
+        }
+        if (o instanceof BigInteger big) {
+            return big.bitLength() <= 128 ? big.toString() : "an integer of " + big.bitLength() + " bits";
+        }
+        if (o instanceof Tuple t) {
+            StringBuilder sb = new StringBuilder("(");
+            for (int i = 0; i < Math.min(5, t.items.length); i++) {
+                Object item = t.items[i];
+                sb.append(i == 0 ? "" : ", ").append(item instanceof Tuple || item instanceof java.util.Collection
+                        || item instanceof Map ? typeName(item) : describe(item));
+            }
+            return sb.append(t.items.length > 5 ? ", ... " + t.items.length + " items)" : t.items.length == 1 ? ",)" : ")")
+                    .toString();
+        }
+        if (o instanceof java.util.Collection<?> c) {
+            return "a " + typeName(o) + " of " + c.size() + " items";
+        }
+        if (o instanceof Map<?, ?> m) {
+            return "a dict of " + m.size() + " items";
+        }
+        if (o instanceof byte[] bytes) {
+            return "bytes of length " + bytes.length;
+        }
+        return "a " + typeName(o);
     }
 
     private static String typeName(Object o) {
@@ -467,6 +545,9 @@ final class Unpickler {
         }
         if (o instanceof List) {
             return "list";
+        }
+        if (o instanceof Set) {
+            return "set";
         }
         if (o instanceof StoredTensor) {
             return "tensor";

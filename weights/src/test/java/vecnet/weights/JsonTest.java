@@ -72,4 +72,23 @@ class JsonTest extends LibraryTest {
         refused(deep, "nesting deeper than " + Json.MAX_DEPTH);
         refused("[".repeat(100_000), "nesting deeper");
     }
+
+    @Test
+    void memoryIsBoundedByTheInput() {
+        // [[0],[0],...]: about 50 estimated bytes per character, refused before it allocates them all
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < 1_000_000; i++) {
+            sb.append(i == 0 ? "" : ",").append("[0]");
+        }
+        String text = sb.append(']').toString();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(text));
+        assertTrue(e.getMessage().contains("needs more memory than the limit of " + (24L * text.length() + (1 << 20))),
+                e.getMessage());
+        // plain numbers are fine: about 16 bytes per character
+        StringBuilder flat = new StringBuilder("[");
+        for (int i = 0; i < 2_000_000; i++) {
+            flat.append(i == 0 ? "" : ",").append(i % 10);
+        }
+        assertEquals(2_000_000, ((java.util.List<?>) Json.parse(flat.append(']').toString())).size());
+    }
 }

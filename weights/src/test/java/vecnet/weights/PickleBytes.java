@@ -53,6 +53,11 @@ public final class PickleBytes {
         return le32(v);
     }
 
+    /** An int as Python's pickler writes it: BININT1 for 0..255, else BININT (signed, 4 bytes). */
+    PickleBytes integer(int v) {
+        return v >= 0 && v < 256 ? binint1(v) : binint(v);
+    }
+
     PickleBytes mark() {
         return op('(');
     }
@@ -122,7 +127,7 @@ public final class PickleBytes {
         mark();
         mark().binunicode("storage").global("torch", storageClass).binunicode(storageKey).binunicode("cpu")
                 .binint(storageNumel).tuple().binpersid();
-        binint1(offset);
+        integer(offset);
         ints(size);
         ints(stride);
         newfalse();

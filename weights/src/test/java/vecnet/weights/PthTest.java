@@ -46,6 +46,17 @@ class PthTest extends LibraryTest {
     }
 
     @Test
+    void negativeStorageOffsetIsRefusedWhenTheFileIsRead() throws IOException {
+        // offset -1 with size 2: elements -1 and 0 of the storage; refused at read, not at tensor(...)
+        byte[] pickle = header().tensorEntry("a", "FloatStorage", "0", 6, -1, new int[] {2}, new int[] {1})
+                .setitems().stop().bytes();
+        refused(pth("negative.pth", pickle, Map.of("0", SIX)), "negative storage offset -1");
+        byte[] far = header().tensorEntry("b", "FloatStorage", "0", 6, -100_000, new int[] {3}, new int[] {50_000})
+                .setitems().stop().bytes();
+        refused(pth("negative2.pth", far, Map.of("0", SIX)), "negative storage offset -100000");
+    }
+
+    @Test
     void viewsOfOneStorageAreGatheredByHand() throws IOException {
         byte[] pickle = header()
                 .tensorEntry("a", "FloatStorage", "0", 6, 0, new int[] {2, 3}, new int[] {3, 1})
@@ -207,7 +218,7 @@ class PthTest extends LibraryTest {
         byte[] pickle = header()
                 .tensorEntry("a", "FloatStorage", "7", 6, 0, new int[] {6}, new int[] {1})
                 .setitems().stop().bytes();
-        refused(pth("nostorage.pth", pickle, Map.of("0", SIX)), "missing entry archive/data/7");
+        refused(pth("nostorage.pth", pickle, Map.of("0", SIX)), "missing entry \"archive/data/7\"");
     }
 
     @Test
@@ -234,7 +245,7 @@ class PthTest extends LibraryTest {
     @Test
     void refusesDictHoldingANonTensorEntry() throws IOException {
         byte[] pickle = header().binunicode("lr").binint1(1).setitems().stop().bytes();
-        refused(pth("notensor.pth", pickle, Map.of()), "'lr' is not a tensor");
+        refused(pth("notensor.pth", pickle, Map.of()), "entry \"lr\" is ");
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import vecnet.testing.LibraryTest;
 
@@ -84,6 +85,28 @@ class UnpicklerTest extends LibraryTest {
             WeightsFormatException e = assertThrows(WeightsFormatException.class,
                     () -> Unpickler.load(null, "bad.pkl", b, (t, k, n) -> null), c[0]);
             assertTrue(e.getMessage().contains(c[0].equals("no STOP") ? "truncated" : c[0]), c[0] + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void theAllowlistIsExactlyTheFiveGlobalsAStateDictNeeds() {
+        assertEquals(Set.of("collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+                "builtins.set", "__builtin__.set"), Unpickler.ALLOWED);
+    }
+
+    @Test
+    void harmlessLookingGlobalsAreRefusedAtTheGlobalOpcode() {
+        String[][] globals = {
+            {"numpy.core.multiarray", "_reconstruct"}, {"collections", "defaultdict"}, {"builtins", "dict"},
+            {"builtins", "list"}, {"torch", "Size"}, {"torch._utils", "_rebuild_qtensor"}, {"torch", "device"},
+        };
+        for (String[] g : globals) {
+            // PROTO 2, then GLOBAL at byte 2, then a STOP that is never reached
+            byte[] b = new PickleBytes().proto(2).global(g[0], g[1]).stop().bytes();
+            WeightsFormatException e = assertThrows(WeightsFormatException.class,
+                    () -> Unpickler.load(null, "g.pkl", b, (t, k, n) -> null), g[0] + "." + g[1]);
+            assertTrue(e.getMessage().contains("g.pkl at byte 2: global " + g[0] + "." + g[1] + " is not allowed"),
+                    e.getMessage());
         }
     }
 }

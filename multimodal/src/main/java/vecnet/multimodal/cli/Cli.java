@@ -34,7 +34,10 @@ import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
+import vecnet.weights.Escape;
+import vecnet.weights.InputFile;
 import vecnet.weights.SafeTensors;
+import vecnet.weights.StateDict;
 
 /**
  * The {@code vecnet} command: {@code demo}, {@code predict}, {@code classify}, {@code preprocess}.
@@ -106,7 +109,8 @@ public final class Cli {
             "  --threads N      compute threads (default: one per core)",
             "  --json           one JSON object per picture per line: input, text, logits, probabilities, top",
             "  --logits WHAT    in --json: all (default), top (only the --top classes, with their logits) or none",
-            "  --fail-fast      stop at the first picture that cannot be read");
+            "  --fail-fast      stop at the first picture that cannot be read",
+            "  --allow-nonfinite  load weights holding NaN, ±Inf or a running_var <= 0 (refused by default)");
 
     static final String CLASSIFY_HELP = String.join("\n",
             "Usage: vecnet classify (--weights resnet18.pth | --model PATH) --image IMG|DIR... [--top K] [--labels FILE]",
@@ -129,7 +133,8 @@ public final class Cli {
             "  --json           one JSON object per picture per line: input, top (and logits, probabilities)",
             "  --logits WHAT    in --json: top (default: only the --top classes, with their logits), all (1000",
             "                   logits and probabilities) or none",
-            "  --fail-fast      stop at the first picture that cannot be read");
+            "  --fail-fast      stop at the first picture that cannot be read",
+            "  --allow-nonfinite  load weights holding NaN, ±Inf or a running_var <= 0 (refused by default)");
 
     static final String PREPROCESS_HELP = String.join("\n",
             "Usage: vecnet preprocess --image IMG|- --out FILE.safetensors|- [--quiet] [--verbose]",
@@ -297,14 +302,17 @@ public final class Cli {
             return "permission denied: " + a.getFile();
         }
         if (e instanceof OutOfMemoryError) {
-            return "out of memory (give the JVM more with JAVA_OPTS=-Xmx4g or use a smaller --batch)";
+            return "out of memory (give the JVM more with VECNET_JAVA_OPTS=-Xmx4g or use a smaller --batch)";
         }
         String message = e.getMessage();
         if (message == null || message.isBlank()) {
             return e.getClass().getSimpleName();
         }
-        return message.replace('\n', ' ');
+        return Escape.text(message.replace('\n', ' ').replace('\t', ' '), MAX_MESSAGE);
     }
+
+    /** The longest error line printed: a message quoting a huge value from a file is cut. */
+    private static final int MAX_MESSAGE = 2000;
 
     // ------------------------------------------------------------------------------------ demo
 
@@ -480,7 +488,12 @@ public final class Cli {
             Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
             Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
             Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG),
-            Map.entry("exif-transpose", Args.Kind.FLAG));
+            Map.entry("exif-transpose", Args.Kind.FLAG), Map.entry("allow-nonfinite", Args.Kind.FLAG));
+
+    /** The model's weights, whose NaN, ±Inf and non-positive running_var are refused unless --allow-nonfinite. */
+    private static StateDict weights(Args a, ModelBundle bundle) {
+        return a.flag("allow-nonfinite") ? bundle.weights().allowingNonFinite() : bundle.weights();
+    }
 
     private int predict(List<String> argv) throws IOException {
         Args a = Args.parse(argv, PREDICT_OPTIONS);
@@ -545,12 +558,13 @@ public final class Cli {
                             + " sees only the unknown-word id " + tokenizer.unknownId());
                 }
             }
-            FusionModel net = FusionModel.fromStateDict(bundle.weights()).withPool(threads.pool);
+            FusionModel net = FusionModel.fromStateDict(weights(a, bundle)).withPool(threads.pool);
             int vocabRows = net.vocabularyRows();
             if (tokenizer.vocabulary().maxId() >= vocabRows) {
                 throw new IllegalArgumentException("vocabulary " + vocabName + " has ids up to " + tokenizer.vocabulary().maxId()
                         + " but embedding.weight in " + model.name() + " has only " + vocabRows + " rows");
             }
+            tokenizer.vocabulary().requireFits(vocabRows);   // logs a warning when the vocabulary is smaller
             List<String> labels = labels(labelsFile, bundle, net.numClasses(), false);
             join(warming);
             return runAll("predict", items, batch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
@@ -608,7 +622,7 @@ public final class Cli {
             Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
             Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
             Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG),
-            Map.entry("exif-transpose", Args.Kind.FLAG));
+            Map.entry("exif-transpose", Args.Kind.FLAG), Map.entry("allow-nonfinite", Args.Kind.FLAG));
 
     private int classify(List<String> argv) throws IOException {
         Args a = Args.parse(argv, CLASSIFY_OPTIONS);
@@ -623,7 +637,7 @@ public final class Cli {
         try (Threads threads = threads(a)) {
             Thread warming = inBackground(() -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
-            ResNet18 net = ResNet18.fromStateDict(bundle.weights()).withPool(threads.pool);
+            ResNet18 net = ResNet18.fromStateDict(weights(a, bundle)).withPool(threads.pool);
             if (!net.hasClassifier()) {
                 throw new IllegalArgumentException(model.name() + " has no classifier (fc.weight, fc.bias): classify needs"
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
@@ -896,7 +910,7 @@ public final class Cli {
             }
             return names;
         }
-        List<String> names = Files.readString(file, StandardCharsets.UTF_8).lines().map(String::strip).toList();
+        List<String> names = InputFile.readUtf8(file, "labels", InputFile.MAX_LABELS).lines().map(String::strip).toList();
         List<String> trimmed = new ArrayList<>(names);
         while (!trimmed.isEmpty() && trimmed.get(trimmed.size() - 1).isEmpty()) {
             trimmed.remove(trimmed.size() - 1);
@@ -909,12 +923,13 @@ public final class Cli {
     }
 
     private static Path existing(Path p, String what) throws IOException {
-        if (!Files.exists(p)) {
-            throw new NoSuchFileException(p.toString(), null, what);
-        }
         if (Files.isDirectory(p)) {
             throw new IllegalArgumentException(what + " " + p + " is a folder, not a file");
         }
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new NoSuchFileException(p.toString(), null, what);
+        }
+        InputFile.requireRegular(p, what, Long.MAX_VALUE);   // a FIFO, a device, a symlink loop: refused by name
         if (!Files.isReadable(p)) {
             throw new AccessDeniedException(p.toString());
         }

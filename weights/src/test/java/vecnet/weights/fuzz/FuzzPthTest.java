@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,6 +135,295 @@ class FuzzPthTest extends LibraryTest {
     void oddArchives() {
         FuzzHarness.Stats s = run("pth-zip-structure", SEED + 3, (i, rnd, label) -> readAll(oddZip(rnd, label), i));
         assertTrue(s.valid > 0 && s.refused > 0, s.toString());
+    }
+
+    /**
+     * Structure-aware mutations of a valid state_dict pickle (tensor entries over views.pth's
+     * 16-float storage '0'), at the level of pickled objects: a big tuple memoized and reused in
+     * thousands of dict keys (hashing must stay linear), {@code (None,)} and deeply nested or doubling
+     * tuple keys, persistent ids holding cyclic or 100,000-deep lists or huge strings (messages must
+     * stay bounded), one tensor reused under thousands of keys and broadcast views near the caps
+     * (the total of materialized elements), negative offsets, 65 dimensions, keys with terminal
+     * escapes. Reading a legal broadcast view allocates its elements (up to 2^24 + 2 per file byte,
+     * as float32 and raw), hence the larger allocation bound of this generator.
+     */
+    @Test
+    void structuredPickles() {
+        int n = FuzzHarness.iterations(500);
+        FuzzHarness.Stats s = FuzzHarness.run("pth-pickle-structure", SEED + 4, n, Duration.ofSeconds(60 + n / 10),
+                STRUCTURED_MAX_ALLOC, t -> t instanceof WeightsFormatException, (i, rnd, label) -> {
+                    Map<String, byte[]> m = new LinkedHashMap<>(viewsEntries);
+                    m.put("views/data.pkl", structuredProgram(rnd, label));
+                    return readAll(zip(m), i);
+                });
+        assertTrue(s.valid > 0 && s.refused > 0, s.toString());
+    }
+
+    /** Reading every tensor of a file at the element cap: 2^24 elements as float32, raw bytes and longs, and slack. */
+    private static final long STRUCTURED_MAX_ALLOC = 320L << 20;
+
+    static byte[] structuredProgram(Random rnd, StringBuilder label) {
+        P p = new P().op(0x80, 2).global("collections", "OrderedDict").op(')', 'R', '(');
+        int entries = 1 + rnd.nextInt(4);
+        for (int k = 0; k < entries; k++) {
+            view(p, "w" + k, 0, new long[] {4, 4}, new long[] {4, 1});
+        }
+        int mutations = 1 + rnd.nextInt(3);
+        for (int m = 0; m < mutations; m++) {
+            structuralMutation(p, rnd, label);
+        }
+        byte[] b = p.op('u', '.').bytes();
+        label.append(b.length).append(" bytes");
+        return b;
+    }
+
+    /** A tensor entry: key, then _rebuild_tensor_v2 of FloatStorage '0' (16 elements) with this view. */
+    private static void view(P p, String key, long offset, long[] size, long[] stride) {
+        p.unicode(key);
+        tensor(p, offset, size, stride);
+    }
+
+    private static void tensor(P p, long offset, long[] size, long[] stride) {
+        p.global("torch._utils", "_rebuild_tensor_v2").op('(');
+        p.op('(').unicode("storage").global("torch", "FloatStorage").unicode("0").unicode("cpu").integer(16).op('t', 'Q');
+        p.integer(offset).op('(');
+        for (long v : size) {
+            p.integer(v);
+        }
+        p.op('t', '(');
+        for (long v : stride) {
+            p.integer(v);
+        }
+        p.op('t', 0x89).global("collections", "OrderedDict").op(')', 'R', 't', 'R');
+    }
+
+    private static void structuralMutation(P p, Random rnd, StringBuilder label) {
+        switch (rnd.nextInt(9)) {
+            case 0: { // a big tuple, memoized, reused in many keys (t, k): value k
+                int size = 1 + rnd.nextInt(30_000), uses = 1 + rnd.nextInt(60_000);
+                p.op('(');
+                for (int k = 0; k < size; k++) {
+                    p.integer(k);
+                }
+                p.op('t', 'r').le32(999_999).integer(0).op(0x86).integer(0);
+                for (int k = 1; k < uses; k++) {
+                    p.op('j').le32(999_999).integer(k).op(0x86).integer(k);
+                }
+                label.append("tuple of ").append(size).append(" in ").append(uses).append(" keys; ");
+                break;
+            }
+            case 1: { // (None,), (None, None, ...) and the same tuple built twice
+                int width = 1 + rnd.nextInt(3);
+                for (int copy = 0; copy < 2; copy++) {
+                    for (int k = 0; k < width; k++) {
+                        p.op('N');
+                    }
+                    p.op(new int[] {0x85, 0x86, 0x87}[width - 1]).integer(copy);
+                }
+                label.append("(None,)x").append(width).append(" keys; ");
+                break;
+            }
+            case 2: { // a nested tuple key, up to 100,000 deep, built twice
+                int depth = 1 + rnd.nextInt(100_000);
+                for (int copy = 0; copy < 2; copy++) {
+                    p.op(')');
+                    for (int k = 0; k < depth; k++) {
+                        p.op(0x85);
+                    }
+                    p.integer(copy);
+                }
+                label.append("tuple key ").append(depth).append(" deep; ");
+                break;
+            }
+            case 3: { // a doubling DAG of tuples, t(k+1) = (tk, tk), built twice
+                int depth = 1 + rnd.nextInt(400);
+                for (int copy = 0; copy < 2; copy++) {
+                    p.op(')');
+                    for (int k = 0; k < depth; k++) {
+                        p.op('r').le32(888_888).op('j').le32(888_888).op(0x86);
+                    }
+                    p.integer(copy);
+                }
+                label.append("doubling tuple DAG ").append(depth).append("; ");
+                break;
+            }
+            case 4: { // a persistent id holding a cyclic list, a deep list, a huge or escaped string
+                p.unicode("pid").op('(').unicode("storage");
+                switch (rnd.nextInt(4)) {
+                    case 0: p.op(']', 'r').le32(777_777).op('j').le32(777_777).op('a'); break;
+                    case 1: {
+                        int depth = 1 + rnd.nextInt(100_000);
+                        for (int k = 0; k <= depth; k++) {
+                            p.op(']');
+                        }
+                        for (int k = 0; k < depth; k++) {
+                            p.op('a');
+                        }
+                        break;
+                    }
+                    case 2: p.unicode("x".repeat(1 + rnd.nextInt(1 << 20))); break;
+                    default: p.unicode("\u001b[2J\u001b]0;title\u0007"); break;
+                }
+                p.unicode("0").unicode("cpu").integer(16).op('t', 'Q');
+                label.append("hostile persistent id; ");
+                break;
+            }
+            case 5: { // one broadcast tensor, memoized, under many keys
+                long side = 1L << rnd.nextInt(13);
+                int keys = 1 + rnd.nextInt(5000);
+                p.unicode("b0");
+                tensor(p, 0, new long[] {side, side}, new long[] {0, 0});
+                p.op('r').le32(666_666);
+                for (int k = 1; k < keys; k++) {
+                    p.unicode("b" + k).op('j').le32(666_666);
+                }
+                label.append("broadcast ").append(side).append("^2 under ").append(keys).append(" keys; ");
+                break;
+            }
+            case 6: { // many distinct broadcast views near the per-tensor cap
+                int count = 1 + rnd.nextInt(60);
+                // at the per-tensor cap one time in four only: reading a legal view of 2^24 elements takes
+                // seconds on a busy machine, and the harness allows 10 s per input
+                long elements = rnd.nextInt(4) == 0 ? (1L << 24) - rnd.nextInt(3) : (1L << 20) - rnd.nextInt(3);
+                for (int k = 0; k < count; k++) {
+                    view(p, "c" + k, rnd.nextInt(16), new long[] {elements}, new long[] {0});
+                }
+                label.append(count).append(" broadcast views of ").append(elements).append("; ");
+                break;
+            }
+            case 7: { // negative offsets and too many dimensions
+                if (rnd.nextBoolean()) {
+                    long off = -1 - rnd.nextInt(1 << 20);
+                    view(p, "neg", off, new long[] {2}, new long[] {1 + rnd.nextInt(1 << 21)});
+                    label.append("offset ").append(off).append("; ");
+                } else {
+                    int dims = 60 + rnd.nextInt(10);
+                    long[] ones = new long[dims];
+                    Arrays.fill(ones, 1);
+                    view(p, "dims", 0, ones, ones);
+                    label.append(dims).append(" dims; ");
+                }
+                break;
+            }
+            default: { // keys with terminal escapes, control characters and 100,000 characters
+                String key = "\u001b[2J\u001b[31m" + "k".repeat(rnd.nextInt(100_000)) + "\r\n\u0000";
+                view(p, key, 0, new long[] {16}, new long[] {1});
+                label.append("escaped key of ").append(key.length()).append("; ");
+                break;
+            }
+        }
+    }
+
+    /**
+     * Structure-aware zip archives around a pickle of {@code k} float storages: stored, deflated
+     * (entries that inflate far beyond the file), or central-directory entries that all point at one
+     * deflated blob (the classic zip bomb of overlapping entries), with 1 to 3,000 entries.
+     */
+    @Test
+    void structuredZips() {
+        int n = FuzzHarness.iterations(300);
+        FuzzHarness.Stats s = FuzzHarness.run("pth-zip-bombs", SEED + 5, n, Duration.ofSeconds(60 + n / 5), ZIP_MAX_ALLOC,
+                t -> t instanceof WeightsFormatException, (i, rnd, label) -> readAll(bombZip(rnd, label), i));
+        assertTrue(s.valid > 0 && s.refused > 0, s.toString());
+    }
+
+    /**
+     * An archive may inflate to 16 times its size (Pth.MAX_INFLATION); reading all of it as bytes,
+     * float32 and raw costs about 3 times that: for these archives of up to about 1 MB, 96 MiB.
+     */
+    private static final long ZIP_MAX_ALLOC = 96L << 20;
+
+    static byte[] bombZip(Random rnd, StringBuilder label) throws IOException {
+        int k = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 3000);
+        int numel = 1 << rnd.nextInt(rnd.nextInt(4) == 0 ? 21 : 12);
+        int kind = rnd.nextInt(3);
+        if (kind == 0) {
+            k = Math.max(1, Math.min(k, (1 << 20) / numel));     // a stored archive of at most 4 MiB (valid,
+        }                                                       // read in proportion to its size)
+        if (kind == 1) {
+            k = Math.max(1, Math.min(k, (16 << 20) / numel));    // deflating 64 MiB of zeros at most, to generate quickly
+        }
+        P p = new P().op(0x80, 2).global("collections", "OrderedDict").op(')', 'R', '(');
+        for (int s = 0; s < k; s++) {
+            p.unicode("w" + s).global("torch._utils", "_rebuild_tensor_v2").op('(');
+            p.op('(').unicode("storage").global("torch", "FloatStorage").unicode("s" + s).unicode("cpu").integer(numel)
+                    .op('t', 'Q');
+            p.integer(0).op('(').integer(numel).op('t', '(').integer(1).op('t', 0x89)
+                    .global("collections", "OrderedDict").op(')', 'R', 't', 'R');
+        }
+        byte[] pickle = p.op('u', '.').bytes();
+        byte[] zeros = new byte[4 * numel];
+        label.append(k).append(" storages of ").append(numel).append(" floats, ");
+        if (kind == 0) {
+            Map<String, byte[]> m = new LinkedHashMap<>();
+            m.put("bomb/data.pkl", pickle);
+            for (int s = 0; s < k; s++) {
+                m.put("bomb/data/s" + s, zeros);
+            }
+            label.append("stored");
+            return zip(m);
+        }
+        if (kind == 1) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(bytes)) {
+                z.putNextEntry(new ZipEntry("bomb/data.pkl"));
+                z.write(pickle);
+                for (int s = 0; s < k; s++) {
+                    z.putNextEntry(new ZipEntry("bomb/data/s" + s));
+                    z.write(zeros);
+                }
+            }
+            label.append("deflated");
+            return bytes.toByteArray();
+        }
+        label.append("central directory entries sharing one deflated blob");
+        return sharedBlobZip(pickle, zeros, k);
+    }
+
+    /** A zip whose entries bomb/data/s0..s(k-1) all point at the same local header and deflated data. */
+    static byte[] sharedBlobZip(byte[] pickle, byte[] content, int k) {
+        java.util.zip.Deflater d = new java.util.zip.Deflater(9, true);
+        d.setInput(content);
+        d.finish();
+        byte[] buf = new byte[content.length + 1024];
+        int clen = d.deflate(buf);
+        d.end();
+        byte[] blob = Arrays.copyOf(buf, clen);
+        ByteBuffer z = ByteBuffer.allocate(1024 + pickle.length + blob.length + 100 * (k + 2)).order(ByteOrder.LITTLE_ENDIAN);
+        int pklAt = z.position();
+        local(z, "bomb/data.pkl", 0, crc(pickle), pickle.length, pickle.length, pickle);
+        int blobAt = z.position();
+        local(z, "bomb/data/s0", 8, crc(content), blob.length, content.length, blob);
+        int cenAt = z.position();
+        central(z, "bomb/data.pkl", 0, crc(pickle), pickle.length, pickle.length, pklAt);
+        for (int s = 0; s < k; s++) {
+            central(z, "bomb/data/s" + s, 8, crc(content), blob.length, content.length, blobAt);
+        }
+        int cenSize = z.position() - cenAt;
+        z.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) (k + 1)).putShort((short) (k + 1))
+                .putInt(cenSize).putInt(cenAt).putShort((short) 0);
+        return Arrays.copyOf(z.array(), z.position());
+    }
+
+    private static long crc(byte[] b) {
+        java.util.zip.CRC32 c = new java.util.zip.CRC32();
+        c.update(b);
+        return c.getValue();
+    }
+
+    private static void local(ByteBuffer z, String name, int method, long crc, int csize, int size, byte[] data) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        z.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) method).putShort((short) 0)
+                .putShort((short) 0x21).putInt((int) crc).putInt(csize).putInt(size).putShort((short) n.length)
+                .putShort((short) 0).put(n).put(data);
+    }
+
+    private static void central(ByteBuffer z, String name, int method, long crc, int csize, int size, int at) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        z.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0).putShort((short) method)
+                .putShort((short) 0).putShort((short) 0x21).putInt((int) crc).putInt(csize).putInt(size)
+                .putShort((short) n.length).putShort((short) 0).putShort((short) 0).putShort((short) 0)
+                .putShort((short) 0).putInt(0).putInt(at).put(n);
     }
 
     private static final String[] ODD_NAMES = {"../views/data.pkl", "/views/data.pkl", "views//data.pkl", "data.pkl",
