@@ -4,6 +4,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +19,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -157,7 +159,7 @@ public final class VecnetScorer implements Serializable {
     /** {@code df} with label, top, probabilities and error columns added (see the class comment). */
     public Dataset<Row> predict(Dataset<Row> df) {
         StructType out = predictSchema(df.schema());
-        HadoopConf conf = new HadoopConf(df.sparkSession().sparkContext().hadoopConfiguration());
+        HadoopConf conf = checkedConf(df.sparkSession());
         return df.mapPartitions(new Scoring(this, conf, df.schema(), false, false), Encoders.row(out));
     }
 
@@ -183,8 +185,22 @@ public final class VecnetScorer implements Serializable {
      */
     public Dataset<Row> features(Dataset<Row> df, boolean withText) {
         StructType out = featuresSchema(df.schema(), withText);
-        HadoopConf conf = new HadoopConf(df.sparkSession().sparkContext().hadoopConfiguration());
+        HadoopConf conf = checkedConf(df.sparkSession());
         return df.mapPartitions(new Scoring(this, conf, df.schema(), true, withText), Encoders.row(out));
+    }
+
+    /**
+     * The session's Hadoop configuration, once the model's files are found with it: a wrong model
+     * path fails here, on the driver, in one line, rather than in every task.
+     */
+    HadoopConf checkedConf(SparkSession spark) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        try {
+            source.resolve(conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        return new HadoopConf(conf);
     }
 
     // ------------------------------------------------------------------------------- one row (the SQL function)

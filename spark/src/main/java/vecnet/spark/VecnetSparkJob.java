@@ -141,7 +141,7 @@ public final class VecnetSparkJob {
         int status = 0;
         try {
             print(run(spark, o), System.out);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked, and Scala throws it undeclared
             System.err.println("VecnetSparkJob: " + rootMessage(e));
             status = 1;
         } finally {

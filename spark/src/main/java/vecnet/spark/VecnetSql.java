@@ -27,7 +27,7 @@ public final class VecnetSql {
 
     /** Registers {@value #FUNCTION} in {@code spark} for the scorer's model and top-k (its column settings are not used). */
     public static void register(SparkSession spark, VecnetScorer scorer) {
-        HadoopConf conf = new HadoopConf(spark.sparkContext().hadoopConfiguration());
+        HadoopConf conf = scorer.checkedConf(spark);
         UDF2<Object, String, Object> predict = (image, text) -> RowFactory.create(scorer.scoreOne(image, text, conf.get()));
         spark.udf().register(FUNCTION, predict, scorer.resultType());
     }
