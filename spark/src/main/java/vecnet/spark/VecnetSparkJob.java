@@ -114,8 +114,11 @@ public final class VecnetSparkJob {
         }
     }
 
-    /** What the job wrote: rows, bad rows, and up to 5 examples of bad rows ({@code path: error}). */
-    public record Summary(String out, long rows, long bad, List<String> examples) {
+    /**
+     * What the job wrote: rows, bad rows, up to 5 examples of bad rows ({@code path: error}) and,
+     * when scoring, the first 3 good ones ({@code file "text" -> label p %}).
+     */
+    public record Summary(String out, long rows, long bad, List<String> examples, List<String> scored) {
     }
 
     private VecnetSparkJob() {
@@ -185,12 +188,23 @@ public final class VecnetSparkJob {
         for (Row r : bad.select("path", VecnetScorer.ERROR).limit(5).collectAsList()) {
             examples.add(r.getString(0) + ": " + r.getString(1));
         }
-        return new Summary(o.out(), written.count(), bad.count(), examples);
+        List<String> firstGood = new ArrayList<>();
+        if (!o.features()) {
+            for (Row r : written.where(col(VecnetScorer.ERROR).isNull()).orderBy("path").limit(3).collectAsList()) {
+                Row best = r.<Row>getList(r.fieldIndex(VecnetScorer.TOP)).get(0);
+                firstGood.add(String.format(Locale.ROOT, "%s \"%s\" -> %s %.1f %%", r.getString(0).replaceAll(".*/", ""),
+                        r.getString(1), best.getString(0), 100 * best.getFloat(1)));
+            }
+        }
+        return new Summary(o.out(), written.count(), bad.count(), examples, firstGood);
     }
 
     static void print(Summary s, PrintStream out) {
         out.printf(Locale.ROOT, "vecnet-spark: wrote %d rows to %s: %d scored, %d bad (null results, reason in the error"
                 + " column)%n", s.rows(), s.out(), s.rows() - s.bad(), s.bad());
+        for (String e : s.scored()) {
+            out.println("  " + e);
+        }
         for (String e : s.examples()) {
             out.println("  bad: " + e);
         }
