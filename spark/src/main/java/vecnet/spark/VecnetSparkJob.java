@@ -159,6 +159,27 @@ public final class VecnetSparkJob {
     }
 
     static Summary run(SparkSession spark, Options o) {
+        scored(spark, o).write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(o.out());
+
+        Dataset<Row> written = spark.read().parquet(o.out());
+        Dataset<Row> bad = written.where(col(VecnetScorer.ERROR).isNotNull());
+        List<String> examples = new ArrayList<>();
+        for (Row r : bad.select("path", VecnetScorer.ERROR).limit(5).collectAsList()) {
+            examples.add(r.getString(0) + ": " + r.getString(1));
+        }
+        List<String> firstGood = new ArrayList<>();
+        if (!o.features()) {
+            for (Row r : written.where(col(VecnetScorer.ERROR).isNull()).orderBy("path").limit(3).collectAsList()) {
+                Row best = r.<Row>getList(r.fieldIndex(VecnetScorer.TOP)).get(0);
+                firstGood.add(String.format(Locale.ROOT, "%s \"%s\" -> %s %.1f %%", r.getString(0).replaceAll(".*/", ""),
+                        r.getString(1), best.getString(0), 100 * best.getFloat(1)));
+            }
+        }
+        return new Summary(o.out(), written.count(), bad.count(), examples, firstGood);
+    }
+
+    /** The rows the job writes: pictures joined to their captions, scored (or their features), without the bytes. */
+    static Dataset<Row> scored(SparkSession spark, Options o) {
         Dataset<Row> pictures = spark.read().format("binaryFile").load(o.images())
                 .select(col("path"), col("content"))
                 .withColumn("file", element_at(split(col("path"), "/"), -1));
@@ -179,24 +200,7 @@ public final class VecnetSparkJob {
         }
         VecnetScorer scorer = VecnetScorer.of(new ModelSource(o.model(), o.vocab(), o.labels()))
                 .withImageCol("content").withTextCol("text").withTopK(o.top()).withBatchSize(o.batch());
-        Dataset<Row> scored = o.features() ? scorer.features(rows, o.textFeatures()) : scorer.predict(rows);
-        scored.drop("content").write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(o.out());
-
-        Dataset<Row> written = spark.read().parquet(o.out());
-        Dataset<Row> bad = written.where(col(VecnetScorer.ERROR).isNotNull());
-        List<String> examples = new ArrayList<>();
-        for (Row r : bad.select("path", VecnetScorer.ERROR).limit(5).collectAsList()) {
-            examples.add(r.getString(0) + ": " + r.getString(1));
-        }
-        List<String> firstGood = new ArrayList<>();
-        if (!o.features()) {
-            for (Row r : written.where(col(VecnetScorer.ERROR).isNull()).orderBy("path").limit(3).collectAsList()) {
-                Row best = r.<Row>getList(r.fieldIndex(VecnetScorer.TOP)).get(0);
-                firstGood.add(String.format(Locale.ROOT, "%s \"%s\" -> %s %.1f %%", r.getString(0).replaceAll(".*/", ""),
-                        r.getString(1), best.getString(0), 100 * best.getFloat(1)));
-            }
-        }
-        return new Summary(o.out(), written.count(), bad.count(), examples, firstGood);
+        return (o.features() ? scorer.features(rows, o.textFeatures()) : scorer.predict(rows)).drop("content");
     }
 
     static void print(Summary s, PrintStream out) {
