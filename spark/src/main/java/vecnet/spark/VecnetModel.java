@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import vecnet.engine.ComputePool;
@@ -158,8 +159,8 @@ public final class VecnetModel {
             if (p.errors[i] != null) {
                 out.add(new Features(null, null, p.errors[i]));
             } else {
-                float[] image = java.util.Arrays.copyOfRange(img, g * fi, (g + 1) * fi);
-                float[] text = txt == null ? null : java.util.Arrays.copyOfRange(txt, g * ft, (g + 1) * ft);
+                float[] image = Arrays.copyOfRange(img, g * fi, (g + 1) * fi);
+                float[] text = txt == null ? null : Arrays.copyOfRange(txt, g * ft, (g + 1) * ft);
                 out.add(new Features(image, text, null));
                 g++;
             }
@@ -233,18 +234,21 @@ public final class VecnetModel {
             Files.write(tmp, bytes);
             image = preprocessor.decode(tmp);
             return preprocessor.preprocess(image).data();
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | RuntimeException e) { // whatever a hostile file does, it is this row's problem only
             throw new BadRowException("bad image: " + reason(e, tmp));
         } finally {
             deleteQuietly(tmp);
         }
     }
 
-    /** The exception's message without the temporary file's name that the decoder puts first. */
+    /** The exception's message without the temporary file's name, which the decoder puts first. */
     private static String reason(Exception e, Path tmp) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        String prefix = tmp == null ? null : tmp + ": ";
-        return prefix != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+        if (tmp == null) {
+            return m;
+        }
+        String name = tmp.toString();
+        return (m.startsWith(name + ": ") ? m.substring(name.length() + 2) : m).replace(name, "the image");
     }
 
     private static void deleteQuietly(Path p) {

@@ -244,8 +244,8 @@ public final class VecnetScorer implements Serializable {
 
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
-            VecnetModel model = ModelCache.get(scorer.source, conf.get());
             return new Batches(rows, scorer.batchSize, batch -> {
+                VecnetModel model = ModelCache.get(scorer.source, conf.get()); // loaded by the first batch of this JVM
                 List<VecnetModel.Input> inputs = new ArrayList<>(batch.size());
                 for (Row r : batch) {
                     Object img = r.isNullAt(image) ? null : imageIsPath ? r.getString(image) : r.get(image);
