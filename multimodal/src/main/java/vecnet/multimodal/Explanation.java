@@ -29,10 +29,11 @@ import java.util.Arrays;
  * @param leaveOneOut  {@code logit − logit with token t replaced by the baseline id}, per token
  * @param textDelta    {@code text part − the baseline text's text part}, which the attributions should sum to
  * @param completeness {@code |Σ attributions − textDelta| / max(|textDelta|, 1e-6)}, a fraction (0.01 = 1 %)
+ * @param steps        the integrated-gradients steps used (0 without text)
  */
 public record Explanation(int classIndex, float logit, Split split, int runnerUp, Split margin, Grid cam, Grid gradCam,
                           int gradCamLayer, int[] ids, float[] attributions, float[] leaveOneOut, double textDelta,
-                          double completeness) {
+                          double completeness, int steps) {
 
     /** The three parts of a logit (or of a margin between two logits). */
     public record Split(double image, double text, double bias) {
