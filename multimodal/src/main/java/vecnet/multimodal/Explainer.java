@@ -198,6 +198,16 @@ public final class Explainer {
         return out;
     }
 
+    /** The logits of the pair (the model's forward pass): {@code (classes)}; {@code ids} is ignored for a ResNet classifier. */
+    public float[] logits(Tensor image, int[] ids) {
+        image.requireShape("image (1, 3, H, W)", 1, 3, -1, -1);
+        Tensor features = resnet.features(image);
+        if (text == null) {
+            return fc.forward(features, pool).data();
+        }
+        return fc.forward(FusionModel.concat(features, text.encode(new int[][] {ids}, pool)), pool).data();
+    }
+
     /** {@code image = W_c[:F]·img}, {@code text = W_c[F:]·txt}, {@code bias = b_c}, each in double. */
     private Explanation.Split split(int c, float[] img, float[] txt) {
         float[] w = fc.weight.data();
