@@ -191,9 +191,10 @@ final class ExplainCommand {
             }
         }
         if (png != null) {
-            ExplanationPicture.write(ExplanationPicture.render(picture, pre, parts, words), png);
+            java.awt.image.BufferedImage drawn = ExplanationPicture.render(picture, pre, parts, words);
+            ExplanationPicture.write(drawn, png);
             if (!json && !quiet) {
-                out.println("  wrote " + png);
+                out.println("  wrote " + png + " (" + drawn.getWidth() + "×" + drawn.getHeight() + " PNG)");
             }
         }
     }
