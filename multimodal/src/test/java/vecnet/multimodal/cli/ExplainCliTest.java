@@ -171,13 +171,22 @@ class ExplainCliTest {
     }
 
     @Test
-    void aModelFileWithItsVocabularyAndAnImageClassifier() throws IOException {
+    void aModelFileAFolderAndAnImageClassifier() throws IOException {
         Path bundle = dir.resolve("demo.safetensors");
         DemoModel.bundle().write(bundle);
         CliRun.Result r = CliRun.run("explain", "--model", bundle.toString(), "--image", picture.toString(), "--text",
                 "what shape is it", "--json");
         assertEquals(0, r.status(), r.err());
         checkLine(jsonLines(r.out()).get(0));
+
+        Path folder = Files.createDirectories(dir.resolve("model-folder"));
+        Files.copy(weights, folder.resolve("model.safetensors"));
+        Files.copy(vocab, folder.resolve("vocab.json"));
+        Files.copy(labels, folder.resolve("labels.txt"));
+        CliRun.Result f = CliRun.run("explain", "--model", folder.toString(), "--image", picture.toString(), "--text",
+                "what shape is it", "--class", "star", "--json");
+        assertEquals(0, f.status(), f.err());
+        assertEquals("star", jsonLines(f.out()).get(0).get("class"), "labels.txt of the folder");
 
         CliRun.Result c = CliRun.run("explain", "--weights", resnet.toString(), "--image", picture.toString(), "--json");
         assertEquals(0, c.status(), c.err());
