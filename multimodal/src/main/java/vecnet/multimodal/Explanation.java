@@ -82,14 +82,19 @@ public record Explanation(int classIndex, float logit, Split split, int runnerUp
     }
 
     /**
-     * Which input decided against the runner-up: {@code "image"} when the image part of the margin
-     * is the larger, else {@code "text"} ({@code "none"} without a runner-up).
+     * Which input decided against the runner-up: for a class ahead of it ({@code margin ≥ 0}) the
+     * modality with the larger part of the margin ({@code "image"} on ties); for a class behind the
+     * top one (its runner-up) the modality with the more negative part, the one that kept it behind;
+     * {@code "none"} without a runner-up.
      */
     public String decidedBy() {
         if (runnerUp < 0) {
             return "none";
         }
-        return margin.image() >= margin.text() ? "image" : "text";
+        if (margin.total() >= 0) {
+            return margin.image() >= margin.text() ? "image" : "text";
+        }
+        return margin.image() <= margin.text() ? "image" : "text";
     }
 
     /** The token with the largest attribution, or −1 without text. */

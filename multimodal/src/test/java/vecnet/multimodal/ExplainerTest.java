@@ -154,6 +154,21 @@ class ExplainerTest extends LibraryTest {
         assertArrayEquals(one.cam().values(), demo.model().resnet.cam(image, w).values());
     }
 
+    private static Explanation withMargin(int runnerUp, double image, double text) {
+        Explanation.Grid g = new Explanation.Grid(1, 1, new float[1]);
+        return new Explanation(0, 0f, new Explanation.Split(0, 0, 0), runnerUp, new Explanation.Split(image, text, 0.1), g,
+                null, 0, new int[0], new float[0], new float[0], 0, 0, 0);
+    }
+
+    @Test
+    void theModalityThatDecided() {
+        assertEquals("image", withMargin(1, 2, 1).decidedBy(), "ahead mostly by the picture");
+        assertEquals("text", withMargin(1, 1, 3).decidedBy(), "ahead mostly by the words");
+        assertEquals("image", withMargin(1, -3, -0.1).decidedBy(), "behind mostly because of the picture");
+        assertEquals("text", withMargin(1, 0.5, -3).decidedBy(), "behind because of the words");
+        assertEquals("none", withMargin(-1, 1, 1).decidedBy(), "a single class has no runner-up");
+    }
+
     @Test
     void refusesWhatItCannotExplain() {
         Tensor image = image(0);

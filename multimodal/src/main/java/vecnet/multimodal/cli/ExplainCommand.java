@@ -206,8 +206,8 @@ final class ExplainCommand {
                 e.logit(), s.image(), s.text(), s.bias());
         if (e.runnerUp() >= 0) {
             Explanation.Split m = e.margin();
-            out.printf(Locale.ROOT, "  decided by the %s: margin %.4f over %s = image %.4f + text %.4f + bias %.4f%n",
-                    e.decidedBy(), m.total(), runnerUp, m.image(), m.text(), m.bias());
+            out.printf(Locale.ROOT, "  decided by the %s: margin %.4f %s %s = image %.4f + text %.4f + bias %.4f%n",
+                    e.decidedBy(), m.total(), m.total() >= 0 ? "over" : "behind", runnerUp, m.image(), m.text(), m.bias());
         }
         int[] cell = e.cam().argmax();
         out.printf(Locale.ROOT, "  CAM (layer4 %d×%d, sums to %.4f): highest cell row %d, column %d (%.4f)%n", e.cam().height(),

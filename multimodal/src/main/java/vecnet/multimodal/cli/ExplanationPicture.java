@@ -166,8 +166,9 @@ final class ExplanationPicture {
                 e.logit(), s.image(), s.text(), s.bias()), GAP, y0 + 17, 13);
         if (e.runnerUp() >= 0) {
             Explanation.Split m = e.margin();
-            text(g, String.format(Locale.ROOT, "decided by the %s: margin %.3f over %s = image %.3f + text %.3f + bias %.3f",
-                    e.decidedBy(), m.total(), part.runnerUpName(), m.image(), m.text(), m.bias()), GAP, y0 + 35, 11);
+            text(g, String.format(Locale.ROOT, "decided by the %s: margin %.3f %s %s = image %.3f + text %.3f + bias %.3f",
+                    e.decidedBy(), m.total(), m.total() >= 0 ? "over" : "behind", part.runnerUpName(), m.image(), m.text(),
+                    m.bias()), GAP, y0 + 35, 11);
         }
     }
 
