@@ -174,6 +174,18 @@ public final class FusionModel implements HasStateDict {
         return Prediction.of(predict(images, tokenIds));
     }
 
+    /**
+     * Why this model gives class {@code classIndex} its logit for one (image, text) pair: the exact
+     * image/text/bias split, the CAM on layer4's grid and integrated gradients over the tokens (see
+     * {@link Explainer}, which also offers Grad-CAM and other settings).
+     *
+     * @param image {@code (1, 3, H, W)}, preprocessed; not modified
+     * @param ids   the text's token ids, non-empty
+     */
+    public Explanation explain(Tensor image, int[] ids, int classIndex) {
+        return Explainer.of(this).explain(image, ids, classIndex);
+    }
+
     /** {@code [a, b]} along dimension 1: {@code (N, A), (N, B) -> (N, A + B)}. */
     static Tensor concat(Tensor a, Tensor b) {
         int n = a.dim(0);

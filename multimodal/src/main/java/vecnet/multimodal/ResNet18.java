@@ -631,6 +631,39 @@ public final class ResNet18 implements HasStateDict {
     }
 
     /**
+     * The class activation map of one image for the classifier weights {@code classWeights} (one row
+     * of a linear layer over the features, length {@link #featureSize()}): with layer4's activations
+     * {@code A (F, h, w)}, {@code cam[y,x] = (1/(h·w)) Σ_k classWeights[k] · A_k(y,x)}, whose sum is
+     * {@code classWeights · features(image)} (7×7 for a 224×224 image). See {@link Explainer}.
+     *
+     * @param image {@code (1, 3, H, W)}, preprocessed; not modified
+     */
+    public Explanation.Grid cam(Tensor image, float[] classWeights) {
+        image.requireShape("image (1, 3, H, W)", 1, 3, -1, -1);
+        if (classWeights.length != featureSize()) {
+            throw new IllegalArgumentException("class weights must have " + featureSize() + " values, got "
+                    + classWeights.length);
+        }
+        return Explainer.cam(trace(image, false).stage(4), classWeights, 0);
+    }
+
+    /** The class activation map of {@code fc}'s class {@code classIndex} (weights with torchvision's fc only). */
+    public Explanation.Grid cam(Tensor image, int classIndex) {
+        Objects.checkIndex(classIndex, fc().outFeatures());
+        int in = featureSize();
+        float[] row = new float[in];
+        System.arraycopy(fc().weight.data(), classIndex * in, row, 0, in);
+        return cam(image, row);
+    }
+
+    private Linear fc() {
+        if (fc == null) {
+            throw new IllegalStateException("these ResNet weights have no fc classifier");
+        }
+        return fc;
+    }
+
+    /**
      * The output of every child 0..8 in turn, unfused ({@code conv1}, {@code bn1}, {@code relu},
      * {@code maxpool}, {@code layer1..4}, {@code avgpool} as {@code (N, C, 1, 1)}), to find the first
      * stage that differs from a reference. Children 0..2 are computed one by one here; the fused

@@ -58,6 +58,7 @@ public final class Cli {
             "  predict     the seed's fusion model: --weights FILE --vocab FILE --image IMG... --text TEXT",
             "  classify    torchvision's ResNet-18 on ImageNet classes: --weights resnet18.pth --image IMG|DIR...",
             "  preprocess  write the normalized [1,3,224,224] tensor of an image to a safetensors file",
+            "  explain     which part of the picture and which words decided: split, CAM, word attributions, PNG",
             "",
             "Common options: --threads N (compute threads, default: one per core), --quiet (no progress bar,",
             "                no warnings), --verbose (stack traces), --help. vecnet help <command> shows a command's",
@@ -66,7 +67,7 @@ public final class Cli {
             "                orientation, as ImageOps.exif_transpose; by default it is ignored, as Image.open does.");
 
     static final String DEMO_HELP = String.join("\n",
-            "Usage: vecnet demo [--samples N] [--seed S] [--image IMG... --text QUESTION] [--threads N] [--json]",
+            "Usage: vecnet demo [--samples N] [--seed S] [--image IMG... --text QUESTION] [--threads N] [--json] [--explain DIR]",
             "                   [--logits none|top|all] [--quiet] [--verbose]",
             "",
             "Runs the bundled demo model (no download): a ResNet-18 with widths 8-16-32-64 and an LSTM of 32,",
@@ -82,6 +83,9 @@ public final class Cli {
             "  --text QUESTION  the question for --image, e.g. \"what shape is it\"",
             "  --threads N      compute threads (default: one per core)",
             "  --json           one JSON object per sample per line, then one with the accuracies",
+            "  --explain DIR    explain each bundled sample instead (vecnet explain): print it and write",
+            "                   DIR/sample_<i>.explain.png; with --samples N, also measure on N fresh pictures how",
+            "                   often CAM's highest cell touches the shape and which words come first",
             "  --logits WHAT    in --json: all (default: logits and probabilities of every class), top (only",
             "                   the --top classes, each with its logit), none (the top classes' probabilities)");
 
@@ -215,6 +219,7 @@ public final class Cli {
             case "predict" -> PREDICT_HELP;
             case "classify" -> CLASSIFY_HELP;
             case "preprocess" -> PREPROCESS_HELP;
+            case "explain" -> ExplainCommand.HELP;
             default -> null;
         };
     }
@@ -232,7 +237,7 @@ public final class Cli {
         if (args.size() >= 2 && args.get(0).equals("help")) {
             String help = helpOf(args.get(1));
             if (help == null) {
-                err.println("vecnet: unknown command '" + args.get(1) + "' (commands: demo, predict, classify, preprocess)");
+                err.println("vecnet: unknown command '" + args.get(1) + "' (commands: demo, predict, classify, preprocess, explain)");
                 return 2;
             }
             out.println(help);
@@ -245,7 +250,7 @@ public final class Cli {
         String command = args.remove(0);
         String help = helpOf(command);
         if (help == null) {
-            err.println("vecnet: unknown command '" + command + "' (commands: demo, predict, classify, preprocess;"
+            err.println("vecnet: unknown command '" + command + "' (commands: demo, predict, classify, preprocess, explain;"
                     + " see vecnet --help)");
             return 2;
         }
@@ -261,6 +266,7 @@ public final class Cli {
                 }
                 case "predict" -> predict(args);
                 case "classify" -> classify(args);
+                case "explain" -> new ExplainCommand(out, err, quiet).run(args);
                 default -> {
                     preprocess(args);
                     yield 0;
@@ -318,7 +324,7 @@ public final class Cli {
 
     private static final Map<String, Args.Kind> DEMO_OPTIONS = Map.of("samples", Args.Kind.VALUE, "seed", Args.Kind.VALUE,
             "image", Args.Kind.VALUES, "text", Args.Kind.VALUE, "threads", Args.Kind.VALUE, "json", Args.Kind.FLAG,
-            "logits", Args.Kind.VALUE, "quiet", Args.Kind.FLAG, "verbose", Args.Kind.FLAG);
+            "logits", Args.Kind.VALUE, "quiet", Args.Kind.FLAG, "verbose", Args.Kind.FLAG, "explain", Args.Kind.VALUE);
 
     private void demo(List<String> argv) throws IOException {
         Args a = Args.parse(argv, DEMO_OPTIONS);
@@ -340,6 +346,11 @@ public final class Cli {
             DemoModel demo = DemoModel.load(threads.pool);
             FusionModel model = demo.model();
             long tLoad = System.nanoTime();
+            if (a.flag("explain")) {
+                new ExplainCommand(out, err, quiet).demo(demo, Path.of(a.value("explain", null)),
+                        a.flag("samples") ? samples : 0, seed);
+                return;
+            }
             if (ownText != null && !quiet && demo.tokenizer().knownWords(ownText) == 0) {
                 err.println("vecnet demo: warning: no word of \"" + ownText + "\" is in the demo's vocabulary; the model"
                         + " sees only the unknown-word id " + demo.tokenizer().unknownId());
@@ -891,7 +902,7 @@ public final class Cli {
      * The class names: {@code --labels FILE}, else the model's own, else (for an ImageNet-sized image
      * model) the bundled ImageNet names, else {@code class0, class1, ...}.
      */
-    private static List<String> labels(Path file, ModelBundle bundle, int classes, boolean imagenet) throws IOException {
+    static List<String> labels(Path file, ModelBundle bundle, int classes, boolean imagenet) throws IOException {
         if (file == null) {
             List<String> own = bundle.labels().orElse(null);
             if (own != null) {
@@ -922,7 +933,7 @@ public final class Cli {
         return trimmed;
     }
 
-    private static Path existing(Path p, String what) throws IOException {
+    static Path existing(Path p, String what) throws IOException {
         if (Files.isDirectory(p)) {
             throw new IllegalArgumentException(what + " " + p + " is a folder, not a file");
         }

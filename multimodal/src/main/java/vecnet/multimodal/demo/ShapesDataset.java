@@ -91,6 +91,21 @@ public final class ShapesDataset {
 
     /** Sample {@code index} of this data set: the same picture, question and label as Python's {@code sample(seed, index)}. */
     public Sample sample(long index) {
+        return draw(index, null);
+    }
+
+    /**
+     * Where the shape of sample {@code index} is: {@code mask[y·256 + x]} is true when pixel (y, x) of
+     * the 256×256 picture belongs to the shape (the pixels drawn in its colour, before noise).
+     */
+    public boolean[] mask(long index) {
+        boolean[] mask = new boolean[SIZE * SIZE];
+        draw(index, mask);
+        return mask;
+    }
+
+    /** Draws sample {@code index}; when {@code mask} is not null, marks the shape's pixels in it. */
+    private Sample draw(long index, boolean[] mask) {
         SplitMix64 rng = new SplitMix64(mix64(mix64(seed) + index));
         int shape = rng.nextInt(4);
         int colour = rng.nextInt(4);
@@ -142,6 +157,9 @@ public final class ShapesDataset {
                     double dx = (x + 0.5) - cx, dy = (y + 0.5) - cy;
                     double lx = c * dx + s * dy, ly = c * dy - s * dx;
                     in = inside(shape, lx, ly, r, vx, vy);
+                }
+                if (mask != null) {
+                    mask[y * SIZE + x] = in;
                 }
                 int p = (y * SIZE + x) * 3;
                 for (int ch = 0; ch < 3; ch++) {
