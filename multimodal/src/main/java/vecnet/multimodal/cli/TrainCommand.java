@@ -205,6 +205,8 @@ final class TrainCommand {
             List<Example> valSet = valManifest == null ? new ArrayList<>()
                     : examples(valManifest.rows(), labelIds, tokenizer, pre, bad, pool, "label not seen in training (unknown)");
             if (!bad.isEmpty()) {
+                bad.sort(java.util.Comparator.comparing((Manifest.Bad b) -> b.where().substring(0, b.where().lastIndexOf(':')))
+                        .thenComparingInt(b -> Integer.parseInt(b.where().substring(b.where().lastIndexOf(':') + 1))));
                 for (Manifest.Bad b : bad.subList(0, Math.min(bad.size(), 20))) {
                     err.println("vecnet train: bad row " + b);
                 }
@@ -336,7 +338,8 @@ final class TrainCommand {
                 pre.decoder().decode(rows.get(i).image());
                 keys[i] = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
             } catch (Exception e) {
-                problem[i] = "image " + rows.get(i).image() + ": " + Cli.describe(e);
+                String image = rows.get(i).image().toString();
+                problem[i] = "image " + image + ": " + Cli.describe(e).replace(image + ": ", "");
             }
         });
         List<Example> out = new ArrayList<>();
