@@ -443,6 +443,8 @@ public final class Trainer {
         String weights = options.featureCache() == null ? null : resnetDigest(model.resnet);
         List<Integer> todo = new ArrayList<>();
         Map<String, float[]> byKey = new java.util.HashMap<>();
+        Map<String, Integer> pending = new java.util.HashMap<>();
+        Map<Integer, Integer> duplicates = new java.util.LinkedHashMap<>();
         int done = 0;
         for (int i = 0; i < data.size(); i++) {
             Example e = data.get(i);
@@ -453,7 +455,13 @@ public final class Trainer {
             } else if (weights != null && e.cacheKey() != null
                     && (out[i] = readCached(options.featureCache().resolve(e.cacheKey() + "-" + weights + ".f32"))) != null) {
                 byKey.put(e.cacheKey(), out[i]);
+            } else if (e.cacheKey() != null && pending.containsKey(e.cacheKey())) {
+                duplicates.put(i, pending.get(e.cacheKey())); // the same picture as an earlier row
+                continue;
             } else {
+                if (e.cacheKey() != null) {
+                    pending.put(e.cacheKey(), i);
+                }
                 todo.add(i);
                 continue;
             }
@@ -468,20 +476,17 @@ public final class Trainer {
             for (int i = 0; i < part.size(); i++) {
                 int k = part.get(i);
                 Example e = data.get(k);
-                if (e.cacheKey() != null && byKey.containsKey(e.cacheKey())) {
-                    out[k] = byKey.get(e.cacheKey());
-                } else {
-                    Tensor img = imgs[i];
-                    out[k] = model.resnet.features(img.reshape(1, 3, img.dim(1), img.dim(2))).data();
-                    if (e.cacheKey() != null) {
-                        byKey.put(e.cacheKey(), out[k]);
-                        if (weights != null) {
-                            writeCached(options.featureCache().resolve(e.cacheKey() + "-" + weights + ".f32"), out[k]);
-                        }
-                    }
+                Tensor img = imgs[i];
+                out[k] = model.resnet.features(img.reshape(1, 3, img.dim(1), img.dim(2))).data();
+                if (e.cacheKey() != null && weights != null) {
+                    writeCached(options.featureCache().resolve(e.cacheKey() + "-" + weights + ".f32"), out[k]);
                 }
                 listener.features(++done, data.size());
             }
+        }
+        for (Map.Entry<Integer, Integer> d : duplicates.entrySet()) {
+            out[d.getKey()] = out[d.getValue()];
+            listener.features(++done, data.size());
         }
         return out;
     }

@@ -193,4 +193,39 @@ class TrainerTest extends LibraryTest {
     }
 
     private Map<String, Tensor> one;
+
+    @Test
+    void featuresAreCachedOnDiskByContentAndWeights(@TempDir Path cache) throws IOException {
+        java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+        SplittableRandom r = new SplittableRandom(9);
+        float[][] pictures = new float[3][3 * 32 * 32];
+        for (float[] px : pictures) {
+            for (int j = 0; j < px.length; j++) {
+                px[j] = (float) r.nextGaussian();
+            }
+        }
+        List<Example> data = new ArrayList<>();
+        for (int i = 0; i < 6; i++) { // samples 3..5 show the pictures of 0..2 again (same key): computed once
+            int k = i % 3;
+            data.add(Example.ofImage(() -> {
+                loads.incrementAndGet();
+                return Tensor.of(pictures[k].clone(), 3, 32, 32);
+            }, new int[] {1 + k}, k).withKey("picture" + k, "row " + i));
+        }
+        TrainOptions o = TrainOptions.defaults().withEpochs(2).withBatch(4).withFeatureCache(cache);
+        FusionModel a = ModelInit.create(TINY, 4);
+        new Trainer(a, o).fit(data, List.of(), new Trainer.Listener() {});
+        assertEquals(3, loads.get(), "one computation per distinct key");
+        try (var files = Files.list(cache)) {
+            assertEquals(3, files.count());
+        }
+        loads.set(0);
+        FusionModel b = ModelInit.create(TINY, 4);
+        new Trainer(b, o).fit(data, List.of(), new Trainer.Listener() {});
+        assertEquals(0, loads.get(), "all from the cache");
+        assertArrayEquals(a.fc.weight.data(), b.fc.weight.data());
+        FusionModel other = ModelInit.create(TINY, 5); // other ResNet weights: the cache does not apply
+        new Trainer(other, o).fit(data, List.of(), new Trainer.Listener() {});
+        assertEquals(3, loads.get());
+    }
 }
