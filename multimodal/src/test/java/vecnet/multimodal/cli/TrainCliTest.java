@@ -67,6 +67,22 @@ class TrainCliTest extends LibraryTest {
     }
 
     @Test
+    void validationFractionAndTheTerminalBar() {
+        Path out = dir.resolve("m3");
+        CliRun.Result r = CliRun.onTerminal("train", "--data", data.resolve("train.csv").toString(), "--init",
+                init.toString(), "--out", out.toString(), "--batch", "4", "--threads", "1", "--epochs", "1",
+                "--val-fraction", "0.25");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("12 training and 4 validation samples"), r.err());
+        assertTrue(r.err().contains("\repoch 1 [") && r.err().contains("samples/s ETA"), r.err());
+        assertTrue(r.err().contains("validation ") && r.err().contains("(best)"), r.err());
+        CliRun.Result plain = CliRun.run("train", "--data", data.resolve("train.csv").toString(), "--init",
+                init.toString(), "--out", out.toString(), "--batch", "4", "--threads", "1", "--epochs", "1", "--force");
+        assertEquals(0, plain.status(), plain.err());
+        assertFalse(plain.err().contains("\r"), "no carriage return without a terminal");
+    }
+
+    @Test
     void aResumedRunWritesTheSameBits() throws IOException {
         Path whole = dir.resolve("whole"), parts = dir.resolve("parts");
         assertEquals(0, train(whole, "--epochs", "3", "--seed", "4", "--quiet").status());
