@@ -26,7 +26,7 @@ class TrainCliTest extends LibraryTest {
     static Path data, init;
 
     @BeforeAll
-    static void shapesAndASmallModel() throws IOException {
+    static void shapesAndASmallModel() throws IOException { // also used by TrainInterruptTest
         data = dir.resolve("shapes");
         CliRun.Result r = CliRun.run("demo", "--export-shapes", data.toString(), "--count", "20");
         assertEquals(0, r.status(), r.err());
