@@ -36,10 +36,11 @@ final class Checkpoint {
     }
 
     static void write(Path file, FusionModel model, Optimizer optimizer, Map<Tensor, String> names,
-                      Trainer.TrainState s) throws IOException {
+                      Trainer.TrainState s, String options) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT + ".1");
+        meta.put("options", options);
         meta.put("epoch", Integer.toString(s.epoch));
         meta.put("stepInEpoch", Integer.toString(s.stepInEpoch));
         meta.put("globalStep", Long.toString(s.globalStep));
@@ -81,11 +82,15 @@ final class Checkpoint {
     }
 
     static void read(Path file, FusionModel model, Optimizer optimizer, Map<Tensor, String> names,
-                     Trainer.TrainState s) throws IOException {
+                     Trainer.TrainState s, String options) throws IOException {
         StateDict sd = StateDict.read(file);
         Map<String, String> meta = sd.metadata();
         if (!meta.getOrDefault("format", "").startsWith(FORMAT)) {
             throw new IOException(file + " is not a vecnet checkpoint");
+        }
+        if (!options.equals(meta.get("options"))) {
+            throw new IOException(file + " was written with other options (" + meta.get("options") + "; now " + options
+                    + "): resume with the same ones");
         }
         for (Map.Entry<String, Tensor> e : model.namedTensors().entrySet()) {
             String key = "model." + e.getKey();

@@ -188,7 +188,7 @@ public final class Trainer {
      * weights, optimizer state, position (epoch, step) and best epoch are restored.
      */
     public void restore(Path checkpoint) throws IOException {
-        Checkpoint.read(checkpoint, model, optimizer, names, state);
+        Checkpoint.read(checkpoint, model, optimizer, names, state, fingerprint());
     }
 
     /**
@@ -274,8 +274,16 @@ public final class Trainer {
 
     private void saveCheckpoint() throws IOException {
         if (options.checkpoint() != null) {
-            Checkpoint.write(options.checkpoint(), model, optimizer, names, state);
+            Checkpoint.write(options.checkpoint(), model, optimizer, names, state, fingerprint());
         }
+    }
+
+    /** The options a resumed run must share with the one that wrote the checkpoint (all but the epoch count and the files). */
+    private String fingerprint() {
+        TrainOptions o = options;
+        return "batch=" + o.batch() + " optimizer=" + o.optimizer() + " lr=" + o.lr() + " momentum=" + o.momentum()
+                + " weight_decay=" + o.weightDecay() + " seed=" + o.seed() + " shuffle=" + o.shuffle() + " image_branch="
+                + o.imageBranch() + " image_lr=" + o.imageLr() + " one_cycle=" + o.oneCycle();
     }
 
     /** One optimizer step on the samples {@code idx}; returns its loss. */

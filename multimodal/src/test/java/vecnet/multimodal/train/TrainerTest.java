@@ -135,6 +135,10 @@ class TrainerTest extends LibraryTest {
                 }
             });
             assertEquals(List.of(2, 3), epochs);
+            IOException other = assertThrows(IOException.class,
+                    () -> new Trainer(ModelInit.create(TINY, 2), o.withBatch(8)).restore(o.checkpoint()));
+            assertTrue(other.getMessage().contains("batch=7") && other.getMessage().contains("resume with the same ones"),
+                    other.getMessage());
             Map<String, Tensor> a = whole.namedTensors(), b = second.namedTensors();
             for (String k : a.keySet()) {
                 assertArrayEquals(a.get(k).data(), b.get(k).data(), opt + " " + k);
