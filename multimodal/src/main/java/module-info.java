@@ -7,4 +7,5 @@ module vecnet.multimodal {
     exports vecnet.multimodal;
     exports vecnet.multimodal.demo;
     exports vecnet.multimodal.cli;
+    exports vecnet.multimodal.train;
 }

@@ -106,6 +106,22 @@ public final class Adam extends Optimizer {
         p[i] = p[i] + stepSize * m[i] / denom;
     }
 
+    @Override
+    protected ParamState export(Object state) {
+        State s = (State) state;
+        return new ParamState(s.step, List.of(s.m.clone(), s.v.clone()));
+    }
+
+    @Override
+    protected Object restore(ParamState saved, int size) {
+        List<float[]> b = SGD.checked(saved.buffers(), 2, size);
+        State s = new State(size);
+        s.step = saved.step();
+        System.arraycopy(b.get(0), 0, s.m, 0, size);
+        System.arraycopy(b.get(1), 0, s.v, 0, size);
+        return s;
+    }
+
     /** Adam's step count of {@code parameter} (0 before its first update). */
     public long steps(Tensor parameter) {
         return hasState(parameter) ? this.<State>state(parameter, k -> null).step : 0;

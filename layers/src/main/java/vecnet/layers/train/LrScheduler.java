@@ -108,4 +108,47 @@ public abstract class LrScheduler {
         s.initialStep();
         return s;
     }
+
+    /**
+     * {@code OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy='cos', div_factor=25,
+     * final_div_factor=1e4, three_phase=False)}, the learning rate only ({@code cycle_momentum}'s
+     * change of Adam's beta1 or SGD's momentum is not done): from {@code max_lr/25} up to
+     * {@code max_lr} over the first {@code pct_start·total_steps − 1} steps, then down to
+     * {@code max_lr/25/1e4} at step {@code total_steps − 1}, each phase
+     * {@code end + (start − end)/2·(cos(π·pct) + 1)}. Every group gets the same {@code max_lr}.
+     */
+    public static LrScheduler oneCycleLR(Optimizer optimizer, double maxLr, int totalSteps, double pctStart) {
+        if (totalSteps < 1 || !(pctStart > 0 && pctStart < 1) || !(maxLr > 0)) {
+            throw new IllegalArgumentException("OneCycleLR: total_steps ≥ 1, pct_start in (0, 1), max_lr > 0; got "
+                    + totalSteps + ", " + pctStart + ", " + maxLr);
+        }
+        double initial = maxLr / 25, min = initial / 1e4;
+        double upEnd = pctStart * totalSteps - 1, downEnd = totalSteps - 1;
+        LrScheduler s = new LrScheduler(optimizer) {
+            @Override
+            protected double next(ParamGroup group, int epoch) {
+                if (epoch > totalSteps) {
+                    throw new IllegalStateException("OneCycleLR stepped " + epoch + " times, more than total_steps "
+                            + totalSteps);
+                }
+                if (epoch <= upEnd) {
+                    return cosAnneal(initial, maxLr, epoch / upEnd);
+                }
+                return cosAnneal(maxLr, min, (epoch - upEnd) / (downEnd - upEnd));
+            }
+        };
+        s.initialStep();
+        return s;
+    }
+
+    private static double cosAnneal(double start, double end, double pct) {
+        return end + (start - end) / 2.0 * (Math.cos(Math.PI * pct) + 1);
+    }
+
+    /** Steps this scheduler {@code n} times (to bring a new one to where a resumed run stood). */
+    public final void advance(int n) {
+        for (int i = 0; i < n; i++) {
+            step();
+        }
+    }
 }

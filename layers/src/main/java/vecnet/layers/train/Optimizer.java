@@ -71,6 +71,32 @@ public abstract class Optimizer {
         return (S) state.computeIfAbsent(key, create);
     }
 
+    /**
+     * The state of one parameter as plain values, for checkpoints: torch's {@code state[p]} (a step
+     * count and the buffers, e.g. SGD's {@code momentum_buffer}, Adam's {@code exp_avg} and
+     * {@code exp_avg_sq}), copied.
+     */
+    public record ParamState(long step, List<float[]> buffers) {
+    }
+
+    /** A copy of {@code parameter}'s state, or null before its first update. */
+    public final ParamState saveState(Tensor parameter) {
+        Object s = state.get(parameter);
+        return s == null ? null : export(s);
+    }
+
+    /** Sets {@code parameter}'s state from a {@link #saveState} copy (the arrays are copied in). */
+    public final void restoreState(Tensor parameter, ParamState saved) {
+        Objects.requireNonNull(saved, "saved");
+        state.put(parameter, restore(saved, parameter.size()));
+    }
+
+    /** This optimizer's per-parameter state object as plain values. */
+    protected abstract ParamState export(Object state);
+
+    /** The inverse of {@link #export}; {@code size} is the parameter's element count. */
+    protected abstract Object restore(ParamState saved, int size);
+
     /** True once {@code parameter} has been updated (it has state). */
     public boolean hasState(Tensor parameter) {
         return state.containsKey(parameter);

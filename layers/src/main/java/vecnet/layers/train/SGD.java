@@ -69,6 +69,25 @@ public final class SGD extends Optimizer {
         }
     }
 
+    @Override
+    protected ParamState export(Object state) {
+        return new ParamState(0, List.of(((State) state).buffer.clone()));
+    }
+
+    @Override
+    protected Object restore(ParamState saved, int size) {
+        State s = new State(size);
+        System.arraycopy(checked(saved.buffers(), 1, size).get(0), 0, s.buffer, 0, size);
+        return s;
+    }
+
+    static List<float[]> checked(List<float[]> buffers, int count, int size) {
+        if (buffers.size() != count || buffers.stream().anyMatch(b -> b.length != size)) {
+            throw new IllegalArgumentException("optimizer state: expected " + count + " buffers of " + size + " values");
+        }
+        return buffers;
+    }
+
     /** The momentum buffer of {@code parameter} (torch's {@code state[p]['momentum_buffer']}), or null before its first step. */
     public float[] momentumBuffer(Tensor parameter) {
         return hasState(parameter) ? this.<State>state(parameter, k -> null).buffer : null;

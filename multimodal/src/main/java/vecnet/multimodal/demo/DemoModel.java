@@ -79,6 +79,12 @@ public final class DemoModel {
         return new DemoModel(model, tokenizer, List.copyOf(labels));
     }
 
+    /** A demo model from other weights (e.g. trained in Java by {@link ShapesTraining}) with the bundled vocabulary and answers. */
+    public static DemoModel of(FusionModel model) throws IOException {
+        Tokenizer tokenizer = new Tokenizer(Vocabulary.read(readBytes("demo_vocab.json"), "demo_vocab.json"));
+        return new DemoModel(model, tokenizer, List.copyOf(readLines("demo_labels.txt")));
+    }
+
     /**
      * The bundled model as a {@link ModelBundle} (weights, vocabulary and answers), for example to
      * write it in the one-file form with {@link ModelBundle#write}.

@@ -89,6 +89,20 @@ public final class ShapesDataset {
         return seed;
     }
 
+    /** The question of sample {@code index} and its label, without drawing the picture (the stream's first draws). */
+    public record Question(String text, int label) {
+    }
+
+    /** {@link #sample}{@code (index)}'s question and label, cheaply. */
+    public Question question(long index) {
+        SplitMix64 rng = new SplitMix64(mix64(mix64(seed) + index));
+        int shape = rng.nextInt(4);
+        int colour = rng.nextInt(4);
+        boolean asksColour = rng.nextInt(2) == 0;
+        List<String> questions = asksColour ? COLOUR_QUESTIONS : SHAPE_QUESTIONS;
+        return new Question(questions.get(rng.nextInt(questions.size())), asksColour ? colour : 4 + shape);
+    }
+
     /** Sample {@code index} of this data set: the same picture, question and label as Python's {@code sample(seed, index)}. */
     public Sample sample(long index) {
         return draw(index, null);

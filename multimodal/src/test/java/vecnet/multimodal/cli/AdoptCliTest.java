@@ -106,7 +106,8 @@ class AdoptCliTest {
         CliRun.Result h = CliRun.run("help", "predict");
         assertEquals(0, h.status());
         assertEquals(Cli.PREDICT_HELP, h.out().strip());
-        assertEquals(2, CliRun.run("help", "train").status());
+        assertEquals(2, CliRun.run("help", "fly").status());
+        assertEquals(TrainCommand.HELP, CliRun.run("help", "train").out().strip());
     }
 
     @Test

@@ -102,9 +102,9 @@ class CliTest {
     @Test
     void noCommandOrAnUnknownOneIsAUsageError() {
         assertEquals(2, run().status());
-        CliRun.Result r = run("train");
+        CliRun.Result r = run("fly");
         assertEquals(2, r.status());
-        assertTrue(r.oneErrorLine().contains("unknown command 'train'"), r.err());
+        assertTrue(r.oneErrorLine().contains("unknown command 'fly'"), r.err());
     }
 
     // ------------------------------------------------------------------------------- demo
