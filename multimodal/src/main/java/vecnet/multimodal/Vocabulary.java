@@ -176,15 +176,23 @@ public final class Vocabulary {
      * @throws IllegalArgumentException when {@link #maxId()} {@code >= rows}
      */
     public Optional<String> requireFits(int rows) {
+        Optional<String> warning = fitWarning(rows);
+        warning.ifPresent(w -> LOG.log(System.Logger.Level.WARNING, w));
+        return warning;
+    }
+
+    /**
+     * As {@link #requireFits} without logging: the warning for an application that reports it
+     * itself (the command line prints it on its own stderr line).
+     */
+    public Optional<String> fitWarning(int rows) {
         if (maxId >= rows) {
             throw new IllegalArgumentException("the vocabulary has ids up to " + maxId + " but the embedding has only "
                     + rows + " rows");
         }
         if (maxId + 1 < rows) {
-            String warning = "the vocabulary has " + ids.size() + " tokens (ids up to " + maxId + ") but the embedding has "
-                    + rows + " rows: is it the vocabulary the model was trained with?";
-            LOG.log(System.Logger.Level.WARNING, warning);
-            return Optional.of(warning);
+            return Optional.of("the vocabulary has " + ids.size() + " tokens (ids up to " + maxId
+                    + ") but the embedding has " + rows + " rows: is it the vocabulary the model was trained with?");
         }
         return Optional.empty();
     }

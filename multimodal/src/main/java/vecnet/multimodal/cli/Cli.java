@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -591,7 +592,10 @@ public final class Cli {
                 throw new IllegalArgumentException("vocabulary " + vocabName + " has ids up to " + tokenizer.vocabulary().maxId()
                         + " but embedding.weight in " + model.name() + " has only " + vocabRows + " rows");
             }
-            tokenizer.vocabulary().requireFits(vocabRows);   // logs a warning when the vocabulary is smaller
+            Optional<String> smaller = tokenizer.vocabulary().fitWarning(vocabRows);
+            if (smaller.isPresent() && !quiet) {
+                err.println("vecnet predict: warning: " + smaller.get());
+            }
             List<String> labels = labels(labelsFile, bundle, net.numClasses(), false);
             join(warming);
             return runAll("predict", items, batch, a.flag("fail-fast"), threads.pool, (images, rows) -> {

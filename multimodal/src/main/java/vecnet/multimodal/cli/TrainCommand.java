@@ -273,6 +273,11 @@ final class TrainCommand {
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 trainer.fit(trainSet, valSet, display);
+                if (trainer.stopped()) {
+                    // said before the hook is released below: once it returns, the JVM may halt at any moment
+                    err.println("vecnet train: stopped; checkpoint saved to " + checkpoint + " (continue with --resume)");
+                    err.flush();
+                }
             } catch (Trainer.DivergedException e) {
                 display.abandon();
                 throw new IOException(e.getMessage() + "; the last good checkpoint is " + checkpoint
@@ -286,7 +291,6 @@ final class TrainCommand {
                 }
             }
             if (trainer.stopped()) {
-                err.println("vecnet train: stopped; checkpoint saved to " + checkpoint + " (continue with --resume)");
                 return 130;
             }
             ModelFiles.write(outDir, model, vocabulary, labels);

@@ -34,7 +34,7 @@ class TrainCliTest extends LibraryTest {
                 .map(l -> l.split(",")[1]).toList();
         Vocabulary vocab = VocabularyBuilder.build(texts, 40, 1);
         init = dir.resolve("init");
-        ModelFiles.write(init, ModelInit.create(new ModelInit.Sizes(new int[] {4, 4, 8, 8}, 40, 6, 8, 8), 1), vocab,
+        ModelFiles.write(init, ModelInit.create(new ModelInit.Sizes(new int[] {1, 2, 4, 8}, 40, 6, 8, 8), 1), vocab,
                 ShapesDataset.LABELS);
     }
 

@@ -34,7 +34,7 @@ class TrainInterruptTest extends LibraryTest {
         TrainCliTest.dir = dir;
         TrainCliTest.shapesAndASmallModel();
         String[] common = {"--data", TrainCliTest.data.resolve("train.csv").toString(), "--init",
-            TrainCliTest.init.toString(), "--batch", "1", "--threads", "1", "--epochs", "120", "--seed", "3"};
+            TrainCliTest.init.toString(), "--batch", "1", "--threads", "1", "--epochs", "300", "--seed", "3"};
         Path whole = dir.resolve("whole"), parts = dir.resolve("parts");
         assertEquals(0, run(whole, common, false).status, "uninterrupted");
 

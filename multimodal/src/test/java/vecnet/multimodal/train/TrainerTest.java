@@ -24,7 +24,7 @@ import vecnet.testing.LibraryTest;
 
 /** Trainer: batches, same bits for any thread count, resume, divergence, the image branch. */
 class TrainerTest extends LibraryTest {
-    private static final ModelInit.Sizes TINY = new ModelInit.Sizes(new int[] {4, 4, 8, 8}, 12, 6, 5, 3);
+    private static final ModelInit.Sizes TINY = new ModelInit.Sizes(new int[] {1, 2, 4, 8}, 12, 6, 5, 3);
 
     /** 40 examples whose label is in their features and their words, so training can learn it. */
     static List<Example> featureData(int n, long seed) {
