@@ -35,6 +35,7 @@ import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
+import vecnet.multimodal.train.Csv;
 import vecnet.weights.Escape;
 import vecnet.weights.InputFile;
 import vecnet.weights.SafeTensors;
@@ -632,7 +633,12 @@ public final class Cli {
             if (line.isBlank() || (n == 0 && line.strip().equalsIgnoreCase("image,text"))) {
                 continue;
             }
-            List<String> cells = Csv.cells(line);
+            List<String> cells;
+            try {
+                cells = Csv.cells(line);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--pairs " + name + " line " + (n + 1) + ": " + e.getMessage(), e);
+            }
             if (cells.size() != 2) {
                 throw new IllegalArgumentException("--pairs " + name + " line " + (n + 1) + ": expected 'image,text', got "
                         + cells.size() + " field" + (cells.size() == 1 ? "" : "s"));

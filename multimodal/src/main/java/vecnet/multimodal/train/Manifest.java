@@ -119,33 +119,7 @@ public final class Manifest {
 
     /** The fields of one CSV line (RFC 4180 quoting); exactly three. */
     static String[] csvFields(String line) {
-        List<String> cells = new ArrayList<>();
-        StringBuilder cell = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (quoted) {
-                if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-                    cell.append('"');
-                    i++;
-                } else if (c == '"') {
-                    quoted = false;
-                } else {
-                    cell.append(c);
-                }
-            } else if (c == '"' && cell.length() == 0) {
-                quoted = true;
-            } else if (c == ',') {
-                cells.add(cell.toString());
-                cell.setLength(0);
-            } else {
-                cell.append(c);
-            }
-        }
-        if (quoted) {
-            throw new IllegalArgumentException("a quoted field is not closed");
-        }
-        cells.add(cell.toString());
+        List<String> cells = Csv.cells(line);
         if (cells.size() != 3) {
             throw new IllegalArgumentException("expected 3 fields image,text,label, got " + cells.size()
                     + " (quote a field that holds a comma)");

@@ -1,17 +1,19 @@
-package vecnet.multimodal.cli;
+package vecnet.multimodal.train;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The fields of one CSV line (RFC 4180): comma-separated, a field in double quotes may hold commas,
- * and {@code ""} inside quotes is one quote. Used by {@code vecnet predict --pairs}.
+ * and {@code ""} inside quotes is one quote. Used by training manifests ({@link Manifest}) and
+ * {@code vecnet predict --pairs}.
  */
-final class Csv {
+public final class Csv {
     private Csv() {
     }
 
-    static List<String> cells(String line) {
+    /** The fields of {@code line}, unquoted; an unclosed quote is an {@link IllegalArgumentException}. */
+    public static List<String> cells(String line) {
         List<String> cells = new ArrayList<>();
         StringBuilder cell = new StringBuilder();
         boolean quoted = false;
@@ -36,7 +38,7 @@ final class Csv {
             }
         }
         if (quoted) {
-            throw new IllegalArgumentException("a quoted field is not closed: " + line);
+            throw new IllegalArgumentException("a quoted field is not closed");
         }
         cells.add(cell.toString());
         return cells;
