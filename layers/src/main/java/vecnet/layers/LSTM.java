@@ -280,15 +280,7 @@ public final class LSTM implements HasStateDict {
             int row = (s * steps + t) * 4 * h;
             // gates = (W_hh·h + b_hh) + pre[row]
             packedHh[l][d].multiplyVector(pool, hState, gates, new Epilogue(null, bias, true, pre, row, false));
-            // cellStep's calls, written out here so inference's loop is exactly what it was
-            kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
-            kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
-            kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
-            kernels.mul(gates, h, cState, 0, fc, 0, h);          // f ⊙ c
-            kernels.mul(gates, 0, gates, 2 * h, ig, 0, h);       // i ⊙ g
-            kernels.add(fc, 0, ig, 0, cState, 0, h);             // c = f⊙c + i⊙g
-            kernels.tanh(cState, 0, tc, 0, h);
-            kernels.mul(gates, 3 * h, tc, 0, hState, 0, h);      // h = o ⊙ tanh(c)
+            cellStep(gates, cState, hState, fc, ig, tc);
             System.arraycopy(hState, 0, output, (s * steps + t) * out + d * h, h);
         }
         int state = ((l * dirs + d) * n + s) * h;
@@ -299,7 +291,7 @@ public final class LSTM implements HasStateDict {
     /**
      * From the gates {@code W_hh·h + b_hh + W_ih·x + b_ih} (4H, overwritten by their activations) to the new
      * {@code c} and {@code h} (updated in place); {@code fc}, {@code ig} are scratch, {@code tc} gets {@code tanh(c)}.
-     * The same calls as in {@link #runSequence}, in the same order, so both give the same bits.
+     * Inference's {@link #runSequence} and training's traced recurrence both call it, so both give the same bits.
      */
     private void cellStep(float[] gates, float[] cState, float[] hState, float[] fc, float[] ig, float[] tc) {
         int h = hidden;

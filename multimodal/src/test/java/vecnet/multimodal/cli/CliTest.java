@@ -48,7 +48,19 @@ class CliTest {
         demoWeights = resource("demo_model.safetensors");
         demoVocab = resource("demo_vocab.json");
         demoPicture = resource("sample_0.png");
-        // a torchvision-layout ResNet (tiny widths) with a 1000-class fc, from the tiny fusion fixture
+        resnetWeights = tinyTorchvisionResNet(dir.resolve("resnet_tiny_tv.safetensors"));
+        pictures = Files.createDirectories(dir.resolve("pictures"));
+        for (String name : List.of("src_land.png", "src_port.png", "photo.jpg")) {
+            Files.copy(Fixtures.file(name), pictures.resolve(name));
+        }
+        Files.writeString(pictures.resolve("notes.txt"), "not a picture, and not listed as one");
+    }
+
+    /**
+     * Writes a torchvision-layout ResNet (the tiny fusion fixture's widths) with a seeded 1000-class
+     * fc to {@code file}: a small stand-in for resnet18.pth. Returns {@code file}.
+     */
+    static Path tinyTorchvisionResNet(Path file) throws IOException {
         StateDict tiny = StateDict.read(Fixtures.file("tiny_fusion.safetensors")).withoutPrefix("resnet.");
         Map<String, Tensor> tv = new LinkedHashMap<>();
         Map<String, String> rename = Map.of("0.", "conv1.", "1.", "bn1.", "4.", "layer1.", "5.", "layer2.", "6.", "layer3.",
@@ -67,13 +79,8 @@ class CliTest {
         }
         tv.put("fc.weight", Tensor.of(w, 1000, 64));
         tv.put("fc.bias", Tensor.of(b, 1000));
-        resnetWeights = dir.resolve("resnet_tiny_tv.safetensors");
-        SafeTensors.write(resnetWeights, tv, Map.of());
-        pictures = Files.createDirectories(dir.resolve("pictures"));
-        for (String name : List.of("src_land.png", "src_port.png", "photo.jpg")) {
-            Files.copy(Fixtures.file(name), pictures.resolve(name));
-        }
-        Files.writeString(pictures.resolve("notes.txt"), "not a picture, and not listed as one");
+        SafeTensors.write(file, tv, Map.of());
+        return file;
     }
 
     private static Path resource(String name) throws IOException {

@@ -12,10 +12,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,10 +27,7 @@ import vecnet.multimodal.ImageNet;
 import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.demo.DemoModel;
-import vecnet.testing.Fixtures;
 import vecnet.weights.Json;
-import vecnet.weights.SafeTensors;
-import vecnet.weights.StateDict;
 
 /** {@code vecnet explain} and {@code vecnet demo --explain}, run in-process: JSON read back, PNGs opened. */
 class ExplainCliTest {
@@ -50,24 +45,7 @@ class ExplainCliTest {
         vocab = resource("demo_vocab.json");
         labels = resource("demo_labels.txt");
         picture = resource("sample_2.png");
-        // a torchvision-layout ResNet (tiny widths) with a 1000-class fc, from the tiny fusion fixture
-        StateDict tiny = StateDict.read(Fixtures.file("tiny_fusion.safetensors")).withoutPrefix("resnet.");
-        Map<String, Tensor> tv = new LinkedHashMap<>();
-        Map<String, String> rename = Map.of("0.", "conv1.", "1.", "bn1.", "4.", "layer1.", "5.", "layer2.", "6.", "layer3.",
-                "7.", "layer4.");
-        for (String k : tiny.keys()) {
-            String head = k.substring(0, k.indexOf('.') + 1);
-            tv.put(rename.get(head) + k.substring(head.length()), tiny.tensor(k));
-        }
-        Random rnd = new Random(8);
-        float[] w = new float[1000 * 64], b = new float[1000];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) rnd.nextGaussian() * 0.1f;
-        }
-        tv.put("fc.weight", Tensor.of(w, 1000, 64));
-        tv.put("fc.bias", Tensor.of(b, 1000));
-        resnet = dir.resolve("resnet_tiny_tv.safetensors");
-        SafeTensors.write(resnet, tv, Map.of());
+        resnet = CliTest.tinyTorchvisionResNet(dir.resolve("resnet_tiny_tv.safetensors"));
     }
 
     private static Path resource(String name) throws IOException {
