@@ -76,6 +76,31 @@ public interface Kernels {
     }
 
     /**
+     * Prepares products {@code C = A·Wᵀ} with a fixed right-hand weight matrix {@code W (n, k)}, read
+     * as {@code w[wOff + j*ldw + p]} and copied or repacked once: the layout of a linear layer's
+     * weight, multiplied by a block of input rows. Where {@link #planGemm} suits many columns and
+     * single vectors, this suits few rows: every micro-tile is full as soon as there are four rows,
+     * and the result needs no transpose. The plan is immutable and thread-safe.
+     */
+    RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw);
+
+    /** A right matrix ready for many products; see {@link #planGemmRight}. */
+    interface RightPlan {
+        /** Columns of C: rows of W. */
+        int n();
+
+        /** Columns of A and W. */
+        int k();
+
+        /**
+         * {@code C[i,j] = ep(Σ_p A[i,p]·W[j,p])} for {@code i < m}, with A and C laid out as in
+         * {@link Kernels#sgemm}. Equal, element for element, to {@code sgemm} of the same A with
+         * {@code B = Wᵀ} ({@code bTransposed}), and so to {@link GemmPlan#run} with the roles swapped.
+         */
+        void run(ComputePool pool, int m, float[] a, int aOff, int lda, float[] c, int cOff, int ldc, Epilogue ep);
+    }
+
+    /**
      * Prepares a convolution with fixed weights {@code [cout, cin/groups, kh, kw]} (copied or repacked,
      * so the caller may reuse {@code weight}). The plan is immutable and thread-safe.
      */

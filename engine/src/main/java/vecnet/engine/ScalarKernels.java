@@ -78,6 +78,31 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
+        float[] copy = new float[n * k];
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(w, wOff + j * ldw, copy, j * k, k);
+        }
+        return new RightPlan() {
+            @Override
+            public int n() {
+                return n;
+            }
+
+            @Override
+            public int k() {
+                return k;
+            }
+
+            @Override
+            public void run(ComputePool pool, int m, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
+                            Epilogue ep) {
+                sgemm(pool, m, n, k, a, aOff, lda, copy, 0, k, true, c, cOff, ldc, ep);
+            }
+        };
+    }
+
+    @Override
     public Conv2dPlan planConv2d(ConvGeometry g, float[] weight) {
         if (weight.length != g.weightSize()) {
             throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g

@@ -93,11 +93,12 @@ final class VectorGemm {
         }
         int mBlocks = (m + MC - 1) / MC;
         int nBlocks = (n + NC - 1) / NC;
-        APanels panels = new RawA(a, aOff, lda);
+        APanels aPanels = new RawA(a, aOff, lda);
+        BPanels bPanels = new RawB(b, bOff, ldb, bTransposed);
         pool.parallelFor(mBlocks * nBlocks, task -> {
             int m0 = (task / nBlocks) * MC, n0 = (task % nBlocks) * NC;
-            multiplyBlock(SCRATCH.get(), panels, m, n, k, m0, Math.min(m, m0 + MC), n0, Math.min(NC, n - n0),
-                    b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+            multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, n, k, m0, Math.min(m, m0 + MC), n0, Math.min(NC, n - n0),
+                    c, cOff, ldc, ep);
         });
     }
 
@@ -127,31 +128,57 @@ final class VectorGemm {
         }
     }
 
-    /**
-     * One task: the block {@code [i0, i1) × [n0, n0+nc)} of C ({@code i0} a multiple of MR), K walked
-     * in slices of KC; for each slice B is packed here, A comes from {@code a}, and every MR×NR tile
-     * goes through {@link #block}.
-     */
-    private static void multiplyBlock(Scratch s, APanels a, int m, int n, int k, int i0, int i1, int n0, int nc,
-                                      float[] b, int bOff, int ldb, boolean bTransposed,
-                                      float[] c, int cOff, int ldc, Epilogue ep) {
-        int nPanels = (nc + NR - 1) / NR;
-        float[] bp = s.b(nPanels * NR * KC);
-        int resDelta = ep.residualOffset() - cOff;
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            if (bTransposed) {
+    /** Where a task finds each k-slice of B, packed in NR-column panels (k-major). */
+    private interface BPanels {
+        /**
+         * The array holding slice {@code [k0, k0+kc)} of columns {@code [n0, n0+nc)} ({@code n0} a
+         * multiple of NR), packing it into {@code s} if needed; the panel of column {@code j} starts at
+         * {@link #offset} {@code + (j - n0)*kc}.
+         */
+        float[] slice(Scratch s, int k0, int kc, int n0, int nc);
+
+        int offset(int k0, int kc, int n0);
+    }
+
+    /** B as the caller gave it: each task packs its columns, slice by slice. */
+    private record RawB(float[] b, int bOff, int ldb, boolean transposed) implements BPanels {
+        @Override
+        public float[] slice(Scratch s, int k0, int kc, int n0, int nc) {
+            float[] bp = s.b((nc + NR - 1) / NR * NR * KC);
+            if (transposed) {
                 packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
             } else {
                 packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
             }
+            return bp;
+        }
+
+        @Override
+        public int offset(int k0, int kc, int n0) {
+            return 0;
+        }
+    }
+
+    /**
+     * One task: the block {@code [i0, i1) × [n0, n0+nc)} of C ({@code i0} a multiple of MR), K walked
+     * in slices of KC; for each slice A and B come packed from {@code a} and {@code b} (packed here
+     * unless they were planned), and every MR×NR tile goes through {@link #block}.
+     */
+    private static void multiplyBlock(Scratch s, APanels a, BPanels b, int m, int n, int k, int i0, int i1,
+                                      int n0, int nc, float[] c, int cOff, int ldc, Epilogue ep) {
+        int nPanels = (nc + NR - 1) / NR;
+        int resDelta = ep.residualOffset() - cOff;
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            float[] bp = b.slice(s, k0, kc, n0, nc);
+            int bBase = b.offset(k0, kc, n0);
             float[] ap = a.slice(s, k0, kc, i0, i1);
             int aBase = a.offset(k0, kc, i0);
             boolean first = k0 == 0, last = k0 + kc >= k;
             for (int jp = 0; jp < nPanels; jp++) {
                 int j = n0 + jp * NR;
                 for (int i = i0; i < i1; i += MR) {
-                    block(kc, ap, aBase + (i - i0) * kc, bp, jp * NR * kc, c, cOff + i * ldc + j, ldc,
+                    block(kc, ap, aBase + (i - i0) * kc, bp, bBase + jp * NR * kc, c, cOff + i * ldc + j, ldc,
                             Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
                             ep.perRow() ? i : j, resDelta, s.tile);
                 }
@@ -225,12 +252,13 @@ final class VectorGemm {
             int rowBlocks = Math.max(1, Math.min(mPanels, (want + cb - 1) / cb));
             int rowPanelsPerTask = (mPanels + rowBlocks - 1) / rowBlocks;
             int rb = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask;
+            BPanels bPanels = new RawB(b, bOff, ldb, bTransposed);
             pool.parallelFor(rb * cb, task -> {
                 int rowBlock = task % rb, colBlock = task / rb;
                 int n0 = colBlock * colPanelsPerTask * NR;
                 int i0 = rowBlock * rowPanelsPerTask * MR, i1 = Math.min(m, i0 + rowPanelsPerTask * MR);
-                multiplyBlock(SCRATCH.get(), this, m, n, k, i0, i1, n0, Math.min(colPanelsPerTask * NR, n - n0),
-                        b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
+                multiplyBlock(SCRATCH.get(), this, bPanels, m, n, k, i0, i1, n0, Math.min(colPanelsPerTask * NR, n - n0),
+                        c, cOff, ldc, ep);
             });
         }
 
@@ -275,6 +303,78 @@ final class VectorGemm {
         @Override
         public int offset(int k0, int kc, int i0) {
             return k0 * mPad + i0 * kc;
+        }
+    }
+
+    /**
+     * A right matrix {@code B = Wᵀ} packed once, from {@code W (n, k)}: K slices of NR-column panels,
+     * slice (k0, kc) and panel jp at {@code k0*nPad + jp*NR*kc}. Each run packs only A, the few rows
+     * of input. Tasks are (block of C's rows, block of its columns); the arithmetic per element is that
+     * of {@link #sgemm}, so results are the same.
+     */
+    static final class RightPlan implements Kernels.RightPlan, BPanels {
+        private final int n, k, nPad;
+        private final float[] packed;
+
+        RightPlan(int n, int k, float[] w, int wOff, int ldw) {
+            this.n = n;
+            this.k = k;
+            this.nPad = (n + NR - 1) / NR * NR;
+            this.packed = new float[Math.max(1, k) * nPad];
+            float[] slice = new float[Math.min(KC, Math.max(1, k)) * nPad];
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                packBTransposed(w, wOff + k0, ldw, kc, n, slice);
+                System.arraycopy(slice, 0, packed, k0 * nPad, kc * nPad);
+            }
+        }
+
+        @Override
+        public int n() {
+            return n;
+        }
+
+        @Override
+        public int k() {
+            return k;
+        }
+
+        @Override
+        public void run(ComputePool pool, int m, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
+                        Epilogue ep) {
+            if (m <= 0 || n <= 0) {
+                return;
+            }
+            if (k == 0) {
+                sgemm(pool, m, n, 0, a, aOff, lda, packed, 0, 0, false, c, cOff, ldc, ep);
+                return;
+            }
+            // Rows in blocks the A buffer holds; then columns split until every thread has tasks.
+            int mPanels = (m + MR - 1) / MR, nPanels = nPad / NR;
+            int rowPanelsPerTask = Math.min(MC / MR, mPanels);
+            int rb = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask;
+            int want = pool.threads() == 1 ? 1 : 4 * pool.threads();
+            int colBlocks = Math.max((nPanels + NC / NR - 1) / (NC / NR), (want + rb - 1) / rb);
+            int colPanelsPerTask = Math.max(1, (nPanels + colBlocks - 1) / colBlocks);
+            int cb = (nPanels + colPanelsPerTask - 1) / colPanelsPerTask;
+            APanels aPanels = new RawA(a, aOff, lda);
+            pool.parallelFor(rb * cb, task -> {
+                int rowBlock = task % rb, colBlock = task / rb;
+                int i0 = rowBlock * rowPanelsPerTask * MR, i1 = Math.min(m, i0 + rowPanelsPerTask * MR);
+                int n0 = colBlock * colPanelsPerTask * NR;
+                multiplyBlock(SCRATCH.get(), aPanels, this, m, n, k, i0, i1, n0, Math.min(colPanelsPerTask * NR, n - n0),
+                        c, cOff, ldc, ep);
+            });
+        }
+
+        @Override
+        public float[] slice(Scratch s, int k0, int kc, int n0, int nc) {
+            return packed;
+        }
+
+        @Override
+        public int offset(int k0, int kc, int n0) {
+            return k0 * nPad + n0 * kc;
         }
     }
 

@@ -76,6 +76,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
+        return new VectorGemm.RightPlan(n, k, w, wOff, ldw);
+    }
+
+    @Override
     public Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight) {
         return Winograd.applies(geometry)
                 ? VectorWinograd.plan(geometry, weight, VectorWinograd.MIN_TILES)

@@ -115,6 +115,47 @@ class GemmTest extends LibraryTest {
         }
     }
 
+    /**
+     * The right plan is sgemm with {@code B = Wᵀ}, element for element, and so is the left plan with the
+     * roles swapped ({@code Cᵀ = W·Aᵀ}): the layers rely on both to give a row the same bits whatever
+     * its batch. Shapes cover partial tiles in both directions, K past one slice and an empty K.
+     */
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "2,9,13", "16,1024,300", "7,33,257", "5,1000,512", "130,70,600", "4,64,0", "33,513,17"})
+    void rightPlanEqualsSgemmAndTheSwappedLeftPlanBitForBit(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(7 * m + 3 * n + k);
+        float[] a = random(rnd, 3 + m * (k + 2)), w = random(rnd, 2 + n * (k + 1)), bias = random(rnd, n);
+        float[] res = random(rnd, 1 + m * n);
+        Epilogue ep = Epilogue.columnBias(bias).withResidual(res, 1).withRelu();
+        for (Kernels kernels : new Kernels[] {SCALAR, VECTOR}) {
+            float[] expected = new float[m * n], actual = new float[m * n];
+            kernels.sgemm(ComputePool.sequential(), m, n, k, a, 3, k + 2, w, 2, k + 1, true, expected, 0, n, ep);
+            Kernels.RightPlan plan = kernels.planGemmRight(n, k, w, 2, k + 1);
+            for (int threads = 1; threads <= 3; threads++) {
+                java.util.Arrays.fill(actual, Float.NaN);
+                try (ComputePool pool = ComputePool.create(threads)) {
+                    plan.run(pool, m, a, 3, k + 2, actual, 0, n, ep);
+                }
+                Check.identical(kernels.name() + " right plan vs sgemm " + m + "x" + n + "x" + k + ", " + threads
+                        + " threads", expected, actual);
+            }
+            if (k > 0) { // Cᵀ = W·Aᵀ through the left plan, no epilogue (its channels would be rows)
+                float[] right = new float[m * n], leftT = new float[n * m];
+                plan.run(ComputePool.sequential(), m, a, 3, k + 2, right, 0, n, Epilogue.NONE);
+                kernels.planGemm(n, k, w, 2, k + 1).run(ComputePool.sequential(), m, a, 3, k + 2, true, leftT, 0, m,
+                        Epilogue.NONE);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        if (Float.floatToRawIntBits(right[i * n + j]) != Float.floatToRawIntBits(leftT[j * m + i])) {
+                            throw new AssertionError(kernels.name() + " right plan vs left plan transposed differ at ("
+                                    + i + ", " + j + "): " + right[i * n + j] + " vs " + leftT[j * m + i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"1,1", "7,13", "8,8", "9,207", "1024,256", "1027,300", "13,4099"})
     void gemvMatchesScalar(int m, int k) {

@@ -9,15 +9,17 @@ import vecnet.engine.Tensor;
  * A layer's weight matrix {@code W (out, in)}, packed for the GEMM micro-kernel once, on first use,
  * instead of at every call: {@code y = x·Wᵀ + b} for a block of rows of {@code x}.
  *
- * <p>It computes {@code yᵀ = W·xᵀ} with W as the packed left matrix, then transposes the small
- * result. Each output element is the same chain of FMAs over {@code in} as {@code sgemm} would
- * give for {@code x·Wᵀ}, and it does not depend on how many rows come together: a sample's result
- * is bit-identical whatever the batch.
+ * <p>Two packings, each made when first needed: W as the right-hand matrix ({@code y = x·Wᵀ}
+ * directly, every micro-tile full from four rows on) for blocks of rows, and W as the left-hand
+ * matrix ({@code y = W·x}) for single vectors and the columns of an LSTM step. Each output element is
+ * the same chain of FMAs over {@code in} in either, so a sample's result is bit-identical whatever
+ * the batch and whichever packing computed it.
  */
 final class PackedWeight {
     private final Kernels kernels;
     private final Tensor weight;
     private volatile Kernels.GemmPlan plan;
+    private volatile Kernels.RightPlan rightPlan;
 
     /** {@code weight} is {@code (out, in)}; its values are read when the first product is made. */
     PackedWeight(Kernels kernels, Tensor weight) {
@@ -33,15 +35,13 @@ final class PackedWeight {
      * @param y    {@code (rows, out)} row-major, overwritten
      */
     void multiplyTransposed(ComputePool pool, float[] x, int rows, float[] bias, float[] y) {
-        Kernels.GemmPlan p = plan();
-        int out = p.m(), in = p.k();
-        float[] yt = new float[out * rows];
-        p.run(pool, rows, x, 0, in, true, yt, 0, rows, bias == null ? Epilogue.NONE : Epilogue.rowBias(bias));
-        for (int j = 0; j < out; j++) {
-            for (int r = 0; r < rows; r++) {
-                y[r * out + j] = yt[j * rows + r];
-            }
+        if (rows == 1) { // one vector: streaming W beats packing a tile of a single row
+            Kernels.GemmPlan p = plan();
+            p.run(pool, 1, x, 0, 1, false, y, 0, 1, bias == null ? Epilogue.NONE : Epilogue.rowBias(bias));
+            return;
         }
+        Kernels.RightPlan p = rightPlan();
+        p.run(pool, rows, x, 0, p.k(), y, 0, p.n(), bias == null ? Epilogue.NONE : Epilogue.columnBias(bias));
     }
 
     /**
@@ -62,9 +62,23 @@ final class PackedWeight {
         p.run(pool, n, x, 0, p.k(), true, c, 0, n, ep);
     }
 
-    /** Forgets the packed copy, so the next product reads the weight's values again. */
+    /** Forgets the packed copies, so the next product reads the weight's values again. */
     void invalidate() {
         plan = null;
+        rightPlan = null;
+    }
+
+    private Kernels.RightPlan rightPlan() {
+        Kernels.RightPlan p = rightPlan;
+        if (p == null) {
+            synchronized (this) {
+                p = rightPlan;
+                if (p == null) {
+                    rightPlan = p = kernels.planGemmRight(weight.dim(0), weight.dim(1), weight.data(), 0, weight.dim(1));
+                }
+            }
+        }
+        return p;
     }
 
     private Kernels.GemmPlan plan() {
