@@ -285,7 +285,13 @@ final class VectorGemm {
                         int kc = Math.min(KC, k - k0);
                         columnChunk(transposed, q * chunk * k, b, bOff, xStride, k0, kc, acc);
                         boolean first = k0 == 0, last = k0 + kc >= k;
-                        for (int r = 0; r < rows; r++) {
+                        int r = 0;
+                        if (ldc == 1) { // C's column is contiguous: whole vectors, then the rest one by one
+                            for (; r + VL <= rows; r += VL) {
+                                columnVector(acc, r, c, cOff + i0 + r, first, last, ep, i0 + r, resDelta);
+                            }
+                        }
+                        for (; r < rows; r++) {
                             int ci = cOff + (i0 + r) * ldc;
                             float v = first ? acc[r] : c[ci] + acc[r];
                             c[ci] = last ? ep.apply(v, ep.perRow() ? i0 + r : 0, ci + resDelta) : v;
@@ -376,6 +382,38 @@ final class VectorGemm {
         public int offset(int k0, int kc, int n0) {
             return k0 * nPad + n0 * kc;
         }
+    }
+
+    /**
+     * VL consecutive outputs of a column product, {@code c[ci + l] = ep(first ? acc[r + l] : c[ci + l] + acc[r + l])}
+     * (the epilogue only when {@code last}), element for element {@link Epilogue#apply}'s arithmetic.
+     * Output {@code r + l} has channel {@code ch + l} if the epilogue is per row, else channel 0.
+     */
+    private static void columnVector(float[] acc, int r, float[] c, int ci, boolean first, boolean last,
+                                     Epilogue ep, int ch, int resDelta) {
+        FloatVector v = FloatVector.fromArray(S, acc, r);
+        if (!first) {
+            v = FloatVector.fromArray(S, c, ci).add(v);
+        }
+        if (last) {
+            float[] scale = ep.scale(), shift = ep.shift(), res = ep.residual();
+            boolean perRow = ep.perRow();
+            if (scale != null) {
+                FloatVector sc = perRow ? FloatVector.fromArray(S, scale, ch) : FloatVector.broadcast(S, scale[0]);
+                FloatVector sh = shift == null ? FloatVector.zero(S)
+                        : perRow ? FloatVector.fromArray(S, shift, ch) : FloatVector.broadcast(S, shift[0]);
+                v = v.fma(sc, sh);
+            } else if (shift != null) {
+                v = v.add(perRow ? FloatVector.fromArray(S, shift, ch) : FloatVector.broadcast(S, shift[0]));
+            }
+            if (res != null) {
+                v = v.add(FloatVector.fromArray(S, res, ci + resDelta));
+            }
+            if (ep.relu()) {
+                v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
+            }
+        }
+        v.intoArray(c, ci);
     }
 
     /** Output vectors of one {@link Plan#columnProduct} chunk: 8 accumulators hide the FMA latency. */

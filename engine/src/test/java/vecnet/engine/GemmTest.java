@@ -99,18 +99,22 @@ class GemmTest extends LibraryTest {
         SplittableRandom rnd = new SplittableRandom(13 * m + n + k);
         float[] a = random(rnd, 3 + m * (k + 2)), b = random(rnd, 2 + (n + 1) * (k + 1)), bias = random(rnd, m);
         float[] res = random(rnd, 1 + m * n);
-        Epilogue ep = Epilogue.rowAffine(bias, random(rnd, m)).withResidual(res, 1).withRelu();
+        Epilogue rowEp = Epilogue.rowAffine(bias, random(rnd, m)).withResidual(res, 1).withRelu();
+        // A per-column epilogue too: with one column every output has channel 0.
+        Epilogue colEp = Epilogue.columnBias(random(rnd, n)).withResidual(res, 0);
         for (Kernels kernels : new Kernels[] {SCALAR, VECTOR}) {
             for (boolean transposed : new boolean[] {true, false}) {
-                int ldb = transposed ? k + 1 : n + 1; // B (k, n) stored as its transpose, or as is
-                float[] expected = new float[m * n], actual = new float[m * n];
-                kernels.sgemm(ComputePool.sequential(), m, n, k, a, 3, k + 2, b, 2, ldb, transposed, expected, 0, n, ep);
-                Kernels.GemmPlan plan = kernels.planGemm(m, k, a, 3, k + 2);
-                try (ComputePool pool = ComputePool.create(2)) {
-                    plan.run(pool, n, b, 2, ldb, transposed, actual, 0, n, ep);
+                for (Epilogue ep : new Epilogue[] {rowEp, colEp}) {
+                    int ldb = transposed ? k + 1 : n + 1; // B (k, n) stored as its transpose, or as is
+                    float[] expected = new float[m * n], actual = new float[m * n];
+                    kernels.sgemm(ComputePool.sequential(), m, n, k, a, 3, k + 2, b, 2, ldb, transposed, expected, 0, n, ep);
+                    Kernels.GemmPlan plan = kernels.planGemm(m, k, a, 3, k + 2);
+                    try (ComputePool pool = ComputePool.create(2)) {
+                        plan.run(pool, n, b, 2, ldb, transposed, actual, 0, n, ep);
+                    }
+                    Check.identical(kernels.name() + " planned vs sgemm " + m + "x" + n + "x" + k
+                            + (transposed ? " (B transposed)" : "") + (ep == rowEp ? "" : ", column bias"), expected, actual);
                 }
-                Check.identical(kernels.name() + " planned vs sgemm " + m + "x" + n + "x" + k
-                        + (transposed ? " (B transposed)" : ""), expected, actual);
             }
         }
     }
