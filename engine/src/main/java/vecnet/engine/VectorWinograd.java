@@ -114,6 +114,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] m = new float[0];
         final float[] tmp = new float[POINTS * VL];
         final float[] out = new float[TILE * TILE * VL];
+        /** The residual of one output tile, laid out like {@link #out}. */
+        final float[] residual = new float[TILE * TILE * VL];
         final int[] patchOffset = new int[POINTS];
 
         float[] phases(int size) {
@@ -286,7 +288,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 for (int i = 0; i < TILE; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
                     outputTransform(s.tmp, i * PATCH * VL, VL, s.out, i * TILE * VL, VL);
                 }
-                store(s.out, sh, b, ty, tx, co, Math.min(VL, cout - co), y, ep);
+                store(s, sh, b, ty, tx, co, Math.min(VL, cout - co), y, ep);
             }
         }
     }
@@ -331,34 +333,54 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * Writes one output tile for {@code lanes} channels from {@code co} on: {@code out[(i*4 + j)*VL + l]}
+     * Writes one output tile for {@code lanes} channels from {@code co} on: {@code s.out[(i*4 + j)*VL + l]}
      * is pixel (4ty + i, 4tx + j) of channel co + l before the epilogue; pixels past the image are dropped.
      * The epilogue is {@link Epilogue#apply}'s arithmetic written as one {@code fma(acc, scale, shift)}
-     * (scale 1 and shift −0 stand for none: both leave every float unchanged), done on whole vectors of
-     * channels when there are VL of them; the residual, read per pixel, is added here.
+     * (scale 1 and shift −0 stand for none: both leave every float unchanged), then the residual, then
+     * ReLU. With VL channels it runs on whole vectors: the tile's residual is first gathered into the
+     * same layout, so that the per-pixel loops below only move floats (no data-dependent branch).
      */
-    private void store(float[] out, Shape sh, int b, int ty, int tx, int co, int lanes, float[] y, Epilogue ep) {
-        float[] scale = ep.scale(), shift = ep.shift(), res = ep.residual();
-        boolean relu = ep.relu(), vector = lanes == VL;
-        if (vector) {
-            affine(out, scale, shift, co, relu && res == null);
-        }
+    private void store(Scratch s, Shape sh, int b, int ty, int tx, int co, int lanes, float[] y, Epilogue ep) {
+        float[] out = s.out, scale = ep.scale(), shift = ep.shift(), res = ep.residual();
+        boolean relu = ep.relu();
         int resDelta = ep.residualOffset(), rows = Math.min(TILE, sh.oh - ty * TILE), cols = Math.min(TILE, sh.ow - tx * TILE);
+        int origin = (b * g.cout() + co) * sh.oh * sh.ow + ty * TILE * sh.ow + tx * TILE, planeSize = sh.oh * sh.ow;
+        if (lanes == VL) {
+            float[] r = null;
+            if (res != null) {
+                r = s.residual;
+                for (int l = 0; l < VL; l++) {
+                    int plane = origin + l * planeSize + resDelta;
+                    for (int i = 0; i < rows; i++) {
+                        for (int j = 0; j < cols; j++) {
+                            r[(i * TILE + j) * VL + l] = res[plane + i * sh.ow + j];
+                        }
+                    }
+                }
+            }
+            affine(out, scale, shift, co, r, relu);
+            for (int l = 0; l < VL; l++) {
+                int plane = origin + l * planeSize;
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < cols; j++) {
+                        y[plane + i * sh.ow + j] = out[(i * TILE + j) * VL + l];
+                    }
+                }
+            }
+            return;
+        }
         for (int l = 0; l < lanes; l++) {
             int ch = co + l;
             float sc = scale == null ? 1f : scale[ch], sf = shift != null ? shift[ch] : scale != null ? 0f : -0f;
-            int plane = (b * g.cout() + ch) * sh.oh;
+            int plane = origin + l * planeSize;
             for (int i = 0; i < rows; i++) {
-                int row = (plane + ty * TILE + i) * sh.ow + tx * TILE;
+                int row = plane + i * sh.ow;
                 for (int j = 0; j < cols; j++) {
-                    float acc = out[(i * TILE + j) * VL + l];
-                    if (!vector) {
-                        acc = Math.fma(acc, sc, sf);
-                    }
+                    float acc = Math.fma(out[(i * TILE + j) * VL + l], sc, sf);
                     if (res != null) {
                         acc = acc + res[resDelta + row + j];
                     }
-                    if (relu && acc < 0f) { // after the residual; a second ReLU changes nothing
+                    if (relu && acc < 0f) {
                         acc = 0f;
                     }
                     y[row + j] = acc;
@@ -367,13 +389,20 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
     }
 
-    /** {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's 16 vectors, then ReLU if asked. */
-    private static void affine(float[] out, float[] scale, float[] shift, int co, boolean relu) {
+    /**
+     * {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's 16 vectors, plus
+     * {@code residual[k]} if given, then ReLU if asked. Slots of pixels past the image hold garbage,
+     * which is never stored.
+     */
+    private static void affine(float[] out, float[] scale, float[] shift, int co, float[] residual, boolean relu) {
         FloatVector sc = scale == null ? FloatVector.broadcast(S, 1f) : FloatVector.fromArray(S, scale, co);
         FloatVector sf = shift != null ? FloatVector.fromArray(S, shift, co)
                 : FloatVector.broadcast(S, scale != null ? 0f : -0f);
         for (int k = 0; k < TILE * TILE * VL; k += VL) {
             FloatVector v = FloatVector.fromArray(S, out, k).fma(sc, sf);
+            if (residual != null) {
+                v = v.add(FloatVector.fromArray(S, residual, k));
+            }
             if (relu) {
                 v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
             }
