@@ -121,25 +121,32 @@ final class VectorConv implements Kernels.Conv2dPlan {
         boolean flat = src.wp == ow;
         int groups = g.groups(), coutG = g.coutPerGroup();
         int mPanels = mPad / MR;
-        // Enough tasks to balance the threads: blocks of output pixels, then blocks of channels.
         int nPanels = (pixels + NR - 1) / NR;
         int images = n * groups;
-        // Columns in blocks as wide as the packing buffer allows: a narrower block would stream the
-        // weights from memory once more. Then, if that leaves too few tasks to share among the
-        // threads, split the output channels too (which packs the small slice of X̂ once more).
-        int want = pool.threads() == 1 ? 1 : 4 * pool.threads();
-        int colPanelsPerTask = Math.min(VectorGemm.NC / NR, nPanels);
-        int colBlocks = (nPanels + colPanelsPerTask - 1) / colPanelsPerTask;
-        int rowBlocks = Math.max(1, Math.min(mPanels, (want + images * colBlocks - 1) / (images * colBlocks)));
-        int rowPanelsPerTask = (mPanels + rowBlocks - 1) / rowBlocks;
-        int rb = (mPanels + rowPanelsPerTask - 1) / rowPanelsPerTask, cb = colBlocks;
+        // Tasks: blocks of output pixels (columns), no wider than the packing buffer, each packed
+        // once; for one image on several threads, the columns are cut evenly into a multiple of the
+        // thread count, so that no thread waits for another's larger block. Only when there are too
+        // few columns for that (a small map) are the output channels split too, which packs the
+        // task's slice of X̂ once per block of channels.
+        int threads = pool.threads();
+        int cb = (nPanels + VectorGemm.NC / NR - 1) / (VectorGemm.NC / NR), rb = 1;
+        if (threads > 1 && images < threads) {
+            if (nPanels >= 4 * threads) {
+                cb = Math.min(nPanels, (Math.max(cb, threads) + threads - 1) / threads * threads);
+            } else {
+                rb = Math.min(mPanels, (2 * threads + images * cb - 1) / (images * cb));
+            }
+        }
+        int colBlocks = cb, rowBlocks = rb;
         pool.parallelFor(images * cb * rb, task -> {
-            int rowBlock = task % rb, rest = task / rb;
-            int colBlock = rest % cb, image = rest / cb;
+            int rowBlock = task % rowBlocks, rest = task / rowBlocks;
+            int colBlock = rest % colBlocks, image = rest / colBlocks;
             int b = image / groups, grp = image % groups;
-            int p0 = colBlock * colPanelsPerTask * NR;
-            int nc = Math.min(colPanelsPerTask * NR, pixels - p0);
-            int ip0 = rowBlock * rowPanelsPerTask, ip1 = Math.min(mPanels, ip0 + rowPanelsPerTask);
+            int pp0 = ComputePool.splitStart(nPanels, colBlocks, colBlock);
+            int p0 = pp0 * NR;
+            int nc = Math.min((ComputePool.splitStart(nPanels, colBlocks, colBlock + 1) - pp0) * NR, pixels - p0);
+            int ip0 = ComputePool.splitStart(mPanels, rowBlocks, rowBlock);
+            int ip1 = ComputePool.splitStart(mPanels, rowBlocks, rowBlock + 1);
             int firstPlane = b * cin + grp * g.cinPerGroup();
             int yBase = (b * g.cout() + grp * coutG) * pixels;
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
