@@ -110,7 +110,8 @@ step "parity: vecnet and ONNX Runtime against PyTorch"
 OUT=bench/RESULTS-compare.md SVG=bench/compare.svg
 if [ "$QUICK" = 1 ]; then
   OUT=bench/target/RESULTS-compare-quick.md SVG=bench/target/compare-quick.svg   # never overwrites a real run
-  # plumbing check: one round of three cases (parity is still checked on all), iterations too short to mean much
+  # plumbing check: one round of three inference cases (parity is still checked on all) and the three training
+  # cases, iterations too short to mean much
   TIMING=(--rounds 1 --warmup 2 --warmup-s 0.2 --iters 2 --iter-s 0.2 --jit-warmup-s 2 --label quick
           --train-warmup 1 --train-warmup-s 0.5 --train-iters 2 --train-iter-s 0.5)
   CASES=resnet18_b1,text_t128,gemm_1024
