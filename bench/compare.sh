@@ -2,11 +2,16 @@
 # vecnet against PyTorch and ONNX Runtime on this machine, in one run: bench/RESULTS-compare.md (+ .json) and
 # bench/compare.svg; with --quick, bench/target/RESULTS-compare-quick.md and bench/target/compare-quick.svg.
 #
-#   bench/compare.sh            full run, about 15-17 minutes on 2 idle cores (3 interleaved rounds)
-#   bench/compare.sh --quick    plumbing check, about 3-4 minutes (1 round of 3 cases, very short
-#                               iterations, 40 pictures: its figures are noise, only the plumbing is checked)
+#   bench/compare.sh            full run, about 35 minutes on 2 idle cores (3 interleaved rounds; 15-17
+#                               minutes of it are the inference and cold-start cases, the rest training)
+#   bench/compare.sh --quick    plumbing check, about 8-10 minutes (1 round of 3 inference and the 3 training
+#                               cases, very short iterations, 40 pictures, `vecnet train` on 40 samples for one
+#                               epoch: its figures are noise, only the plumbing is checked)
 #   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get),
-#            --rounds N (full run: N interleaved rounds instead of 3, about 3.5 minutes each)
+#            --rounds N (full run: N interleaved rounds instead of 3, about 8 minutes each),
+#            --no-train (leave out the training steps and `vecnet train`: the run of before issue 11),
+#            --train-samples N, --train-epochs N, --train-threads N, --train-rounds N (`vecnet train` against
+#            bench/python/train_torch.py; default 128 samples, 2 epochs, 2 threads, 1 round: about 5 minutes)
 #   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3),
 #        COLD_JAVA_HOMES=home1,home2 (the JDKs of the cold-start cases; default: $JAVA's and Temurin 25's)
 #
@@ -18,7 +23,9 @@
 # bench/python/compare_run.py: the cases timed interleaved (vecnet, PyTorch, ONNX Runtime per case, per round)
 # at 1 and 2 threads, then the report and the chart; (6) bench/python/compare_cold.py: `./vecnet classify` of one
 # picture and of a folder of 500, one process per call, on each JDK, against the same job as a PyTorch script
-# (bench/python/cold_torch.py), appended to the report.
+# (bench/python/cold_torch.py), appended to the report; (7) bench/python/compare_train.py: `./vecnet train` on
+# demo pictures with the image branch frozen and trained, against bench/python/train_torch.py doing the same
+# job, appended to the report. The training steps of issue 11 are cases of step (5).
 set -euo pipefail
 
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -26,7 +33,8 @@ ROOT="$(dirname "$(dirname "$SELF")")"
 cd "$ROOT"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 JAVA="${JAVA:-java}"
-QUICK=0 BUILD=1 INSTALL=1 ROUNDS=3
+QUICK=0 BUILD=1 INSTALL=1 ROUNDS=3 TRAIN=1
+TRAIN_SAMPLES="" TRAIN_EPOCHS="" TRAIN_THREADS=2 TRAIN_ROUNDS=1
 while [ $# -gt 0 ]; do
   arg="$1"; shift
   case "$arg" in
@@ -34,7 +42,12 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="${1:?--rounds needs a number}"; shift ;;
     --no-build) BUILD=0 ;;
     --no-install) INSTALL=0 ;;
-    -h|--help) sed -n '2,11p' "$SELF"; exit 0 ;;
+    --no-train) TRAIN=0 ;;
+    --train-samples) TRAIN_SAMPLES="${1:?--train-samples needs a number}"; shift ;;
+    --train-epochs) TRAIN_EPOCHS="${1:?--train-epochs needs a number}"; shift ;;
+    --train-threads) TRAIN_THREADS="${1:?--train-threads needs a number}"; shift ;;
+    --train-rounds) TRAIN_ROUNDS="${1:?--train-rounds needs a number}"; shift ;;
+    -h|--help) sed -n '2,17p' "$SELF"; exit 0 ;;
     *) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -97,12 +110,20 @@ step "parity: vecnet and ONNX Runtime against PyTorch"
 OUT=bench/RESULTS-compare.md SVG=bench/compare.svg
 if [ "$QUICK" = 1 ]; then
   OUT=bench/target/RESULTS-compare-quick.md SVG=bench/target/compare-quick.svg   # never overwrites a real run
-  # plumbing check: one round of three cases (parity is still checked on all), iterations too short to mean much
+  # plumbing check: one round of three inference cases (parity is still checked on all) and the three training
+  # cases, iterations too short to mean much
   TIMING=(--rounds 1 --warmup 2 --warmup-s 0.2 --iters 2 --iter-s 0.2 --jit-warmup-s 2 --label quick
-          --cases resnet18_b1,text_t128,gemm_1024)
+          --train-warmup 1 --train-warmup-s 0.5 --train-iters 2 --train-iter-s 0.5)
+  CASES=resnet18_b1,text_t128,gemm_1024
+  TRAIN_CASES=train_fusion_frozen,train_demo_e2e,train_resnet18_b8
 else
-  TIMING=(--rounds "$ROUNDS" --warmup 2 --warmup-s 0.7 --iters 3 --iter-s 0.7 --jit-warmup-s 6 --label full)
+  TIMING=(--rounds "$ROUNDS" --warmup 2 --warmup-s 0.7 --iters 3 --iter-s 0.7 --jit-warmup-s 6 --label full
+          --train-warmup 3 --train-warmup-s 3 --train-iters 3 --train-iter-s 3)
+  CASES=resnet18_b1,resnet18_b8,fusion_t16,text_t16,text_t128,gemm_1024
+  TRAIN_CASES=train_fusion_frozen,train_demo_e2e,train_resnet18_b8
 fi
+if [ "$TRAIN" = 1 ]; then CASES="$CASES,$TRAIN_CASES"; fi
+TIMING+=(--cases "$CASES")
 step "timing (${TIMING[*]})"
 "$PYTHON" bench/python/compare_run.py --dir "$DIR" --jar "$JAR" --java "$JAVA" "${TIMING[@]}" \
     --configs "$DIR/configs.txt" --parity "$DIR/parity.md" \
@@ -122,4 +143,17 @@ else
 fi
 step "cold start and a folder, one process per call (${COLD[*]}; JDKs $COLD_HOMES)"
 "$PYTHON" bench/python/compare_cold.py --dir "$DIR" --java-homes "$COLD_HOMES" "${COLD[@]}" --append "$OUT"
+if [ "$TRAIN" = 1 ]; then
+  if [ "$QUICK" = 1 ]; then
+    TRAINRUN=(--samples "${TRAIN_SAMPLES:-40}" --epochs "${TRAIN_EPOCHS:-1}" --label quick
+              --json bench/target/RESULTS-compare-train-quick.json)
+  else
+    TRAINRUN=(--samples "${TRAIN_SAMPLES:-128}" --epochs "${TRAIN_EPOCHS:-2}" --label full
+              --json bench/RESULTS-compare-train.json)
+  fi
+  TRAINRUN+=(--threads "$TRAIN_THREADS" --rounds "$TRAIN_ROUNDS" --batch 32)
+  TRAIN_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")"
+  step "vecnet train against PyTorch, one process per run (${TRAINRUN[*]}; JDK $TRAIN_HOME)"
+  "$PYTHON" bench/python/compare_train.py --dir "$DIR" --java-home "$TRAIN_HOME" "${TRAINRUN[@]}" --append "$OUT"
+fi
 step "done: $OUT, $SVG"

@@ -12,6 +12,12 @@ pays the JIT warm-up, which for the Vector API kernels is seconds); every peer d
 measurement iterations (AverageTime: mean ms per call over an iteration). A case's figure
 is the median over all its measurement iterations of all rounds, with their min and max; the ratio is
 vecnet's median / the peer's median (below 1: vecnet is faster).
+
+The training cases (TRAIN_CASES: one optimizer step each) run vecnet's own JMH benchmarks
+(TrainStepBenchmark, DemoTrainStepBenchmark, ResNet18TrainingBenchmark) against the PyTorch peer scripts'
+same step (compare_torch.py's TRAINING), with their own, longer iterations (--train-*: a step takes
+from tens of milliseconds to seconds, and the first seconds of a JVM compile the Vector API kernels);
+ONNX Runtime does not train.
 """
 
 import argparse
@@ -29,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import compare_chart  # noqa: E402
 
-CASES = ["resnet18_b1", "resnet18_b8", "fusion_t16", "text_t16", "text_t128", "gemm_1024"]
+CASES = ["resnet18_b1", "resnet18_b8", "fusion_t16", "text_t16", "text_t128", "gemm_1024",
+         "train_fusion_frozen", "train_demo_e2e", "train_resnet18_b8"]
 LABELS = {
     "resnet18_b1": "ResNet-18, batch 1",
     "resnet18_b8": "ResNet-18, batch 8",
@@ -37,6 +44,15 @@ LABELS = {
     "text_t16": "text branch, 16 tokens",
     "text_t128": "text branch, 128 tokens",
     "gemm_1024": "sgemm 1024³",
+    "train_fusion_frozen": "train: fusion (frozen), batch 32",
+    "train_demo_e2e": "train: demo end to end, batch 32",
+    "train_resnet18_b8": "train: ResNet-18, batch 8",
+}
+# training case -> (vecnet's JMH benchmark method, its fixed parameters)
+TRAIN_CASES = {
+    "train_fusion_frozen": ("vecnet.bench.TrainStepBenchmark.step", ["optimizer=adam"]),
+    "train_demo_e2e": ("vecnet.bench.DemoTrainStepBenchmark.step", []),
+    "train_resnet18_b8": ("vecnet.bench.ResNet18TrainingBenchmark.step", ["batch=8"]),
 }
 PEERS = ["vecnet", "PyTorch", "ONNX Runtime"]
 LOCK_WAIT_S = 600
@@ -69,18 +85,25 @@ class TorchWorker:
 
 
 def jmh(args, bench, case, threads, t):
-    """{threads: measurement iterations (ms)} of one JMH run of peers.<bench> on one case, every thread count
-    in the same JVM one after the other (the first trial pays the JIT warm-up, the next ones reuse its code)."""
+    """{threads: measurement iterations (ms)} of one JMH run of peers.<bench> on one case (or, for a training
+    case, of its own benchmark), every thread count in the same JVM one after the other (the first trial pays
+    the JIT warm-up, the next ones reuse its code)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
-    cmd = [args.java] + JVM_FLAGS + ["-jar", args.jar, "vecnet.bench.peers.%s.forward" % bench,
+    if case in TRAIN_CASES:
+        method, fixed = TRAIN_CASES[case]
+        params = fixed
+    else:
+        method, params = "vecnet.bench.peers.%s.forward" % bench, ["name=" + case, "dir=" + args.dir]
+        if bench == "VecnetBenchmark":
+            params = params + ["jitWarmup=%g" % t.jit_warmup_s]
+    cmd = [args.java] + JVM_FLAGS + ["-jar", args.jar, "^%s$" % method.replace(".", "\\."),
                                      "-f", "0", "-foe", "true", "-tu", "ms",
                                      "-wi", str(t.warmup), "-w", "%dms" % (t.warmup_s * 1000),
                                      "-i", str(t.iters), "-r", "%dms" % (t.iter_s * 1000),
-                                     "-p", "name=" + case, "-p", "threads=" + ",".join(map(str, threads)),
-                                     "-p", "dir=" + args.dir, "-rf", "json", "-rff", out]
-    if bench == "VecnetBenchmark":
-        cmd[-4:-4] = ["-p", "jitWarmup=%g" % t.jit_warmup_s]
+                                     "-p", "threads=" + ",".join(map(str, threads)), "-rf", "json", "-rff", out]
+    for p in params:
+        cmd[-4:-4] = ["-p", p]
     for attempt in range(LOCK_WAIT_S // 5 + 1):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode == 0 or "Unable to acquire the JMH lock" not in r.stdout + r.stderr:
@@ -102,6 +125,14 @@ def jmh(args, bench, case, threads, t):
         return got
     finally:
         os.unlink(out)
+
+
+def timing(t, case):
+    """The iterations of a case: the training cases' own (--train-*), else the common ones."""
+    if case not in TRAIN_CASES:
+        return t
+    return argparse.Namespace(warmup=t.train_warmup, warmup_s=t.train_warmup_s, iters=t.train_iters,
+                              iter_s=t.train_iter_s, jit_warmup_s=0)
 
 
 def summary(xs):
@@ -140,6 +171,10 @@ def main(argv):
     p.add_argument("--warmup-s", type=float, default=1.5)
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--iter-s", type=float, default=1.5)
+    p.add_argument("--train-warmup", type=int, default=3, help="training cases: warm-up iterations")
+    p.add_argument("--train-warmup-s", type=float, default=3.0)
+    p.add_argument("--train-iters", type=int, default=3, help="training cases: measured iterations")
+    p.add_argument("--train-iter-s", type=float, default=3.0)
     p.add_argument("--jit-warmup-s", type=float, default=6.0,
                    help="vecnet only: untimed calls before JMH's warm-up, once per JVM (C2 compiling the Vector API)")
     p.add_argument("--configs", default="", help="file with the vecnet/ORT configuration lines (ParityDump)")
@@ -165,24 +200,27 @@ def main(argv):
         print("  " + c)
     print("  JMH/JVM: %s %s" % (jdk, " ".join(JVM_FLAGS)))
     print("  timing: %d round(s) x (warm-up %d x %.1fs, measure %d x %.1fs) per peer, case and thread count;"
-          " vecnet: %.0f s of untimed JIT warm-up calls first, once per JVM"
-          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s, t.jit_warmup_s))
+          " vecnet: %.0f s of untimed JIT warm-up calls first, once per JVM; training cases: warm-up %d x %.1fs,"
+          " measure %d x %.1fs"
+          % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s, t.jit_warmup_s, t.train_warmup, t.train_warmup_s,
+             t.train_iters, t.train_iter_s))
     sys.stdout.flush()
 
     samples = {}  # (case, threads, peer) -> [ms]
     for r in range(t.rounds):
         for case in cases:
+            ct = timing(t, case)
             for peer in PEERS:
-                if peer == "ONNX Runtime" and case == "gemm_1024":
+                if peer == "ONNX Runtime" and (case == "gemm_1024" or case in TRAIN_CASES):
                     continue
                 t0 = time.time()
                 if peer == "vecnet":
-                    got = jmh(args, "VecnetBenchmark", case, threads, t)
+                    got = jmh(args, "VecnetBenchmark", case, threads, ct)
                 elif peer == "ONNX Runtime":
-                    got = jmh(args, "OrtBenchmark", case, threads, t)
+                    got = jmh(args, "OrtBenchmark", case, threads, ct)
                 else:
-                    got = {th: torch.ask({"op": "time", "case": case, "threads": th, "warmup": t.warmup,
-                                          "warmup_s": t.warmup_s, "iters": t.iters, "iter_s": t.iter_s})["ms"]
+                    got = {th: torch.ask({"op": "time", "case": case, "threads": th, "warmup": ct.warmup,
+                                          "warmup_s": ct.warmup_s, "iters": ct.iters, "iter_s": ct.iter_s})["ms"]
                            for th in threads}
                 for th in threads:
                     samples.setdefault((case, th, peer), []).extend(got[th])
@@ -232,8 +270,10 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
           " the other, each at %s threads in turn (one JVM per case and round for vecnet and ONNX Runtime, one Python"
           " process for the whole run for PyTorch); each run does %d warm-up iterations of %.1f s and %d measured iterations of"
           " %.1f s (mean time per call in an iteration, as JMH's AverageTime); figures are the median, min and max"
-          " over all measured iterations of all rounds (%.0f s of timing in all)."
-          % (t.rounds, " then ".join(t.threads.split(",")), t.warmup, t.warmup_s, t.iters, t.iter_s, elapsed),
+          " over all measured iterations of all rounds (%.0f s of timing in all). Training cases: %d warm-up"
+          " iterations of %.1f s and %d measured iterations of %.1f s, no separate JIT warm-up."
+          % (t.rounds, " then ".join(t.threads.split(",")), t.warmup, t.warmup_s, t.iters, t.iter_s, elapsed,
+             t.train_warmup, t.train_warmup_s, t.train_iters, t.train_iter_s),
           "- load average (1/5/15 min) before timing %s, after %s: on %s CPUs, anything above about 0.5 before"
           " timing means another process competed, which hurts the 2-thread figures most (a peer whose 2-thread"
           " time is far above its 1-thread time was starved)." % (t.load[0], t.load[1], sh("nproc")),
@@ -258,6 +298,24 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
     L += ["", "A ratio below 1 means vecnet is faster than that peer; above 1, slower. sgemm is vecnet's"
           " `Kernels.sgemm` (as `GemmBenchmark.vector`) against `torch.mm(a, b, out=c)` (OpenBLAS); ONNX Runtime"
           " does not run it.", ""]
+    if any(row["case"] in TRAIN_CASES for row in rows):
+        L += ["Training steps (issue 11, the rows `train: ...`, ms per step): one optimizer step each, zero_grad,"
+              " forward, cross-entropy, backward, update (and vecnet's refresh of its packed weights), on a batch held"
+              " in memory. vecnet's JMH benchmarks against the same step in PyTorch, the `make_step()` of the peer"
+              " scripts in `bench/python/`; the same sizes, optimizer and batch, seeded random weights on each side"
+              " (the gradients agree with PyTorch's in vecnet's tests, not checked again here):",
+              "- `train: fusion (frozen)`: the seed's fusion model with the ResNet frozen, on precomputed 512-d image"
+              " features, 16 tokens; the embedding (10000×300), LSTM (300→256) and fc (768→10) train with Adam"
+              " (lr 1e-3). `TrainStepBenchmark` (`optimizer=adam`) / `fusion_train_step_torch.py`.",
+              "- `train: demo end to end`: the demo-size model (ResNet-18 layout at widths 8-16-32-64 in training"
+              " mode, embedding 32, LSTM 32, 8 classes), every parameter trained with Adam (lr 3e-3), on the demo's"
+              " first batch of 32 pictures (224²) and questions. `DemoTrainStepBenchmark` / `demo_train_step_torch.py`.",
+              "- `train: ResNet-18, batch 8`: torchvision's ResNet-18 (1000 classes) at 224², every parameter trained"
+              " with SGD (lr 1e-4, momentum 0.9). `ResNet18TrainingBenchmark` (`batch=8`) /"
+              " `resnet18_train_step_torch.py`.",
+              "",
+              "Issue 11's target: faster than PyTorch on the first, no slower on the others (ratio ≤ 1), at 1 and 2"
+              " threads.", ""]
     with open(t.out, "w") as f:
         f.write("\n".join(L))
 

@@ -16,8 +16,15 @@ torch.backends.mkldnn.enabled = True (oneDNN convolutions), torch.set_num_thread
 intra-op (OpenMP) pool and the BLAS pool (OpenBLAS through openblas_set_num_threads when it is the
 loaded BLAS), one inter-op thread. The weights are the safetensors compare_export.py wrote; the worker
 checks that its outputs equal torch_ref.safetensors before answering its first timing request of a case.
+
+The training cases (TRAINING: one optimizer step each, as the JMH benchmarks TrainStepBenchmark,
+DemoTrainStepBenchmark and ResNet18TrainingBenchmark) come from the peer scripts' make_step():
+fusion_train_step_torch.py, demo_train_step_torch.py, resnet18_train_step_torch.py. They run with autograd
+(no inference_mode) on their own seeded models and batches; their gradients are checked against vecnet's
+by the unit tests (weights/python/make_training_fixtures.py), not here.
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -36,6 +43,18 @@ import safetensors_io  # noqa: E402
 from compare_export import TextBranch  # noqa: E402
 from seed_model import MultimodalModel  # noqa: E402
 import torchvision  # noqa: E402
+
+
+def _training_steps():
+    import demo_train_step_torch
+    import fusion_train_step_torch
+    import resnet18_train_step_torch
+    return {"train_fusion_frozen": lambda: fusion_train_step_torch.make_step("adam"),
+            "train_demo_e2e": demo_train_step_torch.make_step,
+            "train_resnet18_b8": lambda: resnet18_train_step_torch.make_step(8)}
+
+
+TRAINING = ("train_fusion_frozen", "train_demo_e2e", "train_resnet18_b8")
 
 
 def loaded_blas():
@@ -93,6 +112,9 @@ class Worker:
         """A zero-argument callable running the case, checked once against torch_ref."""
         if case in self.cases:
             return self.cases[case]
+        if case in TRAINING:
+            self.cases[case] = _training_steps()[case]()
+            return self.cases[case]
         x = self.x
         if case.startswith("resnet18_"):
             model = torchvision.models.resnet18(weights=None)
@@ -128,7 +150,7 @@ class Worker:
         if self.blas is not None:
             self.blas.openblas_set_num_threads(threads)
         out = []
-        with torch.inference_mode():
+        with contextlib.nullcontext() if case in TRAINING else torch.inference_mode():
             for i in range(warmup + iters):
                 seconds = warmup_s if i < warmup else iter_s
                 n, t0 = 0, time.perf_counter()

@@ -18,6 +18,24 @@ import torch.nn.functional as F
 import torchvision
 
 
+def make_step(batch=8):
+    """A zero-argument callable doing one training step of a new seeded resnet18 on a fixed batch; returns the loss."""
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18()
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    x = torch.rand(batch, 3, 224, 224) * 4 - 2
+    y = (torch.arange(batch) * 131) % 1000
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -26,23 +44,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_interop_threads(1)
     torch.backends.mkldnn.enabled = True
-    torch.manual_seed(0)
     print("torch", torch.__version__, "| mkldnn", torch.backends.mkldnn.is_available())
     for threads in args.threads:
         torch.set_num_threads(threads)
-        model = torchvision.models.resnet18()
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-        x = torch.rand(args.batch, 3, 224, 224) * 4 - 2
-        y = (torch.arange(args.batch) * 131) % 1000
-
-        def step():
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss.item()
-
+        step = make_step(args.batch)
         for _ in range(3):
             step()
         iters = []

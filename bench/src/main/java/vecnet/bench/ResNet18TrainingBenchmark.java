@@ -1,7 +1,7 @@
 package vecnet.bench;
 
-import java.util.IdentityHashMap;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -19,16 +19,19 @@ import org.openjdk.jmh.annotations.Warmup;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Tensor;
 import vecnet.layers.Gradients;
+import vecnet.layers.Traced;
+import vecnet.layers.train.CrossEntropyLoss;
+import vecnet.layers.train.Optimizer;
+import vecnet.layers.train.SGD;
 import vecnet.multimodal.ResNet18;
 import vecnet.weights.StateDict;
 
 /**
  * One training step of ResNet-18 at 224² (torchvision topology, 1000-class fc, random weights), in
  * training mode: zero the gradients, traced forward, cross-entropy, backward (no image gradient,
- * as in PyTorch where the input does not require one), SGD with momentum 0.9 over every parameter,
- * {@link ResNet18#weightsChanged()}. {@code bench/python/resnet18_train_step_torch.py} times the same step
- * in PyTorch. The fc, the loss and the SGD update are plain loops here (a few ms of the step) until
- * the Linear backward and the optimizers of the other half of issue 11 are merged.
+ * as in PyTorch where the input does not require one), SGD (lr 1e-4, momentum 0.9) over every
+ * parameter, {@link ResNet18#weightsChanged()}. {@code bench/python/resnet18_train_step_torch.py} times
+ * the same step in PyTorch.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,7 +51,8 @@ public class ResNet18TrainingBenchmark {
     int[] labels;
     ComputePool pool;
     Gradients grads;
-    Map<Tensor, float[]> momentum;
+    CrossEntropyLoss loss;
+    Optimizer optimizer;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -60,8 +64,12 @@ public class ResNet18TrainingBenchmark {
         for (int i = 0; i < batch; i++) {
             labels[i] = (i * 131) % 1000;
         }
-        grads = new Gradients().trackAll(model.parameters()).track(model.fc.weight).track(model.fc.bias);
-        momentum = new IdentityHashMap<>();
+        List<Tensor> params = new ArrayList<>(model.parameters());
+        params.add(model.fc.weight);
+        params.add(model.fc.bias);
+        grads = new Gradients().trackAll(params);
+        loss = new CrossEntropyLoss();
+        optimizer = SGD.of(grads, params, 1e-4, 0.9);
     }
 
     @TearDown(Level.Trial)
@@ -73,47 +81,11 @@ public class ResNet18TrainingBenchmark {
     public float step() {
         grads.zero();
         ResNet18.Trace t = model.trace(images);
-        Tensor features = t.output();
-        Tensor logits = model.fc.forward(features, pool);
-        int n = logits.dim(0), classes = logits.dim(1), feat = features.dim(1);
-        float[] z = logits.data(), f = features.data(), w = model.fc.weight.data();
-        float[] dW = grads.of(model.fc.weight), dB = grads.of(model.fc.bias);
-        float[] dFeat = new float[f.length];
-        double loss = 0;
-        for (int i = 0; i < n; i++) {
-            double max = Double.NEGATIVE_INFINITY, sum = 0;
-            for (int c = 0; c < classes; c++) {
-                max = Math.max(max, z[i * classes + c]);
-            }
-            for (int c = 0; c < classes; c++) {
-                sum += Math.exp(z[i * classes + c] - max);
-            }
-            loss -= (z[i * classes + labels[i]] - max - Math.log(sum)) / n;
-            for (int c = 0; c < classes; c++) {
-                float dz = (float) ((Math.exp(z[i * classes + c] - max) / sum - (c == labels[i] ? 1 : 0)) / n);
-                dB[c] += dz;
-                for (int k = 0; k < feat; k++) {
-                    dW[c * feat + k] += dz * f[i * feat + k];
-                    dFeat[i * feat + k] += dz * w[c * feat + k];
-                }
-            }
-        }
-        t.backward(Tensor.of(dFeat, n, feat), grads, pool, false);
-        for (Tensor p : grads.parameters()) {
-            float[] g = grads.of(p), pd = p.data();
-            float[] buf = momentum.get(p);
-            if (buf == null) {
-                momentum.put(p, buf = g.clone());
-            } else {
-                for (int i = 0; i < buf.length; i++) {
-                    buf[i] = 0.9f * buf[i] + g[i];
-                }
-            }
-            for (int i = 0; i < pd.length; i++) {
-                pd[i] -= 1e-4f * buf[i];
-            }
-        }
+        Traced head = model.fc.trace(t.output(), pool);
+        CrossEntropyLoss.Result l = loss.compute(head.output(), labels);
+        t.backward(head.backward(l.gradient(), grads, pool), grads, pool, false);
+        optimizer.step();
         model.weightsChanged();
-        return (float) loss;
+        return l.loss();
     }
 }
