@@ -48,6 +48,8 @@ final class VectorGemm {
         final float[] tile = new float[MR * NR];
         /** The outputs of one {@link Plan#columnProduct} chunk. */
         final float[] column = new float[COLUMN_VECTORS * VL];
+        /** Flips at every column product: its chunks are walked forwards, then backwards (see there). */
+        boolean backwards;
 
         float[] a(int size) {
             if (a.length < size) {
@@ -278,8 +280,16 @@ final class VectorGemm {
             int resDelta = ep.residualOffset() - cOff;
             pool.parallelFor(parts, part -> {
                 int q0 = ComputePool.splitStart(chunks, parts, part), q1 = ComputePool.splitStart(chunks, parts, part + 1);
-                float[] acc = SCRATCH.get().column;
-                for (int q = q0; q < q1; q++) {
+                Scratch s = SCRATCH.get();
+                float[] acc = s.column;
+                // Successive products (an LSTM's steps) alternate the direction of the walk, so that
+                // the chunks read last, still in cache, are read first: a matrix slightly larger than
+                // the cache then mostly hits it instead of always missing. Each chunk's outputs are
+                // computed alone, so the order changes no bit.
+                boolean backwards = s.backwards;
+                s.backwards = !backwards;
+                for (int step = 0; step < q1 - q0; step++) {
+                    int q = backwards ? q1 - 1 - step : q0 + step;
                     int i0 = q * chunk, rows = Math.min(chunk, m - i0);
                     for (int k0 = 0; k0 < k; k0 += KC) {
                         int kc = Math.min(KC, k - k0);
