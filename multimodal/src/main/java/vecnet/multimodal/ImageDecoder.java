@@ -23,8 +23,6 @@ import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
-import javax.imageio.plugins.tiff.TIFFDirectory;
-import javax.imageio.plugins.tiff.TIFFField;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import vecnet.multimodal.image.ExifOrientation;
@@ -64,7 +62,8 @@ import vecnet.multimodal.image.Rgb8;
  * and again on what ImageIO decoded; more than 4 samples per pixel or more than 16 bits per sample;
  * a BMP whose {@code biSizeImage} exceeds the file, or that embeds a JPEG or PNG; a JPEG with more
  * than {@value vecnet.multimodal.image.Limits#MAX_SCANS} scans or more than
- * {@value vecnet.multimodal.image.Limits#MAX_SCAN_PIXELS} scan-pixels (a progressive scan bomb);
+ * {@value vecnet.multimodal.image.Limits#MAX_SCAN_WORK} units of decoding work
+ * ({@link vecnet.multimodal.image.Limits#scanWork}: a progressive scan bomb);
  * arithmetic-coded, lossless, hierarchical and 12-bit JPEGs (ImageIO cannot decode them).
  *
  * <p>Known differences with Pillow, not detected: JPEG subsamplings other than 4:4:4, 4:2:2 and
@@ -191,7 +190,7 @@ public final class ImageDecoder {
             try {
                 reader.setInput(in, true, true);
                 ImageIoGuard.check(file, data, format, reader, limits);
-                ImageRgb rgb = read(file, reader);
+                ImageRgb rgb = read(file, data, reader);
                 limits.checkSize(file, format, rgb.width(), rgb.height());
                 return rgb;
             } finally {
@@ -200,7 +199,7 @@ public final class ImageDecoder {
         }
     }
 
-    private ImageRgb read(Path file, ImageReader reader) throws IOException {
+    private ImageRgb read(Path file, byte[] data, ImageReader reader) throws IOException {
         String format = reader.getFormatName().toLowerCase(Locale.ROOT);
         int width;
         int height;
@@ -231,7 +230,7 @@ public final class ImageDecoder {
             LOG.log(Level.DEBUG, () -> file + ": ImageIO warnings while decoding: " + warnings);
         }
         if (format.startsWith("tif") && image.getColorModel() instanceof IndexColorModel icm) {
-            image = withTiffPalette(reader, image, icm);
+            image = withTiffPalette(data, image, icm);
         }
         return toRgb(file, image);
     }
@@ -240,20 +239,67 @@ public final class ImageDecoder {
      * A palette TIFF with the palette Pillow uses: the 16-bit ColorMap entries shifted right by 8
      * (ImageIO scales them to 8 bits with rounding, one level off for most entries).
      */
-    private static BufferedImage withTiffPalette(ImageReader reader, BufferedImage image, IndexColorModel icm) throws IOException {
-        TIFFField map = TIFFDirectory.createFromMetadata(reader.getImageMetadata(0)).getTIFFField(320);
+    private static BufferedImage withTiffPalette(byte[] data, BufferedImage image, IndexColorModel icm) {
+        int[] map = tiffColorMap(data);
         int n = icm.getMapSize();
-        if (map == null || map.getCount() != 3 * n) {
+        if (map == null || map.length != 3 * n) {
             return image;
         }
         byte[][] rgb = new byte[3][n];
         for (int c = 0; c < 3; c++) {
             for (int i = 0; i < n; i++) {
-                rgb[c][i] = (byte) (map.getAsInt(c * n + i) >> 8);
+                rgb[c][i] = (byte) (map[c * n + i] >> 8);
             }
         }
         IndexColorModel pillow = new IndexColorModel(icm.getPixelSize(), n, rgb[0], rgb[1], rgb[2]);
         return new BufferedImage(pillow, image.getRaster(), false, null);
+    }
+
+    /**
+     * The ColorMap (tag 320, SHORT values) of a TIFF's first IFD, read from the file's bytes; null if
+     * there is none or it does not fit in the file. Not through ImageIO's {@code getImageMetadata},
+     * which turns every value of every field into a DOM node with string attributes: about 230 bytes
+     * a value, so 91 MB for a 400 KB file of 65,536 palette entries
+     * ({@code FuzzImageStructureTest.structuredTiffs}), more for larger fields.
+     */
+    static int[] tiffColorMap(byte[] d) {
+        if (d.length < 8 || d[0] != d[1] || (d[0] != 'I' && d[0] != 'M')) {
+            return null;
+        }
+        boolean le = d[0] == 'I';
+        long ifd = tiffUnsigned(d, 4, 4, le);
+        if (tiffUnsigned(d, 2, 2, le) != 42 || ifd + 2 > d.length) {
+            return null;
+        }
+        long entries = tiffUnsigned(d, (int) ifd, 2, le);
+        for (long e = ifd + 2; e < ifd + 2 + 12 * entries && e + 12 <= d.length; e += 12) {
+            if (tiffUnsigned(d, (int) e, 2, le) != 320) {
+                continue;
+            }
+            long count = tiffUnsigned(d, (int) e + 4, 4, le);
+            if (tiffUnsigned(d, (int) e + 2, 2, le) != 3 || count > 3 * 65_536) {
+                return null;
+            }
+            long at = count <= 2 ? e + 8 : tiffUnsigned(d, (int) e + 8, 4, le);
+            if (at + 2 * count > d.length) {
+                return null;
+            }
+            int[] map = new int[(int) count];
+            for (int i = 0; i < map.length; i++) {
+                map[i] = (int) tiffUnsigned(d, (int) at + 2 * i, 2, le);
+            }
+            return map;
+        }
+        return null;
+    }
+
+    /** The unsigned {@code bytes}-byte integer at {@code p}, in the TIFF's byte order. */
+    private static long tiffUnsigned(byte[] d, int p, int bytes, boolean le) {
+        long v = 0;
+        for (int i = 0; i < bytes; i++) {
+            v |= (d[p + i] & 0xFFL) << (8 * (le ? i : bytes - 1 - i));
+        }
+        return v;
     }
 
     /**

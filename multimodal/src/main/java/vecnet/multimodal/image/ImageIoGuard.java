@@ -40,16 +40,18 @@ public final class ImageIoGuard {
             throw new ImageFormatException(file, "cannot read the " + format + " header: " + e.getMessage(), e);
         }
         limits.checkSize(file, format, width, height);
-        Iterator<ImageTypeSpecifier> types;
+        ImageTypeSpecifier type;
         try {
-            types = reader.getImageTypes(0);
+            Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+            // a TIFF whose samples fit no layout ImageIO knows (3-bit palette samples in planes...) gives a null type
+            type = types == null || !types.hasNext() ? null : types.next();
         } catch (IOException | RuntimeException e) {
             throw new ImageFormatException(file, "cannot read the " + format + " header: " + e.getMessage(), e);
         }
-        if (types == null || !types.hasNext()) {
+        if (type == null) {
             throw new ImageFormatException(file, "ImageIO gives no pixel layout for this " + format + " image");
         }
-        SampleModel sm = types.next().getSampleModel();
+        SampleModel sm = type.getSampleModel();
         int bands = sm.getNumBands();
         if (bands > 4) {
             throw new ImageFormatException(file, "the " + format + " image has " + bands + " samples per pixel; at most 4"

@@ -62,6 +62,41 @@ class HostileImageTest extends LibraryTest {
     }
 
     @Test
+    void progressiveJpegsAreBoundedByTheirDecodingWorkNotTheirPixels() throws IOException {
+        // FuzzImageStructureTest.progressiveJpegs (its slowest input, 1.8 s for 0.43 megapixels), then measured:
+        // ImageIO runs an output pass per scan that costs per sample of every component and per row.
+        // 8 x 65,000 pixels (0.5 megapixels) and 400 scans took 13 s; the old limit (scans x pixels
+        // = 2.1e8 of 2.4e9) let it through
+        refused("strip.jpg", progressiveJpeg(8, 65_000, 400, 3), "400 scans", "8x65000", "decoding work");
+        // 24 scans over 98.6 megapixels of YCbCr: exactly the old limit, about 15 s
+        refused("colour.jpg", progressiveJpeg(9930, 9930, 24, 3), "24 scans", "3 components", "decoding work");
+    }
+
+    @Test
+    void tiffForWhichImageIoHasNoPixelLayoutIsRefused() throws IOException {
+        // FuzzImageStructureTest.structuredTiffs: 3 palette samples of 3 bits in planes, where ImageIO's
+        // getImageTypes gives a null type (a NullPointerException in our guard)
+        byte[] t = tiff(7, 31, 3, 3, 3, 2, 16);
+        refused("layout.tif", t, "no pixel layout");
+    }
+
+    @Test
+    void paletteTiffOf65536ColoursCostsItsPixelsNotItsMetadata() throws IOException {
+        // FuzzImageStructureTest.structuredTiffs: a 25 x 30 picture with a 16-bit palette (a 393 KB ColorMap)
+        // allocated 91 MB, because the palette was read through ImageIO's metadata tree (~230 bytes a value)
+        byte[] t = tiff(25, 30, 1, 16, 3, 1, 25 * 30 * 2);
+        Path f = Files.write(dir.resolve("palette16.tif"), t);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        vecnet.multimodal.ImageRgb rgb = ImageDecoder.create().decode(f);
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(rgb.width() == 25 && rgb.height() == 30, rgb.width() + "x" + rgb.height());
+        // index 0 everywhere, and entry 0 of the grey ramp is 0
+        assertTrue(java.util.Arrays.equals(rgb.toBytes(), new byte[25 * 30 * 3]), "not black");
+        assertTrue(allocated < 8L << 20, "decoding it allocated " + (allocated >> 20) + " MB");
+    }
+
+    @Test
     void tiffWith256SamplesPerPixelIsRefusedFromItsHeader() throws IOException {
         // 2000 x 2000 pixels of 256 16-bit samples: ImageIO would allocate 2 GB (issue 18: 4.1 GB)
         refused("samples.tif", tiff(2000, 2000, 256, 16), "256 samples per pixel");
@@ -92,30 +127,53 @@ class HostileImageTest extends LibraryTest {
         // 9,000 x 9,000 (81 megapixels, under the limit) with a few hundred bytes of data: the decoder
         // would allocate the 243 MB picture (ImageIO its raster) before finding out
         refused("short.png", BadInputTest.png(9000, 9000, 1000), "truncated", "9000x9000");
-        refused("short.jpg", progressiveJpeg(9000, 9000, 3, 100), "truncated", "9000x9000");
+        refused("short.jpg", progressiveJpeg(9000, 9000, 3, 1, 100), "truncated", "9000x9000");
     }
 
     // ------------------------------------------------------------------ builders
 
-    /** {@link #progressiveJpeg(int, int, int, int)} whose first scan has one bit per 8x8 block. */
+    /** {@link #progressiveJpeg(int, int, int, int, int)} of one component whose first scan has one bit per 8x8 block. */
     static byte[] progressiveJpeg(int w, int h, int scans) {
-        return progressiveJpeg(w, h, scans, (int) (((w + 7L) / 8) * ((h + 7L) / 8) / 8 + 1));
+        return progressiveJpeg(w, h, scans, 1);
     }
 
-    /** A progressive greyscale JPEG (SOF2) of w x h: {@code scans} DC-first scans, the first of {@code firstBytes} bytes, the others of 2. */
-    static byte[] progressiveJpeg(int w, int h, int scans, int firstBytes) {
+    /** {@link #progressiveJpeg(int, int, int, int, int)} whose first scan has one bit per 8x8 block of every component. */
+    static byte[] progressiveJpeg(int w, int h, int scans, int components) {
+        return progressiveJpeg(w, h, scans, components, (int) (components * ((w + 7L) / 8) * ((h + 7L) / 8) / 8 + 1));
+    }
+
+    /**
+     * A progressive JPEG (SOF2) of w x h with 1 or 3 components, all sampled 1x1: {@code scans}
+     * interleaved DC-first scans, the first of {@code firstBytes} zero bytes (a DC difference of 0 per
+     * block), the others of 2.
+     */
+    static byte[] progressiveJpeg(int w, int h, int scans, int components, int firstBytes) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD8});
         byte[] dqt = new byte[65];
         java.util.Arrays.fill(dqt, 1, 65, (byte) 1);
         segment(out, 0xDB, dqt);
-        segment(out, 0xC2, new byte[] {8, (byte) (h >> 8), (byte) h, (byte) (w >> 8), (byte) w, 1, 1, 0x11, 0});
+        byte[] sof = new byte[6 + 3 * components];
+        sof[0] = 8;
+        sof[1] = (byte) (h >> 8);
+        sof[2] = (byte) h;
+        sof[3] = (byte) (w >> 8);
+        sof[4] = (byte) w;
+        sof[5] = (byte) components;
+        byte[] sos = new byte[1 + 2 * components + 3];
+        sos[0] = (byte) components;
+        for (int c = 0; c < components; c++) {
+            sof[6 + 3 * c] = (byte) (c + 1);
+            sof[7 + 3 * c] = 0x11;
+            sos[1 + 2 * c] = (byte) (c + 1);
+        }
+        segment(out, 0xC2, sof);
         // DC table 0: one code of length 1 for category 0
         byte[] dht = new byte[1 + 16 + 1];
         dht[1] = 1;
         segment(out, 0xC4, dht);
         for (int s = 0; s < scans; s++) {
-            segment(out, 0xDA, new byte[] {1, 1, 0x00, 0, 0, 0});
+            segment(out, 0xDA, sos);
             out.writeBytes(new byte[s == 0 ? firstBytes : 2]);
         }
         out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD9});
@@ -129,25 +187,44 @@ class HostileImageTest extends LibraryTest {
 
     /** A little-endian baseline TIFF, uncompressed, min-is-black, one strip of 16 bytes whatever the size says. */
     static byte[] tiff(int w, int h, int samples, int bits) {
-        int entries = 9;
+        return tiff(w, h, samples, bits, 1, 1, 16);
+    }
+
+    /**
+     * {@link #tiff(int, int, int, int)} with a Photometric interpretation, a PlanarConfiguration and
+     * a strip of {@code stripBytes} zero bytes; a palette (photometric 3) gets a grey ColorMap of
+     * 2^bits entries.
+     */
+    static byte[] tiff(int w, int h, int samples, int bits, int photometric, int planar, int stripBytes) {
+        boolean palette = photometric == 3;
+        int entries = palette ? 11 : 10;
         int ifd = 8;
         int bitsArray = ifd + 2 + 12 * entries + 4;
-        int strip = bitsArray + 2 * samples;
-        ByteBuffer b = ByteBuffer.allocate(strip + 16).order(ByteOrder.LITTLE_ENDIAN);
+        int colorMap = bitsArray + 2 * samples;
+        int colors = palette ? 1 << bits : 0;
+        int strip = colorMap + 2 * 3 * colors;
+        ByteBuffer b = ByteBuffer.allocate(strip + stripBytes).order(ByteOrder.LITTLE_ENDIAN);
         b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd);
         b.putShort((short) entries);
         entry(b, 256, 4, 1, w);                                        // ImageWidth
         entry(b, 257, 4, 1, h);                                        // ImageLength
         entry(b, 258, 3, samples, samples == 1 ? bits : bitsArray);    // BitsPerSample
         entry(b, 259, 3, 1, 1);                                        // Compression: none
-        entry(b, 262, 3, 1, 1);                                        // Photometric: min-is-black
+        entry(b, 262, 3, 1, photometric);                              // Photometric (1: min-is-black)
         entry(b, 273, 4, 1, strip);                                    // StripOffsets
         entry(b, 277, 3, 1, samples);                                  // SamplesPerPixel
         entry(b, 278, 4, 1, h);                                        // RowsPerStrip
-        entry(b, 279, 4, 1, 16);                                       // StripByteCounts
+        entry(b, 279, 4, 1, stripBytes);                               // StripByteCounts
+        entry(b, 284, 3, 1, planar);                                   // PlanarConfiguration (1: chunky)
+        if (palette) {
+            entry(b, 320, 3, 3 * colors, colorMap);                    // ColorMap: R..., G..., B...
+        }
         b.putInt(0);
         for (int s = 0; s < samples && samples > 1; s++) {
             b.putShort((short) bits);
+        }
+        for (int c = 0; c < 3 * colors; c++) {
+            b.putShort((short) ((c % colors) * 65535 / Math.max(1, colors - 1)));
         }
         return b.array();
     }
