@@ -52,9 +52,10 @@ inputs=$(for m in "${MODULES[@]}"; do cat "$m/target/fuzz-inputs.tsv" 2>/dev/nul
 if [ -n "$inputs" ]; then
   echo
   echo "== the 5 slowest inputs (generator, seed, index, microseconds, bytes allocated, outcome)"
-  printf '%s\n' "$inputs" | sort -t$'\t' -k4,4nr | head -5
+  # '|| true': head closes the pipe early, and with pipefail sort's SIGPIPE would end the script here
+  printf '%s\n' "$inputs" | sort -t$'\t' -k4,4nr | head -5 || true
   echo "== the 5 inputs that allocated most"
-  printf '%s\n' "$inputs" | sort -t$'\t' -k5,5nr | head -5
+  printf '%s\n' "$inputs" | sort -t$'\t' -k5,5nr | head -5 || true
   echo "== time per input: median and 99.9th percentile (microseconds)"
   printf '%s\n' "$inputs" | cut -f4 | sort -n | awk '{a[NR]=$1} END {print "median " a[int(NR/2)+1] ", p99.9 " a[int(NR*0.999)+1] ", max " a[NR] " over " NR " inputs"}'
 fi

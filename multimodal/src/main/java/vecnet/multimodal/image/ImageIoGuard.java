@@ -1,5 +1,6 @@
 package vecnet.multimodal.image;
 
+import java.awt.image.DataBuffer;
 import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,6 +17,9 @@ import vecnet.multimodal.ImageFormatException;
  * <li>width × height against the pixel limit;</li>
  * <li>at most 4 samples per pixel and at most 16 bits per sample (so the decoded raster holds at
  *     most 8 bytes per pixel);</li>
+ * <li>TIFF: the pixel limit divided by how much slower than 8-bit samples ImageIO decodes the
+ *     layout ({@link #tiffSlowdown}: 6 for 16-bit samples, 24 for sub-byte samples packed several to
+ *     a pixel), so that no layout takes more than a few seconds;</li>
  * <li>BMP: a {@code biSizeImage} larger than the file, and BMPs that embed a JPEG or PNG
  *     ({@code BI_JPEG}, {@code BI_PNG}: the embedded image's own size is not the header's, and
  *     Pillow refuses them too), are refused.</li>
@@ -63,6 +67,44 @@ public final class ImageIoGuard {
                         + "-bit samples; at most 16 bits are supported");
             }
         }
+        if (format.startsWith("tif")) {
+            int slowdown = tiffSlowdown(sm);
+            if ((long) width * height * slowdown > limits.maxPixels()) {
+                throw new ImageFormatException(file, "the tif image is " + width + "x" + height + " pixels of " + bands
+                        + " samples of " + sm.getSampleSize(0) + " bits, a layout ImageIO decodes " + slowdown + " times"
+                        + " slower than 8-bit samples: more than the limit of " + limits.maxPixels() / slowdown
+                        + " pixels for it");
+            }
+        }
+    }
+
+    /**
+     * How much slower than 8-bit samples ImageIO's TIFF reader decodes this layout, rounded up: the
+     * pixel limit is divided by it. Measured with ImageIO on JDK 17 (a busy 2-core AMD EPYC, so
+     * noisy), 4-megapixel Deflate TIFFs: 8-bit grey, RGB and CMYK 10 to 45 ns a pixel, one packed
+     * band of 1 to 4 bits 20 to 30 (factor 1); 16-bit (and 12-bit, which ImageIO widens to 16)
+     * samples 50 ns a pixel for grey, 170 to 220 for RGB and CMYK (factor 6); several samples of
+     * fewer than 8 bits packed in a pixel, 480 ns (factor 24). Found by
+     * {@code FuzzImageStructureTest.structuredTiffs}: a 600-byte TIFF (every strip pointing at one
+     * deflated block) of 100 megapixels of 4-bit RGB would take about 45 s.
+     */
+    static int tiffSlowdown(SampleModel sm) {
+        if (sm.getDataType() == DataBuffer.TYPE_BYTE && (sm.getNumBands() == 1 || allSamplesAre(sm, 8))) {
+            return 1;
+        }
+        if (sm.getDataType() == DataBuffer.TYPE_USHORT && allSamplesAre(sm, 16)) {
+            return 6;
+        }
+        return 24;
+    }
+
+    private static boolean allSamplesAre(SampleModel sm, int bits) {
+        for (int b = 0; b < sm.getNumBands(); b++) {
+            if (sm.getSampleSize(b) != bits) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** BITMAPINFOHEADER checks: compression (offset 30) and biSizeImage (offset 34). */

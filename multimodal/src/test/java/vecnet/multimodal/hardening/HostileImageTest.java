@@ -81,6 +81,20 @@ class HostileImageTest extends LibraryTest {
     }
 
     @Test
+    void tiffInALayoutImageIoDecodesSlowlyIsHeldToFewerPixels() throws IOException {
+        // FuzzImageStructureTest.structuredTiffs (a 2.8-megapixel 4-bit RGB TIFF took 1.3 s), then measured:
+        // 25 megapixels of 4-bit RGB in a 1.3 KB file (every strip points at one deflated block) took 5 to 8 s
+        // and 245 MB; 100 megapixels would take about 45 s
+        refused("rgb4.tif", deflatedTiff(5000, 5000, 3, 4), "5000x5000", "24 times slower", "4166666 pixels");
+        refused("rgb16.tif", deflatedTiff(5000, 5000, 3, 16), "6 times slower");
+        // the same files, small enough, are decoded: the refusal above is the layout's limit, not a broken file
+        Path small = Files.write(dir.resolve("rgb4-small.tif"), deflatedTiff(1000, 1000, 3, 4));
+        assertTrue(ImageDecoder.create().decode(small).width() == 1000);
+        Path fast = Files.write(dir.resolve("rgb8.tif"), deflatedTiff(3000, 3000, 3, 8));
+        assertTrue(ImageDecoder.create().decode(fast).width() == 3000);
+    }
+
+    @Test
     void paletteTiffOf65536ColoursCostsItsPixelsNotItsMetadata() throws IOException {
         // FuzzImageStructureTest.structuredTiffs: a 25 x 30 picture with a 16-bit palette (a 393 KB ColorMap)
         // allocated 91 MB, because the palette was read through ImageIO's metadata tree (~230 bytes a value)
@@ -226,6 +240,47 @@ class HostileImageTest extends LibraryTest {
         for (int c = 0; c < 3 * colors; c++) {
             b.putShort((short) ((c % colors) * 65535 / Math.max(1, colors - 1)));
         }
+        return b.array();
+    }
+
+    /**
+     * A little-endian RGB (or grey, for one sample) TIFF of w x h, {@code samples} x {@code bits}, in
+     * strips of 64 rows compressed with Deflate, all pointing at the same block of zero rows.
+     */
+    static byte[] deflatedTiff(int w, int h, int samples, int bits) {
+        int rows = 64;
+        int strips = (h + rows - 1) / rows;
+        byte[] strip = FuzzImageTest.deflate(new byte[(int) (((long) w * samples * bits + 7) / 8 * rows)]);
+        int entries = 10;
+        int ifd = 8;
+        int bitsArray = ifd + 2 + 12 * entries + 4;
+        int offsets = bitsArray + 2 * samples;
+        int counts = offsets + 4 * strips;
+        int data = counts + 4 * strips;
+        ByteBuffer b = ByteBuffer.allocate(data + strip.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd);
+        b.putShort((short) entries);
+        entry(b, 256, 4, 1, w);                                        // ImageWidth
+        entry(b, 257, 4, 1, h);                                        // ImageLength
+        entry(b, 258, 3, samples, samples == 1 ? bits : bitsArray);    // BitsPerSample
+        entry(b, 259, 3, 1, 8);                                        // Compression: Deflate
+        entry(b, 262, 3, 1, samples >= 3 ? 2 : 1);                     // Photometric: RGB or min-is-black
+        entry(b, 273, 4, strips, offsets);                             // StripOffsets
+        entry(b, 277, 3, 1, samples);                                  // SamplesPerPixel
+        entry(b, 278, 4, 1, rows);                                     // RowsPerStrip
+        entry(b, 279, 4, strips, counts);                              // StripByteCounts
+        entry(b, 284, 3, 1, 1);                                        // PlanarConfiguration: chunky
+        b.putInt(0);
+        for (int s = 0; s < samples && samples > 1; s++) {
+            b.putShort((short) bits);
+        }
+        for (int s = 0; s < strips; s++) {
+            b.putInt(data);
+        }
+        for (int s = 0; s < strips; s++) {
+            b.putInt(strip.length);
+        }
+        b.put(strip);
         return b.array();
     }
 
