@@ -31,6 +31,7 @@ import vecnet.multimodal.image.JpegDecoder;
 import vecnet.multimodal.image.Limits;
 import vecnet.multimodal.image.PngDecoder;
 import vecnet.multimodal.image.Rgb8;
+import vecnet.multimodal.image.TiffTags;
 
 /**
  * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow 9.4's
@@ -240,7 +241,8 @@ public final class ImageDecoder {
      * (ImageIO scales them to 8 bits with rounding, one level off for most entries).
      */
     private static BufferedImage withTiffPalette(byte[] data, BufferedImage image, IndexColorModel icm) {
-        int[] map = tiffColorMap(data);
+        TiffTags tags = TiffTags.read(data);
+        long[] map = tags == null ? null : tags.values(320, 3 * 65_536);   // ColorMap: R..., G..., B...
         int n = icm.getMapSize();
         if (map == null || map.length != 3 * n) {
             return image;
@@ -253,53 +255,6 @@ public final class ImageDecoder {
         }
         IndexColorModel pillow = new IndexColorModel(icm.getPixelSize(), n, rgb[0], rgb[1], rgb[2]);
         return new BufferedImage(pillow, image.getRaster(), false, null);
-    }
-
-    /**
-     * The ColorMap (tag 320, SHORT values) of a TIFF's first IFD, read from the file's bytes; null if
-     * there is none or it does not fit in the file. Not through ImageIO's {@code getImageMetadata},
-     * which turns every value of every field into a DOM node with string attributes: about 230 bytes
-     * a value, so 91 MB for a 400 KB file of 65,536 palette entries
-     * ({@code FuzzImageStructureTest.structuredTiffs}), more for larger fields.
-     */
-    static int[] tiffColorMap(byte[] d) {
-        if (d.length < 8 || d[0] != d[1] || (d[0] != 'I' && d[0] != 'M')) {
-            return null;
-        }
-        boolean le = d[0] == 'I';
-        long ifd = tiffUnsigned(d, 4, 4, le);
-        if (tiffUnsigned(d, 2, 2, le) != 42 || ifd + 2 > d.length) {
-            return null;
-        }
-        long entries = tiffUnsigned(d, (int) ifd, 2, le);
-        for (long e = ifd + 2; e < ifd + 2 + 12 * entries && e + 12 <= d.length; e += 12) {
-            if (tiffUnsigned(d, (int) e, 2, le) != 320) {
-                continue;
-            }
-            long count = tiffUnsigned(d, (int) e + 4, 4, le);
-            if (tiffUnsigned(d, (int) e + 2, 2, le) != 3 || count > 3 * 65_536) {
-                return null;
-            }
-            long at = count <= 2 ? e + 8 : tiffUnsigned(d, (int) e + 8, 4, le);
-            if (at + 2 * count > d.length) {
-                return null;
-            }
-            int[] map = new int[(int) count];
-            for (int i = 0; i < map.length; i++) {
-                map[i] = (int) tiffUnsigned(d, (int) at + 2 * i, 2, le);
-            }
-            return map;
-        }
-        return null;
-    }
-
-    /** The unsigned {@code bytes}-byte integer at {@code p}, in the TIFF's byte order. */
-    private static long tiffUnsigned(byte[] d, int p, int bytes, boolean le) {
-        long v = 0;
-        for (int i = 0; i < bytes; i++) {
-            v |= (d[p + i] & 0xFFL) << (8 * (le ? i : bytes - 1 - i));
-        }
-        return v;
     }
 
     /**

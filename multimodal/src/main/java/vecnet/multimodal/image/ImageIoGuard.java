@@ -17,6 +17,8 @@ import vecnet.multimodal.ImageFormatException;
  * <li>width × height against the pixel limit;</li>
  * <li>at most 4 samples per pixel and at most 16 bits per sample (so the decoded raster holds at
  *     most 8 bytes per pixel);</li>
+ * <li>TIFF: at most {@link #MAX_TIFF_PIECES} strips or tiles, each inside the file, whose byte
+ *     counts add up to no more than the file;</li>
  * <li>TIFF: the pixel limit divided by how much slower than 8-bit samples ImageIO decodes the
  *     layout ({@link #tiffSlowdown}: 6 for 16-bit samples, 24 for sub-byte samples packed several to
  *     a pixel), so that no layout takes more than a few seconds;</li>
@@ -34,6 +36,9 @@ public final class ImageIoGuard {
     public static void check(Path file, byte[] data, String format, ImageReader reader, Limits limits) throws IOException {
         if (format.equals("bmp")) {
             checkBmp(file, data);
+        }
+        if (format.startsWith("tif")) {
+            checkTiffData(file, data);
         }
         int width;
         int height;
@@ -85,8 +90,8 @@ public final class ImageIoGuard {
      * band of 1 to 4 bits 20 to 30 (factor 1); 16-bit (and 12-bit, which ImageIO widens to 16)
      * samples 50 ns a pixel for grey, 170 to 220 for RGB and CMYK (factor 6); several samples of
      * fewer than 8 bits packed in a pixel, 480 ns (factor 24). Found by
-     * {@code FuzzImageStructureTest.structuredTiffs}: a 600-byte TIFF (every strip pointing at one
-     * deflated block) of 100 megapixels of 4-bit RGB would take about 45 s.
+     * {@code FuzzImageStructureTest.structuredTiffs}: 25 megapixels of 4-bit RGB (a 40 KB file of
+     * deflated zeros) took 5 to 8 s; 100 megapixels would take about 45 s.
      */
     static int tiffSlowdown(SampleModel sm) {
         if (sm.getDataType() == DataBuffer.TYPE_BYTE && (sm.getNumBands() == 1 || allSamplesAre(sm, 8))) {
@@ -105,6 +110,60 @@ public final class ImageIoGuard {
             }
         }
         return true;
+    }
+
+    /**
+     * At most this many strips or tiles in a TIFF (planes counted). ImageIO spends 10 to 70 µs on each
+     * (YCbCr the most) whatever its size, and each costs only 8 bytes of the file: 20,000 one-row
+     * strips took 1.4 s (measured on JDK 17, a busy 2-core machine). Real files have one strip per
+     * row at most, or tiles of 256×256 or more.
+     */
+    public static final int MAX_TIFF_PIECES = 65_536;
+
+    /**
+     * The strips (or tiles) of a TIFF's first IFD: at most {@link #MAX_TIFF_PIECES}, each inside the
+     * file, and their byte counts add up to no more than the file (strips may not share data).
+     * ImageIO allocates a strip's declared byte count before reading it ({@code new byte[2^31 − 1]}:
+     * an {@code OutOfMemoryError} from a 2 KB file, found by {@code FuzzImageStructureTest.structuredTiffs}),
+     * and strips that all point at one deflated block let a 600-byte file expand to any size.
+     */
+    private static void checkTiffData(Path file, byte[] d) throws ImageFormatException {
+        TiffTags tags = TiffTags.read(d);
+        if (tags == null) {
+            return; // not a classic TIFF: ImageIO refuses it
+        }
+        String[] kinds = {"strip", "tile"};
+        int[][] pairs = {{273, 279}, {324, 325}}; // StripOffsets, StripByteCounts; TileOffsets, TileByteCounts
+        for (int k = 0; k < 2; k++) {
+            int offsetsTag = pairs[k][0];
+            int countsTag = pairs[k][1];
+            long pieces = Math.max(tags.count(offsetsTag), tags.count(countsTag));
+            if (pieces > MAX_TIFF_PIECES) {
+                throw new ImageFormatException(file, "the TIFF has " + pieces + " " + kinds[k] + "s, more than the limit of "
+                        + MAX_TIFF_PIECES);
+            }
+            if (!tags.has(countsTag) || !tags.has(offsetsTag)) {
+                continue;
+            }
+            long[] offsets = tags.values(offsetsTag, MAX_TIFF_PIECES);
+            long[] counts = tags.values(countsTag, MAX_TIFF_PIECES);
+            if (offsets == null || counts == null) {
+                throw new ImageFormatException(file, "the TIFF's " + kinds[k] + " offsets or byte counts are not"
+                        + " SHORT or LONG values inside the file");
+            }
+            long total = 0;
+            for (int i = 0; i < Math.min(offsets.length, counts.length); i++) {
+                if (offsets[i] + counts[i] > d.length) {
+                    throw new ImageFormatException(file, "TIFF " + kinds[k] + " " + i + " (" + counts[i] + " bytes at offset "
+                            + offsets[i] + ") ends past the end of the file (" + d.length + " bytes): truncated or corrupt");
+                }
+                total += counts[i];
+            }
+            if (total > d.length) {
+                throw new ImageFormatException(file, "the TIFF's " + kinds[k] + "s declare " + total + " bytes in all, more"
+                        + " than the file's " + d.length + " (" + kinds[k] + "s may not share data)");
+            }
+        }
     }
 
     /** BITMAPINFOHEADER checks: compression (offset 30) and biSizeImage (offset 34). */

@@ -83,8 +83,8 @@ class HostileImageTest extends LibraryTest {
     @Test
     void tiffInALayoutImageIoDecodesSlowlyIsHeldToFewerPixels() throws IOException {
         // FuzzImageStructureTest.structuredTiffs (a 2.8-megapixel 4-bit RGB TIFF took 1.3 s), then measured:
-        // 25 megapixels of 4-bit RGB in a 1.3 KB file (every strip points at one deflated block) took 5 to 8 s
-        // and 245 MB; 100 megapixels would take about 45 s
+        // 25 megapixels of 4-bit RGB (a 1.3 KB file whose strips shared one deflated block; 40 KB without
+        // sharing) took 5 to 8 s and 245 MB; 100 megapixels would take about 45 s
         refused("rgb4.tif", deflatedTiff(5000, 5000, 3, 4), "5000x5000", "24 times slower", "4166666 pixels");
         refused("rgb16.tif", deflatedTiff(5000, 5000, 3, 16), "6 times slower");
         // the same files, small enough, are decoded: the refusal above is the layout's limit, not a broken file
@@ -92,6 +92,30 @@ class HostileImageTest extends LibraryTest {
         assertTrue(ImageDecoder.create().decode(small).width() == 1000);
         Path fast = Files.write(dir.resolve("rgb8.tif"), deflatedTiff(3000, 3000, 3, 8));
         assertTrue(ImageDecoder.create().decode(fast).width() == 3000);
+    }
+
+    @Test
+    void tiffStripsMustLieInTheFileWithoutSharingData() throws IOException {
+        // FuzzImageStructureTest.structuredTiffs: a 2 KB TIFF whose Deflate tile declared 2^31 - 1 bytes made
+        // ImageIO allocate that much (OutOfMemoryError: Requested array size exceeds VM limit)
+        byte[] t = deflatedTiff(14, 15, 1, 4, 64, false);
+        ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN).putInt(stripByteCountsValue(t), 0x7FFF_FFFF);
+        refused("count.tif", t, "TIFF strip 0 (2147483647 bytes at offset", "ends past the end of the file");
+        // 100 megapixels of grey in 1,563 strips that all point at one deflated block of 640 KB of zeros: 13 KB
+        refused("shared.tif", deflatedTiff(10_000, 10_000, 1, 8, 64, true), "strips declare", "may not share data");
+        // 70,000 one-row strips (8 bytes of offsets and counts each; ImageIO spends 10 to 70 µs on each)
+        refused("strips.tif", deflatedTiff(2, 70_000, 1, 8, 1, false), "70000 strips", "limit of 65536");
+    }
+
+    /** Where the (single, inline) StripByteCounts value of a {@link #deflatedTiff} of one strip is. */
+    private static int stripByteCountsValue(byte[] t) {
+        ByteBuffer b = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
+        for (int e = 10; e < 10 + 12 * b.getShort(8); e += 12) {
+            if (b.getShort(e) == 279) {
+                return e + 8;
+            }
+        }
+        throw new AssertionError("no StripByteCounts");
     }
 
     @Test
@@ -245,10 +269,17 @@ class HostileImageTest extends LibraryTest {
 
     /**
      * A little-endian RGB (or grey, for one sample) TIFF of w x h, {@code samples} x {@code bits}, in
-     * strips of 64 rows compressed with Deflate, all pointing at the same block of zero rows.
+     * strips of 64 rows of zeros compressed with Deflate, each its own copy.
      */
     static byte[] deflatedTiff(int w, int h, int samples, int bits) {
-        int rows = 64;
+        return deflatedTiff(w, h, samples, bits, 64, false);
+    }
+
+    /**
+     * {@link #deflatedTiff(int, int, int, int)} in strips of {@code rows} rows; with {@code shared},
+     * every strip points at one block (a TIFF "zip bomb").
+     */
+    static byte[] deflatedTiff(int w, int h, int samples, int bits, int rows, boolean shared) {
         int strips = (h + rows - 1) / rows;
         byte[] strip = FuzzImageTest.deflate(new byte[(int) (((long) w * samples * bits + 7) / 8 * rows)]);
         int entries = 10;
@@ -257,7 +288,8 @@ class HostileImageTest extends LibraryTest {
         int offsets = bitsArray + 2 * samples;
         int counts = offsets + 4 * strips;
         int data = counts + 4 * strips;
-        ByteBuffer b = ByteBuffer.allocate(data + strip.length).order(ByteOrder.LITTLE_ENDIAN);
+        int copies = shared ? 1 : strips;
+        ByteBuffer b = ByteBuffer.allocate(data + copies * strip.length).order(ByteOrder.LITTLE_ENDIAN);
         b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd);
         b.putShort((short) entries);
         entry(b, 256, 4, 1, w);                                        // ImageWidth
@@ -265,22 +297,25 @@ class HostileImageTest extends LibraryTest {
         entry(b, 258, 3, samples, samples == 1 ? bits : bitsArray);    // BitsPerSample
         entry(b, 259, 3, 1, 8);                                        // Compression: Deflate
         entry(b, 262, 3, 1, samples >= 3 ? 2 : 1);                     // Photometric: RGB or min-is-black
-        entry(b, 273, 4, strips, offsets);                             // StripOffsets
+        entry(b, 273, 4, strips, strips == 1 ? data : offsets);        // StripOffsets
         entry(b, 277, 3, 1, samples);                                  // SamplesPerPixel
         entry(b, 278, 4, 1, rows);                                     // RowsPerStrip
-        entry(b, 279, 4, strips, counts);                              // StripByteCounts
+        entry(b, 279, 4, strips, strips == 1 ? strip.length : counts); // StripByteCounts
         entry(b, 284, 3, 1, 1);                                        // PlanarConfiguration: chunky
         b.putInt(0);
         for (int s = 0; s < samples && samples > 1; s++) {
             b.putShort((short) bits);
         }
+        b.position(offsets);
         for (int s = 0; s < strips; s++) {
-            b.putInt(data);
+            b.putInt(data + (shared ? 0 : s * strip.length));
         }
         for (int s = 0; s < strips; s++) {
             b.putInt(strip.length);
         }
-        b.put(strip);
+        for (int c = 0; c < copies; c++) {
+            b.put(strip);
+        }
         return b.array();
     }
 
