@@ -4,6 +4,7 @@ import java.awt.image.DataBuffer;
 import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
@@ -17,8 +18,11 @@ import vecnet.multimodal.ImageFormatException;
  * <li>width × height against the pixel limit;</li>
  * <li>at most 4 samples per pixel and at most 16 bits per sample (so the decoded raster holds at
  *     most 8 bytes per pixel);</li>
+ * <li>TIFF: the area of its tiles (ImageIO decodes whole tiles) within the pixel limit;</li>
  * <li>TIFF: at most {@link #MAX_TIFF_PIECES} strips or tiles, each inside the file, whose byte
  *     counts add up to no more than the file;</li>
+ * <li>TIFF with JPEG compression: each embedded JPEG stream within the scan limits of
+ *     {@link JpegDecoder}, and all of them within its work limit;</li>
  * <li>TIFF: the pixel limit divided by how much slower than 8-bit samples ImageIO decodes the
  *     layout ({@link #tiffSlowdown}: 6 for 16-bit samples, 24 for sub-byte samples packed several to
  *     a pixel), so that no layout takes more than a few seconds;</li>
@@ -38,7 +42,7 @@ public final class ImageIoGuard {
             checkBmp(file, data);
         }
         if (format.startsWith("tif")) {
-            checkTiffData(file, data);
+            checkTiffData(file, data, limits);
         }
         int width;
         int height;
@@ -127,11 +131,12 @@ public final class ImageIoGuard {
      * an {@code OutOfMemoryError} from a 2 KB file, found by {@code FuzzImageStructureTest.structuredTiffs}),
      * and strips that all point at one deflated block let a 600-byte file expand to any size.
      */
-    private static void checkTiffData(Path file, byte[] d) throws ImageFormatException {
+    private static void checkTiffData(Path file, byte[] d, Limits limits) throws ImageFormatException {
         TiffTags tags = TiffTags.read(d);
         if (tags == null) {
             return; // not a classic TIFF: ImageIO refuses it
         }
+        checkTiles(file, tags, limits);
         String[] kinds = {"strip", "tile"};
         int[][] pairs = {{273, 279}, {324, 325}}; // StripOffsets, StripByteCounts; TileOffsets, TileByteCounts
         for (int k = 0; k < 2; k++) {
@@ -162,6 +167,71 @@ public final class ImageIoGuard {
             if (total > d.length) {
                 throw new ImageFormatException(file, "the TIFF's " + kinds[k] + "s declare " + total + " bytes in all, more"
                         + " than the file's " + d.length + " (" + kinds[k] + "s may not share data)");
+            }
+        }
+        long[] compression = tags.values(259, 1);
+        if (compression != null && (compression[0] == 6 || compression[0] == 7)) {
+            checkTiffJpeg(file, d, tags);
+        }
+    }
+
+    /**
+     * ImageIO decodes every tile whole, into a buffer of the tile's size, so the tiles' area counts
+     * against the pixel limit, not only the picture's: a 1 x 1,215 TIFF in tiles of 65,536 x 8 made
+     * it allocate 252 MB ({@code FuzzImageStructureTest.structuredTiffs}).
+     */
+    private static void checkTiles(Path file, TiffTags tags, Limits limits) throws ImageFormatException {
+        long[] w = tags.values(256, 1);
+        long[] h = tags.values(257, 1);
+        long[] tw = tags.values(322, 1);
+        long[] th = tags.values(323, 1);
+        if (w == null || h == null || tw == null || th == null || tw[0] == 0 || th[0] == 0) {
+            return; // no tiles, or ImageIO refuses the header
+        }
+        long across = (w[0] + tw[0] - 1) / tw[0];
+        long down = (h[0] + th[0] - 1) / th[0];
+        double area = (double) across * tw[0] * down * th[0]; // up to 2^66: a double, not a long
+        if (area > limits.maxPixels()) {
+            throw new ImageFormatException(file, "the TIFF's " + across * down + " tiles of " + tw[0] + "x" + th[0]
+                    + " cover " + (long) Math.min(area, Long.MAX_VALUE) + " pixels, more than the limit of " + limits.maxPixels()
+                    + " (ImageIO decodes whole tiles)");
+        }
+    }
+
+    /**
+     * A JPEG-compressed TIFF holds a JPEG stream in each strip or tile (or one at JPEGInterchangeFormat),
+     * which ImageIO decodes with the same JPEG reader: the scan limits of {@link JpegDecoder} hold for
+     * each stream, and the work limit ({@link Limits#scanWork}) for all of them together. Found by
+     * {@code FuzzImageStructureTest.structuredTiffs}: an 8 x 20,000 TIFF whose strip is a progressive
+     * JPEG of 100 scans took 1.3 s, and nothing bounded the scans. Streams that do not start with SOI
+     * (old-style JPEG's bare scan data) are left to ImageIO.
+     */
+    private static void checkTiffJpeg(Path file, byte[] d, TiffTags tags) throws ImageFormatException {
+        int[][] pairs = {{273, 279}, {324, 325}, {513, 514}}; // strips, tiles, JPEGInterchangeFormat
+        long work = 0;
+        for (int[] pair : pairs) {
+            long[] offsets = tags.values(pair[0], MAX_TIFF_PIECES);
+            long[] counts = tags.values(pair[1], MAX_TIFF_PIECES);
+            if (offsets == null || counts == null) {
+                continue;
+            }
+            for (int i = 0; i < Math.min(offsets.length, counts.length); i++) {
+                long at = offsets[i];
+                long end = at + counts[i];
+                if (counts[i] < 2 || end > d.length || d[(int) at] != (byte) 0xFF || d[(int) at + 1] != (byte) 0xD8) {
+                    continue;
+                }
+                JpegDecoder.Structure s = JpegDecoder.structure(file, Arrays.copyOfRange(d, (int) at, (int) end));
+                if (s.scans() > Limits.MAX_SCANS) {
+                    throw new ImageFormatException(file, "a JPEG in the TIFF has more than " + Limits.MAX_SCANS
+                            + " scans (a scan bomb?)");
+                }
+                work += Limits.scanWork(s.scans(), s.width(), s.height(), s.components());
+                if (work > Limits.MAX_SCAN_WORK) {
+                    throw new ImageFormatException(file, "the JPEG data in the TIFF (" + s.scans() + " scans over "
+                            + s.width() + "x" + s.height() + " pixels in one of its streams) needs more decoding work than the"
+                            + " limit of " + Limits.MAX_SCAN_WORK + " (a scan bomb?)");
+                }
             }
         }
     }

@@ -388,7 +388,8 @@ class FuzzImageStructureTest extends LibraryTest {
 
     /**
      * A TIFF built tag by tag (class comment). The pixel data is generated for the declared layout
-     * (random or zero samples, then compressed as declared) up to 64 KiB per strip or tile, and
+     * (random or zero samples, then compressed as declared) up to 16 KiB per strip or tile and 512 KiB
+     * per file, and
      * the offsets and byte counts written for it are then, sometimes, replaced by lies.
      */
     static byte[] tiff(Random rnd, StringBuilder label) {
@@ -461,7 +462,7 @@ class FuzzImageStructureTest extends LibraryTest {
         long pieceH = Math.min(th, h);
         long rawBytes = Math.min(ceilDiv(Math.max(pieceW, 0) * Math.min(bitsPerPixel, 1 << 24), 8), 1 << 24)
                 * Math.min(Math.max(pieceH, 0), 1 << 24);   // clamped: no overflow, and far above the cap below
-        int rawCap = (int) Math.min(1 << 16, (4 << 20) / Math.max(count, 1));    // at most 4 MiB of samples in a file
+        int rawCap = (int) Math.min(1 << 14, (512 << 10) / Math.max(count, 1));  // at most 512 KiB of samples in a file
         List<byte[]> pieceData = new ArrayList<>();
         boolean zeros = rnd.nextBoolean();
         byte[] stripJpeg = null;

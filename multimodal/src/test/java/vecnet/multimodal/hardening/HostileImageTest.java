@@ -107,6 +107,88 @@ class HostileImageTest extends LibraryTest {
         refused("strips.tif", deflatedTiff(2, 70_000, 1, 8, 1, false), "70000 strips", "limit of 65536");
     }
 
+    @Test
+    void progressiveJpegInsideATiffIsHeldToTheJpegLimits() throws IOException {
+        // FuzzImageStructureTest.structuredTiffs: ImageIO decodes a JPEG-compressed TIFF's strips with its JPEG
+        // reader, so JpegDecoder's scan limits did not apply (8 x 20,000 pixels and 100 scans took 1.3 s)
+        refused("scans.tif", jpegTiff(8, 60_000, progressiveJpeg(8, 60_000, 400, 3)), "60000 pixels", "decoding work");
+        refused("many.tif", jpegTiff(64, 64, progressiveJpeg(64, 64, 401, 3)), "more than 400 scans");
+        // an ordinary baseline JPEG from ImageIO's writer, in a TIFF strip, is decoded
+        java.awt.image.BufferedImage picture = new java.awt.image.BufferedImage(40, 30,
+                java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        assertTrue(javax.imageio.ImageIO.write(picture, "jpeg", jpeg));
+        Path ok = Files.write(dir.resolve("baseline.tif"), jpegTiff(40, 30, jpeg.toByteArray()));
+        assertTrue(ImageDecoder.create().decode(ok).width() == 40);
+    }
+
+    /** A little-endian 8-bit RGB TIFF of w x h, JPEG-compressed (7), whose one strip is {@code jpeg}. */
+    static byte[] jpegTiff(int w, int h, byte[] jpeg) {
+        int entries = 10;
+        int ifd = 8;
+        int bitsArray = ifd + 2 + 12 * entries + 4;
+        int data = bitsArray + 6;
+        ByteBuffer b = ByteBuffer.allocate(data + jpeg.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd);
+        b.putShort((short) entries);
+        entry(b, 256, 4, 1, w);                                        // ImageWidth
+        entry(b, 257, 4, 1, h);                                        // ImageLength
+        entry(b, 258, 3, 3, bitsArray);                                // BitsPerSample: 8, 8, 8
+        entry(b, 259, 3, 1, 7);                                        // Compression: JPEG
+        entry(b, 262, 3, 1, 2);                                        // Photometric: RGB
+        entry(b, 273, 4, 1, data);                                     // StripOffsets
+        entry(b, 277, 3, 1, 3);                                        // SamplesPerPixel
+        entry(b, 278, 4, 1, h);                                        // RowsPerStrip
+        entry(b, 279, 4, 1, jpeg.length);                              // StripByteCounts
+        entry(b, 284, 3, 1, 1);                                        // PlanarConfiguration: chunky
+        b.putInt(0);
+        b.putShort((short) 8).putShort((short) 8).putShort((short) 8);
+        b.put(jpeg);
+        return b.array();
+    }
+
+    @Test
+    void tiffTilesCountAgainstThePixelLimit() throws IOException {
+        // FuzzImageStructureTest.structuredTiffs: a 1 x 1,215 picture in tiles of 65,536 x 8 (80 megapixels of
+        // tiles) allocated 252 MB; here 1 x 20,000 in tiles of 65,536 x 16: 1.3 gigapixels of tiles
+        refused("tiles.tif", tiledTiff(1, 20_000, 65_536, 16), "tiles of 65536x16", "more than the limit");
+        // ordinary tiles are decoded
+        Path ok = Files.write(dir.resolve("tiles-ok.tif"), tiledTiff(100, 40, 64, 32));
+        assertTrue(ImageDecoder.create().decode(ok).height() == 40);
+    }
+
+    /** A little-endian 8-bit grey TIFF of w x h, uncompressed, in tiles of tw x th (each its own zero bytes). */
+    static byte[] tiledTiff(int w, int h, int tw, int th) {
+        int tiles = ((w + tw - 1) / tw) * ((h + th - 1) / th);
+        int tileBytes = tw * th <= 4096 ? tw * th : 16;                // big tiles: 16 bytes (refused before reading)
+        int entries = 10;
+        int ifd = 8;
+        int offsets = ifd + 2 + 12 * entries + 4;
+        int counts = offsets + 4 * tiles;
+        int data = counts + 4 * tiles;
+        ByteBuffer b = ByteBuffer.allocate(data + tiles * tileBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(ifd);
+        b.putShort((short) entries);
+        entry(b, 256, 4, 1, w);                                        // ImageWidth
+        entry(b, 257, 4, 1, h);                                        // ImageLength
+        entry(b, 258, 3, 1, 8);                                        // BitsPerSample
+        entry(b, 259, 3, 1, 1);                                        // Compression: none
+        entry(b, 262, 3, 1, 1);                                        // Photometric: min-is-black
+        entry(b, 277, 3, 1, 1);                                        // SamplesPerPixel
+        entry(b, 322, 4, 1, tw);                                       // TileWidth
+        entry(b, 323, 4, 1, th);                                       // TileLength
+        entry(b, 324, 4, tiles, tiles == 1 ? data : offsets);          // TileOffsets
+        entry(b, 325, 4, tiles, tiles == 1 ? tileBytes : counts);      // TileByteCounts
+        b.putInt(0);
+        for (int t = 0; t < tiles; t++) {
+            b.putInt(data + t * tileBytes);
+        }
+        for (int t = 0; t < tiles; t++) {
+            b.putInt(tileBytes);
+        }
+        return b.array();
+    }
+
     /** Where the (single, inline) StripByteCounts value of a {@link #deflatedTiff} of one strip is. */
     private static int stripByteCountsValue(byte[] t) {
         ByteBuffer b = ByteBuffer.wrap(t).order(ByteOrder.LITTLE_ENDIAN);
