@@ -19,7 +19,7 @@ import vecnet.multimodal.ImageFormatException;
  * <li>at most 4 samples per pixel and at most 16 bits per sample (so the decoded raster holds at
  *     most 8 bytes per pixel);</li>
  * <li>TIFF: the area of its tiles (ImageIO decodes whole tiles) within the pixel limit;</li>
- * <li>TIFF: at most {@link #MAX_TIFF_PIECES} strips or tiles, each inside the file, whose byte
+ * <li>TIFF: at most {@link #MAX_TIFF_PIECES} strips or tiles (a quarter of it for LZW or YCbCr), each inside the file, whose byte
  *     counts add up to no more than the file;</li>
  * <li>TIFF with JPEG compression: each embedded JPEG stream within the scan limits of
  *     {@link JpegDecoder}, and all of them within its work limit;</li>
@@ -117,10 +117,13 @@ public final class ImageIoGuard {
     }
 
     /**
-     * At most this many strips or tiles in a TIFF (planes counted). ImageIO spends 10 to 70 µs on each
-     * (YCbCr the most) whatever its size, and each costs only 8 bytes of the file: 20,000 one-row
-     * strips took 1.4 s (measured on JDK 17, a busy 2-core machine). Real files have one strip per
-     * row at most, or tiles of 256×256 or more.
+     * At most this many strips or tiles in a TIFF (planes counted); a quarter of it for LZW or YCbCr.
+     * ImageIO spends 10 to 70 µs on each (YCbCr the most) whatever its size, and allocates buffers
+     * for each (45 KB for LZW's string table, 19 KB for Deflated YCbCr), while each costs only 8 bytes
+     * of the file: 20,000 one-row YCbCr strips took 1.4 s, and a 780 KB TIFF of 65,000 LZW strips
+     * allocated 2.8 GB (RSS 1.26 GB; 16,384 strips: 708 MB), measured on JDK 17, a busy 2-core machine.
+     * Real files have one strip per row at most (libtiff's default for rows over 8 KB), or tiles of
+     * 256×256 or more.
      */
     public static final int MAX_TIFF_PIECES = 65_536;
 
@@ -139,13 +142,17 @@ public final class ImageIoGuard {
         checkTiles(file, tags, limits);
         String[] kinds = {"strip", "tile"};
         int[][] pairs = {{273, 279}, {324, 325}}; // StripOffsets, StripByteCounts; TileOffsets, TileByteCounts
+        long[] compression = tags.values(259, 1);
+        long[] photometric = tags.values(262, 1);
+        boolean heavy = compression != null && compression[0] == 5 || photometric != null && photometric[0] == 6;
+        int maxPieces = heavy ? MAX_TIFF_PIECES / 4 : MAX_TIFF_PIECES;
         for (int k = 0; k < 2; k++) {
             int offsetsTag = pairs[k][0];
             int countsTag = pairs[k][1];
             long pieces = Math.max(tags.count(offsetsTag), tags.count(countsTag));
-            if (pieces > MAX_TIFF_PIECES) {
+            if (pieces > maxPieces) {
                 throw new ImageFormatException(file, "the TIFF has " + pieces + " " + kinds[k] + "s, more than the limit of "
-                        + MAX_TIFF_PIECES);
+                        + maxPieces + (heavy ? " for LZW or YCbCr" : ""));
             }
             if (!tags.has(countsTag) || !tags.has(offsetsTag)) {
                 continue;
@@ -169,7 +176,6 @@ public final class ImageIoGuard {
                         + " than the file's " + d.length + " (" + kinds[k] + "s may not share data)");
             }
         }
-        long[] compression = tags.values(259, 1);
         if (compression != null && (compression[0] == 6 || compression[0] == 7)) {
             checkTiffJpeg(file, d, tags);
         }
