@@ -16,7 +16,10 @@
 # (-Dvecnet.fuzz.log=true, <module>/target/fuzz-inputs.tsv); the run ends with the slowest and the
 # largest inputs, and the peak resident memory of each test JVM. Uses the default surefire heap.
 # The fuzzers run one input at a time; the test JVM is told it has one CPU
-# (-XX:ActiveProcessorCount=1) so that its garbage collector and JIT leave the other cores alone.
+# (-XX:ActiveProcessorCount=1) so that its garbage collector and JIT leave the other cores alone;
+# FUZZ_JVM replaces those JVM options (e.g. FUZZ_JVM='-XX:ActiveProcessorCount=1 -Xlog:gc:file=/tmp/gc.log').
+# On a machine whose run queue is far longer than its cores, add -Dvecnet.fuzz.cpuTime=true to FUZZ_JVM:
+# the 10 s per input then bounds the thread's CPU time, not the wall clock (both are logged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-15000}"
@@ -37,7 +40,7 @@ for target in "${TARGETS[@]}"; do
   # -am builds the modules it depends on; the test filter keeps their tests (and fuzzers) out of this run
   if ! mvn -B -o -q -pl "$module" -am verify "-Dtest=$tests" -Dsurefire.failIfNoSpecifiedTests=false \
        -Djacoco.skip=true "-Dvecnet.fuzz.iterations=$N" -Dvecnet.fuzz.log=true "${SEED_ARG[@]}" \
-       -Dsurefire.argLine=-XX:ActiveProcessorCount=1; then
+       "-Dsurefire.argLine=${FUZZ_JVM:--XX:ActiveProcessorCount=1}"; then
     status=1
     echo "!! $module: a fuzz test failed; see $module/target/surefire-reports and $module/target/fuzz-findings/"
   fi
@@ -51,7 +54,7 @@ printf '%s\n' "$stats"
 inputs=$(for m in "${MODULES[@]}"; do cat "$m/target/fuzz-inputs.tsv" 2>/dev/null || true; done)
 if [ -n "$inputs" ]; then
   echo
-  echo "== the 5 slowest inputs (generator, seed, index, microseconds, bytes allocated, outcome)"
+  echo "== the 5 slowest inputs (generator, seed, index, microseconds, bytes allocated, outcome, CPU microseconds)"
   # '|| true': head closes the pipe early, and with pipefail sort's SIGPIPE would end the script here
   printf '%s\n' "$inputs" | sort -t$'\t' -k4,4nr | head -5 || true
   echo "== the 5 inputs that allocated most"
