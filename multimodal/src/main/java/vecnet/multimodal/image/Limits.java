@@ -22,8 +22,9 @@ public record Limits(long maxPixels) {
     public static final int MAX_SCANS = 400;
     /**
      * At most this much decoding work in one JPEG, in the units of {@link #scanWork}. Measured with
-     * ImageIO on JDK 17 (a busy 2-core AMD EPYC, so noisy): about 2.4 to 2.8 ns a unit for grey,
-     * YCbCr and CMYK pictures, 8 × 65,000 strips included, so the limit is about 3 s of decoding.
+     * ImageIO on JDK 17 (a busy 2-core AMD EPYC, so noisy): about 2.2 to 3 ns a unit for grey,
+     * YCbCr and CMYK pictures, 8 × 65,000 strips included, so the limit is about 3 s of decoding
+     * (the fuzzer's inputs aimed at it took 2.5 to 3.4 s), plus the colour conversion of the picture.
      * It admits a 100-megapixel colour photo of one scan (baseline) or a 40-megapixel one of
      * libjpeg's usual 10 progressive scans; a 100-megapixel progressive photo is refused (ImageIO would
      * take about 25 s) and must be re-encoded as baseline.
