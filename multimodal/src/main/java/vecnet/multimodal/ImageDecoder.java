@@ -23,8 +23,6 @@ import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
-import javax.imageio.plugins.tiff.TIFFDirectory;
-import javax.imageio.plugins.tiff.TIFFField;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import vecnet.multimodal.image.ExifOrientation;
@@ -33,6 +31,7 @@ import vecnet.multimodal.image.JpegDecoder;
 import vecnet.multimodal.image.Limits;
 import vecnet.multimodal.image.PngDecoder;
 import vecnet.multimodal.image.Rgb8;
+import vecnet.multimodal.image.TiffTags;
 
 /**
  * Decodes an image file into an 8-bit {@link ImageRgb}, giving the same bytes as Pillow 9.4's
@@ -64,7 +63,8 @@ import vecnet.multimodal.image.Rgb8;
  * and again on what ImageIO decoded; more than 4 samples per pixel or more than 16 bits per sample;
  * a BMP whose {@code biSizeImage} exceeds the file, or that embeds a JPEG or PNG; a JPEG with more
  * than {@value vecnet.multimodal.image.Limits#MAX_SCANS} scans or more than
- * {@value vecnet.multimodal.image.Limits#MAX_SCAN_PIXELS} scan-pixels (a progressive scan bomb);
+ * {@value vecnet.multimodal.image.Limits#MAX_SCAN_WORK} units of decoding work
+ * ({@link vecnet.multimodal.image.Limits#scanWork}: a progressive scan bomb);
  * arithmetic-coded, lossless, hierarchical and 12-bit JPEGs (ImageIO cannot decode them).
  *
  * <p>Known differences with Pillow, not detected: JPEG subsamplings other than 4:4:4, 4:2:2 and
@@ -191,7 +191,7 @@ public final class ImageDecoder {
             try {
                 reader.setInput(in, true, true);
                 ImageIoGuard.check(file, data, format, reader, limits);
-                ImageRgb rgb = read(file, reader);
+                ImageRgb rgb = read(file, data, reader);
                 limits.checkSize(file, format, rgb.width(), rgb.height());
                 return rgb;
             } finally {
@@ -200,7 +200,7 @@ public final class ImageDecoder {
         }
     }
 
-    private ImageRgb read(Path file, ImageReader reader) throws IOException {
+    private ImageRgb read(Path file, byte[] data, ImageReader reader) throws IOException {
         String format = reader.getFormatName().toLowerCase(Locale.ROOT);
         int width;
         int height;
@@ -231,7 +231,7 @@ public final class ImageDecoder {
             LOG.log(Level.DEBUG, () -> file + ": ImageIO warnings while decoding: " + warnings);
         }
         if (format.startsWith("tif") && image.getColorModel() instanceof IndexColorModel icm) {
-            image = withTiffPalette(reader, image, icm);
+            image = withTiffPalette(data, image, icm);
         }
         return toRgb(file, image);
     }
@@ -240,16 +240,17 @@ public final class ImageDecoder {
      * A palette TIFF with the palette Pillow uses: the 16-bit ColorMap entries shifted right by 8
      * (ImageIO scales them to 8 bits with rounding, one level off for most entries).
      */
-    private static BufferedImage withTiffPalette(ImageReader reader, BufferedImage image, IndexColorModel icm) throws IOException {
-        TIFFField map = TIFFDirectory.createFromMetadata(reader.getImageMetadata(0)).getTIFFField(320);
+    private static BufferedImage withTiffPalette(byte[] data, BufferedImage image, IndexColorModel icm) {
+        TiffTags tags = TiffTags.read(data);
+        long[] map = tags == null ? null : tags.values(320, 3 * 65_536);   // ColorMap: R..., G..., B...
         int n = icm.getMapSize();
-        if (map == null || map.getCount() != 3 * n) {
+        if (map == null || map.length != 3 * n) {
             return image;
         }
         byte[][] rgb = new byte[3][n];
         for (int c = 0; c < 3; c++) {
             for (int i = 0; i < n; i++) {
-                rgb[c][i] = (byte) (map.getAsInt(c * n + i) >> 8);
+                rgb[c][i] = (byte) (map[c * n + i] >> 8);
             }
         }
         IndexColorModel pillow = new IndexColorModel(icm.getPixelSize(), n, rgb[0], rgb[1], rgb[2]);

@@ -782,23 +782,27 @@ public final class Cli {
                     }
                     failed++;
                     if (bar != null) {
-                        bar.abandon();
+                        bar.clear();
                     }
                     err.println("vecnet " + command + ": skipped " + items.get(from + j).name() + ": " + describe(failures[j]));
                 }
                 List<Prediction> ps = good == 0 ? List.of() : model.run(
                         Tensor.of(Arrays.copyOf(pixels, good * plane), good, 3, pre.cropSize(), pre.cropSize()),
                         Arrays.copyOf(rows, good));
+                if (bar != null && good > 0) {
+                    bar.clear(); // stdout is often the same terminal
+                }
                 for (int r = 0; r < good; r++) {
                     printer.print(items.get(rows[r]), ps.get(r));
                 }
+                out.flush();
                 if (bar != null) {
                     bar.update(to);
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an OutOfMemoryError too: its error line must not land on the bar
             if (bar != null) {
-                bar.abandon();
+                bar.clear();
             }
             throw e;
         }

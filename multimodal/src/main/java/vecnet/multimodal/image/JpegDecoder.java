@@ -39,7 +39,8 @@ import vecnet.multimodal.ImageFormatException;
  * </ul>
  *
  * <p>Checked before ImageIO allocates anything: the marker structure (one frame, 8-bit, Huffman coded,
- * 1, 3 or 4 components), the pixel limit, and the number of scans (see {@link Limits#MAX_SCANS}).
+ * 1, 3 or 4 components), the pixel limit, the number of scans and the decoding work they cause
+ * (see {@link Limits#MAX_SCANS}, {@link Limits#MAX_SCAN_WORK}).
  * A file that ends before its EOI marker is refused as truncated (ImageIO would only warn and
  * return a half-grey picture). Arithmetic-coded, lossless, hierarchical and 12-bit JPEGs are
  * refused: ImageIO cannot decode them (Pillow decodes arithmetic coding).
@@ -104,10 +105,11 @@ public final class JpegDecoder {
         if (s.scans > Limits.MAX_SCANS) {
             throw new ImageFormatException(file, "the JPEG has more than " + Limits.MAX_SCANS + " scans (a scan bomb?)");
         }
-        if ((long) s.scans * s.width * s.height > Limits.MAX_SCAN_PIXELS) {
+        long work = Limits.scanWork(s.scans, s.width, s.height, s.components);
+        if (work > Limits.MAX_SCAN_WORK) {
             throw new ImageFormatException(file, "the JPEG has " + s.scans + " scans over " + s.width + "x" + s.height
-                    + " pixels, more decoding work than the limit of " + Limits.MAX_SCAN_PIXELS
-                    + " scan-pixels (a scan bomb?)");
+                    + " pixels of " + s.components + " components: " + work + " units of decoding work, more than the limit"
+                    + " of " + Limits.MAX_SCAN_WORK + " (a scan bomb? a large progressive JPEG can be re-encoded as baseline)");
         }
         Raster raster = readRaw(file, data);
         if (raster.getWidth() != s.width || raster.getHeight() != s.height || raster.getNumBands() != s.components) {

@@ -12,15 +12,37 @@ import vecnet.multimodal.ImageFormatException;
  */
 public record Limits(long maxPixels) {
     /**
-     * At most this many scans in one JPEG. libjpeg re-reads the whole coefficient buffer at every
-     * scan of a progressive file, so a file of many tiny scans costs scans × pixels (issue 18: 1,300
-     * scans of 100 bytes over 98.6 megapixels took 77 s). Real encoders write 6 to 20 scans; the
-     * largest legal script with successive approximation of every bit of every coefficient band is
-     * far below this.
+     * At most this many scans in one JPEG. ImageIO decodes a JPEG of several scans (progressive, or
+     * one scan per component) in libjpeg's buffered-image mode and runs a whole output pass (IDCT,
+     * upsampling, one call back into Java per row) after every scan, so a file of many tiny scans
+     * costs scans × the picture (issue 18: 1,300 scans of 100 bytes over 98.6 megapixels took 77 s).
+     * Real encoders write 6 to 20 scans; the largest legal script with successive approximation of
+     * every bit of every coefficient band is far below this.
      */
     public static final int MAX_SCANS = 400;
-    /** At most this many pixel-scans (scans × width × height): 24 full passes over a 100-megapixel image, about 2 s. */
-    public static final long MAX_SCAN_PIXELS = 2_400_000_000L;
+    /**
+     * At most this much decoding work in one JPEG, in the units of {@link #scanWork}. Measured with
+     * ImageIO on JDK 17 (a busy 2-core AMD EPYC, so noisy): about 2.2 to 3 ns a unit for grey,
+     * YCbCr and CMYK pictures, 8 × 65,000 strips included, so the limit is about 3 s of decoding
+     * (the fuzzer's inputs aimed at it took 2.5 to 3.4 s), plus the colour conversion of the picture.
+     * It admits a 100-megapixel colour photo of one scan (baseline) or a 40-megapixel one of
+     * libjpeg's usual 10 progressive scans; a 100-megapixel progressive photo is refused (ImageIO would
+     * take about 25 s) and must be re-encoded as baseline.
+     */
+    public static final long MAX_SCAN_WORK = 1_200_000_000L;
+
+    /**
+     * The decoding work of a JPEG of {@code scans} scans over {@code width} × {@code height} pixels of
+     * {@code components} components: {@code scans × H × (components × W + 256)} with W, H rounded up
+     * to whole 8×8 blocks. Each scan costs one output pass over every sample of every component, plus
+     * a fixed cost per row (about 0.4 µs, 256 samples' worth: a 8-pixel-wide strip of 65,000 rows
+     * and 400 scans took 13 s though it holds only 0.5 megapixels).
+     */
+    public static long scanWork(long scans, long width, long height, long components) {
+        long w = (width + 7) / 8 * 8;
+        long h = (height + 7) / 8 * 8;
+        return scans * h * (components * w + 256);
+    }
 
     public Limits {
         if (maxPixels < 1) {
