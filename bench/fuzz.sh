@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long fuzzing run: every fuzz test of weights and multimodal (FuzzSafeTensorsTest, FuzzPthTest,
-# FuzzImageTest, FuzzVocabularyTest, FuzzModelTest: 14 generators) with N inputs per generator
-# instead of CI's few hundred or thousand. Default N = 15000, i.e. 210,000 inputs in total.
+# FuzzImageTest, FuzzVocabularyTest, FuzzModelTest, FuzzParquetTest: 15 generators) with N inputs per generator
+# instead of CI's few hundred or thousand. Default N = 15000, i.e. 225,000 inputs in total.
 #
 #   bench/fuzz.sh [N] [SEED]      SEED changes every generator's seed (default: the fixed CI seeds)
 #

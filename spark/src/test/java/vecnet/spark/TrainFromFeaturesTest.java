@@ -17,15 +17,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.stream.Stream;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,50 +116,16 @@ class TrainFromFeaturesTest {
         return all.toArray(new String[0]);
     }
 
-    /** Rows of (s string, f array<float> without null elements, g array<float> that may hold them, but does not). */
-    private static Dataset<Row> awkward(int n) {
-        SplittableRandom r = new SplittableRandom(11);
-        String[] words = {"", "a", "naïve ✓ 𝄞", "what colour is the shape", "x,y \"quoted\""};
-        float[] specials = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.MIN_VALUE, -Float.MAX_VALUE};
-        List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            String s = i % 7 == 3 ? null : words[r.nextInt(words.length)] + (r.nextInt(3) == 0 ? "-" + i : "");
-            float[] f = null, g;
-            if (i % 11 != 5) {
-                f = new float[i % 13 == 0 ? 0 : 1 + r.nextInt(70)];
-                for (int k = 0; k < f.length; k++) {
-                    f[k] = r.nextInt(10) == 0 ? specials[r.nextInt(specials.length)] : (float) r.nextGaussian();
-                }
-            }
-            g = i % 5 == 2 ? null : new float[] {i, i % 3};
-            rows.add(RowFactory.create(s, f, g));
-        }
-        StructType schema = new StructType().add("s", DataTypes.StringType, true)
-                .add("f", DataTypes.createArrayType(DataTypes.FloatType, false), true)
-                .add("g", DataTypes.createArrayType(DataTypes.FloatType, true), true);
-        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 1), schema);
-    }
-
     @Test
     void theReaderReadsWhatSparkWritesInEachLayoutAsSparkReadsItBack() throws IOException {
-        Dataset<Row> df = awkward(1500);
-        List<Map<String, String>> layouts = List.of(
-                Map.of(), // Spark's default: snappy, dictionaries, data pages v1
-                Map.of("compression", "gzip", "parquet.enable.dictionary", "false"),
-                Map.of("compression", "none", "parquet.page.size", "2048", "parquet.block.size", "65536",
-                        "parquet.page.size.row.check.min", "10"),
-                Map.of("parquet.writer.version", "PARQUET_2_0", "parquet.page.size", "4096",
-                        "parquet.page.size.row.check.min", "10"));
-        for (int l = 0; l < layouts.size(); l++) {
-            Path out = dir.resolve("layout" + l);
-            df.write().options(layouts.get(l)).parquet(out.toString());
-            Path part;
-            try (Stream<Path> files = Files.list(out)) {
-                part = files.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
-            }
+        Dataset<Row> df = ParquetFixtures.awkward(spark, 1500, 70);
+        for (Map.Entry<String, Map<String, String>> layout : ParquetFixtures.LAYOUTS.entrySet()) {
+            Path out = dir.resolve(layout.getKey());
+            df.write().options(layout.getValue()).parquet(out.toString());
+            Path part = ParquetFixtures.part(out);
             List<Row> want = spark.read().parquet(part.toString()).collectAsList();
             ParquetFile file = ParquetFile.open(part);
-            String what = "layout " + layouts.get(l);
+            String what = "layout " + layout.getValue();
             assertEquals(want.size(), file.rows(), what);
             List<String> s = file.strings("s");
             List<float[]> f = file.floatLists("f"), g = file.floatLists("g");

@@ -142,6 +142,11 @@ public final class ParquetFile {
         return rows;
     }
 
+    /** How many row groups the file has. */
+    public int rowGroups() {
+        return rowGroups.size();
+    }
+
     /** The leaf columns, in schema order. */
     public List<Column> columns() {
         return columns;
