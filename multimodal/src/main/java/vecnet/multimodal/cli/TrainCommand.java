@@ -278,6 +278,13 @@ final class TrainCommand {
                     }
                 }
             }
+            for (FeaturesFile f : java.util.Arrays.asList(trainFeatures, valFeatures)) {
+                String want = f == null ? null : f.imageBranch().orElse(null);
+                if (want != null && !want.equals(FeaturesFile.imageBranchDigest(model))) {
+                    throw new IOException("the features were computed by image branch " + want + ", but --init's is "
+                            + FeaturesFile.imageBranchDigest(model) + ": give --init the model the Spark job used (--model)");
+                }
+            }
             int maxId = vocabulary.maxId();
             if (maxId >= model.vocabularyRows()) {
                 throw new IOException("the vocabulary has ids up to " + maxId + " but the model's embedding has "

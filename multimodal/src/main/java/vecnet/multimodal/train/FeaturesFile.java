@@ -5,9 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.parquet.ParquetFile;
 import vecnet.multimodal.parquet.ParquetFormatException;
+import vecnet.weights.Json;
 
 /**
  * Training rows from the Parquet that the Spark job writes with {@code --features} (or
@@ -23,13 +26,22 @@ import vecnet.multimodal.parquet.ParquetFormatException;
  *   path            string        optional: the picture, for messages
  * </pre>
  *
- * Other columns (such as {@code text_features}) are ignored. {@code path} is one Parquet file or a
+ * The job also records which image branch computed the features ({@link #imageBranch}), so that
+ * training on them with another model's image branch is refused. Other columns (such as
+ * {@code text_features}) are ignored. {@code path} is one Parquet file or a
  * folder of them (Spark's output: its {@code part-*} files are read in name order, files starting
  * with {@code _} or {@code .} skipped), so the rows come in the order the job wrote them.
  * A row whose error is set, or that lacks features, a text or a label, is a {@link Manifest.Bad}
  * with its place ({@code file:row}) and its picture, as a bad line of a manifest is.
  */
 public final class FeaturesFile {
+    /**
+     * The key, in the metadata of the {@code image_features} column (Spark keeps a column's metadata
+     * in the Parquet footer), of {@link #imageBranchDigest} of the model that computed the features.
+     */
+    public static final String DIGEST_KEY = "vecnet_image_branch";
+    private static final String SPARK_SCHEMA = "org.apache.spark.sql.parquet.row.metadata";
+
     /** Column names, as the Spark job writes them. */
     public static final String IMAGE_FEATURES = "image_features", TEXT = "text", LABEL = "label", ERROR = "error",
             PATH = "path";
@@ -40,10 +52,25 @@ public final class FeaturesFile {
 
     private final List<Row> rows;
     private final List<Manifest.Bad> bad;
+    private final String imageBranch;
 
-    private FeaturesFile(List<Row> rows, List<Manifest.Bad> bad) {
+    private FeaturesFile(List<Row> rows, List<Manifest.Bad> bad, String imageBranch) {
         this.rows = List.copyOf(rows);
         this.bad = List.copyOf(bad);
+        this.imageBranch = imageBranch;
+    }
+
+    /**
+     * The digest of the image branch that computed the features, when the file records it (the
+     * Spark job does), so that a trainer can check that its model's image branch is that one.
+     */
+    public java.util.Optional<String> imageBranch() {
+        return java.util.Optional.ofNullable(imageBranch);
+    }
+
+    /** What identifies an image branch: the first 16 hex digits of a SHA-256 over the ResNet's tensors (names and values). */
+    public static String imageBranchDigest(FusionModel model) {
+        return Trainer.resnetDigest(model.resnet);
     }
 
     /** The good rows, in file order. */
@@ -64,8 +91,15 @@ public final class FeaturesFile {
         }
         List<Row> rows = new ArrayList<>();
         List<Manifest.Bad> bad = new ArrayList<>();
+        String digest = null;
         for (Path f : files) {
             ParquetFile p = ParquetFile.open(f);
+            String d = digest(p);
+            if (d != null && digest != null && !d.equals(digest)) {
+                throw new ParquetFormatException(f, "features of image branch " + d + ", but " + files.get(0)
+                        + " holds those of " + digest + ": files of two models in one folder");
+            }
+            digest = d != null ? d : digest;
             for (String c : List.of(IMAGE_FEATURES, TEXT, LABEL)) {
                 if (!p.has(c)) {
                     throw new ParquetFormatException(f, "no column '" + c + "'" + (c.equals(LABEL)
@@ -94,7 +128,28 @@ public final class FeaturesFile {
                 }
             }
         }
-        return new FeaturesFile(rows, bad);
+        return new FeaturesFile(rows, bad, digest);
+    }
+
+    /** The digest Spark's schema (footer metadata) records for the image_features column, or null. */
+    private static String digest(ParquetFile p) throws ParquetFormatException {
+        String schema = p.metadata().get(SPARK_SCHEMA);
+        if (schema == null) {
+            return null;
+        }
+        try {
+            Object fields = ((Map<?, ?>) Json.parse(schema)).get("fields");
+            for (Object o : (List<?>) fields) {
+                Map<?, ?> field = (Map<?, ?>) o;
+                if (IMAGE_FEATURES.equals(field.get("name")) && field.get("metadata") instanceof Map<?, ?> m
+                        && m.get(DIGEST_KEY) != null) {
+                    return String.valueOf(m.get(DIGEST_KEY));
+                }
+            }
+            return null;
+        } catch (RuntimeException e) { // not JSON, or not Spark's layout of a schema
+            throw new ParquetFormatException(p.file(), "Spark's schema in the footer cannot be read: " + e.getMessage());
+        }
     }
 
     /** The Parquet files of {@code path}: itself (a file), or a folder's {@code *.parquet} files in name order. */

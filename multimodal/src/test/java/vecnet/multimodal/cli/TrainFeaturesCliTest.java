@@ -125,6 +125,17 @@ class TrainFeaturesCliTest extends LibraryTest {
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains(".parquet:2: 64 image features, but the image branch of --init gives 8"), r.err());
 
+        // the same architecture, another image branch: refused by its digest
+        Path other = dir.resolve("other");
+        vecnet.multimodal.FusionModel changed = DemoModel.load(ComputePool.sequential()).model();
+        changed.resnet.conv1.weight.data()[0] += 1e-3f;
+        ModelFiles.write(other, changed, DemoModel.bundle().vocabulary().orElseThrow(), ShapesDataset.LABELS);
+        CliRun.Result wrong = CliRun.run("train", "--features", features, "--init", other.toString(), "--out", out,
+                "--skip-bad");
+        assertEquals(1, wrong.status(), wrong.err());
+        assertTrue(wrong.err().contains("the features were computed by image branch "
+                + FeaturesFile.read(Path.of(features)).imageBranch().orElseThrow() + ", but --init's is "), wrong.err());
+
         Path notParquet = dir.resolve("no.parquet");
         Files.writeString(notParquet, "image,text,label\n");
         CliRun.Result bad = CliRun.run("train", "--features", notParquet.toString(), "--init", model.toString(), "--out", out);
