@@ -118,7 +118,7 @@ class TrainFromFeaturesTest {
 
     @Test
     void theReaderReadsWhatSparkWritesInEachLayoutAsSparkReadsItBack() throws IOException {
-        Dataset<Row> df = ParquetFixtures.awkward(spark, 1500, 70);
+        Dataset<Row> df = ParquetFixtures.awkward(spark, 500, 70);
         for (Map.Entry<String, Map<String, String>> layout : ParquetFixtures.LAYOUTS.entrySet()) {
             Path out = dir.resolve(layout.getKey());
             df.write().options(layout.getValue()).parquet(out.toString());

@@ -35,7 +35,8 @@ import vecnet.multimodal.train.VocabularyBuilder;
 import vecnet.weights.StateDict;
 
 /**
- * {@code vecnet train}: a thin layer over {@link Trainer}. Reads the manifests, checks every row
+ * {@code vecnet train}: a thin layer over {@link Trainer}. Reads the manifests (or, with
+ * {@code --features}, the Parquet of image features the Spark job writes: {@link FeaturesFile}), checks every row
  * before training (bad rows stop the run, or are skipped and counted with {@code --skip-bad}), builds
  * or reads the vocabulary and labels, makes or loads the model, trains with a progress display, and
  * writes the model folder ({@link ModelFiles}) with the best epoch's weights. A checkpoint
@@ -46,7 +47,7 @@ final class TrainCommand {
 
     static final String HELP = String.join("\n",
             "Usage: vecnet train --data FILE --out DIR [--val-data FILE | --val-fraction F] [--init FILE]",
-            "       vecnet train --features PARQUET --init MODEL --out DIR [--val-features PARQUET | --val-fraction F]",
+            "       vecnet train --features FILE --init MODEL --out DIR [--val-features FILE | --val-fraction F]",
             "                    [--vocab FILE | --vocab-size N --min-count N] [--labels FILE] [--epochs N] [--batch N]",
             "                    [--optimizer sgd|adam|adamw] [--lr X] [--momentum X] [--weight-decay X] [--seed N]",
             "                    [--no-shuffle] [--threads N] [--feature-cache DIR] [--train-image-branch [all|layer1..4]]",
@@ -57,11 +58,11 @@ final class TrainCommand {
             "image paths relative to the manifest. Writes DIR/model.safetensors and DIR/model.pth (the seed's key names;",
             "PyTorch loads both), DIR/vocab.json and DIR/labels.txt; every vecnet command reads DIR as a model.",
             "",
-            "  --features PARQUET    train on image features instead of pictures: the Parquet file (or Spark's output folder)",
+            "  --features FILE       train on image features instead of pictures: the Parquet file (or Spark's output folder)",
             "                        that the Spark job writes with --features, with columns image_features, text and",
             "                        label. --init must be the model whose image branch computed them (the job's --model).",
             "                        The result is the same, bit for bit, as training on the pictures themselves.",
-            "  --val-features PARQUET validation rows in the same form (or --val-data, a manifest of pictures).",
+            "  --val-features FILE   validation rows in the same form (or --val-data, a manifest of pictures).",
             "  --val-data FILE       validation manifest (labels must be known); or --val-fraction F of --data, drawn",
             "                        with --seed. Accuracy is reported per epoch and the best epoch's weights are written.",
             "  --init FILE           torchvision resnet18 weights (.pth/.safetensors; fc dropped) for the image branch,",
