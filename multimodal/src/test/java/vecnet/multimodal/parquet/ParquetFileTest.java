@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vecnet.engine.ComputePool;
+import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.train.FeaturesFile;
 import vecnet.testing.LibraryTest;
 
@@ -109,6 +111,9 @@ class ParquetFileTest extends LibraryTest {
         assertTrue(f.bad().get(0).reason().matches(".*/images/broken\\.png: bad image: .*"), f.bad().get(0).toString());
         assertTrue(f.bad().get(1).reason().endsWith("/images/shape_005.png: no text"), f.bad().get(1).toString());
         assertTrue(f.bad().get(0).where().endsWith(".parquet:1"), f.bad().get(0).where());
+        // the job recorded which image branch computed them: the bundled demo model's
+        assertEquals(FeaturesFile.imageBranchDigest(DemoModel.load(ComputePool.sequential()).model()),
+                f.imageBranch().orElseThrow());
     }
 
     @Test
