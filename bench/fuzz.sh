@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The long fuzzing run: every fuzz test of weights and multimodal (FuzzSafeTensorsTest, FuzzPthTest,
-# FuzzImageTest, FuzzImageStructureTest, FuzzVocabularyTest, FuzzModelTest: 16 generators) with N
-# inputs per generator instead of CI's few hundred or thousand. Default N = 15000, i.e. 240,000
-# inputs in total.
+# FuzzImageTest, FuzzImageStructureTest, FuzzVocabularyTest, FuzzModelTest, FuzzParquetTest: 17
+# generators) with N inputs per generator instead of CI's few hundred or thousand. Default N = 15000,
+# i.e. 255,000 inputs in total.
 #
 #   bench/fuzz.sh [N] [SEED]      SEED changes every generator's seed (default: the fixed CI seeds)
 #   FUZZ_TESTS='multimodal:FuzzImageStructureTest#progressiveJpegs' bench/fuzz.sh 20000

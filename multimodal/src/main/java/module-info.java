@@ -8,4 +8,5 @@ module vecnet.multimodal {
     exports vecnet.multimodal.demo;
     exports vecnet.multimodal.cli;
     exports vecnet.multimodal.train;
+    exports vecnet.multimodal.parquet;
 }

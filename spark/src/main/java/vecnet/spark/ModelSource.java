@@ -21,7 +21,9 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>{@code model} is either a folder or a weights file:
  * <ul>
- * <li>a folder holds exactly one weights file ({@code *.safetensors}, {@code *.pth} or {@code *.pt}),
+ * <li>a folder holds exactly one weights file ({@code *.safetensors}, {@code *.pth} or {@code *.pt}), or
+ *     is a folder that {@code vecnet train} wrote ({@code model.safetensors}, the same weights as
+ *     {@code model.pth}, and {@code checkpoint.safetensors}), whose {@code model.safetensors} is read;
  *     one vocabulary whose name contains {@code vocab} ({@code .json} or {@code .txt}), and at most one
  *     class-name file whose name contains {@code labels} ({@code .txt}, one name per line);</li>
  * <li>a weights file needs {@code vocab} given, and {@code labels} optionally.</li>
@@ -46,6 +48,9 @@ public record ModelSource(String model, String vocab, String labels) implements 
     /** The three files, found as the class comment says; missing ones are reported by name. */
     record Files3(Path weights, Path vocab, Path labels) {
     }
+
+    /** The weights files of a folder that {@code vecnet train} wrote. */
+    private static final List<String> VECNET_FOLDER = List.of("model.safetensors", "model.pth", "checkpoint.safetensors");
 
     Files3 resolve(Configuration conf) throws IOException {
         Path root = new Path(model);
@@ -84,6 +89,10 @@ public record ModelSource(String model, String vocab, String labels) implements 
             if (f.isFile() && wanted.test(f.getPath().getName().toLowerCase(Locale.ROOT))) {
                 found.add(f.getPath());
             }
+        }
+        List<String> names = found.stream().map(Path::getName).toList();
+        if (names.contains("model.safetensors") && VECNET_FOLDER.containsAll(names)) {
+            return found.get(names.indexOf("model.safetensors")); // what vecnet train writes: model.pth is the same weights
         }
         if (found.size() > 1) {
             throw new IllegalArgumentException("model folder " + model + " holds " + found.size() + " candidates for the "

@@ -15,6 +15,7 @@ import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ImageRgb;
 import vecnet.multimodal.Prediction;
 import vecnet.multimodal.Tokenizer;
+import vecnet.multimodal.train.FeaturesFile;
 
 /**
  * The one class of {@code vecnet.spark} that calls the library: a fusion model with its tokenizer,
@@ -44,6 +45,7 @@ public final class VecnetModel {
     private final Tokenizer tokenizer;
     private final ImagePreprocessor preprocessor;
     private final List<String> labels;
+    private volatile String imageBranch;
 
     /**
      * One row to score: the encoded image (or null), the text (or null), and why the image could not
@@ -132,6 +134,16 @@ public final class VecnetModel {
     /** {@code F_txt}: 256 for the seed's LSTM. */
     public int textFeatureSize() {
         return model.text.featureSize();
+    }
+
+    /** What identifies the image branch ({@code FeaturesFile.imageBranchDigest}); computed once. */
+    public String imageBranchDigest() {
+        String d = imageBranch;
+        if (d == null) {
+            d = FeaturesFile.imageBranchDigest(model);
+            imageBranch = d;
+        }
+        return d;
     }
 
     /** Scores a batch: result {@code i} is row {@code i}'s prediction or error. */

@@ -22,10 +22,12 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.collection.immutable.ArraySeq;
 import vecnet.multimodal.Prediction;
+import vecnet.multimodal.train.FeaturesFile;
 
 /**
  * The plain Dataset API: scores a DataFrame of (image, text) rows with a vecnet model, or extracts
@@ -181,12 +183,19 @@ public final class VecnetScorer implements Serializable {
     /**
      * {@code df} with the image branch's features (512 floats for the seed model) in
      * {@value #IMAGE_FEATURES}, the text branch's (256) in {@value #TEXT_FEATURES} when {@code withText},
-     * and the error column. Without text, the text column is not read.
+     * and the error column. Without text, the text column is not read. The model is loaded on the
+     * driver too, once, to record which image branch computes the features: the
+     * {@value #IMAGE_FEATURES} column's metadata holds its digest under
+     * {@code FeaturesFile.DIGEST_KEY}, which {@code vecnet train --features} checks against its
+     * {@code --init}.
      */
     public Dataset<Row> features(Dataset<Row> df, boolean withText) {
         StructType out = featuresSchema(df.schema(), withText);
         HadoopConf conf = checkedConf(df.sparkSession());
-        return df.mapPartitions(new Scoring(this, conf, df.schema(), true, withText), Encoders.row(out));
+        // which image branch computed them, in the column's metadata (Parquet keeps it): vecnet train checks its --init
+        String digest = ModelCache.get(source, conf.get()).imageBranchDigest();
+        return df.mapPartitions(new Scoring(this, conf, df.schema(), true, withText), Encoders.row(out))
+                .withMetadata(IMAGE_FEATURES, new MetadataBuilder().putString(FeaturesFile.DIGEST_KEY, digest).build());
     }
 
     /**

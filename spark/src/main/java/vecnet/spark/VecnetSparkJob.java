@@ -16,6 +16,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * The batch job: score (or extract the features of) every picture matched by a glob, each with its
@@ -27,11 +28,14 @@ import org.apache.spark.sql.types.DataTypes;
  * </pre>
  *
  * Pictures are read with Spark's {@code binaryFile} source; {@code c.csv} has a header and the
- * columns {@code image} (the picture's file name, or a path ending with it) and {@code text}; other
- * columns are ignored. Each picture is matched to its captions by file name (a picture with two
- * captions gives two rows; one with none gets the error "no text"). Output columns: {@code path},
- * {@code text}, then {@code label, top, probabilities, error}, or with {@code --features}
- * {@code image_features} (and {@code text_features} with {@code --text-features}) and {@code error}.
+ * columns {@code image} (the picture's file name, or a path ending with it) and {@code text}, and
+ * for {@code --features} optionally {@code label}; other columns are ignored. Each picture is matched
+ * to its captions by file name (a picture with two captions gives two rows; one with none gets the
+ * error "no text"). Output columns: {@code path}, {@code text}, then
+ * {@code label, top, probabilities, error}, or with {@code --features} the captions' {@code label}
+ * (when they have one), {@code image_features} (and {@code text_features} with
+ * {@code --text-features}) and {@code error}, the rows sorted by path, then text: the training rows
+ * of {@code vecnet train --features}, in an order that does not depend on how Spark split the work.
  * Bad rows never stop the job: their count is printed at the end, with a few examples.
  *
  * <p>Without spark-submit ({@code java -cp ...}) the master is {@code local[*]} unless
@@ -44,9 +48,11 @@ public final class VecnetSparkJob {
             "  --vocab PATH       vocabulary, when --model is a weights file",
             "  --labels PATH      class names, one per line (default: those in the model folder, else class0, class1, ...)",
             "  --images GLOB      pictures, e.g. 'hdfs:///data/pics/*.jpg' (quote it so the shell leaves it alone)",
-            "  --captions CSV     header, then columns image (file name) and text; required unless --features",
+            "  --captions CSV     header, then columns image (file name) and text (and label, kept by --features);",
+            "                     required unless --features",
             "  --out PATH         Parquet output (must not exist unless --overwrite)",
-            "  --features         write image_features (and with --text-features text_features) instead of predictions",
+            "  --features         write image_features (and with --text-features text_features) instead of predictions,",
+            "                     rows sorted by path, then text: what `vecnet train --features` reads",
             "  --top K            classes listed in the top column (default 5)",
             "  --batch N          rows per model call inside a task (default 16)",
             "  --master URL       Spark master when not set by spark-submit (default local[*])",
@@ -159,7 +165,19 @@ public final class VecnetSparkJob {
     }
 
     static Summary run(SparkSession spark, Options o) {
-        scored(spark, o).write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(o.out());
+        Dataset<Row> out = scored(spark, o), kept = null;
+        if (o.features()) {
+            // Sorting samples its input first: kept, the features are computed once, not twice.
+            kept = out.persist(StorageLevel.MEMORY_AND_DISK());
+            out = kept.orderBy(col("path"), col("text"));
+        }
+        try {
+            out.write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(o.out());
+        } finally {
+            if (kept != null) {
+                kept.unpersist();
+            }
+        }
 
         Dataset<Row> written = spark.read().parquet(o.out());
         Dataset<Row> bad = written.where(col(VecnetScorer.ERROR).isNotNull());
@@ -178,7 +196,7 @@ public final class VecnetSparkJob {
         return new Summary(o.out(), written.count(), bad.count(), examples, firstGood);
     }
 
-    /** The rows the job writes: pictures joined to their captions, scored (or their features), without the bytes. */
+    /** The rows the job writes (before sorting): pictures joined to their captions, scored (or their features), without the bytes. */
     static Dataset<Row> scored(SparkSession spark, Options o) {
         Dataset<Row> pictures = spark.read().format("binaryFile").load(o.images())
                 .select(col("path"), col("content"))
@@ -192,9 +210,14 @@ public final class VecnetSparkJob {
                             + String.join(",", captions.columns()) + ")");
                 }
             }
-            captions = captions.select(element_at(split(col("image"), "/"), -1).as("file"), col("text"));
-            rows = pictures.join(captions, pictures.col("file").equalTo(captions.col("file")), "left")
-                    .select(pictures.col("path"), pictures.col("content"), captions.col("text"));
+            boolean label = o.features() && Arrays.asList(captions.columns()).contains(VecnetScorer.LABEL);
+            captions = label
+                    ? captions.select(element_at(split(col("image"), "/"), -1).as("file"), col("text"), col(VecnetScorer.LABEL))
+                    : captions.select(element_at(split(col("image"), "/"), -1).as("file"), col("text"));
+            rows = pictures.join(captions, pictures.col("file").equalTo(captions.col("file")), "left");
+            rows = label ? rows.select(pictures.col("path"), pictures.col("content"), captions.col("text"),
+                    captions.col(VecnetScorer.LABEL)) : rows.select(pictures.col("path"), pictures.col("content"),
+                    captions.col("text"));
         } else {
             rows = pictures.select(col("path"), col("content"), lit(null).cast(DataTypes.StringType).as("text"));
         }

@@ -26,9 +26,9 @@ class ModelSourceTest {
     void aFolderGivesItsWeightsVocabularyAndLabels() throws IOException {
         Path folder = DemoFiles.writeModel(dir.resolve("m"));
         ModelSource.Files3 f = ModelSource.of(folder.toString()).resolve(CONF);
-        assertEquals("demo_model.safetensors", f.weights().getName());
-        assertEquals("demo_vocab.json", f.vocab().getName());
-        assertEquals("demo_labels.txt", f.labels().getName());
+        assertEquals("model.safetensors", f.weights().getName());
+        assertEquals("vocab.json", f.vocab().getName());
+        assertEquals("labels.txt", f.labels().getName());
         VecnetModel m = ModelSource.of(folder.toUri().toString()).load(CONF);
         assertEquals(ShapesDataset.LABELS, m.labels());
         assertEquals(64, m.imageFeatureSize());
@@ -38,7 +38,7 @@ class ModelSourceTest {
     @Test
     void withoutLabelsTheClassesAreNumbered() throws IOException {
         Path folder = DemoFiles.writeModel(dir.resolve("m"));
-        Files.delete(folder.resolve("demo_labels.txt"));
+        Files.delete(folder.resolve("labels.txt"));
         assertNull(ModelSource.of(folder.toString()).resolve(CONF).labels());
         assertEquals("class7", ModelSource.of(folder.toString()).load(CONF).labels().get(7));
     }
@@ -46,10 +46,10 @@ class ModelSourceTest {
     @Test
     void aWeightsFileNeedsItsVocabulary() throws IOException {
         Path folder = DemoFiles.writeModel(dir.resolve("m"));
-        String weights = folder.resolve("demo_model.safetensors").toString();
+        String weights = folder.resolve("model.safetensors").toString();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelSource.of(weights).resolve(CONF)).getMessage()
                 .contains("is a file: give its vocabulary too"));
-        VecnetModel m = new ModelSource(weights, folder.resolve("demo_vocab.json").toString(), null).load(CONF);
+        VecnetModel m = new ModelSource(weights, folder.resolve("vocab.json").toString(), null).load(CONF);
         assertEquals("class0", m.labels().get(0));
     }
 
@@ -58,11 +58,15 @@ class ModelSourceTest {
         Path folder = DemoFiles.writeModel(dir.resolve("m"));
         assertEquals("model " + dir.resolve("none") + " does not exist", assertThrows(FileNotFoundException.class,
                 () -> ModelSource.of(dir.resolve("none").toString()).resolve(CONF)).getMessage());
-        Files.copy(folder.resolve("demo_model.safetensors"), folder.resolve("other.safetensors"));
+        Files.copy(folder.resolve("model.safetensors"), folder.resolve("other.safetensors"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelSource.of(folder.toString()).resolve(CONF))
                 .getMessage().contains("holds 2 candidates for the weights file"));
         Files.delete(folder.resolve("other.safetensors"));
-        Files.delete(folder.resolve("demo_vocab.json"));
+        // what vecnet train writes (model.pth holds the same weights): model.safetensors is read
+        Files.writeString(folder.resolve("model.pth"), "not read");
+        Files.writeString(folder.resolve("checkpoint.safetensors"), "not read");
+        assertEquals("model.safetensors", ModelSource.of(folder.toString()).resolve(CONF).weights().getName());
+        Files.delete(folder.resolve("vocab.json"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ModelSource.of(folder.toString()).resolve(CONF))
                 .getMessage().endsWith("has no vocabulary (*vocab*.json or *vocab*.txt)"));
     }
@@ -70,7 +74,7 @@ class ModelSourceTest {
     @Test
     void labelsMustMatchTheModelsClasses() throws IOException {
         Path folder = DemoFiles.writeModel(dir.resolve("m"));
-        Files.writeString(folder.resolve("demo_labels.txt"), "a\nb\nc\n");
+        Files.writeString(folder.resolve("labels.txt"), "a\nb\nc\n");
         assertTrue(assertThrows(IOException.class, () -> ModelSource.of(folder.toString()).load(CONF)).getMessage()
                 .endsWith("has 3 class names but the model has 8 classes"));
     }

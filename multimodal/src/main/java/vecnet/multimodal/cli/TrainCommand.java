@@ -25,6 +25,7 @@ import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
 import vecnet.multimodal.demo.ShapesTraining;
 import vecnet.multimodal.train.Example;
+import vecnet.multimodal.train.FeaturesFile;
 import vecnet.multimodal.train.Manifest;
 import vecnet.multimodal.train.ModelFiles;
 import vecnet.multimodal.train.ModelInit;
@@ -34,7 +35,8 @@ import vecnet.multimodal.train.VocabularyBuilder;
 import vecnet.weights.StateDict;
 
 /**
- * {@code vecnet train}: a thin layer over {@link Trainer}. Reads the manifests, checks every row
+ * {@code vecnet train}: a thin layer over {@link Trainer}. Reads the manifests (or, with
+ * {@code --features}, the Parquet of image features the Spark job writes: {@link FeaturesFile}), checks every row
  * before training (bad rows stop the run, or are skipped and counted with {@code --skip-bad}), builds
  * or reads the vocabulary and labels, makes or loads the model, trains with a progress display, and
  * writes the model folder ({@link ModelFiles}) with the best epoch's weights. A checkpoint
@@ -45,6 +47,7 @@ final class TrainCommand {
 
     static final String HELP = String.join("\n",
             "Usage: vecnet train --data FILE --out DIR [--val-data FILE | --val-fraction F] [--init FILE]",
+            "       vecnet train --features FILE --init MODEL --out DIR [--val-features FILE | --val-fraction F]",
             "                    [--vocab FILE | --vocab-size N --min-count N] [--labels FILE] [--epochs N] [--batch N]",
             "                    [--optimizer sgd|adam|adamw] [--lr X] [--momentum X] [--weight-decay X] [--seed N]",
             "                    [--no-shuffle] [--threads N] [--feature-cache DIR] [--train-image-branch [all|layer1..4]]",
@@ -55,6 +58,11 @@ final class TrainCommand {
             "image paths relative to the manifest. Writes DIR/model.safetensors and DIR/model.pth (the seed's key names;",
             "PyTorch loads both), DIR/vocab.json and DIR/labels.txt; every vecnet command reads DIR as a model.",
             "",
+            "  --features FILE       train on image features instead of pictures: the Parquet file (or Spark's output folder)",
+            "                        that the Spark job writes with --features, with columns image_features, text and",
+            "                        label. --init must be the model whose image branch computed them (the job's --model).",
+            "                        The result is the same, bit for bit, as training on the pictures themselves.",
+            "  --val-features FILE   validation rows in the same form (or --val-data, a manifest of pictures).",
             "  --val-data FILE       validation manifest (labels must be known); or --val-fraction F of --data, drawn",
             "                        with --seed. Accuracy is reported per epoch and the best epoch's weights are written.",
             "  --init FILE           torchvision resnet18 weights (.pth/.safetensors; fc dropped) for the image branch,",
@@ -81,7 +89,7 @@ final class TrainCommand {
 
     private static Map<String, Args.Kind> options() {
         Map<String, Args.Kind> m = new LinkedHashMap<>();
-        for (String v : List.of("data", "val-data", "val-fraction", "init", "vocab", "labels", "epochs", "batch",
+        for (String v : List.of("data", "features", "val-data", "val-features", "val-fraction", "init", "vocab", "labels", "epochs", "batch",
                 "optimizer", "lr", "momentum", "weight-decay", "seed", "threads", "out", "vocab-size", "min-count",
                 "feature-cache", "image-lr")) {
             m.put(v, Args.Kind.VALUE);
@@ -129,14 +137,27 @@ final class TrainCommand {
         if (valFraction < 0 || valFraction >= 1) {
             throw new Args.UsageException("--val-fraction must be in [0, 1), got " + valFraction);
         }
-        if (valFraction > 0 && a.flag("val-data")) {
-            throw new Args.UsageException("give --val-data or --val-fraction, not both");
+        if ((valFraction > 0 ? 1 : 0) + (a.flag("val-data") ? 1 : 0) + (a.flag("val-features") ? 1 : 0) > 1) {
+            throw new Args.UsageException("give one of --val-data, --val-features and --val-fraction");
+        }
+        boolean fromFeatures = a.flag("features");
+        if (fromFeatures == a.flag("data")) {
+            throw new Args.UsageException("give --data (a manifest of pictures) or --features (a Parquet of image features)"
+                    + (fromFeatures ? ", not both" : ""));
+        }
+        if (fromFeatures && !a.flag("init")) {
+            throw new Args.UsageException("--features needs --init: the model whose image branch computed the features"
+                    + " (the Spark job's --model)");
         }
         String branch = a.flag("train-image-branch") ? a.values("train-image-branch").get(0) : null;
+        if (fromFeatures && (branch != null || a.flag("feature-cache"))) {
+            throw new Args.UsageException((branch != null ? "--train-image-branch" : "--feature-cache") + " needs pictures;"
+                    + " --features gives image features only");
+        }
         if (branch != null && !List.of("all", "layer1", "layer2", "layer3", "layer4").contains(branch)) {
             throw new Args.UsageException("--train-image-branch takes all, layer1, layer2, layer3 or layer4, got '" + branch + "'");
         }
-        Path data = a.requiredPath("data"), outDir = a.requiredPath("out");
+        Path data = a.requiredPath(fromFeatures ? "features" : "data"), outDir = a.requiredPath("out");
         boolean resume = a.flag("resume"), skipBad = a.flag("skip-bad"), json = a.flag("json");
         boolean quiet = a.flag("quiet");
         if (ModelFiles.holdsModel(outDir) && !a.flag("force") && !resume) {
@@ -149,12 +170,21 @@ final class TrainCommand {
         a.intValue("threads", 1, 1);
 
         // Rows, labels, vocabulary
-        Manifest train = Manifest.read(data);
+        Manifest train = fromFeatures ? null : Manifest.read(data);
+        FeaturesFile trainFeatures = fromFeatures ? FeaturesFile.read(data) : null;
         Manifest valManifest = a.flag("val-data") ? Manifest.read(Path.of(a.required("val-data"))) : null;
-        List<Manifest.Bad> bad = new ArrayList<>(train.bad());
+        FeaturesFile valFeatures = a.flag("val-features") ? FeaturesFile.read(Path.of(a.required("val-features"))) : null;
+        List<Manifest.Bad> bad = new ArrayList<>(fromFeatures ? trainFeatures.bad() : train.bad());
         if (valManifest != null) {
             bad.addAll(valManifest.bad());
         }
+        if (valFeatures != null) {
+            bad.addAll(valFeatures.bad());
+        }
+        List<String> trainTexts = fromFeatures ? trainFeatures.rows().stream().map(FeaturesFile.Row::text).toList()
+                : train.rows().stream().map(Manifest.Row::text).toList();
+        List<String> trainLabels = fromFeatures ? trainFeatures.rows().stream().map(FeaturesFile.Row::label).toList()
+                : train.rows().stream().map(Manifest.Row::label).toList();
         ModelBundle initBundle = null;
         StateDict initWeights = null;
         if (a.flag("init")) {
@@ -176,9 +206,9 @@ final class TrainCommand {
             labels = initBundle.labels().get();
         } else {
             List<String> seen = new ArrayList<>();
-            for (Manifest.Row r : train.rows()) {
-                if (!seen.contains(r.label())) {
-                    seen.add(r.label());
+            for (String l : trainLabels) {
+                if (!seen.contains(l)) {
+                    seen.add(l);
                 }
             }
             labels = seen;
@@ -194,16 +224,19 @@ final class TrainCommand {
             vocabulary = initBundle.vocabulary().get();
         } else {
             int rows = initBundle != null ? initWeights.shape("embedding.weight")[0] : vocabSize;
-            vocabulary = VocabularyBuilder.build(train.rows().stream().map(Manifest.Row::text).toList(), rows, minCount);
+            vocabulary = VocabularyBuilder.build(trainTexts, rows, minCount);
         }
         Tokenizer tokenizer = new Tokenizer(vocabulary);
 
         try (Threads threads = Threads.of(a)) {
             ComputePool pool = threads.pool;
             ImagePreprocessor pre = ImagePreprocessor.imagenet();
-            List<Example> trainSet = examples(train.rows(), labelIds, tokenizer, pre, bad, pool, "label not in --labels");
-            List<Example> valSet = valManifest == null ? new ArrayList<>()
-                    : examples(valManifest.rows(), labelIds, tokenizer, pre, bad, pool, "label not seen in training (unknown)");
+            List<Example> trainSet = fromFeatures
+                    ? examples(trainFeatures.rows(), labelIds, tokenizer, bad, "label not in --labels")
+                    : examples(train.rows(), labelIds, tokenizer, pre, bad, pool, "label not in --labels");
+            String unknown = "label not seen in training (unknown)";
+            List<Example> valSet = valManifest != null ? examples(valManifest.rows(), labelIds, tokenizer, pre, bad, pool, unknown)
+                    : valFeatures != null ? examples(valFeatures.rows(), labelIds, tokenizer, bad, unknown) : new ArrayList<>();
             if (!bad.isEmpty()) {
                 bad.sort(java.util.Comparator.comparing((Manifest.Bad b) -> b.where().substring(0, b.where().lastIndexOf(':')))
                         .thenComparingInt(b -> Integer.parseInt(b.where().substring(b.where().lastIndexOf(':') + 1))));
@@ -237,6 +270,22 @@ final class TrainCommand {
             }
 
             FusionModel model = makeModel(initWeights, initBundle, vocabulary, vocabSize, labels.size(), seed).withPool(pool);
+            for (List<Example> set : List.of(trainSet, valSet)) {
+                for (Example e : set) {
+                    if (e.features() != null && e.features().length != model.resnet.featureSize()) {
+                        throw new IOException(e.source() + ": " + e.features().length + " image features, but the image"
+                                + " branch of --init gives " + model.resnet.featureSize() + "; extract them with the model"
+                                + " given to --init");
+                    }
+                }
+            }
+            for (FeaturesFile f : java.util.Arrays.asList(trainFeatures, valFeatures)) {
+                String want = f == null ? null : f.imageBranch().orElse(null);
+                if (want != null && !want.equals(FeaturesFile.imageBranchDigest(model))) {
+                    throw new IOException("the features were computed by image branch " + want + ", but --init's is "
+                            + FeaturesFile.imageBranchDigest(model) + ": give --init the model the Spark job used (--model)");
+                }
+            }
             int maxId = vocabulary.maxId();
             if (maxId >= model.vocabularyRows()) {
                 throw new IOException("the vocabulary has ids up to " + maxId + " but the model's embedding has "
@@ -360,6 +409,23 @@ final class TrainCommand {
                 Path image = r.image();
                 out.add(Example.ofImage(() -> pre.preprocess(image), tokenizer.encode(r.text()), label)
                         .withKey(keys[i], r.where()));
+            }
+        }
+        return out;
+    }
+
+    /** The examples of Parquet feature rows: the text encoded, the label looked up. Bad rows go to {@code bad}. */
+    private static List<Example> examples(List<FeaturesFile.Row> rows, Map<String, Integer> labelIds, Tokenizer tokenizer,
+                                          List<Manifest.Bad> bad, String unknownLabel) {
+        List<Example> out = new ArrayList<>();
+        for (FeaturesFile.Row r : rows) {
+            Integer label = labelIds.get(r.label());
+            if (label == null) {
+                bad.add(new Manifest.Bad(r.where(), unknownLabel + ": '" + r.label() + "'"));
+            } else if (Tokenizer.words(r.text()).isEmpty()) {
+                bad.add(new Manifest.Bad(r.where(), "empty text"));
+            } else {
+                out.add(Example.ofFeatures(r.features(), tokenizer.encode(r.text()), label).withKey(null, r.where()));
             }
         }
         return out;
