@@ -14,6 +14,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import vecnet.engine.Kernels;
 import vecnet.multimodal.ImageFormatException;
 
 /**
@@ -100,6 +101,26 @@ public final class JpegDecoder {
     /** Decodes the JPEG file contents {@code data} (the whole file) as {@code Image.open(f).convert('RGB')}. */
     public static Rgb8 decode(Path file, byte[] data, Limits limits) throws IOException {
         Structure s = structure(file, data);
+        return new Rgb8(s.width, s.height, toRgb(decodeRaw(file, data, limits, s), s.space()));
+    }
+
+    /**
+     * The same pixels as {@link #decode}, but for a YCbCr JPEG (the usual photo) without the RGB
+     * image: the samples stay as ImageIO decoded them and each strip the resize asks for is converted
+     * on the way into its buffer ({@link RgbRows#toStrip}). Other colour spaces are converted whole.
+     */
+    public static RgbRows decodeRows(Path file, byte[] data, Limits limits) throws IOException {
+        Structure s = structure(file, data);
+        Raster raster = decodeRaw(file, data, limits, s);
+        int packed = packedOffset(raster);
+        if (s.space() == Space.YCC && packed >= 0) {
+            return new YccRows(s.width, s.height, ((DataBufferByte) raster.getDataBuffer()).getData(), packed);
+        }
+        return new Rgb8(s.width, s.height, toRgb(raster, s.space()));
+    }
+
+    /** The limits checked against the markers, then ImageIO's raw samples, checked against the frame header. */
+    private static Raster decodeRaw(Path file, byte[] data, Limits limits, Structure s) throws IOException {
         limits.checkSize(file, "JPEG", s.width, s.height);
         if (s.scans > Limits.MAX_SCANS) {
             throw new ImageFormatException(file, "the JPEG has more than " + Limits.MAX_SCANS + " scans (a scan bomb?)");
@@ -115,7 +136,21 @@ public final class JpegDecoder {
                     + raster.getNumBands() + " samples from a JPEG whose frame header says " + s.width + "x" + s.height
                     + "x" + s.components);
         }
-        return new Rgb8(s.width, s.height, toRgb(raster, s.space()));
+        return raster;
+    }
+
+    /**
+     * Interleaved YCbCr samples {@code (H, W, 3)} at {@code ycc[offset...]}, converted to RGB strip by
+     * strip: copied into the strip's planes, then {@link Kernels#ycbcrToRgb} (libjpeg's formula, the
+     * same bytes as the tables of {@link #convert}, vectorized).
+     */
+    private record YccRows(int width, int height, byte[] ycc, int offset) implements RgbRows {
+        @Override
+        public void toStrip(int y0, int rows, int[] strip, int stripRows) {
+            Rgb8.toPlanes(ycc, offset, width, y0, rows, strip, stripRows);
+            int plane = width * stripRows;
+            Kernels.get().ycbcrToRgb(strip, 0, plane, 2 * plane, plane);
+        }
     }
 
     /** Walks the markers up to EOI: the frame header, JFIF, Adobe and the number of scans (entropy data skipped). */
