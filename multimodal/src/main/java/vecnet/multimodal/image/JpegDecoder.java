@@ -5,6 +5,9 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -76,6 +79,9 @@ public final class JpegDecoder {
     /** libjpeg's range limit as a table: {@code RANGE[RANGE_ZERO + v] = clamp(v, 0, 255)} for v in [−512, 767]. */
     private static final int RANGE_ZERO = 512;
     private static final byte[] RANGE = new byte[1280];
+
+    /** Reads 8 bytes of a byte array as one long (little-endian), for the scan over the entropy-coded data. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     static {
         for (int v = -RANGE_ZERO; v < RANGE.length - RANGE_ZERO; v++) {
@@ -285,9 +291,17 @@ public final class JpegDecoder {
     }
 
     /** The position of the first marker after entropy-coded data starting at {@code pos} (0xFF00 and RSTn are data). */
-    private static int skipEntropyData(byte[] d, int pos) {
+    static int skipEntropyData(byte[] d, int pos) {
         int n = d.length;
         while (pos + 1 < n) {
+            // 8 bytes at a time while none is 0xFF: x = ~bytes has a zero byte exactly when some byte was 0xFF
+            while (pos + 9 < n) { // and afterwards still pos + 1 < n
+                long x = ~(long) LONGS.get(d, pos);
+                if (((x - 0x0101010101010101L) & ~x & 0x8080808080808080L) != 0) {
+                    break;
+                }
+                pos += 8;
+            }
             if (d[pos] == (byte) 0xFF) {
                 int next = d[pos + 1] & 0xFF;
                 if (next != 0x00 && (next < 0xD0 || next > 0xD7)) {
