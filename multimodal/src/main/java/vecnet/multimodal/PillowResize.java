@@ -64,6 +64,10 @@ public final class PillowResize {
     }
 
     private static void checkTarget(int inW, int inH, int width, int height) {
+        if ((long) Math.max(inW, width) * 3 * STRIP_ROWS > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("cannot resize a " + inW + "x" + inH + " image to " + width + "x" + height
+                    + ": rows wider than " + (Integer.MAX_VALUE - 8) / (3 * STRIP_ROWS) + " pixels are not supported");
+        }
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("resize target must be at least 1x1, got " + width + "x" + height);
         }
