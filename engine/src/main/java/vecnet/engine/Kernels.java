@@ -166,4 +166,31 @@ public interface Kernels {
      * ({@code outer × Σwidths × inner}), parts side by side in order.
      */
     void concat(float[][] parts, int[] widths, int outer, int inner, float[] out);
+
+    /**
+     * Pillow's fixed-point resampling step ({@code Resample.c}, 8 bits per channel), on {@code len}
+     * lanes at once: for {@code i < len},
+     * <pre>
+     *   acc    = 2^(shift−1) + Σ_{t < taps} w[wOff + t] · x[xOff + t·stride + i]     (int32, wrapping)
+     *   out[outOff + i] = clamp(acc >> shift, 0, 255)                               (arithmetic shift)
+     * </pre>
+     * The taps are {@code taps} rows of {@code x}, {@code stride} apart; {@code w} holds their integer
+     * weights. Exact integer arithmetic, so every implementation gives the same ints. Only {@code out}
+     * is modified; it must not overlap the rows read.
+     */
+    void fixedPointTaps(int[] x, int xOff, int stride, int taps, int[] w, int wOff, int shift,
+                        int[] out, int outOff, int len);
+
+    /**
+     * JPEG's YCbCr to RGB with libjpeg's 16-bit fixed-point constants ({@code jdcolor.c}), in place on
+     * three planes of {@code len} ints in 0..255: with {@code cb' = Cb − 128}, {@code cr' = Cr − 128},
+     * <pre>
+     *   R = clamp(Y + ((91881·cr' + 32768) >> 16))               91881 = FIX(1.40200)
+     *   G = clamp(Y + ((−22554·cb' − 46802·cr' + 32768) >> 16))    22554 = FIX(0.34414), 46802 = FIX(0.71414)
+     *   B = clamp(Y + ((116130·cb' + 32768) >> 16))              116130 = FIX(1.77200)
+     * </pre>
+     * clamped to 0..255; Y, Cb, Cr are read at {@code x[yOff + i]}, {@code x[cbOff + i]},
+     * {@code x[crOff + i]} and R, G, B written there. Exact integer arithmetic.
+     */
+    void ycbcrToRgb(int[] x, int yOff, int cbOff, int crOff, int len);
 }

@@ -265,4 +265,35 @@ public final class ScalarKernels implements Kernels {
             }
         }
     }
+
+    @Override
+    public void fixedPointTaps(int[] x, int xOff, int stride, int taps, int[] w, int wOff, int shift,
+                               int[] out, int outOff, int len) {
+        // accumulated in out, one tap (one row of x) at a time
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = 1 << (shift - 1);
+        }
+        for (int t = 0; t < taps; t++) {
+            int wt = w[wOff + t];
+            int row = xOff + t * stride;
+            for (int i = 0; i < len; i++) {
+                out[outOff + i] += wt * x[row + i];
+            }
+        }
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = Math.max(0, Math.min(255, out[outOff + i] >> shift));
+        }
+    }
+
+    @Override
+    public void ycbcrToRgb(int[] x, int yOff, int cbOff, int crOff, int len) {
+        for (int i = 0; i < len; i++) {
+            int y = x[yOff + i];
+            int cb = x[cbOff + i] - 128;
+            int cr = x[crOff + i] - 128;
+            x[yOff + i] = Math.max(0, Math.min(255, y + ((91881 * cr + 32768) >> 16)));
+            x[cbOff + i] = Math.max(0, Math.min(255, y + ((-22554 * cb - 46802 * cr + 32768) >> 16)));
+            x[crOff + i] = Math.max(0, Math.min(255, y + ((116130 * cb + 32768) >> 16)));
+        }
+    }
 }

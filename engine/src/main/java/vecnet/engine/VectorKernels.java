@@ -136,4 +136,15 @@ final class VectorKernels implements Kernels {
     public void concat(float[][] parts, int[] widths, int outer, int inner, float[] out) {
         VectorOps.concat(parts, widths, outer, inner, out);
     }
+
+    @Override
+    public void fixedPointTaps(int[] x, int xOff, int stride, int taps, int[] w, int wOff, int shift,
+                               int[] out, int outOff, int len) {
+        VectorOps.fixedPointTaps(x, xOff, stride, taps, w, wOff, shift, out, outOff, len);
+    }
+
+    @Override
+    public void ycbcrToRgb(int[] x, int yOff, int cbOff, int crOff, int len) {
+        VectorOps.ycbcrToRgb(x, yOff, cbOff, crOff, len);
+    }
 }

@@ -32,6 +32,8 @@ final class VectorOps {
     private static final VectorSpecies<Float> SPECIES = VectorKernels.SPECIES;
     /** Floats per vector. */
     private static final int L = SPECIES.length();
+    /** Ints of the same width as {@link #SPECIES} (as many lanes). */
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
 
     private VectorOps() {
     }
@@ -553,5 +555,60 @@ final class VectorOps {
         float small = Math.fma(a * u, p, a);
         float t = a < TANH_SMALL ? small : big;
         return Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(v) & SIGN));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Fixed-point resampling (Pillow's 8-bit resize)
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * {@code out[outOff+i] = clamp((2^(shift−1) + Σ_t w[wOff+t]·x[xOff + t·stride + i]) >> shift, 0, 255)},
+     * int32 wrapping arithmetic: identical to the twin (integer adds and multiplies are exact and
+     * associative modulo 2^32). Taps are the inner loop, so each accumulator stays in a register.
+     */
+    static void fixedPointTaps(int[] x, int xOff, int stride, int taps, int[] w, int wOff, int shift,
+                               int[] out, int outOff, int len) {
+        int lanes = INTS.length();
+        int half = 1 << (shift - 1);
+        int i = 0;
+        for (int end = INTS.loopBound(len); i < end; i += lanes) {
+            IntVector acc = IntVector.broadcast(INTS, half);
+            for (int t = 0, p = xOff + i; t < taps; t++, p += stride) {
+                acc = acc.add(IntVector.fromArray(INTS, x, p).mul(w[wOff + t]));
+            }
+            acc.lanewise(VectorOperators.ASHR, shift).max(0).min(255).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            int acc = half;
+            for (int t = 0; t < taps; t++) {
+                acc += w[wOff + t] * x[xOff + t * stride + i];
+            }
+            out[outOff + i] = Math.max(0, Math.min(255, acc >> shift));
+        }
+    }
+
+    /** libjpeg's YCbCr → RGB in place on three int planes (formula on {@link Kernels#ycbcrToRgb}); identical to the twin. */
+    static void ycbcrToRgb(int[] x, int yOff, int cbOff, int crOff, int len) {
+        int lanes = INTS.length();
+        int i = 0;
+        for (int end = INTS.loopBound(len); i < end; i += lanes) {
+            IntVector y = IntVector.fromArray(INTS, x, yOff + i);
+            IntVector cb = IntVector.fromArray(INTS, x, cbOff + i).sub(128);
+            IntVector cr = IntVector.fromArray(INTS, x, crOff + i).sub(128);
+            IntVector r = cr.mul(91881).add(32768).lanewise(VectorOperators.ASHR, 16);
+            IntVector g = cb.mul(-22554).add(cr.mul(-46802)).add(32768).lanewise(VectorOperators.ASHR, 16);
+            IntVector b = cb.mul(116130).add(32768).lanewise(VectorOperators.ASHR, 16);
+            y.add(r).max(0).min(255).intoArray(x, yOff + i);
+            y.add(g).max(0).min(255).intoArray(x, cbOff + i);
+            y.add(b).max(0).min(255).intoArray(x, crOff + i);
+        }
+        for (; i < len; i++) {
+            int y = x[yOff + i];
+            int cb = x[cbOff + i] - 128;
+            int cr = x[crOff + i] - 128;
+            x[yOff + i] = Math.max(0, Math.min(255, y + ((91881 * cr + 32768) >> 16)));
+            x[cbOff + i] = Math.max(0, Math.min(255, y + ((-22554 * cb - 46802 * cr + 32768) >> 16)));
+            x[crOff + i] = Math.max(0, Math.min(255, y + ((116130 * cb + 32768) >> 16)));
+        }
     }
 }

@@ -31,6 +31,7 @@ import vecnet.multimodal.image.JpegDecoder;
 import vecnet.multimodal.image.Limits;
 import vecnet.multimodal.image.PngDecoder;
 import vecnet.multimodal.image.Rgb8;
+import vecnet.multimodal.image.RgbRows;
 import vecnet.multimodal.image.TiffTags;
 
 /**
@@ -134,6 +135,25 @@ public final class ImageDecoder {
      * @throws IOException on a read error
      */
     public ImageRgb decode(Path file) throws IOException {
+        return decode(file, readFile(file));
+    }
+
+    /**
+     * The same pixels as {@link #decode(Path)}, for the resize to read strip by strip: a YCbCr JPEG
+     * stays in ImageIO's samples and is converted strip by strip ({@link JpegDecoder#decodeRows});
+     * anything else is decoded whole.
+     */
+    RgbRows decodeRows(Path file) throws IOException {
+        byte[] data = readFile(file);
+        if (!exifTranspose && JpegDecoder.sniff(data)) {
+            return JpegDecoder.decodeRows(file, data, new Limits(maxPixels));
+        }
+        ImageRgb img = decode(file, data);
+        return new Rgb8(img.width(), img.height(), img.pixels());
+    }
+
+    /** The whole file, after the checks of the class comment (exists, regular, not empty, not over 1 GiB). */
+    private static byte[] readFile(Path file) throws IOException {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "image file not found");
         }
@@ -151,7 +171,7 @@ public final class ImageDecoder {
             throw new ImageFormatException(file, "the file is " + size + " bytes, more than the limit of "
                     + MAX_FILE_BYTES + " for an image");
         }
-        return decode(file, Files.readAllBytes(file));
+        return Files.readAllBytes(file);
     }
 
     /** Decodes the contents of an image file; {@code file} only names it in messages. */

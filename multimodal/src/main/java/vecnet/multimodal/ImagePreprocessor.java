@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Tensor;
+import vecnet.multimodal.image.RgbRows;
 
 /**
  * The torchvision evaluation transform, reproduced bit for bit (torchvision 0.14 on Pillow 9.4):
@@ -152,7 +153,10 @@ public final class ImagePreprocessor {
 
     /** file → [1, 3, crop, crop]: decode, resize, crop, to tensor, normalize. */
     public Tensor preprocess(Path file) throws IOException {
-        return preprocess(decode(file));
+        // the same tensor as preprocess(decode(file)); a JPEG's RGB image is never materialized (PillowResize)
+        RgbRows image = decoder.decodeRows(file);
+        int[] wh = checkedSize(image.width(), image.height());
+        return normalize(toTensor(centerCrop(PillowResize.resize(image, wh[0], wh[1]))));
     }
 
     /** (H, W, 3) uint8 → [1, 3, crop, crop]: resize, crop, to tensor, normalize. */
@@ -206,17 +210,23 @@ public final class ImagePreprocessor {
      * short side is already {@code resizeSize} is returned untouched.
      */
     public ImageRgb resize(ImageRgb image) {
-        int[] wh = resizedSize(image.width(), image.height(), resizeSize);
+        int[] wh = checkedSize(image.width(), image.height());
+        return PillowResize.resize(image, wh[0], wh[1]);
+    }
+
+    /** The size after {@link #resize}, refused if over the pixel limit (see there). */
+    private int[] checkedSize(int width, int height) {
+        int[] wh = resizedSize(width, height, resizeSize);
         // A thin strip (1 x 2000 pixels, a few hundred bytes as PNG) resizes to 256 x 512000: the
         // resized image is held to the same pixel limit as the decoded one.
         long pixels = (long) wh[0] * wh[1];
-        if (pixels > decoder.maxPixels() && pixels > (long) image.width() * image.height()) {
-            throw new IllegalArgumentException("resizing the " + image.width() + "x" + image.height() + " image to "
+        if (pixels > decoder.maxPixels() && pixels > (long) width * height) {
+            throw new IllegalArgumentException("resizing the " + width + "x" + height + " image to "
                     + wh[0] + "x" + wh[1] + " (short side " + resizeSize + ") would give " + pixels
                     + " pixels, more than the limit of " + decoder.maxPixels() + " (ImagePreprocessor.Builder.maxPixels"
                     + " raises it); is the image a thin strip?");
         }
-        return PillowResize.resize(image, wh[0], wh[1]);
+        return wh;
     }
 
     /**

@@ -1,6 +1,9 @@
 package vecnet.multimodal;
 
 import vecnet.engine.ComputePool;
+import vecnet.engine.Kernels;
+import vecnet.multimodal.image.Rgb8;
+import vecnet.multimodal.image.RgbRows;
 
 /**
  * Pillow's {@code Image.resize(size, Image.BILINEAR)} on 8-bit RGB, ported so that the output is
@@ -21,7 +24,14 @@ import vecnet.engine.ComputePool;
  *   out[o] = clamp((2^21 + Σ in[x] · k[x]) >> 22, 0, 255)   (int32 accumulation, rounding by 2^21)
  * </pre>
  *
- * <p>Stateless; the optional pool splits the rows, and the result does not depend on it.
+ * <p>How it runs (the arithmetic above is untouched, so the bytes are the same): the source is read
+ * {@value #STRIP_ROWS} rows at a time into a strip of three planes of columns (pixel {@code x} of the
+ * 16 rows side by side), so the horizontal pass for one output column and channel is one
+ * {@link Kernels#fixedPointTaps} call over 16 lanes, vectorized like any kernel. Its rows go into a small window, and each output
+ * row is computed by the vertical pass as soon as the window holds all its taps. Neither the intermediate
+ * image of the horizontal pass nor, for a JPEG, the full-size RGB image ({@link RgbRows}) is ever written.
+ *
+ * <p>Stateless; the optional pool splits the output rows, and the result does not depend on it.
  */
 public final class PillowResize {
     private static final int PRECISION_BITS = 32 - 8 - 2;
@@ -36,32 +46,110 @@ public final class PillowResize {
 
     /** As {@link #resize(ImageRgb, int, int)}, rows split over {@code pool}. */
     public static ImageRgb resize(ImageRgb img, int width, int height, ComputePool pool) {
+        checkTarget(img.width(), img.height(), width, height);
+        if (width == img.width() && height == img.height()) {
+            return img; // Pillow returns a copy; ImageRgb is immutable, so the image itself will do
+        }
+        return resample(new Rgb8(img.width(), img.height(), img.pixels()), width, height, pool);
+    }
+
+    /**
+     * As {@link #resize(ImageRgb, int, int)}, reading the source strip by strip; an unchanged size
+     * gives a copy of the pixels (each axis that keeps its size is filtered with the identity, which
+     * reproduces every byte).
+     */
+    static ImageRgb resize(RgbRows src, int width, int height) {
+        checkTarget(src.width(), src.height(), width, height);
+        return resample(src, width, height, ComputePool.sequential());
+    }
+
+    private static void checkTarget(int inW, int inH, int width, int height) {
+        if ((long) Math.max(inW, width) * 3 * STRIP_ROWS > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("cannot resize a " + inW + "x" + inH + " image to " + width + "x" + height
+                    + ": rows wider than " + (Integer.MAX_VALUE - 8) / (3 * STRIP_ROWS) + " pixels are not supported");
+        }
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("resize target must be at least 1x1, got " + width + "x" + height);
         }
         if ((long) width * height * 3 > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("resize target " + width + "x" + height + " of " + img
-                    + " does not fit in one Java array");
+            throw new IllegalArgumentException("resize target " + width + "x" + height + " of a " + inW + "x" + inH
+                    + " image does not fit in one Java array");
         }
-        if (width == img.width() && height == img.height()) {
-            return img; // Pillow returns a copy; ImageRgb is immutable, so the image itself will do
+    }
+
+    /** Rows of the source read, and horizontally filtered, at a time (a multiple of 4, 8 and 16 lanes). */
+    static final int STRIP_ROWS = 16;
+
+    private static ImageRgb resample(RgbRows src, int width, int height, ComputePool pool) {
+        // Pillow skips the pass of an axis whose size does not change; the identity filter gives the same bytes
+        Coefficients horiz = width != src.width() ? Coefficients.bilinear(src.width(), width) : Coefficients.identity(width);
+        Coefficients vert = height != src.height() ? Coefficients.bilinear(src.height(), height) : Coefficients.identity(height);
+        byte[] out = new byte[height * width * 3];
+        Kernels kernels = Kernels.get();
+        int tasks = Math.min(height, pool.threads());
+        pool.parallelFor(tasks, t -> resampleRows(src, horiz, vert, ComputePool.splitStart(height, tasks, t),
+                ComputePool.splitStart(height, tasks, t + 1), out, kernels));
+        return ImageRgb.wrap(width, height, out);
+    }
+
+    /**
+     * Output rows {@code [yy0, yy1)} into {@code out} (outH, outW, 3): source strips → horizontal pass
+     * → a window of filtered rows → vertical pass, one output row as soon as its taps are in the window.
+     * Everything here is scratch of this call, so the calls for different row ranges run in parallel.
+     */
+    private static void resampleRows(RgbRows src, Coefficients h, Coefficients v, int yy0, int yy1, byte[] out,
+                                     Kernels kernels) {
+        if (yy0 >= yy1) {
+            return;
         }
-        Coefficients vert = Coefficients.bilinear(img.height(), height);
-        ImageRgb tmp = img;
-        if (width != img.width()) {
-            Coefficients horiz = Coefficients.bilinear(img.width(), width);
-            // only the source rows the vertical pass will read: [first, last)
-            int first = height != img.height() ? vert.start[0] : 0;
-            int last = height != img.height() ? vert.start[height - 1] + vert.count[height - 1] : img.height();
-            tmp = horizontal(img, horiz, first, last, pool);
-            if (height != img.height()) {
-                vert = vert.shifted(-first);
+        int outW = h.count.length;
+        int rowLen = outW * 3;
+        int in1 = v.start[yy1 - 1] + v.count[yy1 - 1]; // source rows [v.start[yy0], in1) are read
+        int maxTaps = 1;
+        for (int yy = yy0; yy < yy1; yy++) {
+            maxTaps = Math.max(maxTaps, v.count[yy]);
+        }
+        int inPlane = src.width() * STRIP_ROWS;
+        int outPlane = outW * STRIP_ROWS;
+        int[] strip = new int[3 * inPlane];             // (3, W, 16 rows), see RgbRows.toStrip
+        int[] filtered = new int[3 * outPlane];         // (3, outW, 16 rows): the strip after the horizontal pass
+        int[] window = new int[(maxTaps + STRIP_ROWS) * rowLen]; // filtered rows [winStart, winEnd), (rows, outW, 3)
+        int[] row = new int[rowLen];
+        int winStart = v.start[yy0];
+        int winEnd = winStart;
+        int yy = yy0;
+        while (yy < yy1) {
+            int rows = Math.min(STRIP_ROWS, in1 - winEnd);
+            // The rows still needed start at the next output row's first tap, less than maxTaps rows back.
+            if (winEnd + rows - winStart > maxTaps + STRIP_ROWS) {
+                int keep = v.start[yy];
+                System.arraycopy(window, (keep - winStart) * rowLen, window, 0, (winEnd - keep) * rowLen);
+                winStart = keep;
+            }
+            src.toStrip(winEnd, rows, strip, STRIP_ROWS);
+            for (int c = 0; c < 3; c++) {
+                for (int xx = 0; xx < outW; xx++) {
+                    kernels.fixedPointTaps(strip, c * inPlane + h.start[xx] * STRIP_ROWS, STRIP_ROWS, h.count[xx],
+                            h.fixed, xx * h.ksize, PRECISION_BITS, filtered, c * outPlane + xx * STRIP_ROWS, STRIP_ROWS);
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                int o = (winEnd - winStart + r) * rowLen;
+                for (int f = r; f < outPlane; f += STRIP_ROWS, o += 3) {
+                    window[o] = filtered[f];
+                    window[o + 1] = filtered[f + outPlane];
+                    window[o + 2] = filtered[f + 2 * outPlane];
+                }
+            }
+            winEnd += rows;
+            for (; yy < yy1 && v.start[yy] + v.count[yy] <= winEnd; yy++) {
+                kernels.fixedPointTaps(window, (v.start[yy] - winStart) * rowLen, rowLen, v.count[yy], v.fixed,
+                        yy * v.ksize, PRECISION_BITS, row, 0, rowLen);
+                for (int i = 0, o = yy * rowLen; i < rowLen; i++) {
+                    out[o + i] = (byte) row[i];
+                }
             }
         }
-        if (height != img.height()) {
-            tmp = vertical(tmp, vert, pool);
-        }
-        return tmp;
     }
 
     /**
@@ -76,82 +164,6 @@ public final class PillowResize {
             w[o] = java.util.Arrays.copyOfRange(c.weights, o * c.ksize, o * c.ksize + c.count[o]);
         }
         return w;
-    }
-
-    /** Horizontal pass on rows [first, last): (H, W, 3) → (last − first, outW, 3). */
-    private static ImageRgb horizontal(ImageRgb img, Coefficients c, int first, int last, ComputePool pool) {
-        int inW = img.width();
-        int outW = c.count.length;
-        int rows = last - first;
-        byte[] in = img.pixels();
-        byte[] out = new byte[rows * outW * 3];
-        int tasks = Math.min(rows, Math.max(1, pool.threads() * 4));
-        pool.parallelFor(tasks, t -> {
-            int y0 = ComputePool.splitStart(rows, tasks, t);
-            int y1 = ComputePool.splitStart(rows, tasks, t + 1);
-            for (int y = y0; y < y1; y++) {
-                int inRow = (first + y) * inW * 3;
-                int o = y * outW * 3;
-                for (int xx = 0; xx < outW; xx++) {
-                    int kOff = xx * c.ksize;
-                    int p = inRow + c.start[xx] * 3;
-                    int r = 1 << (PRECISION_BITS - 1);
-                    int g = r;
-                    int b = r;
-                    for (int x = 0; x < c.count[xx]; x++, p += 3) {
-                        int k = c.fixed[kOff + x];
-                        r += (in[p] & 0xFF) * k;
-                        g += (in[p + 1] & 0xFF) * k;
-                        b += (in[p + 2] & 0xFF) * k;
-                    }
-                    out[o++] = clip8(r);
-                    out[o++] = clip8(g);
-                    out[o++] = clip8(b);
-                }
-            }
-        });
-        return ImageRgb.wrap(outW, rows, out);
-    }
-
-    /** Vertical pass: (H, W, 3) → (outH, W, 3). */
-    private static ImageRgb vertical(ImageRgb img, Coefficients c, ComputePool pool) {
-        int rowLen = img.width() * 3;
-        int outH = c.count.length;
-        byte[] in = img.pixels();
-        byte[] out = new byte[outH * rowLen];
-        int tasks = Math.min(outH, Math.max(1, pool.threads() * 4));
-        pool.parallelFor(tasks, t -> {
-            int[] acc = new int[rowLen];
-            int y0 = ComputePool.splitStart(outH, tasks, t);
-            int y1 = ComputePool.splitStart(outH, tasks, t + 1);
-            for (int yy = y0; yy < y1; yy++) {
-                java.util.Arrays.fill(acc, 1 << (PRECISION_BITS - 1));
-                int kOff = yy * c.ksize;
-                for (int y = 0; y < c.count[yy]; y++) {
-                    int k = c.fixed[kOff + y];
-                    int p = (c.start[yy] + y) * rowLen;
-                    for (int i = 0; i < rowLen; i++) {
-                        acc[i] += (in[p + i] & 0xFF) * k;
-                    }
-                }
-                int o = yy * rowLen;
-                for (int i = 0; i < rowLen; i++) {
-                    out[o + i] = clip8(acc[i]);
-                }
-            }
-        });
-        return ImageRgb.wrap(img.width(), outH, out);
-    }
-
-    /** Pillow's {@code clip8}: {@code clamp(acc >> 22, 0, 255)}. */
-    private static byte clip8(int acc) {
-        if (acc >= (1 << PRECISION_BITS << 8)) {
-            return (byte) 255;
-        }
-        if (acc <= 0) {
-            return 0;
-        }
-        return (byte) (acc >> PRECISION_BITS);
     }
 
     /** One axis's filter: {@code ksize} slots per output sample, {@code count[o]} of them used from {@code start[o]}. */
@@ -214,13 +226,19 @@ public final class PillowResize {
             return new Coefficients(ksize, start, count, kk, fixed);
         }
 
-        /** The same filter reading input sample {@code start + delta} (after the horizontal pass kept only some rows). */
-        Coefficients shifted(int delta) {
-            int[] s = start.clone();
-            for (int i = 0; i < s.length; i++) {
-                s[i] += delta;
+        /** The filter of an axis whose size does not change: one tap of weight 1 (2^22), output = input exactly. */
+        static Coefficients identity(int size) {
+            int[] start = new int[size];
+            int[] count = new int[size];
+            double[] weights = new double[size];
+            int[] fixed = new int[size];
+            for (int i = 0; i < size; i++) {
+                start[i] = i;
+                count[i] = 1;
+                weights[i] = 1.0;
+                fixed[i] = 1 << PRECISION_BITS;
             }
-            return new Coefficients(ksize, s, count, weights, fixed);
+            return new Coefficients(1, start, count, weights, fixed);
         }
 
         /** Pillow's {@code bilinear_filter}: the triangle {@code max(0, 1 − |t|)}. */

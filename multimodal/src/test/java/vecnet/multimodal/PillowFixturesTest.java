@@ -70,6 +70,14 @@ class PillowFixturesTest extends LibraryTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @MethodSource("images")
+    void preprocessingTheFileDirectlyGivesTorchvisionsTensor(String name) throws IOException {
+        // preprocess(Path) never builds the decoded ImageRgb of a JPEG: it resizes from the YCbCr samples
+        Tensor x = ImagePreprocessor.imagenet().preprocess(dir().resolve(name));
+        assertEquals(expected.metadata().get("sha256:" + name), sha256(x.data()), name + ": SHA-256 of the preprocessed tensor");
+    }
+
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"exif_3.jpg", "exif_6.jpg", "exif_8.jpg"})
     void exifTransposeIsOptInAndMatchesImageOps(String name) throws IOException {
         Path f = dir().resolve(name);

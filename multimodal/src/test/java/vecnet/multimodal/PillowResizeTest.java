@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import vecnet.engine.ComputePool;
+import vecnet.multimodal.image.Rgb8;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
@@ -89,6 +91,36 @@ class PillowResizeTest extends LibraryTest {
             Check.identical("3 threads vs 1, upscale", PillowResize.resize(src, 523, 401).toFloatsHwc(),
                     PillowResize.resize(src, 523, 401, pool).toFloatsHwc());
         }
+    }
+
+    @Test
+    void stripsGiveTheSameBytesAsThePlainPort() {
+        // {inW, inH, outW, outH}: heights below, at and across the 16-row strips, one axis only, thin
+        // strips, upscales, a downscale by 300 (taps in the hundreds), and ImageNet's 4:3 case
+        int[][] cases = {{1, 1, 3, 2}, {5, 1, 2, 1}, {1, 5, 1, 2}, {2, 2, 1, 1}, {17, 33, 8, 40}, {300, 37, 41, 300},
+                {37, 300, 300, 41}, {64, 64, 64, 17}, {64, 64, 17, 64}, {33, 15, 256, 1}, {16, 16, 5, 16},
+                {900, 3, 3, 1}, {3, 900, 1, 3}, {400, 300, 341, 256}, {150, 200, 256, 341}, {97, 130, 97, 131}};
+        SplittableRandom rnd = new SplittableRandom(5);
+        try (ComputePool pool = ComputePool.create(3)) {
+            for (int[] c : cases) {
+                byte[] px = new byte[c[0] * c[1] * 3];
+                rnd.nextBytes(px);
+                ImageRgb img = ImageRgb.of(c[0], c[1], px);
+                String what = c[0] + "x" + c[1] + " -> " + c[2] + "x" + c[3];
+                byte[] expected = PlainPillowResize.resize(px, c[0], c[1], c[2], c[3]);
+                assertArrayEquals(expected, PillowResize.resize(img, c[2], c[3]).toBytes(), what);
+                assertArrayEquals(expected, PillowResize.resize(img, c[2], c[3], pool).toBytes(), what + ", 3 threads");
+                assertArrayEquals(expected, PillowResize.resize(new Rgb8(c[0], c[1], px), c[2], c[3]).toBytes(),
+                        what + ", read strip by strip");
+            }
+        }
+    }
+
+    @Test
+    void stripReadingOfAnUnchangedSizeCopiesThePixels() {
+        byte[] px = new byte[19 * 23 * 3];
+        new SplittableRandom(6).nextBytes(px);
+        assertArrayEquals(px, PillowResize.resize(new Rgb8(19, 23, px), 19, 23).toBytes());
     }
 
     /** A w x h image with the given gray levels (row-major) in all three channels. */

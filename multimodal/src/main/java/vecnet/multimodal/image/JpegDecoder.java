@@ -5,6 +5,9 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -14,6 +17,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import vecnet.engine.Kernels;
 import vecnet.multimodal.ImageFormatException;
 
 /**
@@ -77,6 +81,9 @@ public final class JpegDecoder {
     private static final int RANGE_ZERO = 512;
     private static final byte[] RANGE = new byte[1280];
 
+    /** Reads 8 bytes of a byte array as one long (little-endian), for the scan over the entropy-coded data. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     static {
         for (int v = -RANGE_ZERO; v < RANGE.length - RANGE_ZERO; v++) {
             RANGE[RANGE_ZERO + v] = (byte) clamp(v);
@@ -101,6 +108,26 @@ public final class JpegDecoder {
     /** Decodes the JPEG file contents {@code data} (the whole file) as {@code Image.open(f).convert('RGB')}. */
     public static Rgb8 decode(Path file, byte[] data, Limits limits) throws IOException {
         Structure s = structure(file, data);
+        return new Rgb8(s.width, s.height, toRgb(decodeRaw(file, data, limits, s), s.space()));
+    }
+
+    /**
+     * The same pixels as {@link #decode}, but for a YCbCr JPEG (the usual photo) without the RGB
+     * image: the samples stay as ImageIO decoded them and each strip the resize asks for is converted
+     * on the way into its buffer ({@link RgbRows#toStrip}). Other colour spaces are converted whole.
+     */
+    public static RgbRows decodeRows(Path file, byte[] data, Limits limits) throws IOException {
+        Structure s = structure(file, data);
+        Raster raster = decodeRaw(file, data, limits, s);
+        int packed = packedOffset(raster);
+        if (s.space() == Space.YCC && packed >= 0) {
+            return new YccRows(s.width, s.height, ((DataBufferByte) raster.getDataBuffer()).getData(), packed);
+        }
+        return new Rgb8(s.width, s.height, toRgb(raster, s.space()));
+    }
+
+    /** The limits checked against the markers, then ImageIO's raw samples, checked against the frame header. */
+    private static Raster decodeRaw(Path file, byte[] data, Limits limits, Structure s) throws IOException {
         limits.checkSize(file, "JPEG", s.width, s.height);
         if (s.scans > Limits.MAX_SCANS) {
             throw new ImageFormatException(file, "the JPEG has more than " + Limits.MAX_SCANS + " scans (a scan bomb?)");
@@ -117,7 +144,21 @@ public final class JpegDecoder {
                     + raster.getNumBands() + " samples from a JPEG whose frame header says " + s.width + "x" + s.height
                     + "x" + s.components);
         }
-        return new Rgb8(s.width, s.height, toRgb(raster, s.space()));
+        return raster;
+    }
+
+    /**
+     * Interleaved YCbCr samples {@code (H, W, 3)} at {@code ycc[offset...]}, converted to RGB strip by
+     * strip: copied into the strip's planes, then {@link Kernels#ycbcrToRgb} (libjpeg's formula, the
+     * same bytes as the tables of {@link #convert}, vectorized).
+     */
+    private record YccRows(int width, int height, byte[] ycc, int offset) implements RgbRows {
+        @Override
+        public void toStrip(int y0, int rows, int[] strip, int stripRows) {
+            Rgb8.toPlanes(ycc, offset, width, y0, rows, strip, stripRows);
+            int plane = width * stripRows;
+            Kernels.get().ycbcrToRgb(strip, 0, plane, 2 * plane, plane);
+        }
     }
 
     /** Walks the markers up to EOI: the frame header, JFIF, Adobe and the number of scans (entropy data skipped). */
@@ -252,9 +293,17 @@ public final class JpegDecoder {
     }
 
     /** The position of the first marker after entropy-coded data starting at {@code pos} (0xFF00 and RSTn are data). */
-    private static int skipEntropyData(byte[] d, int pos) {
+    static int skipEntropyData(byte[] d, int pos) {
         int n = d.length;
         while (pos + 1 < n) {
+            // 8 bytes at a time while none is 0xFF: x = ~bytes has a zero byte exactly when some byte was 0xFF
+            while (pos + 9 < n) { // and afterwards still pos + 1 < n
+                long x = ~(long) LONGS.get(d, pos);
+                if (((x - 0x0101010101010101L) & ~x & 0x8080808080808080L) != 0) {
+                    break;
+                }
+                pos += 8;
+            }
             if (d[pos] == (byte) 0xFF) {
                 int next = d[pos + 1] & 0xFF;
                 if (next != 0x00 && (next < 0xD0 || next > 0xD7)) {
