@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
 import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
@@ -25,9 +26,14 @@ import vecnet.weights.RawTensor;
  *     the file (padding in the local header's extra field, as torch's writer does);</li>
  * <li>{@code archive/version}: {@code 3}.</li>
  * </ul>
- * Only float32 and int64 tensors, contiguous; no memo (a valid pickle without {@code PUT}).
+ * Only float32 and int64 tensors, contiguous; no memo (a valid pickle without {@code PUT}). Every
+ * entry carries the same fixed time ({@link #ENTRY_TIME}), so the same tensors give the same bytes
+ * whenever they are written.
  */
 public final class PthWriter {
+    /** The time of every zip entry: the zip format's earliest, 1980-01-01 00:00, instead of "now". */
+    static final LocalDateTime ENTRY_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
+
     private PthWriter() {
     }
 
@@ -49,6 +55,7 @@ public final class PthWriter {
     private static void stored(ZipOutputStream zip, Counting c, String name, byte[] data, boolean align) throws IOException {
         ZipEntry e = new ZipEntry(name);
         e.setMethod(ZipEntry.STORED);
+        e.setTimeLocal(ENTRY_TIME);
         e.setSize(data.length);
         e.setCompressedSize(data.length);
         CRC32 crc = new CRC32();

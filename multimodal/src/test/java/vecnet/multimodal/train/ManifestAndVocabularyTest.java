@@ -98,4 +98,21 @@ class ManifestAndVocabularyTest extends LibraryTest {
         assertEquals(DType.I64, back.dtype("n"));
         assertArrayEquals(new float[] {0.25f}, back.tensor("b").data());
     }
+
+    /** The zip entries carry a fixed time, not the clock's: the same tensors give the same bytes on any day. */
+    @Test
+    void pthWriterBytesDoNotDependOnTheClock() throws IOException {
+        Map<String, RawTensor> sd = new LinkedHashMap<>();
+        sd.put("w", RawTensor.ofFloats(new float[] {1.5f, -2, 3}, 3));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PthWriter.write(out, sd);
+        int entries = 0;
+        try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(
+                new java.io.ByteArrayInputStream(out.toByteArray()))) {
+            for (java.util.zip.ZipEntry e; (e = zip.getNextEntry()) != null; entries++) {
+                assertEquals(java.time.LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
+            }
+        }
+        assertEquals(3, entries); // data.pkl, data/0, version
+    }
 }
