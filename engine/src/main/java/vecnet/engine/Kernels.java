@@ -76,6 +76,22 @@ public interface Kernels {
     }
 
     /**
+     * {@code C = A·X̂ᵀ}, a convolution's weight gradient for one group, without building X̂: X̂ is the
+     * column ("im2col") form of the input {@code x (n, cin, h, w)} for that group, {@code K =
+     * cin/groups·kh·kw} rows and {@code N·P} columns ({@code P = outH·outW}),
+     * <pre>
+     *   X̂[r, q] = x[b, ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw]  (zero outside the input)
+     *   r = ((ci − group·cin/groups)·kh + i)·kw + j,   q = b·P + oy·outW + ox
+     * </pre>
+     * {@code A (m, N·P)} is read at {@code a[aOff + row·lda + q]}, {@code C (m, K)} written at
+     * {@code c[cOff + row·ldc + r]}. Equal, element for element, to {@link #sgemm} of A with {@code B =
+     * X̂ᵀ} ({@code bTransposed}, B stored as X̂) and no epilogue: only the copy of X̂ is saved, which for a
+     * small-channel convolution on a large batch is most of the work.
+     */
+    void sgemmColumnsTransposed(ComputePool pool, int m, float[] a, int aOff, int lda, ConvGeometry g, int group,
+                                float[] x, int n, int h, int w, float[] c, int cOff, int ldc);
+
+    /**
      * Prepares products {@code C = A·Wᵀ} with a fixed right-hand weight matrix {@code W (n, k)}, read
      * as {@code w[wOff + j*ldw + p]} and copied or repacked once: the layout of a linear layer's
      * weight, multiplied by a block of input rows. Where {@link #planGemm} suits many columns and

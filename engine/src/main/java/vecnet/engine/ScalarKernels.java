@@ -78,6 +78,29 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void sgemmColumnsTransposed(ComputePool pool, int m, float[] a, int aOff, int lda, ConvGeometry g, int group,
+                                       float[] x, int n, int h, int w, float[] c, int cOff, int ldc) {
+        int k = g.patchSize(), oh = g.outH(h), ow = g.outW(w), np = n * oh * ow, taps = g.kh() * g.kw();
+        int parts = Math.min(m, pool.threads() * 4);
+        pool.parallelFor(parts, part -> {
+            int i0 = ComputePool.splitStart(m, parts, part), i1 = ComputePool.splitStart(m, parts, part + 1);
+            for (int row = i0; row < i1; row++) {
+                for (int r = 0; r < k; r++) {
+                    int ci = group * g.cinPerGroup() + r / taps, i = r % taps / g.kw(), j = r % g.kw();
+                    float acc = 0f;
+                    for (int q = 0; q < np; q++) {
+                        int b = q / (oh * ow), oy = q % (oh * ow) / ow, ox = q % ow;
+                        int iy = oy * g.strideH() - g.padH() + i * g.dilH(), ix = ox * g.strideW() - g.padW() + j * g.dilW();
+                        float v = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((b * g.cin() + ci) * h + iy) * w + ix] : 0f;
+                        acc += a[aOff + row * lda + q] * v;
+                    }
+                    c[cOff + row * ldc + r] = acc;
+                }
+            }
+        });
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         float[] copy = new float[n * k];
         for (int j = 0; j < n; j++) {

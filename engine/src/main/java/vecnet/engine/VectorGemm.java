@@ -104,6 +104,36 @@ final class VectorGemm {
         });
     }
 
+    /**
+     * {@code C = A·X̂ᵀ} with X̂ a convolution input's columns, packed straight from the input (see
+     * {@link Kernels#sgemmColumnsTransposed}): the tasks and arithmetic of {@link #sgemm} with
+     * {@code n = K}, {@code k = N·P}, and B's panels filled by {@link InputColumns}.
+     */
+    static void sgemmColumnsTransposed(ComputePool pool, int m, float[] a, int aOff, int lda, ConvGeometry g, int group,
+                                       float[] x, int n, int h, int w, float[] c, int cOff, int ldc) {
+        int cols = g.patchSize(), depth = n * g.outH(h) * g.outW(w);
+        if (m <= 0) {
+            return;
+        }
+        if (depth == 0) {
+            ScalarKernels.INSTANCE.sgemm(pool, m, cols, 0, a, aOff, lda, a, 0, 0, false, c, cOff, ldc, Epilogue.NONE);
+            return;
+        }
+        // Few rows (output channels) and few columns (taps) over a long depth: columns are cut finer
+        // than NC so that every thread packs and multiplies its own share of X̂.
+        int mBlocks = (m + MC - 1) / MC, colPanels = (cols + NR - 1) / NR;
+        int want = pool.threads() == 1 ? 1 : 2 * pool.threads();
+        int panelsPerTask = Math.max(1, Math.min(NC / NR, (colPanels * mBlocks + want - 1) / want));
+        int width = panelsPerTask * NR, nBlocks = (cols + width - 1) / width;
+        APanels aPanels = new RawA(a, aOff, lda);
+        BPanels bPanels = new InputColumns(g, group, x, n, h, w);
+        pool.parallelFor(mBlocks * nBlocks, task -> {
+            int m0 = (task / nBlocks) * MC, n0 = (task % nBlocks) * width;
+            multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, cols, depth, m0, Math.min(m, m0 + MC), n0,
+                    Math.min(width, cols - n0), c, cOff, ldc, Epilogue.NONE);
+        });
+    }
+
     /** Where a task finds each k-slice of A, packed in MR-row panels (k-major). */
     private interface APanels {
         /**
@@ -151,6 +181,74 @@ final class VectorGemm {
                 packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
             } else {
                 packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp);
+            }
+            return bp;
+        }
+
+        @Override
+        public int offset(int k0, int kc, int n0) {
+            return 0;
+        }
+    }
+
+    /**
+     * B = X̂ᵀ read from the convolution's input: slice {@code [k0, k0+kc)} of the columns {@code q} of
+     * X̂ for its rows {@code [n0, n0+nc)}, packed as {@link #packBTransposed} would pack them from a
+     * materialized X̂ (so products are bit-identical). Each row r of X̂ is one tap (ci, i, j) walked
+     * over q = (b, oy, ox) in order.
+     */
+    private record InputColumns(ConvGeometry g, int group, float[] x, int n, int h, int w) implements BPanels {
+        @Override
+        public float[] slice(Scratch s, int k0, int kc, int n0, int nc) {
+            float[] bp = s.b((nc + NR - 1) / NR * NR * KC);
+            int oh = g.outH(h), ow = g.outW(w), taps = g.kh() * g.kw();
+            for (int j0 = 0; j0 < nc; j0 += NR) {
+                int base = j0 * kc, panelCols = Math.min(NR, nc - j0);
+                for (int jj = 0; jj < NR; jj++) {
+                    if (jj >= panelCols) {
+                        for (int p = 0; p < kc; p++) {
+                            bp[base + p * NR + jj] = 0f;
+                        }
+                        continue;
+                    }
+                    int r = n0 + j0 + jj;
+                    int ci = group * g.cinPerGroup() + r / taps, i = r % taps / g.kw(), j = r % g.kw();
+                    int dy = i * g.dilH() - g.padH(), dx = j * g.dilW() - g.padW(), sw = g.strideW();
+                    // Output columns ox whose input column ox·sw + dx lies inside [0, w): [lo, hi).
+                    int lo = Math.min(ow, Math.max(0, Math.floorDiv(-dx + sw - 1, sw)));
+                    int hi = Math.max(lo, Math.min(ow, Math.floorDiv(w - dx + sw - 1, sw)));
+                    int q = k0, b = q / (oh * ow), oy = q % (oh * ow) / ow, ox = q % ow;
+                    for (int p = 0; p < kc; ) { // one output row (or the part of it in this slice) at a time
+                        int run = Math.min(ow - ox, kc - p), out = base + p * NR + jj;
+                        int iy = oy * g.strideH() + dy;
+                        if (iy < 0 || iy >= h) {
+                            for (int t = 0; t < run; t++) {
+                                bp[out + t * NR] = 0f;
+                            }
+                        } else {
+                            int src = ((b * g.cin() + ci) * h + iy) * w + dx;
+                            int a0 = Math.min(run, Math.max(0, lo - ox)), a1 = Math.max(a0, Math.min(run, hi - ox));
+                            for (int t = 0; t < a0; t++) {
+                                bp[out + t * NR] = 0f;
+                            }
+                            for (int t = a0; t < a1; t++) {
+                                bp[out + t * NR] = x[src + (ox + t) * sw];
+                            }
+                            for (int t = a1; t < run; t++) {
+                                bp[out + t * NR] = 0f;
+                            }
+                        }
+                        p += run;
+                        ox += run;
+                        if (ox == ow) {
+                            ox = 0;
+                            if (++oy == oh) {
+                                oy = 0;
+                                b++;
+                            }
+                        }
+                    }
+                }
             }
             return bp;
         }

@@ -76,6 +76,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void sgemmColumnsTransposed(ComputePool pool, int m, float[] a, int aOff, int lda, ConvGeometry g, int group,
+                                       float[] x, int n, int h, int w, float[] c, int cOff, int ldc) {
+        VectorGemm.sgemmColumnsTransposed(pool, m, a, aOff, lda, g, group, x, n, h, w, c, cOff, ldc);
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         return new VectorGemm.RightPlan(n, k, w, wOff, ldw);
     }

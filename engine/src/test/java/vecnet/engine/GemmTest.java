@@ -120,6 +120,50 @@ class GemmTest extends LibraryTest {
     }
 
     /**
+     * A convolution's weight-gradient product from the input itself equals sgemm against the
+     * materialized columns, bit for bit, on both kernel sets and any thread count: strides, padding,
+     * dilation, groups, several K slices of N·P and more than one block of columns.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        // cin, cout, kh, kw, stride, pad, dil, groups, n, h, w
+        "3, 8, 7, 7, 2, 3, 1, 1, 2, 19, 17",
+        "8, 8, 3, 3, 1, 1, 1, 1, 3, 12, 11",
+        "64, 16, 3, 3, 1, 1, 1, 1, 1, 9, 9",
+        "6, 4, 3, 2, 2, 0, 2, 2, 2, 13, 10",
+        "4, 6, 1, 1, 2, 0, 1, 1, 2, 7, 8"})
+    void columnsProductEqualsSgemmOverIm2colBitForBit(int cin, int cout, int kh, int kw, int stride, int pad, int dil,
+                                                      int groups, int n, int h, int w) {
+        ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, stride, stride, pad, pad, dil, dil, groups);
+        int k = g.patchSize(), oh = g.outH(h), ow = g.outW(w), np = n * oh * ow, m = g.coutPerGroup();
+        SplittableRandom rnd = new SplittableRandom(cin * 7L + kh * 3L + n + h);
+        float[] x = random(rnd, n * cin * h * w), a = random(rnd, 2 + m * (np + 3));
+        for (int group = 0; group < groups; group++) {
+            float[] col = new float[k * np];   // X̂ of this group, written out by the definition
+            for (int r = 0; r < k; r++) {
+                int ci = group * g.cinPerGroup() + r / (kh * kw), i = r % (kh * kw) / kw, j = r % kw;
+                for (int q = 0; q < np; q++) {
+                    int b = q / (oh * ow), oy = q % (oh * ow) / ow, ox = q % ow;
+                    int iy = oy * stride - pad + i * dil, ix = ox * stride - pad + j * dil;
+                    col[r * np + q] = iy >= 0 && iy < h && ix >= 0 && ix < w ? x[((b * cin + ci) * h + iy) * w + ix] : 0f;
+                }
+            }
+            for (Kernels kernels : new Kernels[] {SCALAR, VECTOR}) {
+                float[] expected = new float[m * (k + 1)], actual = new float[m * (k + 1)];
+                kernels.sgemm(ComputePool.sequential(), m, k, np, a, 2, np + 3, col, 0, np, true, expected, 1, k + 1,
+                        Epilogue.NONE);
+                for (int threads = 1; threads <= 3; threads++) {
+                    try (ComputePool pool = ComputePool.create(threads)) {
+                        kernels.sgemmColumnsTransposed(pool, m, a, 2, np + 3, g, group, x, n, h, w, actual, 1, k + 1);
+                    }
+                    Check.identical(kernels.name() + " columns product " + g + " group " + group + ", " + threads
+                            + " threads", expected, actual);
+                }
+            }
+        }
+    }
+
+    /**
      * The right plan is sgemm with {@code B = Wᵀ}, element for element, and so is the left plan with the
      * roles swapped ({@code Cᵀ = W·Aᵀ}): the layers rely on both to give a row the same bits whatever
      * its batch. Shapes cover partial tiles in both directions, K past one slice and an empty K.

@@ -153,7 +153,7 @@ public final class Conv2d implements Layer, HasStateDict {
      * {@code (cout, N·P)} and the input as its columns {@code X̂ (cin·kh·kw, N·P)} ({@link ConvColumns}):
      *
      * <pre>
-     *   dW_g = dY_g · X̂_gᵀ          (cout/groups, K)      added into grads.of(weight)
+     *   dW_g = dY_g · X̂_gᵀ          (cout/groups, K)      added into grads.of(weight); X̂ read from x, never built
      *   db   = Σ_{n,p} dY[n, co, p]                       added into grads.of(bias)
      *   dX̂_g = W_gᵀ · dY_g          (K, N·P), then scattered back onto the pixels it came from (col2im)
      * </pre>
@@ -177,11 +177,10 @@ public final class Conv2d implements Layer, HasStateDict {
         });
         float[] dWeight = grads.of(weight);
         if (dWeight != null) {
-            float[] col = ConvColumns.im2col(pool, g, x.data(), n, h, w);
             float[] dw = new float[cout * k];
-            for (int gi = 0; gi < groups; gi++) {
-                kernels.sgemm(pool, opg, k, np, dyT, gi * opg * np, np, col, gi * k * np, np, true,
-                        dw, gi * opg * k, k, Epilogue.NONE);
+            for (int gi = 0; gi < groups; gi++) { // dY_g · X̂_gᵀ, with X̂ read from the input (never built)
+                kernels.sgemmColumnsTransposed(pool, opg, dyT, gi * opg * np, np, g, gi, x.data(), n, h, w,
+                        dw, gi * opg * k, k);
             }
             for (int i = 0; i < dw.length; i++) {
                 dWeight[i] += dw[i];

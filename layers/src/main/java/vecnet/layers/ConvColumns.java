@@ -13,12 +13,12 @@ import vecnet.engine.ConvGeometry;
  *   col[r, q] = x[n, ci, oh·sh − ph + i·dh, ow·sw − pw + j·dw], zero outside the input
  * </pre>
  *
- * {@link #im2col} builds it; {@link #col2imAdd} is its transpose, adding every column entry back
- * onto the input pixel it came from. Plain loops (memory moves, a small part of the time) whose
+ * It is never built: the weight gradient's product reads it from the input as it packs
+ * ({@link vecnet.engine.Kernels#sgemmColumnsTransposed}). {@link #col2imAdd} is its transpose, adding
+ * every entry of a column-shaped gradient back onto the input pixel it came from: a plain loop whose
  * inner loop runs over the output columns that fall inside the input, so that with stride 1 it is
- * a contiguous copy or add the JIT vectorizes. Each task owns whole rows of {@code col} or whole
- * planes of {@code x}, and a pixel's sum is always taken in the order {@code (i, j, oh, ow)}, so
- * results do not depend on the thread count.
+ * a contiguous add the JIT vectorizes. Each task owns whole planes of {@code x}, and a pixel's sum
+ * is always taken in the order {@code (i, j, oh, ow)}, so results do not depend on the thread count.
  */
 final class ConvColumns {
     private ConvColumns() {
@@ -36,37 +36,8 @@ final class ConvColumns {
         return shift < 0 ? 0 : Math.min(ow, shift / g.strideW() + 1);
     }
 
-    /** {@code x (n, cin, h, w)} -> {@code col (cin·kh·kw, n·outH·outW)}, laid out as in the class comment. */
-    static float[] im2col(ComputePool pool, ConvGeometry g, float[] x, int n, int h, int w) {
-        int oh = g.outH(h), ow = g.outW(w), p = oh * ow, np = n * p;
-        int rows = g.cin() * g.kh() * g.kw(), sw = g.strideW();
-        float[] col = new float[rows * np];
-        pool.parallelFor(rows, r -> {
-            int j = r % g.kw(), i = (r / g.kw()) % g.kh(), ci = r / (g.kw() * g.kh());
-            int lo = firstInside(g, j), hi = endInside(g, j, w, ow), off = j * g.dilW() - g.padW();
-            for (int b = 0; b < n; b++) {
-                int plane = (b * g.cin() + ci) * h * w;
-                for (int y = 0; y < oh; y++) {
-                    int ih = y * g.strideH() - g.padH() + i * g.dilH();
-                    if (ih < 0 || ih >= h || lo >= hi) {
-                        continue;   // the row stays zero
-                    }
-                    int src = plane + ih * w + off, q = r * np + b * p + y * ow;
-                    if (sw == 1) {
-                        System.arraycopy(x, src + lo, col, q + lo, hi - lo);
-                    } else {
-                        for (int xo = lo; xo < hi; xo++) {
-                            col[q + xo] = x[src + xo * sw];
-                        }
-                    }
-                }
-            }
-        });
-        return col;
-    }
-
     /**
-     * {@code dx[n, ci, ih, iw] += Σ col[r, q]} over the entries {@link #im2col} read from that pixel;
+     * {@code dx[n, ci, ih, iw] += Σ col[r, q]} over the entries of X̂ read from that pixel;
      * {@code dx} is {@code (n, cin, h, w)}, one task per {@code (n, ci)} plane.
      */
     static void col2imAdd(ComputePool pool, ConvGeometry g, float[] col, int n, int h, int w, float[] dx) {
