@@ -280,6 +280,11 @@ def tool_cases(base, odd):
     c["t420_tiny.jpg"] = cjpeg(base.crop((3, 5, 6, 12)), "-quality", "90", "-sample", "2x2,1x1,1x1")
     c["t422_tiny.jpg"] = cjpeg(odd.crop((1, 2, 5, 4)), "-quality", "90", "-sample", "2x1,1x1,1x1")
     c["t440_tiny.jpg"] = cjpeg(odd.crop((1, 2, 4, 6)), "-quality", "90", "-sample", "1x2,1x1,1x1")
+    c["t420_w1.jpg"] = cjpeg(base.crop((10, 3, 11, 12)), "-quality", "90", "-sample", "2x2,1x1,1x1")
+    c["t422_w2.jpg"] = cjpeg(odd.crop((5, 1, 7, 8)), "-quality", "90", "-sample", "2x1,1x1,1x1")
+    c["t440_h1.jpg"] = cjpeg(odd.crop((5, 1, 12, 2)), "-quality", "90", "-sample", "1x2,1x1,1x1")
+    c["t_y14_c12.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "1x4,1x2,1x2")
+    c["t_h3v2.jpg"] = cjpeg(base, "-quality", "85", "-sample", "3x2,1x1,1x1")
     # restart markers: in MCU rows and in MCUs, baseline and progressive, grey and colour
     c["t420_restart_rows.jpg"] = cjpeg(base, "-quality", "90", "-sample", "2x2,1x1,1x1", "-restart", "1")
     c["t444_restart_blocks.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "1x1,1x1,1x1", "-restart", "3B")
