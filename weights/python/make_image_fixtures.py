@@ -14,15 +14,22 @@ and in its __metadata__:
                   and shape:NAME its "HxW"
 
 Files Pillow cannot write are written by the small encoders below (PNG: every colour type, bit depth, filter
-and Adam7; JPEG: markers patched in Pillow's output, e.g. an Adobe APP14 segment or component ids). Every file
+and Adam7; JPEG: markers patched in Pillow's output, e.g. an Adobe APP14 segment or component ids), or by
+libjpeg-turbo's command-line tools (Debian's libjpeg-turbo-progs: `cjpeg -sample HxV,...` for the subsamplings
+Pillow 9.4 cannot write, 4:4:0, 4:1:1, 4:1:0, odd factors; `cjpeg -restart` and `jpegtran -restart` for restart
+markers), fed the same scenes as PPM. Without those tools, those cases are skipped with a message (and their
+files removed from OUT_DIR, so that the output stays consistent; do not commit such a partial set). Every file
 is opened by Pillow here, so the expected value is always Pillow's. Re-running gives byte-identical files.
 """
 
 import hashlib
 import io
 import os
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 from collections import OrderedDict
 
@@ -232,6 +239,66 @@ def with_exif_orientation(data, orientation):
     return jpeg_join([segs[0], (0xE1, b"Exif\0\0" + tiff)] + segs[1:], rest)
 
 
+# ------------------------------------------------------------------------------------------- libjpeg-turbo tools
+
+TOOLS = ("cjpeg", "jpegtran")
+
+
+def tools_missing():
+    """The libjpeg-turbo tools that are not on PATH."""
+    return [t for t in TOOLS if shutil.which(t) is None]
+
+
+def cjpeg(img, *args):
+    """libjpeg-turbo's `cjpeg ARGS` applied to img written as a binary PPM (PGM if mode L)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "in.pgm" if img.mode == "L" else "in.ppm")
+        img.save(src, "PPM")
+        return subprocess.run(["cjpeg", *args, src], check=True, stdout=subprocess.PIPE).stdout
+
+
+def jpegtran(data, *args):
+    """libjpeg-turbo's lossless `jpegtran ARGS` applied to the JPEG bytes `data`."""
+    return subprocess.run(["jpegtran", *args], input=data, check=True, stdout=subprocess.PIPE).stdout
+
+
+def tool_cases(base, odd):
+    """OrderedDict name -> bytes of the JPEGs written with cjpeg / jpegtran (sampling factors are luma,Cb,Cr)."""
+    c = OrderedDict()
+    c["t440.jpg"] = cjpeg(base, "-quality", "90", "-sample", "1x2,1x1,1x1")
+    c["t440_odd.jpg"] = cjpeg(odd, "-quality", "80", "-sample", "1x2,1x1,1x1")
+    c["t440_progressive.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "1x2,1x1,1x1", "-progressive")
+    c["t411.jpg"] = cjpeg(base, "-quality", "90", "-sample", "4x1,1x1,1x1")
+    c["t411_odd.jpg"] = cjpeg(odd, "-quality", "80", "-sample", "4x1,1x1,1x1")
+    c["t410.jpg"] = cjpeg(base, "-quality", "90", "-sample", "4x2,1x1,1x1")
+    c["t_h3v1.jpg"] = cjpeg(odd, "-quality", "90", "-sample", "3x1,1x1,1x1")
+    c["t_h1v3.jpg"] = cjpeg(odd, "-quality", "90", "-sample", "1x3,1x1,1x1")
+    c["t_y22_c12.jpg"] = cjpeg(base, "-quality", "90", "-sample", "2x2,1x2,1x2")
+    c["t_y22_c21.jpg"] = cjpeg(odd, "-quality", "90", "-sample", "2x2,2x1,2x1")
+    c["t_mixed.jpg"] = cjpeg(base, "-quality", "90", "-sample", "2x2,1x1,2x1")
+    c["t_luma_upsampled.jpg"] = cjpeg(odd, "-quality", "90", "-sample", "1x1,2x2,2x2")
+    c["t420_tiny.jpg"] = cjpeg(base.crop((3, 5, 6, 12)), "-quality", "90", "-sample", "2x2,1x1,1x1")
+    c["t422_tiny.jpg"] = cjpeg(odd.crop((1, 2, 5, 4)), "-quality", "90", "-sample", "2x1,1x1,1x1")
+    c["t440_tiny.jpg"] = cjpeg(odd.crop((1, 2, 4, 6)), "-quality", "90", "-sample", "1x2,1x1,1x1")
+    c["t420_w1.jpg"] = cjpeg(base.crop((10, 3, 11, 12)), "-quality", "90", "-sample", "2x2,1x1,1x1")
+    c["t422_w2.jpg"] = cjpeg(odd.crop((5, 1, 7, 8)), "-quality", "90", "-sample", "2x1,1x1,1x1")
+    c["t440_h1.jpg"] = cjpeg(odd.crop((5, 1, 12, 2)), "-quality", "90", "-sample", "1x2,1x1,1x1")
+    c["t_y14_c12.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "1x4,1x2,1x2")
+    c["t_h3v2.jpg"] = cjpeg(base, "-quality", "85", "-sample", "3x2,1x1,1x1")
+    # restart markers: in MCU rows and in MCUs, baseline and progressive, grey and colour
+    c["t420_restart_rows.jpg"] = cjpeg(base, "-quality", "90", "-sample", "2x2,1x1,1x1", "-restart", "1")
+    c["t444_restart_blocks.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "1x1,1x1,1x1", "-restart", "3B")
+    c["t411_restart_blocks.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "4x1,1x1,1x1", "-restart", "1B")
+    c["t420_progressive_restart.jpg"] = cjpeg(base, "-quality", "85", "-sample", "2x2,1x1,1x1", "-progressive",
+                                              "-restart", "2B")
+    c["t440_progressive_restart.jpg"] = cjpeg(odd, "-quality", "85", "-sample", "1x2,1x1,1x1", "-progressive",
+                                              "-restart", "1")
+    c["t_gray_restart.jpg"] = cjpeg(odd.convert("L"), "-quality", "90", "-restart", "5B")
+    c["t422_jpegtran_restart.jpg"] = jpegtran(jpeg(base, quality=90, subsampling=1), "-restart", "2B")
+    c["t420_jpegtran_progressive_restart.jpg"] = jpegtran(jpeg(odd, quality=75), "-progressive", "-restart", "1")
+    return c
+
+
 # ------------------------------------------------------------------------------------------------------- cases
 
 def cases():
@@ -325,6 +392,25 @@ def cases():
     return c
 
 
+def all_cases(out):
+    """cases() and, if libjpeg-turbo's tools are on PATH, tool_cases(); else a message, and the tool-made files
+    of an earlier run removed from `out`."""
+    c = cases()
+    base, odd = scene(45, 35, 1), scene(33, 17, 2)
+    missing = tools_missing()
+    if not missing:
+        c.update(tool_cases(base, odd))
+        return c
+    names = [n for n in os.listdir(out) if n.startswith("t") and n.endswith(".jpg")] if os.path.isdir(out) else []
+    sys.stderr.write("make_image_fixtures: %s not found (apt-get install libjpeg-turbo-progs): skipping the JPEGs with"
+                     " 4:4:0, 4:1:1, 4:1:0 and odd subsamplings and with restart markers%s\n"
+                     % (", ".join(missing), "; removed %d such files from %s, do not commit this partial set"
+                        % (len(names), out) if names else ""))
+    for n in names:
+        os.remove(os.path.join(out, n))
+    return c
+
+
 def _pillow(img, fmt, **kw):
     buf = io.BytesIO()
     img.save(buf, fmt, **kw)
@@ -337,7 +423,7 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     tensors, meta = OrderedDict(), OrderedDict([("vecnet_fixtures", VERSION)])
-    for name, data in cases().items():
+    for name, data in all_cases(out).items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
         with Image.open(os.path.join(out, name)) as im:

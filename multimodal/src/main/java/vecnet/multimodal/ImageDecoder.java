@@ -68,8 +68,10 @@ import vecnet.multimodal.image.TiffTags;
  * ({@link vecnet.multimodal.image.Limits#scanWork}: a progressive scan bomb);
  * arithmetic-coded, lossless, hierarchical and 12-bit JPEGs (ImageIO cannot decode them).
  *
- * <p>Known differences with Pillow, not detected: JPEG subsamplings other than 4:4:4, 4:2:2 and
- * 4:2:0 (ImageIO's libjpeg 6b replicates chroma where libjpeg-turbo 2 interpolates 4:4:0); a GIF whose
+ * <p>Every JPEG chroma subsampling (4:4:0 and other h1v2 ratios are upsampled as libjpeg-turbo does
+ * even where the JDK's libjpeg 6b would replicate them) and restart intervals decode as Pillow does.
+ *
+ * <p>Known differences with Pillow, not detected: a GIF whose
  * first frame is smaller than its logical screen (Pillow pads it to the screen); 16-bit TIFF.
  *
  * <p>Immutable and thread-safe.

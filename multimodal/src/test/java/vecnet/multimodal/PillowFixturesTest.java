@@ -27,7 +27,9 @@ import vecnet.weights.StateDict;
 
 /**
  * Every file of {@code weights/fixtures/images} (one per encoding: JPEG subsamplings, progressive,
- * grey, ICC profiles, Adobe transforms, CMYK, YCCK; PNG of every colour type, bit depth, filter and
+ * grey, ICC profiles, Adobe transforms, CMYK, YCCK; {@code t*.jpg}, written by libjpeg-turbo's cjpeg and
+ * jpegtran: 4:4:0, 4:1:1, 4:1:0, 3x1, 1x3 and mixed sampling factors, images 2-4 pixels wide, restart
+ * intervals in rows and in MCUs, baseline and progressive; PNG of every colour type, bit depth, filter and
  * Adam7; BMP, GIF, TIFF), decoded bit for bit as Pillow's {@code Image.open(f).convert('RGB')}, and
  * preprocessed bit for bit as torchvision (the SHA-256 of the float32 tensor). The expected values are
  * Pillow's, written by {@code weights/python/make_image_fixtures.py}.

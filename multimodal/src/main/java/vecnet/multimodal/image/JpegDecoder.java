@@ -1,10 +1,14 @@
 package vecnet.multimodal.image;
 
+import java.awt.image.BufferedImage;
 import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -13,18 +17,27 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.ImageOutputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.w3c.dom.NodeList;
 import vecnet.engine.Kernels;
 import vecnet.multimodal.ImageFormatException;
 
 /**
  * JPEG as Pillow 9.4 (libjpeg-turbo) decodes it, then {@code convert('RGB')}.
  *
- * <p>The entropy decoding, the islow IDCT and the "fancy" chroma upsampling are ImageIO's (its
- * libjpeg 6b gives the same samples as libjpeg-turbo for 4:4:4, 4:2:2 and 4:2:0). But ImageIO's
+ * <p>The entropy decoding, the islow IDCT and the chroma upsampling are ImageIO's (its libjpeg gives
+ * the same samples as libjpeg-turbo, except for one upsampling ratio that is redone here: see below). But ImageIO's
  * colour handling differs from Pillow's, so the samples are taken raw ({@link ImageReader#readRaster},
  * no conversion) and converted here the way libjpeg and Pillow do:
  * <ul>
@@ -49,17 +62,21 @@ import vecnet.multimodal.ImageFormatException;
  * return a half-grey picture). Arithmetic-coded, lossless, hierarchical and 12-bit JPEGs are
  * refused: ImageIO cannot decode them (Pillow decodes arithmetic coding).
  *
- * <p>Known difference, not detected: subsamplings other than 4:4:4, 4:2:2 and 4:2:0 (4:4:0, 4:1:1) are
- * upsampled by ImageIO's libjpeg 6b with plain replication, libjpeg-turbo 2 uses fancy upsampling for
- * 4:4:0 too; not checked against Pillow (Pillow cannot write such files).
+ * <p>Subsampling: a JDK's ImageIO reader is either libjpeg 6b (bundled, e.g. Temurin) or the system's
+ * libjpeg-turbo (e.g. Debian's OpenJDK). Both upsample h2v1 (4:2:2) and h2v2 (4:2:0) with the same
+ * "fancy" triangle filter, and replicate samples for every other integer ratio (4:1:1, 4:1:0, 3x1, 1x3 ...),
+ * as Pillow's libjpeg-turbo does. They differ on h1v2 (4:4:0, or a 2x1 chroma beside a 2x2 luma): only
+ * libjpeg-turbo filters it. When this JDK's libjpeg replicates (probed once), the h1v2 components are
+ * upsampled again here as libjpeg-turbo does ({@link #upsampleH1v2AsLibjpegTurbo}). Restart markers are
+ * handled by ImageIO's decoder. All of these are checked against Pillow by the fixture set.
  */
 public final class JpegDecoder {
     /** The colour spaces libjpeg infers. */
     enum Space { GREY, YCC, RGB, CMYK, YCCK }
 
     /** What the markers say, read before any decoding. */
-    record Structure(int width, int height, int components, int[] ids, boolean progressive, boolean jfif,
-                     int adobeTransform, int scans) {
+    record Structure(int width, int height, int components, int[] ids, int[] hSampling, int[] vSampling,
+                     boolean progressive, boolean jfif, int adobeTransform, int scans) {
         Space space() {
             return switch (components) {
                 case 1 -> Space.GREY;
@@ -144,7 +161,128 @@ public final class JpegDecoder {
                     + raster.getNumBands() + " samples from a JPEG whose frame header says " + s.width + "x" + s.height
                     + "x" + s.components);
         }
+        upsampleH1v2AsLibjpegTurbo(raster, s);
         return raster;
+    }
+
+    /**
+     * libjpeg-turbo's {@code h1v2_fancy_upsample} ({@code jdsample.c}) for every component sampled at
+     * the full horizontal and half the vertical rate (4:4:0 chroma, or Cr at 2x1 beside 2x2 luma), if
+     * this JDK's libjpeg replicated its rows instead. libjpeg 6b (bundled in most JDK builds, e.g.
+     * Temurin) has fancy upsampling for h2v1 and h2v2 only and replicates every other ratio; libjpeg-turbo
+     * (Pillow's, and a JDK built against the system library, e.g. Debian's) also upsamples h1v2 with the
+     * triangle filter. ImageIO gives no downsampled samples, but replicated rows hold them exactly: input
+     * row {@code i} is raster row {@code 2i}. From those rows {@code r}, libjpeg-turbo computes
+     * {@code out[2i] = (3·r[i] + r[i−1] + 1) >> 2} and {@code out[2i+1] = (3·r[i] + r[i+1] + 2) >> 2},
+     * with {@code r[−1] = r[0]} and the last real row repeated below the image (as {@code jdmainct.c}
+     * supplies the context rows). Other ratios (4:1:1, 4:1:0, 3x1, 1x3 ...) are replicated by both
+     * libraries, h2v1 and h2v2 are fancy in both.
+     */
+    private static void upsampleH1v2AsLibjpegTurbo(Raster raster, Structure s) {
+        int hMax = 0;
+        int vMax = 0;
+        for (int c = 0; c < s.components; c++) {
+            hMax = Math.max(hMax, s.hSampling[c]);
+            vMax = Math.max(vMax, s.vSampling[c]);
+        }
+        for (int c = 0; c < s.components; c++) {
+            if (s.hSampling[c] == hMax && 2 * s.vSampling[c] == vMax && JdkLibjpeg.REPLICATES_H1V2) {
+                if (!(raster instanceof WritableRaster writable)) {
+                    throw new IllegalStateException("ImageIO returned a read-only JPEG raster");
+                }
+                upsampleH1v2(writable, c);
+            }
+        }
+    }
+
+    /** Band {@code band} of {@code raster}, whose rows come in replicated pairs, upsampled as {@code h1v2_fancy_upsample}. */
+    static void upsampleH1v2(WritableRaster raster, int band) {
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        int x0 = raster.getMinX();
+        int y0 = raster.getMinY();
+        int n = (h + 1) / 2; // the component's downsampled height
+        int[] above = raster.getSamples(x0, y0, w, 1, band, (int[]) null);
+        int[] here = above.clone();
+        int[] below = new int[w];
+        int[] out = new int[w];
+        for (int i = 0; i < n; i++) {
+            if (i + 1 < n) {
+                raster.getSamples(x0, y0 + 2 * i + 2, w, 1, band, below);
+            } else {
+                System.arraycopy(here, 0, below, 0, w);
+            }
+            for (int x = 0; x < w; x++) {
+                out[x] = (3 * here[x] + above[x] + 1) >> 2;
+            }
+            raster.setSamples(x0, y0 + 2 * i, w, 1, band, out);
+            if (2 * i + 1 < h) {
+                for (int x = 0; x < w; x++) {
+                    out[x] = (3 * here[x] + below[x] + 2) >> 2;
+                }
+                raster.setSamples(x0, y0 + 2 * i + 1, w, 1, band, out);
+            }
+            int[] t = above;
+            above = here;
+            here = below;
+            below = t;
+        }
+    }
+
+    /** What this JDK's ImageIO JPEG reader does, probed once. */
+    private static final class JdkLibjpeg {
+        /**
+         * True if ImageIO's libjpeg upsamples a 4:4:0 component by replicating rows (libjpeg 6b), false if
+         * it filters them (libjpeg-turbo). Probed by writing an 8x16 picture, red above blue, as 4:4:0 with
+         * ImageIO's own writer and reading its Cb rows back: replicated rows come in equal pairs.
+         */
+        static final boolean REPLICATES_H1V2 = probe();
+
+        private static boolean probe() {
+            try {
+                BufferedImage img = new BufferedImage(8, 16, BufferedImage.TYPE_3BYTE_BGR);
+                for (int y = 0; y < 16; y++) {
+                    for (int x = 0; x < 8; x++) {
+                        img.setRGB(x, y, y < 8 ? 0xFF0000 : 0x0000FF);
+                    }
+                }
+                ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+                    ImageWriteParam param = writer.getDefaultWriteParam();
+                    IIOMetadata meta = writer.getDefaultImageMetadata(new ImageTypeSpecifier(img), param);
+                    String format = "javax_imageio_jpeg_image_1.0";
+                    IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(format);
+                    NodeList specs = root.getElementsByTagName("componentSpec");
+                    for (int c = 0; c < specs.getLength(); c++) {
+                        IIOMetadataNode spec = (IIOMetadataNode) specs.item(c);
+                        spec.setAttribute("HsamplingFactor", "1");
+                        spec.setAttribute("VsamplingFactor", c == 0 ? "2" : "1");
+                    }
+                    meta.setFromTree(format, root);
+                    writer.setOutput(out);
+                    writer.write(null, new IIOImage(img, null, meta), param);
+                } finally {
+                    writer.dispose();
+                }
+                byte[] jpeg = bytes.toByteArray();
+                Structure s = structure(Path.of("probe"), jpeg);
+                if (s.vSampling[0] != 2 || s.vSampling[1] != 1) {
+                    throw new IllegalStateException("ImageIO's JPEG writer ignored the sampling factors 1x2,1x1,1x1");
+                }
+                Raster raster = readRaw(Path.of("probe"), jpeg);
+                for (int y = 0; y < 16; y += 2) {
+                    for (int x = 0; x < 8; x++) {
+                        if (raster.getSample(x, y, 1) != raster.getSample(x, y + 1, 1)) {
+                            return false;
+                        }
+                    }
+                }
+                return true;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot probe ImageIO's JPEG upsampling", e);
+            }
+        }
     }
 
     /**
@@ -168,6 +306,8 @@ public final class JpegDecoder {
         int height = -1;
         int components = 0;
         int[] ids = null;
+        int[] hs = null;
+        int[] vs = null;
         boolean progressive = false;
         boolean jfif = false;
         int adobe = -1;
@@ -241,6 +381,8 @@ public final class JpegDecoder {
                             + components + " components");
                 }
                 ids = new int[components];
+                hs = new int[components];
+                vs = new int[components];
                 for (int c = 0; c < components; c++) {
                     ids[c] = d[p + 6 + 3 * c] & 0xFF;
                     int h = (d[p + 7 + 3 * c] & 0xFF) >> 4;
@@ -248,6 +390,8 @@ public final class JpegDecoder {
                     if (h < 1 || h > 4 || v < 1 || v > 4) {
                         throw new ImageFormatException(file, "corrupt JPEG: sampling factors " + h + "x" + v);
                     }
+                    hs[c] = h;
+                    vs[c] = v;
                     if (c == 0) {
                         h0 = h;
                         v0 = v;
@@ -289,7 +433,7 @@ public final class JpegDecoder {
             throw new ImageFormatException(file, "the JPEG data is truncated: " + entropyBytes + " bytes of coded data"
                     + " cannot hold the " + width + "x" + height + " pixels its header declares");
         }
-        return new Structure(width, height, components, ids, progressive, jfif, adobe, scans);
+        return new Structure(width, height, components, ids, hs, vs, progressive, jfif, adobe, scans);
     }
 
     /** The position of the first marker after entropy-coded data starting at {@code pos} (0xFF00 and RSTn are data). */
