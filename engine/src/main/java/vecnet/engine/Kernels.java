@@ -43,15 +43,6 @@ public interface Kernels {
                float[] c, int cOff, int ldc, Epilogue ep);
 
     /**
-     * Matrix-vector product with an epilogue: {@code y[i] = ep(Σ_p A[i,p]·x[p])} for {@code i < m};
-     * {@code A} is {@code (m,k)} at {@code a[aOff + i*lda + p]}; the epilogue's channel is {@code i}
-     * and its residual is read at {@code residual[residualOffset + i]}. This is sgemm with n = 1,
-     * kept separate because it is memory-bound and wants a different loop (a dot product per row).
-     */
-    void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
-               float[] x, int xOff, float[] y, int yOff, Epilogue ep);
-
-    /**
      * Prepares products {@code C = A·B} with a fixed left matrix: {@code A} is {@code (m,k)} at
      * {@code a[aOff + i*lda + p]}, copied or repacked once, so the caller may reuse its array. This is
      * how a layer multiplies by its weights: packing them once instead of at every call. The plan
@@ -172,9 +163,6 @@ public interface Kernels {
 
     /** {@code out[i] = tanh(x[i])}, within 2e-7 absolute of the exact value. */
     void tanh(float[] x, int xOff, float[] out, int outOff, int len);
-
-    /** {@code Σ a[i]·b[i]} for {@code i < len}. */
-    float dot(float[] a, int aOff, float[] b, int bOff, int len);
 
     /**
      * Concatenation along one axis of row-major arrays seen as {@code [outer, part_i, inner]}:

@@ -41,18 +41,6 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
-                      float[] x, int xOff, float[] y, int yOff, Epilogue ep) {
-        for (int i = 0; i < m; i++) {
-            float acc = 0f;
-            for (int p = 0; p < k; p++) {
-                acc += a[aOff + i * lda + p] * x[xOff + p];
-            }
-            y[yOff + i] = ep.apply(acc, i, ep.residualOffset() + i);
-        }
-    }
-
-    @Override
     public GemmPlan planGemm(int m, int k, float[] a, int aOff, int lda) {
         float[] copy = new float[m * k];
         for (int i = 0; i < m; i++) {
@@ -260,15 +248,6 @@ public final class ScalarKernels implements Kernels {
         for (int i = 0; i < len; i++) {
             out[outOff + i] = (float) Math.tanh(x[xOff + i]);
         }
-    }
-
-    @Override
-    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        float acc = 0f;
-        for (int i = 0; i < len; i++) {
-            acc += a[aOff + i] * b[bOff + i];
-        }
-        return acc;
     }
 
     @Override

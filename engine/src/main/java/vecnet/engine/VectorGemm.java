@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * same micro-kernel into a scratch tile and are merged with the same arithmetic.
  *
  * <p>Why 4 rows × 2 vectors: 8 accumulators, 2 B vectors and a broadcast fit the 16 AVX2 registers
- * with room to spare; wider shapes spilled on JDK 25 (see shared/reference/java-gemm.md).
+ * with room to spare; wider shapes spilled on JDK 25 (see docs/FORMATS-AND-KERNELS.md).
  */
 final class VectorGemm {
     static final VectorSpecies<Float> S = VectorKernels.SPECIES;
@@ -754,68 +754,5 @@ final class VectorGemm {
             }
             v.intoArray(c, idx + j);
         }
-    }
-
-    /**
-     * y[i] = ep(dot(A[i,:], x)): four rows at a time share each load of x. The per-row sum is a
-     * vector accumulation followed by one lane reduction, the same for every row and every split.
-     */
-    static void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
-                      float[] x, int xOff, float[] y, int yOff, Epilogue ep) {
-        int quads = (m + 3) / 4;
-        int parts = (long) m * k >= (1 << 17) ? Math.min(quads, pool.threads()) : 1;
-        pool.parallelFor(parts, part -> {
-            int q0 = ComputePool.splitStart(quads, parts, part), q1 = ComputePool.splitStart(quads, parts, part + 1);
-            for (int i = q0 * 4; i < Math.min(m, q1 * 4); i += 4) {
-                if (i + 4 <= m) {
-                    gemv4(k, a, aOff + i * lda, lda, x, xOff, y, yOff + i, i, ep);
-                } else {
-                    for (int r = i; r < m; r++) {
-                        y[yOff + r] = ep.apply(dot1(k, a, aOff + r * lda, x, xOff), r, ep.residualOffset() + r);
-                    }
-                }
-            }
-        });
-    }
-
-    private static void gemv4(int k, float[] a, int off, int lda, float[] x, int xOff, float[] y, int yIdx,
-                              int row, Epilogue ep) {
-        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-        int bound = S.loopBound(k), p = 0;
-        for (; p < bound; p += VL) {
-            FloatVector xv = FloatVector.fromArray(S, x, xOff + p);
-            s0 = FloatVector.fromArray(S, a, off + p).fma(xv, s0);
-            s1 = FloatVector.fromArray(S, a, off + lda + p).fma(xv, s1);
-            s2 = FloatVector.fromArray(S, a, off + 2 * lda + p).fma(xv, s2);
-            s3 = FloatVector.fromArray(S, a, off + 3 * lda + p).fma(xv, s3);
-        }
-        float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-        float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) {
-            float xv = x[xOff + p];
-            d0 = Math.fma(a[off + p], xv, d0);
-            d1 = Math.fma(a[off + lda + p], xv, d1);
-            d2 = Math.fma(a[off + 2 * lda + p], xv, d2);
-            d3 = Math.fma(a[off + 3 * lda + p], xv, d3);
-        }
-        int r = ep.residualOffset() + row;
-        y[yIdx] = ep.apply(d0, row, r);
-        y[yIdx + 1] = ep.apply(d1, row + 1, r + 1);
-        y[yIdx + 2] = ep.apply(d2, row + 2, r + 2);
-        y[yIdx + 3] = ep.apply(d3, row + 3, r + 3);
-    }
-
-    /** One row's dot product, the same arithmetic as one lane of {@link #gemv4}. */
-    private static float dot1(int k, float[] a, int off, float[] x, int xOff) {
-        FloatVector s = FloatVector.zero(S);
-        int bound = S.loopBound(k), p = 0;
-        for (; p < bound; p += VL) {
-            s = FloatVector.fromArray(S, a, off + p).fma(FloatVector.fromArray(S, x, xOff + p), s);
-        }
-        float d = s.reduceLanes(VectorOperators.ADD);
-        for (; p < k; p++) {
-            d = Math.fma(a[off + p], x[xOff + p], d);
-        }
-        return d;
     }
 }

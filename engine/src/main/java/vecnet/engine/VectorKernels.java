@@ -65,12 +65,6 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void sgemv(ComputePool pool, int m, int k, float[] a, int aOff, int lda,
-                      float[] x, int xOff, float[] y, int yOff, Epilogue ep) {
-        VectorGemm.sgemv(pool, m, k, a, aOff, lda, x, xOff, y, yOff, ep);
-    }
-
-    @Override
     public GemmPlan planGemm(int m, int k, float[] a, int aOff, int lda) {
         return new VectorGemm.Plan(m, k, a, aOff, lda);
     }
@@ -131,11 +125,6 @@ final class VectorKernels implements Kernels {
     @Override
     public void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
         VectorOps.tanh(x, xOff, out, outOff, len);
-    }
-
-    @Override
-    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        return VectorOps.dot(a, aOff, b, bOff, len);
     }
 
     @Override

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@code maxPool2d}, {@code add}, {@code mul}, {@code relu}, {@code concat}: bit-identical
  *       (max, one add or one multiply per element are exact operations; NaN and signed zeros follow the
  *       twin's rules, NaNs compared as NaN).
- *   <li>{@code adaptiveAvgPool2d}, {@code dot}: the same sums in a different order, so within float
+ *   <li>{@code adaptiveAvgPool2d}: the same sums in a different order, so within float
  *       rounding; the order is written on each method and never depends on the thread count.
  *   <li>{@code sigmoid}, {@code tanh}: our own vector {@code exp} (below) instead of {@code Math.exp},
  *       within 2e-7 absolute of the exact value over the whole float range.
@@ -322,24 +322,6 @@ final class VectorOps {
             float v = x[xOff + i];
             out[outOff + i] = v < 0f ? 0f : v;
         }
-    }
-
-    /**
-     * {@code Σ_{i<len} a[aOff+i]·b[bOff+i]}: lane {@code l} accumulates the products {@code i ≡ l mod L}
-     * of the whole vectors with fused multiply-adds, the lanes are added in lane order, then the tail
-     * is added with {@link Math#fma}. Within float rounding of the twin's sequential sum.
-     */
-    static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        FloatVector acc = FloatVector.zero(SPECIES);
-        int i = 0;
-        for (int end = SPECIES.loopBound(len); i < end; i += L) {
-            acc = FloatVector.fromArray(SPECIES, a, aOff + i).fma(FloatVector.fromArray(SPECIES, b, bOff + i), acc);
-        }
-        float s = sumLanes(acc);
-        for (; i < len; i++) {
-            s = Math.fma(a[aOff + i], b[bOff + i], s);
-        }
-        return s;
     }
 
     /**

@@ -22,7 +22,7 @@ package vecnet.engine;
  *        [0  4  0 -5  0  1]         [   0     0     1]
  * </pre>
  * Measured in torch, float32 F(4×4, 3×3) moves ResNet-18's logits by under 1e-6 relative
- * (shared/reference/java-gemm.md), 100× inside the 1e-4 contract.
+ * (docs/FORMATS-AND-KERNELS.md), 100× inside the 1e-4 contract.
  *
  * <p>This class holds what both implementations share: the weight transform (computed in double,
  * rounded once), the 1-D transforms written as the exact sequence of float operations that

@@ -13,7 +13,7 @@ import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
 import vecnet.testing.SteadyState;
 
-/** sgemm and sgemv: a hand-computed case, the Vector API kernel against its scalar twin and EJML, thread invariance. */
+/** sgemm: a hand-computed case, the Vector API kernel against its scalar twin and EJML, thread invariance. */
 class GemmTest extends LibraryTest {
     static final Kernels VECTOR = VectorKernels.create();
     static final Kernels SCALAR = Kernels.scalar();
@@ -46,9 +46,6 @@ class GemmTest extends LibraryTest {
             float[] bt = {1, 0, 3, 0, 1, 1}; // B transposed: rows are B's columns
             k.sgemm(ComputePool.sequential(), 2, 2, 3, a, 0, 3, bt, 0, 3, true, c, 0, 2, Epilogue.NONE);
             assertArrayEquals(new float[] {10, 5, 22, 11}, c, k.name());
-            float[] y = new float[2];
-            k.sgemv(ComputePool.sequential(), 2, 3, a, 0, 3, new float[] {1, 1, 1}, 0, y, 0, Epilogue.rowBias(new float[] {0.5f, -1}));
-            assertArrayEquals(new float[] {6.5f, 14}, y, k.name());
         }
     }
 
@@ -204,20 +201,6 @@ class GemmTest extends LibraryTest {
         }
     }
 
-    @ParameterizedTest
-    @CsvSource({"1,1", "7,13", "8,8", "9,207", "1024,256", "1027,300", "13,4099"})
-    void gemvMatchesScalar(int m, int k) {
-        SplittableRandom rnd = new SplittableRandom(m + 31L * k);
-        float[] a = random(rnd, 2 + m * (k + 1)), x = random(rnd, 1 + k), bias = random(rnd, m), res = random(rnd, m);
-        Epilogue ep = Epilogue.rowBias(bias).withResidual(res, 0);
-        float[] expected = new float[m + 1], actual = new float[m + 1];
-        SCALAR.sgemv(ComputePool.sequential(), m, k, a, 2, k + 1, x, 1, expected, 1, ep);
-        try (ComputePool two = ComputePool.create(2)) { // was created per case and never closed
-            VECTOR.sgemv(two, m, k, a, 2, k + 1, x, 1, actual, 1, ep);
-        }
-        Check.close("sgemv " + m + "x" + k, expected, actual, atol(k), 1e-5);
-    }
-
     @Test
     void oneAndTwoThreadsAreBitIdentical() {
         SplittableRandom rnd = new SplittableRandom(42);
@@ -230,10 +213,6 @@ class GemmTest extends LibraryTest {
             Check.identical("sgemm 1 vs 2 threads", one, two);
             VECTOR.sgemm(p3, m, n, k, a, 0, k, b, 0, n, false, two, 0, n, Epilogue.rowBias(bias).withRelu());
             Check.identical("sgemm 1 vs 3 threads", one, two);
-            float[] y1 = new float[n], y2 = new float[n];
-            VECTOR.sgemv(p1, n, k, b, 0, k, a, 0, y1, 0, Epilogue.NONE);
-            VECTOR.sgemv(p2, n, k, b, 0, k, a, 0, y2, 0, Epilogue.NONE);
-            Check.identical("sgemv 1 vs 2 threads", y1, y2);
         }
     }
 

@@ -94,13 +94,6 @@ class ScalarKernelsTest extends LibraryTest {
     }
 
     @Test
-    void dotWithOffsets() {
-        // [1,2,3]·[4,5,6] = 4 + 10 + 18 = 32
-        assertEquals(32f, S.dot(new float[] {7, 1, 2, 3}, 1, new float[] {4, 5, 6}, 0, 3));
-        assertEquals(0f, S.dot(new float[0], 0, new float[0], 0, 0));
-    }
-
-    @Test
     void concatAlongTheMiddleAxis() {
         // outer 2, inner 2: a is [2,1,2] = {a00 a01 | a10 a11}, b is [2,2,2]; out is [2,3,2]:
         // row 0: a[0,0,:], b[0,0,:], b[0,1,:]; row 1: a[1,0,:], b[1,0,:], b[1,1,:].

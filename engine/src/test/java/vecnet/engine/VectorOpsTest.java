@@ -83,29 +83,6 @@ class VectorOpsTest extends LibraryTest {
     }
 
     @Test
-    void dotIsWithinRoundingOfScalar() {
-        SplittableRandom rnd = new SplittableRandom(13);
-        for (int len : SIZES) {
-            float[] a = random(rnd, len + 3, false), b = random(rnd, len + 5, false);
-            double exact = 0, magnitude = 0;
-            for (int i = 0; i < len; i++) {
-                exact += (double) a[3 + i] * b[5 + i];
-                magnitude += Math.abs((double) a[3 + i] * b[5 + i]);
-            }
-            // A float sum of len terms is off by at most about len·2^-24·Σ|terms|; both kernels obey this bound.
-            double bound = (len + 2) * 0x1p-24 * magnitude;
-            float s = SCALAR.dot(a, 3, b, 5, len), v = VECTOR.dot(a, 3, b, 5, len);
-            assertTrue(Math.abs(s - exact) <= bound, "scalar dot len " + len + ": " + s + " vs exact " + exact);
-            assertTrue(Math.abs(v - exact) <= bound, "vector dot len " + len + ": " + v + " vs exact " + exact);
-            Check.close("dot len " + len, new float[] {s}, new float[] {v}, 2 * bound, 0);
-        }
-        assertEquals(0f, VECTOR.dot(new float[4], 2, new float[4], 1, 0));
-        float[] big = new float[100];
-        Arrays.fill(big, 0.5f);
-        assertEquals(25f, VECTOR.dot(big, 0, big, 0, 100)); // every partial sum is exact
-    }
-
-    @Test
     void concatIsIdenticalToScalar() {
         SplittableRandom rnd = new SplittableRandom(14);
         int outer = 3, inner = 5;

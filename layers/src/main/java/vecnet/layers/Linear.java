@@ -16,10 +16,12 @@ import vecnet.engine.Tensor;
  *   x (*, in) -> y (*, out)
  * </pre>
  *
- * All leading dimensions are rows, run as one GEMM: the weight, packed once on first use, is the left
- * matrix of {@code yᵀ = W·xᵀ}, and the small result is transposed into {@code y} ({@link PackedWeight}).
- * A single row is a GEMM too, not a GEMV: the kernels' GEMV sums in another order, and each row's
- * result must be bit-identical whatever the batch it arrives in.
+ * All leading dimensions are rows, run as one matrix product with the weight packed once, on first
+ * use ({@link PackedWeight}): a block of rows as {@code y = x·Wᵀ} with W packed as the right-hand
+ * matrix ({@link Kernels#planGemmRight}), a single row as {@code y = W·x} with W packed as the
+ * left-hand matrix ({@link Kernels#planGemm}). Neither transposes anything at run time, and both
+ * compute each output element as the same chain of FMAs over {@code in}, so a row's result is
+ * bit-identical whatever the batch it arrives in.
  *
  * <p>Training: {@link #trace} keeps the input; its backward is three GEMMs over the same kernels,
  * {@code dX = dY·W}, {@code dW += dYᵀ·X}, {@code db += Σ_rows dY}. After an optimizer changes
