@@ -26,7 +26,7 @@ import vecnet.layers.train.Optimizer;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.FusionTrainer;
 import vecnet.multimodal.ResNet18;
-import vecnet.multimodal.demo.ShapesTraining;
+import vecnet.multimodal.internal.ShapesTraining;
 import vecnet.multimodal.train.Example;
 
 /**
@@ -74,12 +74,12 @@ public class DemoTrainStepBenchmark {
             ids[i] = batch.get(i).tokenIds();
             labels[i] = batch.get(i).label();
         }
-        List<Tensor> params = new ArrayList<>(model.resnet.parameters());
-        params.addAll(FusionTrainer.trainableOf(model.text, model.fc));
+        List<Tensor> params = new ArrayList<>(model.resnet().parameters());
+        params.addAll(FusionTrainer.trainableOf(model));
         grads = new Gradients().trackAll(params);
-        model.resnet.train(true);
+        model.resnet().train(true);
         optimizer = Adam.adam(grads, params, ShapesTraining.LR);
-        head = new FusionTrainer(model.text, model.fc, grads, optimizer, new CrossEntropyLoss(), pool);
+        head = new FusionTrainer(model, grads, optimizer, new CrossEntropyLoss());
     }
 
     @TearDown(Level.Trial)
@@ -90,12 +90,12 @@ public class DemoTrainStepBenchmark {
     @Benchmark
     public float step() {
         grads.zero();
-        ResNet18.Trace trace = model.resnet.trace(images, true);
+        ResNet18.Trace trace = model.resnet().trace(images, true);
         FusionTrainer.Step s = head.forwardBackward(trace.output(), ids, labels);
         trace.backward(s.imageFeatureGradient(), grads, pool, false);
         optimizer.step();
         head.weightsChanged();
-        model.resnet.weightsChanged();
+        model.resnet().weightsChanged();
         return s.loss();
     }
 }

@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Tensor;
 import vecnet.layers.Gradients;
+import vecnet.layers.Linear;
 import vecnet.layers.Traced;
 import vecnet.layers.train.CrossEntropyLoss;
 import vecnet.layers.train.Optimizer;
@@ -53,11 +54,15 @@ public class ResNet18TrainingBenchmark {
     Gradients grads;
     CrossEntropyLoss loss;
     Optimizer optimizer;
+    Linear fc;
 
     @Setup(Level.Trial)
     public void setup() {
         pool = ComputePool.create(threads);
-        model = ResNet18.fromStateDict(StateDict.of(RandomModels.resnet18("", true, 1))).withPool(pool);
+        StateDict weights = StateDict.of(RandomModels.resnet18("", true, 1));
+        model = ResNet18.fromStateDict(weights).withPool(pool);
+        fc = new Linear(model.featureSize(), model.classes(), true); // the model's fc, trained beside it
+        weights.loadInto(fc, "fc.");
         model.train(true);
         images = RandomModels.images(batch, 2);
         labels = new int[batch];
@@ -65,8 +70,8 @@ public class ResNet18TrainingBenchmark {
             labels[i] = (i * 131) % 1000;
         }
         List<Tensor> params = new ArrayList<>(model.parameters());
-        params.add(model.fc.weight);
-        params.add(model.fc.bias);
+        params.add(fc.weight);
+        params.add(fc.bias);
         grads = new Gradients().trackAll(params);
         loss = new CrossEntropyLoss();
         optimizer = SGD.of(grads, params, 1e-4, 0.9);
@@ -81,11 +86,12 @@ public class ResNet18TrainingBenchmark {
     public float step() {
         grads.zero();
         ResNet18.Trace t = model.trace(images);
-        Traced head = model.fc.trace(t.output(), pool);
+        Traced head = fc.trace(t.output(), pool);
         CrossEntropyLoss.Result l = loss.compute(head.output(), labels);
         t.backward(head.backward(l.gradient(), grads, pool), grads, pool, false);
         optimizer.step();
         model.weightsChanged();
+        fc.weightsChanged();
         return l.loss();
     }
 }

@@ -11,7 +11,7 @@ import java.lang.System.Logger.Level;
  * class is reached only by reflection, so a JVM without the module never tries to load it. Its
  * vectors are as wide as the hardware prefers unless {@code -Dvecnet.vectorBits} asks for less.
  */
-public final class KernelProvider {
+final class KernelProvider {
     /** The system property that forces the scalar kernels when set to {@code false}. */
     public static final String SIMD_PROPERTY = "vecnet.simd";
     /**

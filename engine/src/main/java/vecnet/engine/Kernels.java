@@ -2,11 +2,15 @@ package vecnet.engine;
 
 /**
  * The hot loops of vecnet, behind one interface with two implementations:
- * {@link ScalarKernels}, plain loops kept forever as the reference, and {@code VectorKernels},
- * the same operations with the Vector API ({@code jdk.incubator.vector}).
+ * {@code ScalarKernels}, plain loops kept forever as the reference ({@link #scalar()}), and
+ * {@code VectorKernels}, the same operations with the Vector API ({@code jdk.incubator.vector}).
+ * Both are internal to the engine; this interface is how the layers, and you, reach them.
  *
- * <p>Get the implementation once with {@link #get()}; it is chosen at start-up (see
- * {@link KernelProvider}). All arrays are flat row-major {@code float[]}; an {@code xOff}
+ * <p>Get the implementation once with {@link #get()}; it is chosen once per JVM: the Vector API
+ * kernels when the JVM was started with {@code --add-modules jdk.incubator.vector} and
+ * {@code -Dvecnet.simd=false} is not set, else the scalar ones (one log line says why). Their
+ * vectors are as wide as the hardware prefers unless {@code -Dvecnet.vectorBits=128|256} asks for
+ * less. All arrays are flat row-major {@code float[]}; an {@code xOff}
  * argument is where element 0 of {@code x} sits. No method allocates its output: the caller
  * passes it in, and only the output arrays are modified. Every method is thread-safe and its
  * result does not depend on the {@link ComputePool}'s thread count.

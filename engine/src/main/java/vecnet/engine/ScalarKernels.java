@@ -8,7 +8,7 @@ package vecnet.engine;
  * <p>Work is split over output rows (GEMM), output channels (convolution) or planes (pooling); each
  * output element is computed whole by one task, so the thread count never changes a result.
  */
-public final class ScalarKernels implements Kernels {
+final class ScalarKernels implements Kernels {
     static final ScalarKernels INSTANCE = new ScalarKernels();
 
     private ScalarKernels() {

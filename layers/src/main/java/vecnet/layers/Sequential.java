@@ -47,6 +47,16 @@ public final class Sequential implements Layer, HasStateDict {
         return m;
     }
 
+    /** Refreshes the packed weights of every child; see {@link HasStateDict}. */
+    @Override
+    public void weightsChanged() {
+        for (Layer child : children) {
+            if (child instanceof HasStateDict s) {
+                s.weightsChanged();
+            }
+        }
+    }
+
     @Override
     public Tensor forward(Tensor x, ComputePool pool) {
         Tensor y = x;

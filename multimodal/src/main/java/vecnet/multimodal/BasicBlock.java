@@ -30,7 +30,7 @@ import vecnet.layers.Traced;
  * own and keeps what {@link Trace#backward} needs. State_dict keys: {@code conv1.weight}, {@code bn1.*},
  * {@code conv2.weight}, {@code bn2.*}, and {@code downsample.0.weight}, {@code downsample.1.*}.
  */
-public final class BasicBlock implements HasStateDict {
+final class BasicBlock implements HasStateDict {
     public final Conv2d conv1;
     public final BatchNorm2d bn1;
     public final Conv2d conv2;
@@ -82,7 +82,8 @@ public final class BasicBlock implements HasStateDict {
     }
 
     /** The convolutions and batch-norms, for {@link ResNet18#weightsChanged()}. */
-    void weightsChanged() {
+    @Override
+    public void weightsChanged() {
         conv1.weightsChanged();
         bn1.weightsChanged();
         conv2.weightsChanged();

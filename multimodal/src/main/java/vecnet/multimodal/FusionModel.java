@@ -10,8 +10,8 @@ import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.Linear;
-import vecnet.weights.Escape;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Escape;
 
 /**
  * The seed's multimodal classifier: image features and text features, concatenated, then one
@@ -31,11 +31,18 @@ import vecnet.weights.StateDict;
  *
  * <p>Immutable after loading; one instance serves any number of threads at once. The thread pool
  * is a setting ({@link #withPool}); results are bit-identical for any pool size.
+ *
+ * <p>Its weights are reachable only through {@link #namedTensors()}, the live tensors under the
+ * seed's keys, for loading and training: after changing their values, call {@link #weightsChanged()}
+ * once before the next call, as {@link HasStateDict} says ({@code StateDict.loadInto} does it
+ * itself). The branches, {@link #resnet()} and {@link #text()}, share this model's weights and
+ * keep the same rule.
  */
 public final class FusionModel implements HasStateDict {
-    public final ResNet18 resnet;
-    public final TextEncoder text;
-    public final Linear fc;
+    // Not public: a layer's weights reach users only through namedTensors() and weightsChanged().
+    final ResNet18 resnet;
+    final TextEncoder text;
+    final Linear fc;
 
     private final ComputePool pool;
 
@@ -131,6 +138,28 @@ public final class FusionModel implements HasStateDict {
         return pool;
     }
 
+    /** The image branch, sharing this model's weights and pool: {@code resnet().features(images)}. */
+    public ResNet18 resnet() {
+        return resnet;
+    }
+
+    /** The text branch, sharing this model's weights: {@code text().encode(ids, pool())}. */
+    public TextEncoder text() {
+        return text;
+    }
+
+    /**
+     * Refreshes the packed copies of every weight (both branches and the head) after their values
+     * were changed in place through {@link #namedTensors()}; see {@link HasStateDict}. Shared with the
+     * {@link #withPool} copies of this model.
+     */
+    @Override
+    public void weightsChanged() {
+        resnet.weightsChanged();
+        text.weightsChanged();
+        fc.weightsChanged();
+    }
+
     public int numClasses() {
         return fc.outFeatures();
     }
@@ -167,6 +196,16 @@ public final class FusionModel implements HasStateDict {
         Tensor img = resnet.features(images);
         Tensor txt = text.encode(tokenIds, pool);
         return fc.forward(concat(img, txt), pool);
+    }
+
+    /**
+     * The fusion head alone, on features computed elsewhere (a feature cache, {@link #resnet()} and
+     * {@link #text()}): {@code fc([image (N, F_img), text (N, F_txt)]) -> (N, classes)}.
+     */
+    public Tensor head(Tensor imageFeatures, Tensor textFeatures) {
+        imageFeatures.requireShape("image features (N, F_img)", -1, resnet.featureSize());
+        textFeatures.requireShape("text features (N, F_txt)", imageFeatures.dim(0), text.featureSize());
+        return fc.forward(concat(imageFeatures, textFeatures), pool);
     }
 
     /** As {@link #predict}, each row turned into a {@link Prediction} (label, logits, softmax). */

@@ -56,6 +56,14 @@ public final class FusionTrainer {
     }
 
     /**
+     * A trainer of {@code model}'s text branch and head, on the model's pool; its {@link #weightsChanged()}
+     * refreshes them after each step (the image branch is the caller's: {@code model.resnet()}).
+     */
+    public FusionTrainer(FusionModel model, Gradients grads, Optimizer optimizer, CrossEntropyLoss loss) {
+        this(model.text, model.fc, grads, optimizer, loss, model.pool());
+    }
+
+    /**
      * The seed's setup in one call: the ResNet frozen and in eval mode (vecnet's ResNet runs in eval
      * mode, its running statistics fixed; none of its tensors is tracked, so it gets no gradient and
      * no update), the embedding, LSTM and fc trainable.
@@ -63,7 +71,12 @@ public final class FusionTrainer {
      * @return the gradients of the text branch and the head, in state_dict order
      */
     public static Gradients seedSetup(FusionModel model) {
-        return new Gradients().trackAll(trainableOf(model.text, model.fc));
+        return new Gradients().trackAll(trainableOf(model));
+    }
+
+    /** The text branch's and the head's tensors of {@code model}, in state_dict order (embedding, lstm, fc). */
+    public static List<Tensor> trainableOf(FusionModel model) {
+        return trainableOf(model.text, model.fc);
     }
 
     /** The text branch's and the head's tensors, in state_dict order (embedding, lstm, fc). */

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import vecnet.weights.Json;
 import vecnet.weights.RawTensor;
 import vecnet.weights.SafeTensors;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Json;
 
 /**
  * A model as one thing to load: its weights, and what a caller needs besides them, the vocabulary

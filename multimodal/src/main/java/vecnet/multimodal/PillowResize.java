@@ -33,7 +33,7 @@ import vecnet.multimodal.image.RgbRows;
  *
  * <p>Stateless; the optional pool splits the output rows, and the result does not depend on it.
  */
-public final class PillowResize {
+final class PillowResize {
     private static final int PRECISION_BITS = 32 - 8 - 2;
 
     private PillowResize() {

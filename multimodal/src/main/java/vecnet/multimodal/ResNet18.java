@@ -29,8 +29,8 @@ import vecnet.layers.Linear;
 import vecnet.layers.MaxPool2d;
 import vecnet.layers.ReLU;
 import vecnet.layers.Traced;
-import vecnet.weights.Escape;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Escape;
 
 /**
  * torchvision's ResNet-18 for inference, with
@@ -69,12 +69,13 @@ public final class ResNet18 implements HasStateDict {
     public static final List<String> CHILD_NAMES = List.of(
             "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool");
 
-    public final Conv2d conv1;
-    public final BatchNorm2d bn1;
+    // Not public: the weights reach users only through namedTensors()/parameters() and weightsChanged().
+    final Conv2d conv1;
+    final BatchNorm2d bn1;
     /** layer1..layer4 as {@code layers.get(0..3)}, each a list of blocks. */
-    public final List<List<BasicBlock>> layers;
+    final List<List<BasicBlock>> layers;
     /** The classifier, or null (the seed's Sequential and headless torchvision files). */
-    public final Linear fc;
+    final Linear fc;
 
     private final ReLU relu;
     private final MaxPool2d maxpool;
@@ -267,6 +268,15 @@ public final class ResNet18 implements HasStateDict {
     /** The width of the feature vector: the channels of layer4 (512 for torchvision's ResNet-18). */
     public int featureSize() {
         return layers.get(3).get(0).conv2.geometry().cout();
+    }
+
+    /** The output channels of layer1..layer4: {@code [64, 128, 256, 512]} for torchvision's ResNet-18. */
+    public int[] widths() {
+        int[] w = new int[layers.size()];
+        for (int l = 0; l < w.length; l++) {
+            w[l] = layers.get(l).get(0).conv2.geometry().cout();
+        }
+        return w;
     }
 
     /** True when the weights had torchvision's {@code fc} classifier. */
@@ -470,15 +480,29 @@ public final class ResNet18 implements HasStateDict {
     /**
      * The trainable tensors of the feature path, in state_dict order: every convolution's weight and
      * every batch-norm's weight and bias ({@code fc}, running statistics and counters excluded).
-     * {@code grads.trackAll(resnet.parameters())} makes the whole network trainable.
+     * {@code grads.trackAll(resnet.parameters())} makes the whole network trainable. These are the
+     * live tensors: after changing them, call {@link #weightsChanged()}.
      */
     public List<Tensor> parameters() {
+        return parameters(0);
+    }
+
+    /**
+     * {@link #parameters()} from stage {@code firstStage} on: 0 is the stem and every stage, 1..4
+     * start at {@code layer1..layer4} (4: fine-tune layer4 only).
+     */
+    public List<Tensor> parameters(int firstStage) {
+        if (firstStage < 0 || firstStage > 4) {
+            throw new IllegalArgumentException("the first stage must be 0 (the stem) to 4 (layer4), got " + firstStage);
+        }
         List<Tensor> out = new ArrayList<>();
-        out.add(conv1.weight);
-        out.add(bn1.weight);
-        out.add(bn1.bias);
-        for (List<BasicBlock> layer : layers) {
-            for (BasicBlock b : layer) {
+        if (firstStage == 0) {
+            out.add(conv1.weight);
+            out.add(bn1.weight);
+            out.add(bn1.bias);
+        }
+        for (int l = Math.max(firstStage, 1); l <= 4; l++) {
+            for (BasicBlock b : layers.get(l - 1)) {
                 out.add(b.conv1.weight);
                 out.add(b.bn1.weight);
                 out.add(b.bn1.bias);
@@ -509,9 +533,11 @@ public final class ResNet18 implements HasStateDict {
 
     /**
      * Refreshes what the layers prepared from their weights (packed convolutions, folded
-     * batch-norms): call it once after each optimizer step, before the next forward or trace (the
-     * traced convolutions run on the packed weights too).
+     * batch-norms): call it once after each optimizer step or any change through
+     * {@link #namedTensors()} or {@link #parameters()}, before the next forward or trace (the traced
+     * convolutions run on the packed weights too). See {@link HasStateDict}.
      */
+    @Override
     public void weightsChanged() {
         conv1.weightsChanged();
         bn1.weightsChanged();

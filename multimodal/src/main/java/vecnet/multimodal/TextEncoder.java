@@ -34,8 +34,9 @@ import vecnet.weights.StateDict;
  * the sizes are read from the weights.
  */
 public final class TextEncoder implements HasStateDict {
-    public final Embedding embedding;
-    public final LSTM lstm;
+    // Not public: the weights reach users only through namedTensors() and weightsChanged().
+    final Embedding embedding;
+    final LSTM lstm;
 
     private TextEncoder(Embedding embedding, LSTM lstm) {
         this.embedding = embedding;
@@ -130,6 +131,11 @@ public final class TextEncoder implements HasStateDict {
         return best;
     }
 
+    /** The rows of {@code embedding.weight}: token ids must be below it. */
+    public int vocabularyRows() {
+        return embedding.weight.dim(0);
+    }
+
     /** The width of the text features: the LSTM's hidden size times its directions. */
     public int featureSize() {
         return lstm.outputSize();
@@ -141,6 +147,15 @@ public final class TextEncoder implements HasStateDict {
         BasicBlock.put(m, "embedding.", embedding);
         BasicBlock.put(m, "lstm.", lstm);
         return m;
+    }
+
+    /**
+     * Refreshes the LSTM's packed weights after a change through {@link #namedTensors()} (the
+     * embedding is read as it is); see {@link HasStateDict}.
+     */
+    @Override
+    public void weightsChanged() {
+        lstm.weightsChanged();
     }
 
     /**

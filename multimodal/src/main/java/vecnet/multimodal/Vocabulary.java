@@ -10,9 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import vecnet.weights.Escape;
-import vecnet.weights.InputFile;
-import vecnet.weights.Json;
+import vecnet.weights.internal.Escape;
+import vecnet.weights.internal.InputFile;
+import vecnet.weights.internal.Json;
 
 /**
  * A word → id table, the Java side of the Python {@code vocab} dict the model was trained with.

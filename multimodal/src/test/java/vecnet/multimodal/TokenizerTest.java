@@ -17,6 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
+import vecnet.weights.internal.Json;
 
 /** The tokenizer against Python's {@code [vocab.get(w, 0) for w in text.lower().split()]} (texts.json). */
 class TokenizerTest extends LibraryTest {
@@ -104,7 +105,7 @@ class TokenizerTest extends LibraryTest {
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> texts() throws IOException {
-        return (List<Map<String, Object>>) vecnet.weights.Json.parse(Files.readString(Fixtures.file("texts.json")));
+        return (List<Map<String, Object>>) vecnet.weights.internal.Json.parse(Files.readString(Fixtures.file("texts.json")));
     }
 
     private static String escape(String s) {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
+import vecnet.weights.internal.Json;
 
 /** Vocabulary files: JSON objects (read with vecnet.weights.Json) and one token per line. */
 class VocabularyTest extends LibraryTest {

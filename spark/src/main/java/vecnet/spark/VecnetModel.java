@@ -128,12 +128,12 @@ public final class VecnetModel {
 
     /** {@code F_img}: 512 for the seed's ResNet-18. */
     public int imageFeatureSize() {
-        return model.resnet.featureSize();
+        return model.resnet().featureSize();
     }
 
     /** {@code F_txt}: 256 for the seed's LSTM. */
     public int textFeatureSize() {
-        return model.text.featureSize();
+        return model.text().featureSize();
     }
 
     /** What identifies the image branch ({@code FeaturesFile.imageBranchDigest}); computed once. */
@@ -163,8 +163,8 @@ public final class VecnetModel {
      */
     public List<Features> features(List<Input> rows, boolean withText) {
         Prepared p = prepare(rows, withText);
-        float[] img = p.good() == 0 ? new float[0] : model.resnet.features(p.images()).data();
-        float[] txt = p.good() == 0 || !withText ? null : model.text.encode(p.ids(), model.pool()).data();
+        float[] img = p.good() == 0 ? new float[0] : model.resnet().features(p.images()).data();
+        float[] txt = p.good() == 0 || !withText ? null : model.text().encode(p.ids(), model.pool()).data();
         int fi = imageFeatureSize(), ft = textFeatureSize();
         List<Features> out = new ArrayList<>(rows.size());
         for (int i = 0, g = 0; i < rows.size(); i++) {

@@ -161,8 +161,8 @@ class BadRowsFeaturesJobTest {
         for (int i : new int[] {0, 8}) {
             Row r = rows.stream().filter(x -> x.getInt(0) == i).findFirst().orElseThrow();
             ShapesDataset.Sample s = new ShapesDataset(SEED).sample(i);
-            Tensor image = demo.model().resnet.features(demo.preprocessor().preprocess(s.image()));
-            Tensor text = demo.model().text.encode(new int[][] {demo.tokenizer().encode(s.question())}, ComputePool.sequential());
+            Tensor image = demo.model().resnet().features(demo.preprocessor().preprocess(s.image()));
+            Tensor text = demo.model().text().encode(new int[][] {demo.tokenizer().encode(s.question())}, ComputePool.sequential());
             assertBits("image features of " + i, image.data(), r.getList(r.fieldIndex("image_features")));
             assertBits("text features of " + i, text.data(), r.getList(r.fieldIndex("text_features")));
             assertEquals(64, image.data().length); // the demo model's widths: 64 image, 32 text

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import vecnet.weights.internal.Escape;
+import vecnet.weights.internal.InputFile;
 
 /**
  * PyTorch {@code .pth}/{@code .pt} files in the zip format that {@code torch.save} writes since 1.6.

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import vecnet.engine.Tensor;
+import vecnet.weights.internal.InputFile;
+import vecnet.weights.internal.Json;
 
 /**
  * The safetensors format (huggingface/safetensors): read, memory-mapped, and write.

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Tensor;
+import vecnet.weights.internal.Escape;
+import vecnet.weights.internal.InputFile;
 
 /**
  * A PyTorch state_dict read from a file: named tensors in file order, like the
@@ -177,7 +179,9 @@ public final class StateDict {
     /**
      * Copies every tensor into {@code target.namedTensors()} in place, strictly, like PyTorch's
      * {@code load_state_dict(strict=True)}: when any key is missing, unexpected or of another shape,
-     * nothing is copied and one {@link StateDictMismatchException} lists all of them by name.
+     * nothing is copied and one {@link StateDictMismatchException} lists all of them by name. Then
+     * {@link HasStateDict#weightsChanged() target.weightsChanged()}, so a model that already ran
+     * computes with the new values.
      *
      * <p>Then the values are checked (unless {@link #allowingNonFinite}): a NaN or ±Inf anywhere, or a
      * {@code running_var} that is not positive, is refused with an {@link IllegalArgumentException}
@@ -205,6 +209,7 @@ public final class StateDict {
                 checkValues(e.getKey(), e.getValue().data());
             }
         }
+        target.weightsChanged(); // packed copies made before this load would hide the new values
     }
 
     /**

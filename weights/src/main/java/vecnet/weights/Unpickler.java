@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import vecnet.weights.internal.Escape;
 
 /**
  * A restricted unpickler for the {@code data.pkl} of a PyTorch zip archive: it rebuilds dicts,

@@ -8,7 +8,7 @@
  * corrupt, truncated or unsafe, are refused with a {@link vecnet.weights.WeightsFormatException}
  * that names the file and says why (and, for old formats, how to re-save them).
  *
- * <p>Depends on the JDK alone: the JSON header reader ({@link vecnet.weights.Json}), the zip access
+ * <p>Depends on the JDK alone: the JSON header reader, the zip access
  * ({@link java.util.zip.ZipFile}) and the pickle subset are all here.
  */
 package vecnet.weights;

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import vecnet.engine.Tensor;
 import vecnet.testing.Check;
 import vecnet.testing.LibraryTest;
+import vecnet.weights.internal.Json;
 
 /** safetensors: write → read round trips for every dtype, and every validation refusal on a crafted file. */
 class SafeTensorsTest extends LibraryTest {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.LibraryTest;
+import vecnet.weights.internal.InputFile;
 
 /**
  * Paths that are not regular files: a FIFO (reading it blocks until a writer comes), a device

@@ -35,11 +35,11 @@ import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
-import vecnet.multimodal.train.Csv;
-import vecnet.weights.Escape;
-import vecnet.weights.InputFile;
+import vecnet.multimodal.internal.Csv;
 import vecnet.weights.SafeTensors;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Escape;
+import vecnet.weights.internal.InputFile;
 
 /**
  * The {@code vecnet} command: {@code demo}, {@code predict}, {@code classify}, {@code preprocess}.
@@ -401,11 +401,11 @@ public final class Cli {
                 ids[i] = demo.tokenizer().encode(questions.get(i));
             }
             long tPre = System.nanoTime();
-            Tensor imageFeatures = model.resnet.features(images);
+            Tensor imageFeatures = model.resnet().features(images);
             long tImage = System.nanoTime();
-            Tensor textFeatures = model.text.encode(ids, model.pool());
+            Tensor textFeatures = model.text().encode(ids, model.pool());
             long tText = System.nanoTime();
-            Tensor logits = DemoModel.head(model, imageFeatures, textFeatures);
+            Tensor logits = model.head(imageFeatures, textFeatures);
             long tHead = System.nanoTime();
             List<Prediction> predictions = Prediction.of(logits);
 
@@ -445,11 +445,11 @@ public final class Cli {
             }
             // the same forward pass again: the first one includes the JIT compiling the kernels
             long w0 = System.nanoTime();
-            Tensor imageWarm = model.resnet.features(images);
+            Tensor imageWarm = model.resnet().features(images);
             long w1 = System.nanoTime();
-            Tensor textWarm = model.text.encode(ids, model.pool());
+            Tensor textWarm = model.text().encode(ids, model.pool());
             long w2 = System.nanoTime();
-            DemoModel.head(model, imageWarm, textWarm);
+            model.head(imageWarm, textWarm);
             long w3 = System.nanoTime();
             if (json) {
                 if (eval != null) {
@@ -492,10 +492,8 @@ public final class Cli {
     }
 
     private static String describeModel(FusionModel model) {
-        return "ResNet-18 (widths " + model.resnet.layers.get(0).get(0).conv1.geometry().cout() + "-"
-                + model.resnet.layers.get(1).get(0).conv1.geometry().cout() + "-"
-                + model.resnet.layers.get(2).get(0).conv1.geometry().cout() + "-"
-                + model.resnet.featureSize() + ") + LSTM (hidden " + model.text.featureSize() + ") fusion model";
+        int[] widths = model.resnet().widths();
+        return "ResNet-18 (widths " + widths[0] + "-" + widths[1] + "-" + widths[2] + "-" + widths[3] + ") + LSTM (hidden " + model.text().featureSize() + ") fusion model";
     }
 
     private static long parameters(FusionModel model) {

@@ -21,7 +21,7 @@ import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
-import vecnet.multimodal.demo.PointingCheck;
+import vecnet.multimodal.internal.PointingCheck;
 import vecnet.multimodal.demo.ShapesDataset;
 
 /**

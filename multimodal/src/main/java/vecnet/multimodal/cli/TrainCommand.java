@@ -23,7 +23,7 @@ import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.multimodal.demo.ShapesDataset;
-import vecnet.multimodal.demo.ShapesTraining;
+import vecnet.multimodal.internal.ShapesTraining;
 import vecnet.multimodal.train.Example;
 import vecnet.multimodal.train.FeaturesFile;
 import vecnet.multimodal.train.Manifest;
@@ -272,9 +272,9 @@ final class TrainCommand {
             FusionModel model = makeModel(initWeights, initBundle, vocabulary, vocabSize, labels.size(), seed).withPool(pool);
             for (List<Example> set : List.of(trainSet, valSet)) {
                 for (Example e : set) {
-                    if (e.features() != null && e.features().length != model.resnet.featureSize()) {
+                    if (e.features() != null && e.features().length != model.resnet().featureSize()) {
                         throw new IOException(e.source() + ": " + e.features().length + " image features, but the image"
-                                + " branch of --init gives " + model.resnet.featureSize() + "; extract them with the model"
+                                + " branch of --init gives " + model.resnet().featureSize() + "; extract them with the model"
                                 + " given to --init");
                     }
                 }

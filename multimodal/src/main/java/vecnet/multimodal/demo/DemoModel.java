@@ -21,8 +21,8 @@ import vecnet.multimodal.ModelBundle;
 import vecnet.multimodal.Prediction;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
-import vecnet.weights.Json;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Json;
 
 /**
  * The small fusion model bundled with vecnet (resources {@code vecnet/demo/}), trained by
@@ -79,7 +79,7 @@ public final class DemoModel {
         return new DemoModel(model, tokenizer, List.copyOf(labels));
     }
 
-    /** A demo model from other weights (e.g. trained in Java by {@link ShapesTraining}) with the bundled vocabulary and answers. */
+    /** A demo model from other weights (e.g. trained in Java by {@code vecnet demo --train}) with the bundled vocabulary and answers. */
     public static DemoModel of(FusionModel model) throws IOException {
         Tokenizer tokenizer = new Tokenizer(Vocabulary.read(readBytes("demo_vocab.json"), "demo_vocab.json"));
         return new DemoModel(model, tokenizer, List.copyOf(readLines("demo_labels.txt")));
@@ -126,19 +126,19 @@ public final class DemoModel {
             throw new IllegalArgumentException("need at least one sample, got " + n);
         }
         ComputePool pool = model.pool();
-        int features = model.resnet.featureSize();
+        int features = model.resnet().featureSize();
         float[] imageFeatures = new float[n * features];
         int[][] ids = new int[n][];
         int[] labelsOf = new int[n];
         pool.parallelFor(n, i -> {
             ShapesDataset.Sample s = data.sample(i);
-            Tensor f = model.resnet.withPool(ComputePool.sequential()).features(preprocessor.preprocess(s.image()));
+            Tensor f = model.resnet().withPool(ComputePool.sequential()).features(preprocessor.preprocess(s.image()));
             System.arraycopy(f.data(), 0, imageFeatures, i * features, features);
             ids[i] = tokenizer.encode(s.question());
             labelsOf[i] = s.label();
         });
         Tensor img = Tensor.of(imageFeatures, n, features);
-        Tensor zero = model.resnet.features(Tensor.zeros(1, 3, 224, 224));
+        Tensor zero = model.resnet().features(Tensor.zeros(1, 3, 224, 224));
         Tensor zeros = Tensor.zeros(n, features);
         for (int i = 0; i < n; i++) {
             System.arraycopy(zero.data(), 0, zeros.data(), i * features, features);
@@ -147,24 +147,10 @@ public final class DemoModel {
         for (int i = 0; i < n; i++) {
             unknown[i] = new int[ids[i].length];
         }
-        Tensor txt = model.text.encode(ids, pool);
-        Tensor txtUnknown = model.text.encode(unknown, pool);
-        return new Evaluation(n, accuracy(head(model, img, txt), labelsOf), accuracy(head(model, zeros, txt), labelsOf),
-                accuracy(head(model, img, txtUnknown), labelsOf));
-    }
-
-    /** The fusion head: {@code fc([image (N, F_img), text (N, F_txt)])}, {@code -> (N, classes)}. */
-    public static Tensor head(FusionModel model, Tensor imageFeatures, Tensor textFeatures) {
-        int n = imageFeatures.dim(0), a = imageFeatures.dim(1), b = textFeatures.dim(1);
-        if (textFeatures.dim(0) != n) {
-            throw new IllegalArgumentException(n + " image feature rows but " + textFeatures.dim(0) + " text feature rows");
-        }
-        float[] cat = new float[n * (a + b)];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(imageFeatures.data(), i * a, cat, i * (a + b), a);
-            System.arraycopy(textFeatures.data(), i * b, cat, i * (a + b) + a, b);
-        }
-        return model.fc.forward(Tensor.of(cat, n, a + b), model.pool());
+        Tensor txt = model.text().encode(ids, pool);
+        Tensor txtUnknown = model.text().encode(unknown, pool);
+        return new Evaluation(n, accuracy(model.head(img, txt), labelsOf), accuracy(model.head(zeros, txt), labelsOf),
+                accuracy(model.head(img, txtUnknown), labelsOf));
     }
 
     private static double accuracy(Tensor logits, int[] labels) {

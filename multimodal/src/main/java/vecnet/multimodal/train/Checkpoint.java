@@ -131,9 +131,7 @@ final class Checkpoint {
                 s.best.put(k, sd.tensor("best." + k).data());
             }
         }
-        model.resnet.weightsChanged();
-        model.text.lstm.weightsChanged();
-        model.fc.weightsChanged();
+        model.weightsChanged();
     }
 
     /** A copy of every tensor of {@code model}. */
@@ -146,8 +144,6 @@ final class Checkpoint {
     /** Copies a {@link #snapshot} back into {@code model}'s tensors. */
     static void copyInto(Map<String, float[]> snapshot, FusionModel model) {
         model.namedTensors().forEach((k, t) -> System.arraycopy(snapshot.get(k), 0, t.data(), 0, t.size()));
-        model.resnet.weightsChanged();
-        model.text.lstm.weightsChanged();
-        model.fc.weightsChanged();
+        model.weightsChanged();
     }
 }

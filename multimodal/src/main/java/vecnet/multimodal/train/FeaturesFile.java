@@ -10,7 +10,7 @@ import java.util.stream.Stream;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.parquet.ParquetFile;
 import vecnet.multimodal.parquet.ParquetFormatException;
-import vecnet.weights.Json;
+import vecnet.weights.internal.Json;
 
 /**
  * Training rows from the Parquet that the Spark job writes with {@code --features} (or
@@ -70,7 +70,7 @@ public final class FeaturesFile {
 
     /** What identifies an image branch: the first 16 hex digits of a SHA-256 over the ResNet's tensors (names and values). */
     public static String imageBranchDigest(FusionModel model) {
-        return Trainer.resnetDigest(model.resnet);
+        return Trainer.resnetDigest(model.resnet());
     }
 
     /** The good rows, in file order. */

@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import vecnet.weights.Json;
+import vecnet.multimodal.internal.Csv;
+import vecnet.weights.internal.Json;
 
 /**
  * A training manifest: one sample per row, {@code image,text,label}, image paths relative to the

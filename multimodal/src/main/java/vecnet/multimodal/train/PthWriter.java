@@ -30,7 +30,7 @@ import vecnet.weights.RawTensor;
  * entry carries the same fixed time ({@link #ENTRY_TIME}), so the same tensors give the same bytes
  * whenever they are written.
  */
-public final class PthWriter {
+final class PthWriter {
     /** The time of every zip entry: the zip format's earliest, 1980-01-01 00:00, instead of "now". */
     static final LocalDateTime ENTRY_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
 

@@ -125,11 +125,11 @@ public final class Trainer {
         this.options = Objects.requireNonNull(options, "options");
         this.pool = model.pool();
         model.namedTensors().forEach((k, t) -> names.put(t, k));
-        List<Tensor> headParams = FusionTrainer.trainableOf(model.text, model.fc);
+        List<Tensor> headParams = FusionTrainer.trainableOf(model);
         grads.trackAll(headParams);
         List<ParamGroup> groups = new ArrayList<>();
         groups.add(new ParamGroup(headParams, options.lr()));
-        ResNet18 resnet = model.resnet;
+        ResNet18 resnet = model.resnet();
         if (options.trainsImageBranch()) {
             List<Tensor> image = imageParameters(resnet, TrainOptions.firstStage(options.imageBranch()));
             grads.trackAll(image);
@@ -144,28 +144,12 @@ public final class Trainer {
             case "adam" -> Adam.adam(grads, groups, 0.9, 0.999, 1e-8, options.weightDecay());
             default -> Adam.adamW(grads, groups, 0.9, 0.999, 1e-8, options.weightDecay());
         };
-        head = new FusionTrainer(model.text, model.fc, grads, optimizer, new CrossEntropyLoss(), pool);
+        head = new FusionTrainer(model, grads, optimizer, new CrossEntropyLoss());
     }
 
     /** The ResNet's parameters from stage {@code first} on (0: the stem and every stage). */
     static List<Tensor> imageParameters(ResNet18 resnet, int first) {
-        List<Tensor> out = new ArrayList<>();
-        if (first == 0) {
-            out.add(resnet.conv1.weight);
-            out.add(resnet.bn1.weight);
-            out.add(resnet.bn1.bias);
-        }
-        for (int l = Math.max(first, 1); l <= 4; l++) {
-            for (var block : resnet.layers.get(l - 1)) {
-                for (Map.Entry<String, Tensor> e : block.namedTensors().entrySet()) {
-                    String k = e.getKey();
-                    if (!k.contains("running_") && !k.contains("num_batches_tracked")) {
-                        out.add(e.getValue());
-                    }
-                }
-            }
-        }
-        return out;
+        return resnet.parameters(first);
     }
 
     /** The model being trained (its tensors change in place). */
@@ -302,7 +286,7 @@ public final class Trainer {
             s = head.forwardBackward(stack(features, idx), ids, labels);
             finite(s.loss(), global);
         } else {
-            ResNet18.Trace trace = model.resnet.trace(images(data, idx), true);
+            ResNet18.Trace trace = model.resnet().trace(images(data, idx), true);
             s = head.forwardBackward(trace.output(), ids, labels);
             finite(s.loss(), global);
             trace.backward(s.imageFeatureGradient(), grads, pool, false);
@@ -332,7 +316,7 @@ public final class Trainer {
     private void weightsChanged() {
         head.weightsChanged();
         if (options.trainsImageBranch()) {
-            model.resnet.weightsChanged();
+            model.resnet().weightsChanged();
         }
     }
 
@@ -368,8 +352,8 @@ public final class Trainer {
                 idx[i] = from + i;
                 ids[i] = data.get(from + i).tokenIds();
             }
-            Tensor img = features != null ? stack(features, idx) : model.resnet.features(images(data, idx));
-            Tensor logits = model.fc.forward(concat(img, model.text.encode(ids, pool)), pool);
+            Tensor img = features != null ? stack(features, idx) : model.resnet().features(images(data, idx));
+            Tensor logits = model.head(img, model.text().encode(ids, pool));
             int classes = logits.dim(1);
             for (int i = 0; i < idx.length; i++) {
                 correct += argmax(logits.data(), i * classes, classes) == data.get(from + i).label() ? 1 : 0;
@@ -448,7 +432,7 @@ public final class Trainer {
      */
     public float[][] features(List<Example> data, Listener listener) throws IOException {
         float[][] out = new float[data.size()][];
-        String weights = options.featureCache() == null ? null : resnetDigest(model.resnet);
+        String weights = options.featureCache() == null ? null : resnetDigest(model.resnet());
         List<Integer> todo = new ArrayList<>();
         Map<String, float[]> byKey = new java.util.HashMap<>();
         Map<String, Integer> pending = new java.util.HashMap<>();
@@ -485,7 +469,7 @@ public final class Trainer {
                 int k = part.get(i);
                 Example e = data.get(k);
                 Tensor img = imgs[i];
-                out[k] = model.resnet.features(img.reshape(1, 3, img.dim(1), img.dim(2))).data();
+                out[k] = model.resnet().features(img.reshape(1, 3, img.dim(1), img.dim(2))).data();
                 if (e.cacheKey() != null && weights != null) {
                     writeCached(options.featureCache().resolve(e.cacheKey() + "-" + weights + ".f32"), out[k]);
                 }

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 import vecnet.multimodal.demo.DemoModel;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
-import vecnet.weights.Json;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Json;
 
 /**
  * Issue 15, blockers 2 and 9: the command goes on past bad pictures, draws its progress bar only

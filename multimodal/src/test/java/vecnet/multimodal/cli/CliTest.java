@@ -24,9 +24,9 @@ import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
-import vecnet.weights.Json;
 import vecnet.weights.SafeTensors;
 import vecnet.weights.StateDict;
+import vecnet.weights.internal.Json;
 
 /**
  * The {@code vecnet} command, run in-process with captured streams: every command, its JSON output

@@ -27,7 +27,7 @@ import vecnet.multimodal.ImageNet;
 import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.demo.DemoModel;
-import vecnet.weights.Json;
+import vecnet.weights.internal.Json;
 
 /** {@code vecnet explain} and {@code vecnet demo --explain}, run in-process: JSON read back, PNGs opened. */
 class ExplainCliTest {

@@ -77,7 +77,7 @@ class TrainFeaturesCliTest extends LibraryTest {
         ImagePreprocessor pre = ImagePreprocessor.imagenet();
         List<FeaturesFile.Row> rows = FeaturesFile.read(features).rows();
         for (int i = 0; i < rows.size(); i++) {
-            float[] want = demo.model().resnet.features(pre.preprocess(dir.resolve(String.format(
+            float[] want = demo.model().resnet().features(pre.preprocess(dir.resolve(String.format(
                     "data/images/shape_%03d.png", i)))).data();
             assertArrayEquals(want, rows.get(i).features(), "features of shape_" + i + " (if the bundled demo model"
                     + " changed, re-run spark/write-parquet-fixtures)");
@@ -128,7 +128,8 @@ class TrainFeaturesCliTest extends LibraryTest {
         // the same architecture, another image branch: refused by its digest
         Path other = dir.resolve("other");
         vecnet.multimodal.FusionModel changed = DemoModel.load(ComputePool.sequential()).model();
-        changed.resnet.conv1.weight.data()[0] += 1e-3f;
+        changed.namedTensors().get("resnet.0.weight").data()[0] += 1e-3f;
+        changed.weightsChanged();
         ModelFiles.write(other, changed, DemoModel.bundle().vocabulary().orElseThrow(), ShapesDataset.LABELS);
         CliRun.Result wrong = CliRun.run("train", "--features", features, "--init", other.toString(), "--out", out,
                 "--skip-bad");

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import vecnet.multimodal.Prediction;
 import vecnet.testing.LibraryTest;
-import vecnet.weights.Json;
+import vecnet.weights.internal.Json;
 
 /**
  * The bundled demo model: on fresh pictures generated in Java it must answer right (≥ 95 %), and

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
+import vecnet.multimodal.internal.PointingCheck;
 import vecnet.testing.LibraryTest;
 
 /**

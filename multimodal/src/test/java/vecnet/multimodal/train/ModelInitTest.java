@@ -36,7 +36,7 @@ class ModelInitTest extends LibraryTest {
         }
         assertEquals(1, s2 / emb.length, 0.15); // N(0, 1), 600 draws
         assertArrayEquals(new float[] {1, 1, 1, 1, 1, 1, 1, 1}, t.get("resnet.1.weight").data());
-        assertArrayEquals(t.get("fc.weight").data(), ModelInit.create(SIZES, 3).fc.weight.data(), "seeded");
+        assertArrayEquals(t.get("fc.weight").data(), ModelInit.create(SIZES, 3).namedTensors().get("fc.weight").data(), "seeded");
     }
 
     private static void assertBounded(float[] v, double bound) {

@@ -20,8 +20,8 @@ import vecnet.multimodal.ModelBundle;
 import vecnet.multimodal.Vocabulary;
 import vecnet.testing.LibraryTest;
 import vecnet.testing.Torch;
-import vecnet.weights.Json;
 import vecnet.weights.SafeTensors;
+import vecnet.weights.internal.Json;
 
 /**
  * A model trained in Java (image branch trained, so the batch-norm statistics moved) and written by

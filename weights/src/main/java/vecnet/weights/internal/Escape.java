@@ -1,4 +1,4 @@
-package vecnet.weights;
+package vecnet.weights.internal;
 
 /**
  * Names and values from a file, made safe to print in a one-line message: control characters

@@ -1,4 +1,4 @@
-package vecnet.weights;
+package vecnet.weights.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

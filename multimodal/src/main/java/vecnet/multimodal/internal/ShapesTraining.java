@@ -1,4 +1,4 @@
-package vecnet.multimodal.demo;
+package vecnet.multimodal.internal;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -7,6 +7,8 @@ import vecnet.engine.ComputePool;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.Tokenizer;
+import vecnet.multimodal.demo.DemoModel;
+import vecnet.multimodal.demo.ShapesDataset;
 import vecnet.multimodal.train.Example;
 import vecnet.multimodal.train.ModelInit;
 import vecnet.multimodal.train.TrainOptions;

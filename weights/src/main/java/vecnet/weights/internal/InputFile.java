@@ -1,4 +1,4 @@
-package vecnet.weights;
+package vecnet.weights.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import vecnet.weights.WeightsFormatException;
 
 /**
  * The checks every reader makes before it opens a file it was given: the path names a regular
@@ -43,7 +44,7 @@ public final class InputFile {
     }
 
     /** {@link #requireRegular} for a weights file: refusals are {@link WeightsFormatException}s. */
-    static long requireWeightsFile(Path file) throws IOException {
+    public static long requireWeightsFile(Path file) throws IOException {
         return check(file, "weights", MAX_WEIGHTS, true);
     }
 
@@ -117,7 +118,7 @@ public final class InputFile {
      * {@code b.length} when all of {@code b} is valid. Decodes through a small buffer, so that
      * validating a 100 MB header does not allocate 200 MB of chars.
      */
-    static long firstInvalidUtf8(byte[] b) {
+    public static long firstInvalidUtf8(byte[] b) {
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

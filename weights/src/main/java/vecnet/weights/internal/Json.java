@@ -1,4 +1,4 @@
-package vecnet.weights;
+package vecnet.weights.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;

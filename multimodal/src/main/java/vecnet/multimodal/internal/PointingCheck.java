@@ -1,4 +1,4 @@
-package vecnet.multimodal.demo;
+package vecnet.multimodal.internal;
 
 import java.util.Map;
 import java.util.Objects;
@@ -7,6 +7,8 @@ import vecnet.engine.Tensor;
 import vecnet.multimodal.Explainer;
 import vecnet.multimodal.Explanation;
 import vecnet.multimodal.Tokenizer;
+import vecnet.multimodal.demo.DemoModel;
+import vecnet.multimodal.demo.ShapesDataset;
 
 /**
  * Do the demo model's explanations point at the right thing? On fresh {@link ShapesDataset}

@@ -1,4 +1,4 @@
-package vecnet.multimodal.train;
+package vecnet.multimodal.internal;
 
 import java.util.ArrayList;
 import java.util.List;
