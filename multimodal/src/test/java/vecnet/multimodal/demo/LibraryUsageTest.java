@@ -22,6 +22,7 @@ import vecnet.multimodal.Prediction;
 import vecnet.multimodal.Tokenizer;
 import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
+import vecnet.weights.StateDict;
 
 /**
  * The library usage shown in the README ("Library usage"), compiled and run: the code between the
@@ -61,6 +62,20 @@ class LibraryUsageTest extends LibraryTest {
         } finally {
             callers.shutdown();
         }
+
+        Path other = weights;
+        float before = model.predict(image, new int[][] {ids}).data()[0];
+        // README begin: weights
+        Tensor w = model.namedTensors().get("fc.weight");               // the live weights, under the seed's keys
+        w.data()[0] += 100f;                                            // change them in place,
+        model.weightsChanged();                                         // then say so once: the next call sees them
+        // README end: weights
+        float after = model.predict(image, new int[][] {ids}).data()[0];
+        assertTrue(after != before, "the change must show: " + before + " -> " + after);
+        // README begin: weights
+        StateDict.read(other).loadInto(model);                          // loading does both
+        // README end: weights
+        assertEquals(before, model.predict(image, new int[][] {ids}).data()[0]);
     }
 
     @Test
