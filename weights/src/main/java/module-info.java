@@ -5,6 +5,7 @@
  * <p>{@code vecnet.weights.internal} (the JSON reader, the checks on input files, the escaping of
  * names in messages) is shared with {@code vecnet.multimodal} only: it is not API.
  */
+@SuppressWarnings("module") // vecnet.multimodal, the target of the qualified export, is built after this module
 module vecnet.weights {
     requires transitive vecnet.engine;
     exports vecnet.weights;
