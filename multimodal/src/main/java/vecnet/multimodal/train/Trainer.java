@@ -131,7 +131,7 @@ public final class Trainer {
         groups.add(new ParamGroup(headParams, options.lr()));
         ResNet18 resnet = model.resnet();
         if (options.trainsImageBranch()) {
-            List<Tensor> image = imageParameters(resnet, TrainOptions.firstStage(options.imageBranch()));
+            List<Tensor> image = resnet.parameters(TrainOptions.firstStage(options.imageBranch()));
             grads.trackAll(image);
             double lr = Double.isNaN(options.imageLr()) ? options.lr() : options.imageLr();
             groups.add(new ParamGroup(image, lr));
@@ -145,11 +145,6 @@ public final class Trainer {
             default -> Adam.adamW(grads, groups, 0.9, 0.999, 1e-8, options.weightDecay());
         };
         head = new FusionTrainer(model, grads, optimizer, new CrossEntropyLoss());
-    }
-
-    /** The ResNet's parameters from stage {@code first} on (0: the stem and every stage). */
-    static List<Tensor> imageParameters(ResNet18 resnet, int first) {
-        return resnet.parameters(first);
     }
 
     /** The model being trained (its tensors change in place). */
