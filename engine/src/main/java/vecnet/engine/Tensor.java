@@ -75,7 +75,11 @@ public final class Tensor {
         return data.length;
     }
 
-    /** The backing array, row-major, not a copy. */
+    /**
+     * The backing array, row-major, not a copy. For a layer's or a model's weights (the tensors of
+     * {@link HasStateDict#namedTensors()}), a write is seen after {@link HasStateDict#weightsChanged()}:
+     * layers compute from a packed copy.
+     */
     public float[] data() {
         return data;
     }

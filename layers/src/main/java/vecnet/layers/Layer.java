@@ -7,7 +7,8 @@ import vecnet.engine.Tensor;
  * A layer maps one tensor to another, like {@code torch.nn.Module.forward} in eval mode.
  *
  * <p>Layers are immutable once their weights are loaded, so one instance may serve many threads
- * at once. The thread pool is an argument of {@link #forward(Tensor, ComputePool)}, not global
+ * at once. Weights are changed only as {@link vecnet.engine.HasStateDict} says: in place, then
+ * {@code weightsChanged()}, between forward passes. The thread pool is an argument of {@link #forward(Tensor, ComputePool)}, not global
  * state; {@link #forward(Tensor)} uses {@link ComputePool#shared()}. The result never depends on
  * the pool's thread count (bit for bit).
  */
