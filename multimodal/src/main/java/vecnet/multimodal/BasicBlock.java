@@ -164,4 +164,18 @@ public final class BasicBlock implements HasStateDict {
         Epilogue last = bn2.asEpilogue().withResidual(identity.data(), 0).withRelu();
         return conv2.forward(y, pool, last);
     }
+
+    /** {@link #forward(Tensor, ComputePool)} with its activations in {@code buffers}; {@code x} is left to the caller. */
+    Tensor forward(Tensor x, ComputePool pool, ActivationBuffers buffers) {
+        Tensor y = conv1.forward(x, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(x.shape())));
+        Tensor identity = downsample0 == null ? x
+                : downsample0.forward(x, pool, downsample1.asEpilogue(), buffers.take(downsample0.outputShape(x.shape())));
+        Epilogue last = bn2.asEpilogue().withResidual(identity.data(), 0).withRelu();
+        Tensor out = conv2.forward(y, pool, last, buffers.take(conv2.outputShape(y.shape())));
+        buffers.give(y);
+        if (identity != x) {
+            buffers.give(identity);
+        }
+        return out;
+    }
 }
