@@ -178,6 +178,17 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     @Override
+    public void prepare(int h, int w) {
+        g.checkInput(h, w);
+        Winograd f = forced != null ? forced : Winograd.choose(g.outH(h), g.outW(w));
+        if (f == null) {
+            direct();
+        } else {
+            transformed(f);
+        }
+    }
+
+    @Override
     public void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep) {
         g.checkInput(h, w);
         if (!ep.perRow()) {

@@ -112,6 +112,15 @@ public final class Conv2d implements Layer, HasStateDict {
         return run(false, x, pool, ep, out);
     }
 
+    /**
+     * Packs (and for Winograd, transforms) the weights now as the first {@link #forward} on
+     * {@code h×w} inputs would, so that it does not pay for it; for a program about to run one
+     * picture, this can overlap other start-up work. Thread-safe; outputs are the same either way.
+     */
+    public void prepare(int h, int w) {
+        plan(false).prepare(h, w);
+    }
+
     private Tensor run(boolean direct, Tensor x, ComputePool pool, Epilogue ep, Tensor out) {
         x.requireShape("Conv2d input", -1, geometry.cin(), -1, -1);
         int n = x.dim(0), h = x.dim(2), w = x.dim(3);

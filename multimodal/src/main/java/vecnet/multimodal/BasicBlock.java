@@ -165,6 +165,17 @@ public final class BasicBlock implements HasStateDict {
         return conv2.forward(y, pool, last);
     }
 
+    /** {@link Conv2d#prepare} for every convolution of the block, for {@code h×w} inputs; returns the output's {@code {h, w}}. */
+    int[] prepare(int h, int w) {
+        conv1.prepare(h, w);
+        ConvGeometry g = conv1.geometry();
+        conv2.prepare(g.outH(h), g.outW(w));
+        if (downsample0 != null) {
+            downsample0.prepare(h, w);
+        }
+        return new int[] {g.outH(h), g.outW(w)};
+    }
+
     /** {@link #forward(Tensor, ComputePool)} with its activations in {@code buffers}; {@code x} is left to the caller. */
     Tensor forward(Tensor x, ComputePool pool, ActivationBuffers buffers) {
         Tensor y = conv1.forward(x, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(x.shape())));

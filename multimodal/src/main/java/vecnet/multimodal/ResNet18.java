@@ -326,6 +326,25 @@ public final class ResNet18 implements HasStateDict {
     }
 
     /**
+     * Readies every layer for pictures of {@code height × width} (224 × 224 after the standard
+     * preprocessing): weights packed, and transformed for Winograd, now rather than during the first
+     * call of that size, which otherwise pays for them (about 0.3 s for ResNet-18). For a program
+     * about to run one picture it can run while other start-up work does. Thread-safe; results are the
+     * same with or without it.
+     */
+    public void prepare(int height, int width) {
+        conv1.prepare(height, width);
+        int h = maxpool.outSize(conv1.geometry().outH(height)), w = maxpool.outSize(conv1.geometry().outW(width));
+        for (List<BasicBlock> layer : layers) {
+            for (BasicBlock block : layer) {
+                int[] out = block.prepare(h, w);
+                h = out[0];
+                w = out[1];
+            }
+        }
+    }
+
+    /**
      * ImageNet logits: {@code fc(features(images))}, {@code (N, 3, H, W) -> (N, classes)}; only for
      * weights that have torchvision's {@code fc}.
      */
