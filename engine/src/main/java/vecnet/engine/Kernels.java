@@ -137,6 +137,14 @@ public interface Kernels {
          * out like {@code y}. {@code x} is {@code [n, cin, h, w]}, {@code y} is {@code [n, cout, outH, outW]}.
          */
         void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep);
+
+        /**
+         * Makes now what {@link #run} on {@code h×w} inputs would make on its first call (weights
+         * transformed or packed for the algorithm that size uses), so that the first call does not
+         * pay for it. Optional: the default does nothing. Thread-safe; results never change.
+         */
+        default void prepare(int h, int w) {
+        }
     }
 
     /**

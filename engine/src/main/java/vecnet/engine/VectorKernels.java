@@ -83,7 +83,7 @@ final class VectorKernels implements Kernels {
     @Override
     public Conv2dPlan planConv2d(ConvGeometry geometry, float[] weight) {
         return Winograd.applies(geometry)
-                ? VectorWinograd.plan(geometry, weight, VectorWinograd.MIN_TILES)
+                ? VectorWinograd.plan(geometry, weight, null)
                 : VectorConv.plan(geometry, weight);
     }
 

@@ -6,18 +6,19 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * 3×3 stride-1 convolution by Winograd's F(4×4, 3×3) ({@link Winograd}) with the Vector API; the
- * arithmetic of {@link Winograd#reference}, bit for bit.
+ * 3×3 stride-1 convolution by Winograd's F(4×4, 3×3) or F(2×2, 3×3) ({@link Winograd}) with the
+ * Vector API; the arithmetic of {@link Winograd#reference}, bit for bit. Below, m is the tile side
+ * (4 or 2) and the patch side is m + 2.
  *
  * <p>One call runs in two steps:
  * <ol>
- *   <li>The input is copied, zero-padded, into 16 phase planes per channel,
- *       {@code P[b, ci, py, px, v, u] = x[b, ci, 4v + py - padH, 4u + px - padW]} with
- *       {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s 6×6 patch is then at a fixed
+ *   <li>The input is copied, zero-padded, into m² phase planes per channel,
+ *       {@code P[b, ci, py, px, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]} with
+ *       {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s patch is then at a fixed
  *       offset from {@code j = ty*(tilesW + 1) + tx}, so one vector load reads it for VL tiles in a
  *       row. (Index {@code tx = tilesW} is a padding tile: transformed with the others, never used.)</li>
  *   <li>Tasks of (image, block of tiles, block of output channels) each: transform the patches of
- *       their tiles for every input channel, {@code V[ξ, ci, j]}; run the 36 products
+ *       their tiles for every input channel, {@code V[ξ, ci, j]}; run the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
  *       two vectors of channels, U packed once like a GEMM's B panels); transform each tile back,
  *       {@code Aᵀ M A}, lanes over output channels, and write it with the epilogue.</li>
@@ -25,45 +26,47 @@ import jdk.incubator.vector.VectorSpecies;
  * Every output element is computed by one task with the same operations whatever the blocks, so
  * the thread count never changes a result.
  *
- * <p>Below {@link #MIN_TILES} output tiles per image (maps under 5×5) the transformed weights, 4× the
- * size of the weights, cost more memory traffic than the multiplies they save: the plan then runs
- * the direct implicit GEMM ({@link VectorConv}); ResNet's 7×7 maps (4 tiles) still gain 1.3-1.4×
- * at batch 1. The choice depends on the image size only,
- * never on the batch, so a picture gets the same bits alone or in a batch. The transformed weights are made on
- * first use, so a model that never needs them never holds them.
+ * <p>{@link Winograd#choose} picks the algorithm from the size of the output map: F(4×4) for large
+ * maps, F(2×2) for small ones (ResNet's 7×7), where F(4×4)'s transformed weights, 4× the size of
+ * the weights and each used by only four tiles, cost more memory traffic than the multiplies they
+ * save; and the direct implicit GEMM ({@link VectorConv}) below that. The choice depends on the
+ * image size only, never on the batch, so a picture gets the same bits alone or in a batch. The
+ * transformed weights (and the direct plan) are made on first use, so a model holds only those its
+ * pictures need.
  */
 final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
     private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
-    private static final int TILE = Winograd.TILE, PATCH = Winograd.PATCH, POINTS = Winograd.POINTS, KC = Winograd.KC;
-    /** Fewest output tiles per image for which Winograd is used. */
-    static final int MIN_TILES = 4;
+    private static final int KC = Winograd.KC;
+    /** Sizes of the scratch buffers: those of F(4×4), the larger algorithm. */
+    private static final int MAX_TILE = 4, MAX_POINTS = 36;
     /** Most groups of four tiles per task: bounds the transformed-input scratch (36 × cin × 32 floats). */
     private static final int MAX_QUADS = 8;
 
     private final ConvGeometry g;
-    private final Kernels.Conv2dPlan direct;
-    private final int minTiles;
+    /** The algorithm of every call, or null: {@link Winograd#choose} by the map's size. */
+    private final Winograd forced;
     /** Output channels in panels of NR. */
     private final int coPanels;
-    /** U packed per point ξ and NR-channel panel: {@code u[((ξ*coPanels + cp)*cin + ci)*NR + j]}, channels past cout zero. */
-    private volatile float[] u;
-    /** The weights, kept until {@link #u} is made from them. */
-    private float[] weight;
+    /** The weights, from which the plans below are made on first use. */
+    private final float[] weight;
+    /** For F(4×4) and F(2×2): U packed per point ξ and NR-channel panel, {@code u[((ξ*coPanels + cp)*cin + ci)*NR + j]}, channels past cout zero. */
+    private volatile float[] u4, u2;
+    private volatile Kernels.Conv2dPlan direct;
 
-    private VectorWinograd(ConvGeometry g, float[] weight, int minTiles) {
+    private VectorWinograd(ConvGeometry g, float[] weight, Winograd forced) {
         this.g = g;
-        this.direct = VectorConv.plan(g, weight);
-        this.minTiles = minTiles;
+        this.forced = forced;
         this.coPanels = (g.cout() + NR - 1) / NR;
         this.weight = weight.clone();
     }
 
     /**
-     * A plan for a convolution {@link Winograd#applies} to, using Winograd from {@code minTiles} output
-     * tiles per image on (0: always) and the direct convolution below.
+     * A plan for a convolution {@link Winograd#applies} to: {@code forced} on every call, or when it is
+     * null, the algorithm {@link Winograd#choose} gives for the map (and the direct convolution on
+     * the smallest maps).
      */
-    static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight, int minTiles) {
+    static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight, Winograd forced) {
         if (!Winograd.applies(g)) {
             throw new IllegalArgumentException("Winograd F(4x4,3x3) needs a 3x3 stride-1 convolution with one group: " + g);
         }
@@ -71,7 +74,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
                     + " needs " + g.weightSize());
         }
-        return new VectorWinograd(g, weight, minTiles);
+        return new VectorWinograd(g, weight, forced);
     }
 
     @Override
@@ -79,25 +82,43 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         return g;
     }
 
-    private float[] transformed() {
-        float[] t = u;
+    /** The transformed and packed weights of {@code f}, made on first use. */
+    private float[] transformed(Winograd f) {
+        float[] t = f == Winograd.F4 ? u4 : u2;
         if (t == null) {
             synchronized (this) {
-                t = u;
+                t = f == Winograd.F4 ? u4 : u2;
                 if (t == null) {
-                    t = pack(Winograd.transformWeights(g, weight));
-                    u = t;
-                    weight = null;
+                    t = pack(f, f.transformWeights(g, weight));
+                    if (f == Winograd.F4) {
+                        u4 = t;
+                    } else {
+                        u2 = t;
+                    }
                 }
             }
         }
         return t;
     }
 
-    private float[] pack(float[] plain) {
+    private Kernels.Conv2dPlan direct() {
+        Kernels.Conv2dPlan d = direct;
+        if (d == null) {
+            synchronized (this) {
+                d = direct;
+                if (d == null) {
+                    d = VectorConv.plan(g, weight);
+                    direct = d;
+                }
+            }
+        }
+        return d;
+    }
+
+    private float[] pack(Winograd f, float[] plain) {
         int cin = g.cin(), cout = g.cout();
-        float[] packed = new float[POINTS * coPanels * cin * NR];
-        for (int xi = 0; xi < POINTS; xi++) {
+        float[] packed = new float[f.points * coPanels * cin * NR];
+        for (int xi = 0; xi < f.points; xi++) {
             for (int ci = 0; ci < cin; ci++) {
                 for (int co = 0; co < cout; co++) {
                     packed[((xi * coPanels + co / NR) * cin + ci) * NR + co % NR] = plain[(xi * cin + ci) * cout + co];
@@ -112,11 +133,12 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] phases = new float[0];
         float[] v = new float[0];
         float[] m = new float[0];
-        final float[] tmp = new float[POINTS * VL];
-        final float[] out = new float[TILE * TILE * VL];
+        final float[] tmp = new float[MAX_POINTS * VL];
+        final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         /** The residual of one output tile, laid out like {@link #out}. */
-        final float[] residual = new float[TILE * TILE * VL];
-        final int[] patchOffset = new int[POINTS];
+        final float[] residual = new float[MAX_TILE * MAX_TILE * VL];
+        final int[] patchOffset = new int[MAX_POINTS];
+
 
         float[] phases(int size) {
             if (phases.length < size) {
@@ -143,13 +165,26 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
-     * The shape of one call. {@code rowLen = tilesW + 1} tiles per row of the extended grid; a phase
-     * plane has {@code tilesH + 1} rows of {@code rowLen}, a channel 16 phase planes ({@code planeSize}).
+     * The shape of one call with tiles of {@code tile}² pixels. {@code rowLen = tilesW + 1}
+     * tiles per row of the extended grid; a phase plane has {@code tilesH + 1} rows of {@code rowLen},
+     * a channel tile² phase planes ({@code planeSize}).
      */
-    private record Shape(int n, int h, int w, int oh, int ow, int tilesH, int tilesW, int rowLen, int planeSize) {
+    private record Shape(int tile, int n, int h, int w, int oh, int ow, int tilesH, int tilesW, int rowLen,
+                         int planeSize) {
         /** Index in the extended grid of real tile t ({@code t = ty*tilesW + tx}). */
         int extended(int t) {
             return t / tilesW * rowLen + t % tilesW;
+        }
+    }
+
+    @Override
+    public void prepare(int h, int w) {
+        g.checkInput(h, w);
+        Winograd f = forced != null ? forced : Winograd.choose(g.outH(h), g.outW(w));
+        if (f == null) {
+            direct();
+        } else {
+            transformed(f);
         }
     }
 
@@ -159,13 +194,15 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         if (!ep.perRow()) {
             throw new IllegalArgumentException("a convolution epilogue is per output channel (perRow)");
         }
-        int oh = g.outH(h), ow = g.outW(w), th = Winograd.tiles(oh), tw = Winograd.tiles(ow);
-        if (th * tw < minTiles) { // per image, so that a picture's result does not depend on its batch
-            direct.run(pool, x, n, h, w, y, ep);
+        int oh = g.outH(h), ow = g.outW(w);
+        Winograd f = forced != null ? forced : Winograd.choose(oh, ow); // per image, never per batch
+        if (f == null) {
+            direct().run(pool, x, n, h, w, y, ep);
             return;
         }
-        float[] uu = transformed();
-        Shape sh = new Shape(n, h, w, oh, ow, th, tw, tw + 1, 16 * (th + 1) * (tw + 1));
+        int th = f.tiles(oh), tw = f.tiles(ow);
+        float[] uu = transformed(f);
+        Shape sh = new Shape(f.tile, n, h, w, oh, ow, th, tw, tw + 1, f.tile * f.tile * (th + 1) * (tw + 1));
         int cin = g.cin();
         float[] phases = SCRATCH.get().phases(n * cin * sh.planeSize + NR);
         splitPhases(pool, x, sh, phases);
@@ -198,19 +235,19 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private void splitPhases(ComputePool pool, float[] x, Shape sh, float[] p) {
         int planes = sh.n * g.cin();
         int parts = Math.min(planes, 4 * pool.threads());
-        int rows = sh.tilesH + 1, rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW();
+        int rows = sh.tilesH + 1, rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW(), tile = sh.tile;
         pool.parallelFor(parts, part -> {
             int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
             for (int c = c0; c < c1; c++) {
                 int src = c * h * w;
-                for (int py = 0; py < TILE; py++) {
-                    for (int px = 0; px < TILE; px++) {
-                        int dst = c * sh.planeSize + (py * TILE + px) * rows * rowLen;
-                        // Columns u in [uLo, uHi) read pixels 4u + px - padW inside the row; the rest are padding.
-                        int uLo = Math.min(rowLen, Math.max(0, ceilDiv(padW - px, TILE)));
-                        int uHi = Math.max(uLo, Math.min(rowLen, ceilDiv(w + padW - px, TILE)));
+                for (int py = 0; py < tile; py++) {
+                    for (int px = 0; px < tile; px++) {
+                        int dst = c * sh.planeSize + (py * tile + px) * rows * rowLen;
+                        // Columns u in [uLo, uHi) read pixels m*u + px - padW inside the row; the rest are padding.
+                        int uLo = Math.min(rowLen, Math.max(0, ceilDiv(padW - px, tile)));
+                        int uHi = Math.max(uLo, Math.min(rowLen, ceilDiv(w + padW - px, tile)));
                         for (int v = 0; v < rows; v++) {
-                            int iy = TILE * v + py - padH, row = dst + v * rowLen;
+                            int iy = tile * v + py - padH, row = dst + v * rowLen;
                             if (iy < 0 || iy >= h) {
                                 Arrays.fill(p, row, row + rowLen, 0f);
                                 continue;
@@ -218,7 +255,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                             Arrays.fill(p, row, row + uLo, 0f);
                             int from = src + iy * w + px - padW;
                             for (int uu = uLo; uu < uHi; uu++) {
-                                p[row + uu] = x[from + TILE * uu];
+                                p[row + uu] = x[from + tile * uu];
                             }
                             Arrays.fill(p, row + uHi, row + rowLen, 0f);
                         }
@@ -236,32 +273,42 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /** One task: real tiles {@code [t0, t1)} of image b, output channel panels {@code [cp0, cp1)}. */
     private void block(Scratch s, Shape sh, float[] p, float[] uu, int b, int t0, int t1, int cp0, int cp1,
                        float[] y, Epilogue ep) {
-        int cin = g.cin();
+        int cin = g.cin(), tile = sh.tile, patch = tile + 2, points = patch * patch;
+        boolean f4 = tile == 4;
         // 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi), whole vectors.
         int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
-        float[] v = s.v(POINTS * cin * jb);
+        float[] v = s.v(points * cin * jb);
         int[] off = s.patchOffset;
-        for (int r = 0; r < PATCH; r++) {
-            for (int c = 0; c < PATCH; c++) {
-                off[r * PATCH + c] = ((r % TILE) * TILE + c % TILE) * (sh.tilesH + 1) * sh.rowLen
-                        + (r / TILE) * sh.rowLen + c / TILE;
+        for (int r = 0; r < patch; r++) {
+            for (int c = 0; c < patch; c++) {
+                off[r * patch + c] = ((r % tile) * tile + c % tile) * (sh.tilesH + 1) * sh.rowLen
+                        + (r / tile) * sh.rowLen + c / tile;
             }
         }
         for (int ci = 0; ci < cin; ci++) {
             int plane = (b * cin + ci) * sh.planeSize;
             for (int j = jLo; j < jHi; j += VL) {
-                for (int c = 0; c < PATCH; c++) { // columns of the patch: tmp[ξr][c] = Bᵀ d[:, c]
-                    inputTransform(p, plane + j, off, c, PATCH, s.tmp, c * VL, PATCH * VL);
+                for (int c = 0; c < patch; c++) { // columns of the patch: tmp[ξr][c] = Bᵀ d[:, c]
+                    if (f4) {
+                        inputTransform6(p, plane + j, off, c, patch, s.tmp, c * VL, patch * VL);
+                    } else {
+                        inputTransform4(p, plane + j, off, c, patch, s.tmp, c * VL, patch * VL);
+                    }
                 }
-                for (int r = 0; r < PATCH; r++) { // rows: V[ξr*6 + ξc] = Bᵀ tmp[ξr, :]
-                    inputTransform(s.tmp, r * PATCH * VL, CONSECUTIVE, 0, 1, v, (r * PATCH * cin + ci) * jb + j - jLo, cin * jb);
+                for (int r = 0; r < patch; r++) { // rows: V[ξr*patch + ξc] = Bᵀ tmp[ξr, :]
+                    int at = (r * patch * cin + ci) * jb + j - jLo;
+                    if (f4) {
+                        inputTransform6(s.tmp, r * patch * VL, CONSECUTIVE, 0, 1, v, at, cin * jb);
+                    } else {
+                        inputTransform4(s.tmp, r * patch * VL, CONSECUTIVE, 0, 1, v, at, cin * jb);
+                    }
                 }
             }
         }
         // 2. M_ξ[t - t0, co - cp0*NR] for the task's tiles (in groups of four) and channels.
         int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = tq * ldc;
-        float[] m = s.m(POINTS * mStride);
-        for (int xi = 0; xi < POINTS; xi++) {
+        float[] m = s.m(points * mStride);
+        for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
@@ -282,11 +329,19 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             int ty = t / sh.tilesW, tx = t % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
                 int base = (t - t0) * ldc + co - cp0 * NR;
-                for (int c = 0; c < PATCH; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
-                    outputTransform(m, base + c * mStride, PATCH * mStride, s.tmp, c * VL, PATCH * VL);
+                for (int c = 0; c < patch; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
+                    if (f4) {
+                        outputTransform6(m, base + c * mStride, patch * mStride, s.tmp, c * VL, patch * VL);
+                    } else {
+                        outputTransform4(m, base + c * mStride, patch * mStride, s.tmp, c * VL, patch * VL);
+                    }
                 }
-                for (int i = 0; i < TILE; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
-                    outputTransform(s.tmp, i * PATCH * VL, VL, s.out, i * TILE * VL, VL);
+                for (int i = 0; i < tile; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
+                    if (f4) {
+                        outputTransform6(s.tmp, i * patch * VL, VL, s.out, i * tile * VL, VL);
+                    } else {
+                        outputTransform4(s.tmp, i * patch * VL, VL, s.out, i * tile * VL, VL);
+                    }
                 }
                 store(s, sh, b, ty, tx, co, Math.min(VL, cout - co), y, ep);
             }
@@ -297,10 +352,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final int[] CONSECUTIVE = {0, VL, 2 * VL, 3 * VL, 4 * VL, 5 * VL};
 
     /**
-     * {@link Winograd#inputTransform} on six vectors, {@code d_i = p[at + off[first + i*step]]},
+     * {@link Winograd#inputTransform} of F(4×4) on six vectors, {@code d_i = p[at + off[first + i*step]]},
      * writing {@code o[oOff + i*oStride]}.
      */
-    private static void inputTransform(float[] p, int at, int[] off, int first, int step, float[] o, int oOff, int oStride) {
+    private static void inputTransform6(float[] p, int at, int[] off, int first, int step, float[] o, int oOff, int oStride) {
         FloatVector d0 = FloatVector.fromArray(S, p, at + off[first]);
         FloatVector d1 = FloatVector.fromArray(S, p, at + off[first + step]);
         FloatVector d2 = FloatVector.fromArray(S, p, at + off[first + 2 * step]);
@@ -317,8 +372,33 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         d1.fma(four, d3.fma(minusFive, d5)).intoArray(o, oOff + 5 * oStride);
     }
 
-    /** {@link Winograd#outputTransform} on six vectors read at {@code m[off + i*stride]}, four written at {@code y[yOff + i*yStride]}. */
-    private static void outputTransform(float[] m, int off, int stride, float[] y, int yOff, int yStride) {
+    /**
+     * {@link Winograd#inputTransform} of F(2×2) on four vectors, {@code d_i = p[at + off[first + i*step]]},
+     * writing {@code o[oOff + i*oStride]}.
+     */
+    private static void inputTransform4(float[] p, int at, int[] off, int first, int step, float[] o, int oOff, int oStride) {
+        FloatVector d0 = FloatVector.fromArray(S, p, at + off[first]);
+        FloatVector d1 = FloatVector.fromArray(S, p, at + off[first + step]);
+        FloatVector d2 = FloatVector.fromArray(S, p, at + off[first + 2 * step]);
+        FloatVector d3 = FloatVector.fromArray(S, p, at + off[first + 3 * step]);
+        d0.sub(d2).intoArray(o, oOff);
+        d1.add(d2).intoArray(o, oOff + oStride);
+        d2.sub(d1).intoArray(o, oOff + 2 * oStride);
+        d1.sub(d3).intoArray(o, oOff + 3 * oStride);
+    }
+
+    /** {@link Winograd#outputTransform} of F(2×2): four vectors read at {@code m[off + i*stride]}, two written at {@code y[yOff + i*yStride]}. */
+    private static void outputTransform4(float[] m, int off, int stride, float[] y, int yOff, int yStride) {
+        FloatVector m0 = FloatVector.fromArray(S, m, off);
+        FloatVector m1 = FloatVector.fromArray(S, m, off + stride);
+        FloatVector m2 = FloatVector.fromArray(S, m, off + 2 * stride);
+        FloatVector m3 = FloatVector.fromArray(S, m, off + 3 * stride);
+        m0.add(m1).add(m2).intoArray(y, yOff);
+        m1.sub(m2).sub(m3).intoArray(y, yOff + yStride);
+    }
+
+    /** {@link Winograd#outputTransform} of F(4×4): six vectors read at {@code m[off + i*stride]}, four written at {@code y[yOff + i*yStride]}. */
+    private static void outputTransform6(float[] m, int off, int stride, float[] y, int yOff, int yStride) {
         FloatVector m0 = FloatVector.fromArray(S, m, off);
         FloatVector m1 = FloatVector.fromArray(S, m, off + stride);
         FloatVector m2 = FloatVector.fromArray(S, m, off + 2 * stride);
@@ -333,8 +413,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * Writes one output tile for {@code lanes} channels from {@code co} on: {@code s.out[(i*4 + j)*VL + l]}
-     * is pixel (4ty + i, 4tx + j) of channel co + l before the epilogue; pixels past the image are dropped.
+     * Writes one output tile for {@code lanes} channels from {@code co} on: {@code s.out[(i*m + j)*VL + l]}
+     * is pixel (m*ty + i, m*tx + j) of channel co + l before the epilogue; pixels past the image are dropped.
      * The epilogue is {@link Epilogue#apply}'s arithmetic written as one {@code fma(acc, scale, shift)}
      * (scale 1 and shift −0 stand for none: both leave every float unchanged), then the residual, then
      * ReLU. With VL channels it runs on whole vectors: the tile's residual is first gathered into the
@@ -343,8 +423,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private void store(Scratch s, Shape sh, int b, int ty, int tx, int co, int lanes, float[] y, Epilogue ep) {
         float[] out = s.out, scale = ep.scale(), shift = ep.shift(), res = ep.residual();
         boolean relu = ep.relu();
-        int resDelta = ep.residualOffset(), rows = Math.min(TILE, sh.oh - ty * TILE), cols = Math.min(TILE, sh.ow - tx * TILE);
-        int origin = (b * g.cout() + co) * sh.oh * sh.ow + ty * TILE * sh.ow + tx * TILE, planeSize = sh.oh * sh.ow;
+        int tile = sh.tile;
+        int resDelta = ep.residualOffset(), rows = Math.min(tile, sh.oh - ty * tile), cols = Math.min(tile, sh.ow - tx * tile);
+        int origin = (b * g.cout() + co) * sh.oh * sh.ow + ty * tile * sh.ow + tx * tile, planeSize = sh.oh * sh.ow;
         if (lanes == VL) {
             float[] r = null;
             if (res != null) {
@@ -353,17 +434,17 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     int plane = origin + l * planeSize + resDelta;
                     for (int i = 0; i < rows; i++) {
                         for (int j = 0; j < cols; j++) {
-                            r[(i * TILE + j) * VL + l] = res[plane + i * sh.ow + j];
+                            r[(i * tile + j) * VL + l] = res[plane + i * sh.ow + j];
                         }
                     }
                 }
             }
-            affine(out, scale, shift, co, r, relu);
+            affine(out, tile * tile * VL, scale, shift, co, r, relu);
             for (int l = 0; l < VL; l++) {
                 int plane = origin + l * planeSize;
                 for (int i = 0; i < rows; i++) {
                     for (int j = 0; j < cols; j++) {
-                        y[plane + i * sh.ow + j] = out[(i * TILE + j) * VL + l];
+                        y[plane + i * sh.ow + j] = out[(i * tile + j) * VL + l];
                     }
                 }
             }
@@ -376,7 +457,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             for (int i = 0; i < rows; i++) {
                 int row = plane + i * sh.ow;
                 for (int j = 0; j < cols; j++) {
-                    float acc = Math.fma(out[(i * TILE + j) * VL + l], sc, sf);
+                    float acc = Math.fma(out[(i * tile + j) * VL + l], sc, sf);
                     if (res != null) {
                         acc = acc + res[resDelta + row + j];
                     }
@@ -390,15 +471,15 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's 16 vectors, plus
+     * {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's m² vectors ({@code length} floats), plus
      * {@code residual[k]} if given, then ReLU if asked. Slots of pixels past the image hold garbage,
      * which is never stored.
      */
-    private static void affine(float[] out, float[] scale, float[] shift, int co, float[] residual, boolean relu) {
+    private static void affine(float[] out, int length, float[] scale, float[] shift, int co, float[] residual, boolean relu) {
         FloatVector sc = scale == null ? FloatVector.broadcast(S, 1f) : FloatVector.fromArray(S, scale, co);
         FloatVector sf = shift != null ? FloatVector.fromArray(S, shift, co)
                 : FloatVector.broadcast(S, scale != null ? 0f : -0f);
-        for (int k = 0; k < TILE * TILE * VL; k += VL) {
+        for (int k = 0; k < length; k += VL) {
             FloatVector v = FloatVector.fromArray(S, out, k).fma(sc, sf);
             if (residual != null) {
                 v = v.add(FloatVector.fromArray(S, residual, k));

@@ -97,14 +97,43 @@ public final class Conv2d implements Layer, HasStateDict {
      * @return   {@code (N, cout, outH, outW)}
      */
     public Tensor forward(Tensor x, ComputePool pool, Epilogue ep) {
-        return run(false, x, pool, ep);
+        return run(false, x, pool, ep, null);
     }
 
-    private Tensor run(boolean direct, Tensor x, ComputePool pool, Epilogue ep) {
+    /**
+     * {@link #forward(Tensor, ComputePool, Epilogue)} written into {@code out}, whose every element
+     * is overwritten (its old contents never matter): for callers that reuse their activations'
+     * memory from one call to the next. {@code out} must not be {@code x} or the residual.
+     *
+     * @param out {@code (N, cout, outH, outW)}
+     * @return    {@code out}
+     */
+    public Tensor forward(Tensor x, ComputePool pool, Epilogue ep, Tensor out) {
+        return run(false, x, pool, ep, out);
+    }
+
+    /**
+     * Packs (and for Winograd, transforms) the weights now as the first {@link #forward} on
+     * {@code h×w} inputs would, so that it does not pay for it; for a program about to run one
+     * picture, this can overlap other start-up work. Thread-safe; outputs are the same either way.
+     */
+    public void prepare(int h, int w) {
+        plan(false).prepare(h, w);
+    }
+
+    private Tensor run(boolean direct, Tensor x, ComputePool pool, Epilogue ep, Tensor out) {
         x.requireShape("Conv2d input", -1, geometry.cin(), -1, -1);
         int n = x.dim(0), h = x.dim(2), w = x.dim(3);
         geometry.checkInput(h, w);
-        Tensor y = Tensor.zeros(n, geometry.cout(), geometry.outH(h), geometry.outW(w));
+        Tensor y;
+        if (out == null) {
+            y = Tensor.zeros(n, geometry.cout(), geometry.outH(h), geometry.outW(w));
+        } else {
+            y = out.requireShape("Conv2d output", n, geometry.cout(), geometry.outH(h), geometry.outW(w));
+            if (y.data() == x.data() || y.data() == ep.residual()) {
+                throw new IllegalArgumentException("Conv2d output must not share memory with its input or residual");
+            }
+        }
         if (ep.residual() != null && ep.residual().length - ep.residualOffset() < y.size()) {
             throw new IllegalArgumentException("Conv2d residual holds " + (ep.residual().length - ep.residualOffset())
                     + " elements from its offset, the output " + y + " needs " + y.size());
@@ -132,7 +161,7 @@ public final class Conv2d implements Layer, HasStateDict {
      * training does). Training mode uses it; eval mode keeps inference's bits.
      */
     public Trace trace(Tensor x, ComputePool pool, boolean direct) {
-        return new Trace(this, x, run(direct, x, pool, Epilogue.NONE));
+        return new Trace(this, x, run(direct, x, pool, Epilogue.NONE, null));
     }
 
     /** A traced convolution: its input and output. */

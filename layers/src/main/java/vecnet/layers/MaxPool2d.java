@@ -45,6 +45,17 @@ public final class MaxPool2d implements Layer {
 
     @Override
     public Tensor forward(Tensor x, ComputePool pool) {
+        return forward(x, pool, null);
+    }
+
+    /**
+     * {@link #forward(Tensor, ComputePool)} written into {@code out} (every element overwritten), or
+     * into a new tensor when {@code out} is null.
+     *
+     * @param out {@code (N, C, outH, outW)}, not {@code x}; or null
+     * @return    the output
+     */
+    public Tensor forward(Tensor x, ComputePool pool, Tensor out) {
         x.requireRank("MaxPool2d input (N, C, H, W)", 4);
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
         int oh = outSize(h), ow = outSize(w);
@@ -52,9 +63,17 @@ public final class MaxPool2d implements Layer {
             throw new IllegalArgumentException("MaxPool2d input " + h + "x" + w + " is too small for kernel "
                     + kernelSize + " with padding " + padding);
         }
-        Tensor y = Tensor.zeros(n, c, oh, ow);
+        Tensor y = out == null ? Tensor.zeros(n, c, oh, ow) : out.requireShape("MaxPool2d output", n, c, oh, ow);
+        if (y.data() == x.data()) {
+            throw new IllegalArgumentException("MaxPool2d output must not share memory with its input");
+        }
         kernels.maxPool2d(pool, x.data(), n, c, h, w, kernelSize, stride, padding, y.data());
         return y;
+    }
+
+    /** Output shape for an input of shape {@code (N, C, H, W)}. */
+    public int[] outputShape(int[] inputShape) {
+        return new int[] {inputShape[0], inputShape[1], outSize(inputShape[2]), outSize(inputShape[3])};
     }
 
     /** The forward pass kept for {@link Traced#backward}; the output is {@link #forward}'s. */

@@ -117,6 +117,11 @@ public final class FusionModel implements HasStateDict {
         return new FusionModel(resnet, text, fc, ComputePool.shared());
     }
 
+    /** {@link ResNet18#prepare}: the image branch readied for pictures of {@code height × width}. */
+    public void prepare(int height, int width) {
+        resnet.prepare(height, width);
+    }
+
     /**
      * Runs this model on small inputs until its kernels are most likely compiled by the JIT: the
      * image branch as {@link ResNet18#warmUp()}, then the text branch on short texts and the

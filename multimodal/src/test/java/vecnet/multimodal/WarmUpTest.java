@@ -52,6 +52,23 @@ class WarmUpTest extends LibraryTest {
     }
 
     @Test
+    void preparingChangesNoResult() {
+        // prepare() makes each layer's packed and Winograd-transformed weights ahead of the first call:
+        // at 64² (F(4×4) on layer1, F(2×2) on layers 2-3, direct on layer4) and at 112², on both kernel sets.
+        vecnet.weights.StateDict weights = ActivationBuffersTest.randomResNet(8);
+        for (vecnet.engine.Kernels kernels : new vecnet.engine.Kernels[] {vecnet.engine.Kernels.scalar(), vecnet.engine.Kernels.get()}) {
+            for (int side : new int[] {64, 112}) {
+                Tensor x = ActivationBuffersTest.picture(side, 1, side);
+                float[] expected = ResNet18.fromStateDict(weights, kernels).features(x).data();
+                ResNet18 prepared = ResNet18.fromStateDict(weights, kernels);
+                prepared.prepare(side, side);
+                prepared.prepare(side, side); // again: nothing changes
+                Check.identical(kernels + " prepared at " + side, expected, prepared.features(x).data());
+            }
+        }
+    }
+
+    @Test
     void untrainedResNetHasTorchvisionResnet18Shapes() {
         // torchvision.models.resnet18().state_dict(): 122 entries, 11,699,132 elements
         // (as torch 1.13 / torchvision 0.14 print it: 11,689,512 parameters and 9,620 BatchNorm buffer elements)

@@ -586,6 +586,8 @@ public final class Cli {
                 }
             }
             FusionModel net = FusionModel.fromStateDict(weights(a, bundle)).withPool(threads.pool);
+            int side = preprocessor().cropSize();
+            Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the kernels warm up
             int vocabRows = net.vocabularyRows();
             if (tokenizer.vocabulary().maxId() >= vocabRows) {
                 throw new IllegalArgumentException("vocabulary " + vocabName + " has ids up to " + tokenizer.vocabulary().maxId()
@@ -597,6 +599,7 @@ public final class Cli {
             }
             List<String> labels = labels(labelsFile, bundle, net.numClasses(), false);
             join(warming);
+            join(preparing);
             return runAll("predict", items, batch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
                 int[][] part = new int[rows.length][];
                 for (int r = 0; r < rows.length; r++) {
@@ -677,8 +680,11 @@ public final class Cli {
                 throw new IllegalArgumentException(model.name() + " has no classifier (fc.weight, fc.bias): classify needs"
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
             }
+            int side = preprocessor().cropSize();
+            Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the kernels warm up
             List<String> labels = labels(labelsFile, bundle, net.classes(), true);
             join(warming);
+            join(preparing);
             return runAll("classify", items, batch, a.flag("fail-fast"), threads.pool,
                     (images, rows) -> Prediction.of(net.classify(images)), i -> null,
                     (item, p) -> print(item.name(), null, p, labels, top, json, logits));
