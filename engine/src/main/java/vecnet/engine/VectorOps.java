@@ -504,9 +504,9 @@ final class VectorOps {
      *  - a < TANH_SMALL: there 1 - 2/(...) would cancel, so use the odd Taylor series
      *    a + a·a²·P(a²), P(u) = -1/3 + 2/15 u - 17/315 u² + ... up to the a^17 term. The series
      *    converges for a < π/2; at a = 0.55 the first omitted term (a^19) is 3e-9.
-     * The sign is put back as -t where x < 0 (t is never negative, so this sets its sign bit, as the
-     * scalar twin's or does) and as x itself where x = ±0, so -0.0 gives -0.0 and tiny x gives x.
-     * (Not with reinterpretAsInts/or: see "Exact receivers".)
+     * The sign is put back as -t where x < 0 and as x itself where x = ±0, so -0.0 gives -0.0 and tiny
+     * x gives x. (t is never negative, so this is t with the sign bit of x; a NaN keeps the sign
+     * of t. Not with reinterpretAsInts/or: see "Exact receivers".)
      */
     private static final float TANH_SMALL = 0.55f;
     private static final float T3 = (float) (-1.0 / 3);
@@ -517,7 +517,6 @@ final class VectorOps {
     private static final float T13 = (float) (21844.0 / 6081075);
     private static final float T15 = (float) (-929569.0 / 638512875);
     private static final float T17 = (float) (6404582.0 / 10854718875.0);
-    private static final int SIGN = 0x80000000;
 
     /** {@code out[outOff+i] = tanh(x[xOff+i])} for {@code i < len}; see the comment above for the method. */
     static void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
@@ -583,7 +582,7 @@ final class VectorOps {
             p = Math.fma(p, u, T3);
             float small = Math.fma(a * u, p, a);
             float t = a < TANH_SMALL ? small : big;
-            out[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(xi) & SIGN));
+            out[oo + i] = xi < 0f ? -t : xi == 0f ? xi : t;
         }
     }
 
