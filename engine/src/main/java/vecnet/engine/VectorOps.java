@@ -404,13 +404,16 @@ final class VectorOps {
      * IntVector.broadcast, zero(SPECIES) and reinterpretAsInts/reinterpretAsFloats return the
      * abstract FloatVector/IntVector. A method called on such a vector is dispatched by type profile
      * behind a guard, and in some JIT histories C2 then loads the species from the object: the
-     * intrinsic falls back to Java and boxes vectors, for good. That is how tanh failed its allocation
-     * test in most runs of the engine's allocation tests together (C2's log for the final intoArray: "VectorSupport::store
-     * failed to inline (intrinsic)", "missing constant: vclass=DecodeN etype=ConP vlen=LoadI").
+     * intrinsic falls back to Java and boxes vectors, for good. That is how tanh failed its
+     * allocation test in most runs of the engine's allocation tests together (C2's log for its final
+     * intoArray: "VectorSupport::store failed to inline (intrinsic)", "missing constant:
+     * vclass=DecodeN etype=ConP vlen=LoadI").
      * So in these kernels a vector whose class C2 cannot know at parse time is only ever an argument,
      * never a receiver: constants come from d.broadcast(c) of a loaded vector d, or from a static
      * final vector (a constant object, whose class C2 knows), and reinterpreted vectors are passed
-     * to a method of an exactly typed one (EXP_BIAS.add(bits), p.mul(scale)).
+     * to a method of an exactly typed one (EXP_BIAS.add(bits), p.mul(scale)). A vector carried
+     * around a loop (an accumulator, the running max of pooling) is typed from the declared types
+     * too, whatever its first value; the elementwise kernels have none.
      */
 
     /*
