@@ -374,12 +374,47 @@ final class VectorOps {
     private static final float E5 = 1f / 120;
     private static final float E6 = 1f / 720;
     private static final float E7 = 1f / 5040;
+    /** {@code 127 - MAGIC_BITS} in every lane: a constant, so C2 knows its exact class (see "Exact receivers"). */
+    private static final IntVector EXP_BIAS = IntVector.broadcast(INTS, 127 - MAGIC_BITS);
+
+    /*
+     * Exact receivers. C2 turns a Vector API call into a vector instruction only when the species is
+     * a compile-time constant, which it is when C2 knows the receiver's exact class while parsing
+     * (JDK 17 inlines the intrinsics late, so it sees the declared return types). fromArray, the
+     * lane-wise operations, blend, compare and the instance method v.broadcast(c) return
+     * Float512Vector (Int512Vector, ...); but the static FloatVector.broadcast(SPECIES, c) and
+     * IntVector.broadcast, zero(SPECIES) and reinterpretAsInts/reinterpretAsFloats return the
+     * abstract FloatVector/IntVector. A method called on such a vector is dispatched by type profile
+     * behind a guard, and in some JIT histories C2 then loads the species from the object: the
+     * intrinsic falls back to Java and boxes vectors, for good. That is how tanh failed its
+     * allocation test in most runs of the engine's allocation tests together (C2's log for its final
+     * intoArray: "VectorSupport::store failed to inline (intrinsic)", "missing constant:
+     * vclass=DecodeN etype=ConP vlen=LoadI").
+     * So in these kernels a vector whose class C2 cannot know at parse time is only ever an argument,
+     * never a receiver: constants come from d.broadcast(c) of a loaded vector d, or from a static
+     * final vector (a constant object, whose class C2 knows), and reinterpreted vectors are passed
+     * to a method of an exactly typed one (EXP_BIAS.add(bits), p.mul(scale)). A vector carried
+     * around a loop (an accumulator, the running max of pooling) is typed from the declared types
+     * too, whatever its first value; the elementwise kernels have none.
+     */
+
+    /*
+     * One vector loop per method. C2 inlines a hot callee of up to 325 bytes of bytecode
+     * (FreqInlineSize), and each Vector API call inlines into a few hundred IR nodes. With the exp
+     * loop inlined, tanh went past C2's inlining budget (NodeCountInliningCutoff, 18000 nodes) in
+     * every compilation: the calls parsed after that point are inlined late, C2 then sees the
+     * declared (abstract) types, and we are back to the profile-guarded dispatch of "Exact
+     * receivers". So expInPlace and tanhFromExp each hold one vector loop and its scalar tail,
+     * written out (not a call), which keeps them above 325 bytes: C2 compiles them on their own and
+     * calls them with arrays, no vector crosses a call.
+     */
 
     /**
      * {@code y[i] = exp(y[i])} in place, for {@code i < len} from {@code off}. Written as a loop over
      * an array rather than a method on one vector on purpose: C2 does not always inline a vector
      * method into its caller (a large compiled callee is kept out), and then every vector crossing
-     * the call is boxed on the heap. Here no vector leaves the loop.
+     * the call is boxed on the heap. Here no vector leaves the loop. The scalar tail repeats the
+     * vector arithmetic operation by operation.
      */
     private static void expInPlace(float[] y, int off, int len) {
         int i = 0;
@@ -396,33 +431,28 @@ final class VectorOps {
             p = p.fma(r, FloatVector.broadcast(SPECIES, E2));
             p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
             p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
-            FloatVector scale = z.reinterpretAsInts()
-                    .add(127 - MAGIC_BITS)
+            // EXP_BIAS.add(bits), not bits.add(bias), and scale only as an argument: see "Exact receivers"
+            FloatVector scale = EXP_BIAS.add(z.reinterpretAsInts())
                     .lanewise(VectorOperators.LSHL, 23)
                     .reinterpretAsFloats();
             p.mul(scale).intoArray(y, off + i);
         }
         for (; i < len; i++) {
-            y[off + i] = expScalar(y[off + i]);
+            float t = Math.min(Math.max(y[off + i], EXP_LO), EXP_HI);
+            float z = Math.fma(t, LOG2E, MAGIC);
+            float k = z - MAGIC;
+            float r = Math.fma(k, -LN2_HI, t);
+            r = Math.fma(k, -LN2_LO, r);
+            float p = Math.fma(r, E7, E6);
+            p = Math.fma(p, r, E5);
+            p = Math.fma(p, r, E4);
+            p = Math.fma(p, r, E3);
+            p = Math.fma(p, r, E2);
+            p = Math.fma(p, r, 1f);
+            p = Math.fma(p, r, 1f);
+            float scale = Float.intBitsToFloat((Float.floatToRawIntBits(z) + (127 - MAGIC_BITS)) << 23);
+            y[off + i] = p * scale;
         }
-    }
-
-    /** The exp of {@link #expInPlace} for one float, operation by operation. */
-    private static float expScalar(float t) {
-        t = Math.min(Math.max(t, EXP_LO), EXP_HI);
-        float z = Math.fma(t, LOG2E, MAGIC);
-        float k = z - MAGIC;
-        float r = Math.fma(k, -LN2_HI, t);
-        r = Math.fma(k, -LN2_LO, r);
-        float p = Math.fma(r, E7, E6);
-        p = Math.fma(p, r, E5);
-        p = Math.fma(p, r, E4);
-        p = Math.fma(p, r, E3);
-        p = Math.fma(p, r, E2);
-        p = Math.fma(p, r, 1f);
-        p = Math.fma(p, r, 1f);
-        float scale = Float.intBitsToFloat((Float.floatToRawIntBits(z) + (127 - MAGIC_BITS)) << 23);
-        return p * scale;
     }
 
     /**
@@ -442,10 +472,10 @@ final class VectorOps {
             out[outOff + i] = -x[xOff + i];
         }
         expInPlace(out, outOff, len);
-        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         i = 0;
         for (int end = SPECIES.loopBound(len); i < end; i += L) {
-            one.div(FloatVector.fromArray(SPECIES, out, outOff + i).add(one)).intoArray(out, outOff + i);
+            FloatVector d = FloatVector.fromArray(SPECIES, out, outOff + i).add(1f);
+            d.broadcast(1f).div(d).intoArray(out, outOff + i); // d.broadcast: see "Exact receivers"
         }
         for (; i < len; i++) {
             out[outOff + i] = 1f / (out[outOff + i] + 1f);
@@ -459,7 +489,9 @@ final class VectorOps {
      *  - a < TANH_SMALL: there 1 - 2/(...) would cancel, so use the odd Taylor series
      *    a + a·a²·P(a²), P(u) = -1/3 + 2/15 u - 17/315 u² + ... up to the a^17 term. The series
      *    converges for a < π/2; at a = 0.55 the first omitted term (a^19) is 3e-9.
-     * The sign is put back by or-ing the sign bit of x, so -0.0 gives -0.0 and tiny x gives x.
+     * The sign is put back as -t where x < 0 and as x itself where x = ±0, so -0.0 gives -0.0 and tiny
+     * x gives x. (t is never negative, so this is t with the sign bit of x; a NaN keeps the sign
+     * of t. Not with reinterpretAsInts/or: see "Exact receivers".)
      */
     private static final float TANH_SMALL = 0.55f;
     private static final float T3 = (float) (-1.0 / 3);
@@ -470,7 +502,6 @@ final class VectorOps {
     private static final float T13 = (float) (21844.0 / 6081075);
     private static final float T15 = (float) (-929569.0 / 638512875);
     private static final float T17 = (float) (6404582.0 / 10854718875.0);
-    private static final int SIGN = 0x80000000;
 
     /** {@code out[outOff+i] = tanh(x[xOff+i])} for {@code i < len}; see the comment above for the method. */
     static void tanh(float[] x, int xOff, float[] out, int outOff, int len) {
@@ -478,8 +509,6 @@ final class VectorOps {
         // array), then both formulas from x and e. In place (x == out) is fine: element i of x is
         // read before element i of out is written.
         float[] e = TANH_SCRATCH.get();
-        FloatVector one = FloatVector.broadcast(SPECIES, 1f);
-        FloatVector two = FloatVector.broadcast(SPECIES, 2f);
         for (int c0 = 0; c0 < len; c0 += TANH_CHUNK) {
             int n = Math.min(TANH_CHUNK, len - c0), xo = xOff + c0, oo = outOff + c0;
             int i = 0;
@@ -492,52 +521,59 @@ final class VectorOps {
                 e[i] = a + a;
             }
             expInPlace(e, 0, n);
-            i = 0;
-            for (int end = SPECIES.loopBound(n); i < end; i += L) {
-                FloatVector v = FloatVector.fromArray(SPECIES, x, xo + i);
-                FloatVector a = v.abs();
-                FloatVector big = one.sub(two.div(FloatVector.fromArray(SPECIES, e, i).add(one)));
-                FloatVector u = a.mul(a);
-                FloatVector p = u.fma(T17, T15);
-                p = p.fma(u, FloatVector.broadcast(SPECIES, T13));
-                p = p.fma(u, FloatVector.broadcast(SPECIES, T11));
-                p = p.fma(u, FloatVector.broadcast(SPECIES, T9));
-                p = p.fma(u, FloatVector.broadcast(SPECIES, T7));
-                p = p.fma(u, FloatVector.broadcast(SPECIES, T5));
-                p = p.fma(u, FloatVector.broadcast(SPECIES, T3));
-                FloatVector small = a.mul(u).fma(p, a);
-                FloatVector t = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
-                t.reinterpretAsInts()
-                        .or(v.reinterpretAsInts().and(SIGN))
-                        .reinterpretAsFloats()
-                        .intoArray(out, oo + i);
-            }
-            for (; i < n; i++) {
-                out[oo + i] = tanhScalar(x[xo + i], e[i]);
-            }
+            tanhFromExp(x, xo, e, out, oo, n);
+        }
+    }
+
+    /**
+     * {@code out[oo+i] = tanh(x[xo+i])} for {@code i < n}, given {@code e[i] = exp(2|x[xo+i]|)}: the
+     * two formulas of the comment above and the choice between them. The scalar tail repeats the
+     * vector arithmetic operation by operation.
+     */
+    private static void tanhFromExp(float[] x, int xo, float[] e, float[] out, int oo, int n) {
+        int i = 0;
+        for (int end = SPECIES.loopBound(n); i < end; i += L) {
+            FloatVector v = FloatVector.fromArray(SPECIES, x, xo + i);
+            FloatVector a = v.abs();
+            FloatVector d = FloatVector.fromArray(SPECIES, e, i).add(1f);
+            // constants broadcast from d, not FloatVector.broadcast(SPECIES, c): see "Exact receivers"
+            FloatVector big = d.broadcast(1f).sub(d.broadcast(2f).div(d));
+            FloatVector u = a.mul(a);
+            FloatVector p = u.fma(T17, T15);
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T13));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T11));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T9));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T7));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T5));
+            p = p.fma(u, FloatVector.broadcast(SPECIES, T3));
+            FloatVector small = a.mul(u).fma(p, a);
+            FloatVector t = big.blend(small, a.compare(VectorOperators.LT, TANH_SMALL));
+            // the sign of x: t >= 0 (or NaN), so -t is t with the sign bit set; x = ±0 gives x
+            t.blend(t.neg(), v.compare(VectorOperators.LT, 0f))
+                    .blend(v, v.compare(VectorOperators.EQ, 0f))
+                    .intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            float xi = x[xo + i];
+            float a = Math.abs(xi);
+            float big = 1f - 2f / (e[i] + 1f);
+            float u = a * a;
+            float p = Math.fma(u, T17, T15);
+            p = Math.fma(p, u, T13);
+            p = Math.fma(p, u, T11);
+            p = Math.fma(p, u, T9);
+            p = Math.fma(p, u, T7);
+            p = Math.fma(p, u, T5);
+            p = Math.fma(p, u, T3);
+            float small = Math.fma(a * u, p, a);
+            float t = a < TANH_SMALL ? small : big;
+            out[oo + i] = xi < 0f ? -t : xi == 0f ? xi : t;
         }
     }
 
     /** Elements of one tanh chunk: small enough for L1, and the size of the per-thread scratch. */
     private static final int TANH_CHUNK = 512;
     private static final ThreadLocal<float[]> TANH_SCRATCH = ThreadLocal.withInitial(() -> new float[TANH_CHUNK]);
-
-    /** The vector tanh for one float, operation by operation, given {@code e = exp(2|v|)}. */
-    private static float tanhScalar(float v, float e) {
-        float a = Math.abs(v);
-        float big = 1f - 2f / (e + 1f);
-        float u = a * a;
-        float p = Math.fma(u, T17, T15);
-        p = Math.fma(p, u, T13);
-        p = Math.fma(p, u, T11);
-        p = Math.fma(p, u, T9);
-        p = Math.fma(p, u, T7);
-        p = Math.fma(p, u, T5);
-        p = Math.fma(p, u, T3);
-        float small = Math.fma(a * u, p, a);
-        float t = a < TANH_SMALL ? small : big;
-        return Float.intBitsToFloat(Float.floatToRawIntBits(t) | (Float.floatToRawIntBits(v) & SIGN));
-    }
 
     // ------------------------------------------------------------------------------------------
     // Fixed-point resampling (Pillow's 8-bit resize)

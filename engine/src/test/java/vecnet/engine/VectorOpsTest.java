@@ -358,7 +358,7 @@ class VectorOpsTest extends LibraryTest {
         };
         // Interpreted Vector API code allocates every vector; compiled code must not.
         long allocated = SteadyState.allocation(call, 100, 0);
-        assertEquals(0, allocated, kernel + ": every window of 100 calls allocated for 2 minutes (vectors boxed even when compiled?); last window " + allocated + " bytes");
+        assertEquals(0, allocated, kernel + ": every window of 100 calls allocated for 2 minutes of CPU time (vectors boxed even when compiled?); last window " + allocated + " bytes");
     }
 
     @Test
