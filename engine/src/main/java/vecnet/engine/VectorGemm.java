@@ -650,16 +650,16 @@ final class VectorGemm {
             int bi = bOff + p * NR, ai = aOff + p * MR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            FloatVector a0 = b0.broadcast(ap[ai]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            FloatVector a1 = b0.broadcast(ap[ai + 1]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            FloatVector a2 = b0.broadcast(ap[ai + 2]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            FloatVector a3 = b0.broadcast(ap[ai + 3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
@@ -695,16 +695,16 @@ final class VectorGemm {
             int bi = bOff + p * NR, ai = aOff + p * lda;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a0 = FloatVector.broadcast(S, a[ai + row0]);
+            FloatVector a0 = b0.broadcast(a[ai + row0]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ai + row1]);
+            FloatVector a1 = b0.broadcast(a[ai + row1]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ai + row2]);
+            FloatVector a2 = b0.broadcast(a[ai + row2]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ai + row3]);
+            FloatVector a3 = b0.broadcast(a[ai + row3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
@@ -718,10 +718,19 @@ final class VectorGemm {
         accumulate(c31, c, cIdx + 3 * ldc + VL, first);
     }
 
-    /** {@code c = first ? acc : c + acc} for one vector. Small, so it inlines and the vector stays in a register. */
+    /**
+     * {@code c = first ? acc : c + acc} for one vector. Small, so it inlines and the vector stays in a
+     * register. {@code acc}, carried around the k loop, is typed by its declared class, so it is only
+     * an argument here, never a receiver (see "Exact receivers" in {@link VectorOps}: a receiver
+     * whose class C2 cannot know made it leave a store to Java, boxing vectors, in some runs);
+     * {@code -0 + acc} is {@code acc} bit for bit.
+     */
     private static void accumulate(FloatVector acc, float[] c, int idx, boolean first) {
-        (first ? acc : acc.add(FloatVector.fromArray(S, c, idx))).intoArray(c, idx);
+        (first ? NEG_ZERO.add(acc) : FloatVector.fromArray(S, c, idx).add(acc)).intoArray(c, idx);
     }
+
+    /** −0.0 in every lane: the identity of addition, as a constant vector (whose class C2 knows). */
+    private static final FloatVector NEG_ZERO = FloatVector.broadcast(S, -0f);
 
     /**
      * Applies the epilogue in place to one micro-tile row of NR elements at {@code c[idx]}, element for
