@@ -92,6 +92,23 @@ public interface Kernels {
                                 float[] x, int n, int h, int w, float[] c, int cOff, int ldc);
 
     /**
+     * A convolution's weight gradient for one group, summed over the batch:
+     * <pre>
+     *   dW[o, r] = Σ_{b, oy, ox} dY[b, group·cout/groups + o, oy, ox] · X̂[r, (b, oy, ox)]
+     *   X̂[r, (b, oy, ox)] = x[b, group·cin/groups + ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw]  (zero outside the input)
+     *   r = (ci·kh + i)·kw + j,   o < cout/groups
+     * </pre>
+     * {@code dy} is {@code (n, cout, outH, outW)} and {@code x} {@code (n, cin, h, w)}; {@code dW (cout/groups,
+     * K)} is written (not added) at {@code dw[dwOff + o·K + r]}, {@code K = cin/groups·kh·kw}. The same sum as
+     * {@link #sgemmColumnsTransposed} of {@code dY} seen as {@code (cout, N·P)}, but taken in each
+     * implementation's own order (so not bit-identical to it); the order never depends on the pool.
+     * The Vector API version multiplies {@code dY}'s zero padding by input values outside the
+     * convolution's window: an infinite or NaN input can reach taps that do not read it.
+     */
+    void convWeightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h, int w,
+                            float[] dw, int dwOff);
+
+    /**
      * Prepares products {@code C = A·Wᵀ} with a fixed right-hand weight matrix {@code W (n, k)}, read
      * as {@code w[wOff + j*ldw + p]} and copied or repacked once: the layout of a linear layer's
      * weight, multiplied by a block of input rows. Where {@link #planGemm} suits many columns and

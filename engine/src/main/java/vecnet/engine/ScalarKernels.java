@@ -101,6 +101,39 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void convWeightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h,
+                                   int w, float[] dw, int dwOff) {
+        int k = g.patchSize(), oh = g.outH(h), ow = g.outW(w), taps = g.kh() * g.kw(), opg = g.coutPerGroup();
+        int parts = Math.min(opg, pool.threads() * 4);
+        pool.parallelFor(parts, part -> {
+            int o0 = ComputePool.splitStart(opg, parts, part), o1 = ComputePool.splitStart(opg, parts, part + 1);
+            for (int o = o0; o < o1; o++) {
+                int co = group * opg + o;
+                for (int r = 0; r < k; r++) {
+                    int ci = group * g.cinPerGroup() + r / taps, i = r % taps / g.kw(), j = r % g.kw();
+                    float acc = 0f;
+                    for (int b = 0; b < n; b++) {
+                        for (int oy = 0; oy < oh; oy++) {
+                            int iy = oy * g.strideH() - g.padH() + i * g.dilH();
+                            if (iy < 0 || iy >= h) {
+                                continue;
+                            }
+                            for (int ox = 0; ox < ow; ox++) {
+                                int ix = ox * g.strideW() - g.padW() + j * g.dilW();
+                                if (ix >= 0 && ix < w) {
+                                    acc += dy[((b * g.cout() + co) * oh + oy) * ow + ox]
+                                            * x[((b * g.cin() + ci) * h + iy) * w + ix];
+                                }
+                            }
+                        }
+                    }
+                    dw[dwOff + o * k + r] = acc;
+                }
+            }
+        });
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         float[] copy = new float[n * k];
         for (int j = 0; j < n; j++) {

@@ -82,6 +82,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void convWeightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h,
+                                   int w, float[] dw, int dwOff) {
+        VectorConvGrad.weightGradient(pool, g, group, dy, x, n, h, w, dw, dwOff);
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         return new VectorGemm.RightPlan(n, k, w, wOff, ldw);
     }

@@ -1,0 +1,201 @@
+package vecnet.engine;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A convolution's weight gradient with the Vector API ({@link Kernels#convWeightGradient}), without
+ * packing X̂. A GEMM over X̂ packs every element of it and then uses it once per output channel;
+ * with the few channels of a small network (8 for the demo's stem) the packing is most of the work.
+ *
+ * <p>The idea: zero-pad the input and split it into its stride phases ({@code sh·sw} planes per
+ * channel, {@code hq × wq}). Then every tap {@code (ci, i, j)} reads one phase plane at a fixed offset,
+ * and the output positions {@code (oy, ox)} walk that plane contiguously if dY is laid out on the
+ * plane's own width ("wide" rows, zero in the columns {@code ox ≥ outW}). Per image {@code b}:
+ *
+ * <pre>
+ *   dW[o, r] += Σ_q dYw[b, o, q] · xs[b, ci, phase(i, j), q + offset(i, j)]     q = oy·wq + ox
+ *   phase(i, j) = ((i·dh) mod sh, (j·dw) mod sw),   offset(i, j) = (i·dh / sh)·wq + j·dw / sw
+ * </pre>
+ *
+ * a product of two contiguous arrays: one vector load of each per {@code VL} products, no gather.
+ * The micro-kernel takes 4 output channels × 2 taps (8 accumulators, 4 dY and 2 input vectors).
+ *
+ * <p>Order of the sums: each {@code (o, r)} keeps {@code VL} partial sums, one per lane, each a chain
+ * of FMAs over the images in order and over {@code q}; the lanes are then added in lane order. Tasks
+ * own disjoint outputs and never change that order, so the result does not depend on the thread count.
+ */
+final class VectorConvGrad {
+    private static final VectorSpecies<Float> S = VectorKernels.SPECIES;
+    private static final int VL = S.length();
+    /** Output channels per micro-tile. */
+    private static final int OR = 4;
+
+    private VectorConvGrad() {
+    }
+
+    static void weightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h, int w,
+                               float[] dw, int dwOff) {
+        int opg = g.coutPerGroup(), k = g.patchSize(), oh = g.outH(h), ow = g.outW(w);
+        if (n == 0 || oh == 0 || ow == 0) {
+            java.util.Arrays.fill(dw, dwOff, dwOff + opg * k, 0f);
+            return;
+        }
+        int sh = g.strideH(), sw = g.strideW(), phases = sh * sw;
+        int hq = ceilDiv(h + 2 * g.padH(), sh), wq = ceilDiv(w + 2 * g.padW(), sw), plane = hq * wq;
+        int qn = ceilDiv(oh * wq, VL) * VL;   // the wide rows of one output channel, whole vectors
+        float[] xs = phaseSplit(pool, g, group, x, n, h, w, hq, wq);
+        float[] dys = wideRows(pool, g, group, dy, n, oh, ow, wq, qn);
+        int[] offsets = new int[k];           // of each tap, inside one image of xs
+        int taps = g.kh() * g.kw();
+        for (int r = 0; r < k; r++) {
+            int ci = r / taps, i = r % taps / g.kw(), j = r % g.kw();
+            int py = i * g.dilH() % sh, px = j * g.dilW() % sw;
+            offsets[r] = (ci * phases + py * sw + px) * plane + i * g.dilH() / sh * wq + j * g.dilW() / sw;
+        }
+        int imageX = g.cinPerGroup() * phases * plane, imageDy = opg * qn;
+        // Tasks: blocks of 4 output channels × blocks of taps, enough to keep every thread busy.
+        int oTiles = ceilDiv(opg, OR), want = pool.threads() == 1 ? 1 : 2 * pool.threads();
+        int blockTaps = 2 * ceilDiv(ceilDiv(k, Math.max(1, Math.min(ceilDiv(k, 2), ceilDiv(want, oTiles)))), 2);
+        int tapBlocks = ceilDiv(k, blockTaps);
+        pool.parallelFor(oTiles * tapBlocks, task -> {
+            int o0 = task / tapBlocks * OR, o1 = Math.min(opg, o0 + OR);
+            int r0 = task % tapBlocks * blockTaps, r1 = Math.min(k, r0 + blockTaps), nr = r1 - r0;
+            float[] acc = new float[(o1 - o0) * nr * VL];   // acc[((o − o0)·nr + r − r0)·VL + lane]
+            for (int b = 0; b < n; b++) {
+                int xb = b * imageX, db = b * imageDy + o0 * qn;
+                if (o1 - o0 == OR) {
+                    int r = r0;
+                    for (; r + 1 < r1; r += 2) {
+                        micro4x2(qn, dys, db, xs, xb + offsets[r], xb + offsets[r + 1], acc, (r - r0) * VL, nr * VL);
+                    }
+                    if (r < r1) {
+                        micro4x1(qn, dys, db, xs, xb + offsets[r], acc, (r - r0) * VL, nr * VL);
+                    }
+                } else {
+                    for (int o = o0; o < o1; o++) {
+                        for (int r = r0; r < r1; r++) {
+                            micro1x1(qn, dys, db + (o - o0) * qn, xs, xb + offsets[r], acc, ((o - o0) * nr + r - r0) * VL);
+                        }
+                    }
+                }
+            }
+            for (int o = o0; o < o1; o++) {
+                for (int r = r0; r < r1; r++) {
+                    int a = ((o - o0) * nr + r - r0) * VL;
+                    float s = 0f;
+                    for (int lane = 0; lane < VL; lane++) {
+                        s += acc[a + lane];
+                    }
+                    dw[dwOff + o * k + r] = s;
+                }
+            }
+        });
+    }
+
+    /**
+     * The group's input, zero-padded and split into stride phases: {@code xs[((b·cpg + ci)·sh·sw + py·sw +
+     * px)·hq·wq + Y·wq + X] = xpad[b, ci, Y·sh + py, X·sw + px]}, with {@code wq + VL} zeros of slack at
+     * the end for the wide rows' last vectors.
+     */
+    private static float[] phaseSplit(ComputePool pool, ConvGeometry g, int group, float[] x, int n, int h, int w,
+                                      int hq, int wq) {
+        int cpg = g.cinPerGroup(), sh = g.strideH(), sw = g.strideW(), plane = hq * wq, phases = sh * sw;
+        float[] xs = new float[n * cpg * phases * plane + wq + VL];
+        pool.parallelFor(n * cpg, t -> {
+            int b = t / cpg, ci = t % cpg;
+            int src = (b * g.cin() + group * cpg + ci) * h * w, base = t * phases * plane;
+            for (int yy = 0; yy < h; yy++) {
+                int u = yy + g.padH();
+                int row = base + u % sh * sw * plane + u / sh * wq;
+                if (sw == 1) {
+                    System.arraycopy(x, src + yy * w, xs, row + g.padW(), w);
+                } else {
+                    for (int xx = 0; xx < w; xx++) {
+                        int v = xx + g.padW();
+                        xs[row + v % sw * plane + v / sw] = x[src + yy * w + xx];
+                    }
+                }
+            }
+        });
+        return xs;
+    }
+
+    /** dY of the group on wide rows: {@code dys[(b·opg + o)·qn + oy·wq + ox] = dy[b, group·opg + o, oy, ox]}, else 0. */
+    private static float[] wideRows(ComputePool pool, ConvGeometry g, int group, float[] dy, int n, int oh, int ow,
+                                    int wq, int qn) {
+        int opg = g.coutPerGroup();
+        float[] dys = new float[n * opg * qn];
+        pool.parallelFor(n * opg, t -> {
+            int b = t / opg, o = t % opg;
+            int src = (b * g.cout() + group * opg + o) * oh * ow;
+            for (int oy = 0; oy < oh; oy++) {
+                System.arraycopy(dy, src + oy * ow, dys, t * qn + oy * wq, ow);
+            }
+        });
+        return dys;
+    }
+
+    /** Output channels {@code o0..o0+3} (dY rows at {@code d + m·qn}) × taps at {@code x0}, {@code x1}. */
+    private static void micro4x2(int qn, float[] dys, int d, float[] xs, int x0, int x1, float[] acc, int a, int lda) {
+        FloatVector c00 = FloatVector.fromArray(S, acc, a), c01 = FloatVector.fromArray(S, acc, a + VL);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a + lda), c11 = FloatVector.fromArray(S, acc, a + lda + VL);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a + 2 * lda);
+        FloatVector c21 = FloatVector.fromArray(S, acc, a + 2 * lda + VL);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a + 3 * lda);
+        FloatVector c31 = FloatVector.fromArray(S, acc, a + 3 * lda + VL);
+        for (int q = 0; q < qn; q += VL) {
+            FloatVector u = FloatVector.fromArray(S, xs, x0 + q), v = FloatVector.fromArray(S, xs, x1 + q);
+            FloatVector y = FloatVector.fromArray(S, dys, d + q);
+            c00 = y.fma(u, c00);
+            c01 = y.fma(v, c01);
+            y = FloatVector.fromArray(S, dys, d + qn + q);
+            c10 = y.fma(u, c10);
+            c11 = y.fma(v, c11);
+            y = FloatVector.fromArray(S, dys, d + 2 * qn + q);
+            c20 = y.fma(u, c20);
+            c21 = y.fma(v, c21);
+            y = FloatVector.fromArray(S, dys, d + 3 * qn + q);
+            c30 = y.fma(u, c30);
+            c31 = y.fma(v, c31);
+        }
+        c00.intoArray(acc, a);
+        c01.intoArray(acc, a + VL);
+        c10.intoArray(acc, a + lda);
+        c11.intoArray(acc, a + lda + VL);
+        c20.intoArray(acc, a + 2 * lda);
+        c21.intoArray(acc, a + 2 * lda + VL);
+        c30.intoArray(acc, a + 3 * lda);
+        c31.intoArray(acc, a + 3 * lda + VL);
+    }
+
+    /** As {@link #micro4x2} with one tap. */
+    private static void micro4x1(int qn, float[] dys, int d, float[] xs, int x0, float[] acc, int a, int lda) {
+        FloatVector c0 = FloatVector.fromArray(S, acc, a), c1 = FloatVector.fromArray(S, acc, a + lda);
+        FloatVector c2 = FloatVector.fromArray(S, acc, a + 2 * lda), c3 = FloatVector.fromArray(S, acc, a + 3 * lda);
+        for (int q = 0; q < qn; q += VL) {
+            FloatVector u = FloatVector.fromArray(S, xs, x0 + q);
+            c0 = FloatVector.fromArray(S, dys, d + q).fma(u, c0);
+            c1 = FloatVector.fromArray(S, dys, d + qn + q).fma(u, c1);
+            c2 = FloatVector.fromArray(S, dys, d + 2 * qn + q).fma(u, c2);
+            c3 = FloatVector.fromArray(S, dys, d + 3 * qn + q).fma(u, c3);
+        }
+        c0.intoArray(acc, a);
+        c1.intoArray(acc, a + lda);
+        c2.intoArray(acc, a + 2 * lda);
+        c3.intoArray(acc, a + 3 * lda);
+    }
+
+    /** One output channel (dY row at {@code d}) × one tap at {@code x0}. */
+    private static void micro1x1(int qn, float[] dys, int d, float[] xs, int x0, float[] acc, int a) {
+        FloatVector c = FloatVector.fromArray(S, acc, a);
+        for (int q = 0; q < qn; q += VL) {
+            c = FloatVector.fromArray(S, dys, d + q).fma(FloatVector.fromArray(S, xs, x0 + q), c);
+        }
+        c.intoArray(acc, a);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}
