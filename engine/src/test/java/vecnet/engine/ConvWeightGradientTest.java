@@ -46,7 +46,8 @@ class ConvWeightGradientTest extends LibraryTest {
         "4, 6, 1, 1, 2, 0, 1, 1, 2, 7, 8",      // a downsample
         "5, 7, 3, 3, 1, 2, 2, 1, 2, 9, 6",      // output channels not a multiple of 4, odd taps
         "2, 3, 5, 3, 3, 2, 1, 1, 1, 23, 4",     // stride 3, wide pad
-        "6, 6, 3, 3, 1, 1, 1, 6, 2, 5, 5"})     // depthwise
+        "6, 6, 3, 3, 1, 1, 1, 6, 2, 5, 5",      // depthwise
+        "64, 72, 3, 3, 1, 1, 1, 1, 2, 5, 4"})   // many channels: the packed GEMM
     void matchesTheFormulaOnAnyThreadCount(int cin, int cout, int kh, int kw, int stride, int pad, int dil, int groups,
                                            int n, int h, int w) {
         ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, stride, stride, pad, pad, dil, dil, groups);
