@@ -109,6 +109,32 @@ public interface Kernels {
                             float[] dw, int dwOff);
 
     /**
+     * Sums over {@code len} values for a batch-norm's statistics, centred on {@code center}: with
+     * {@code d[i] = x[xOff + i] − center} (in float), adds {@code Σ d[i]} to {@code out[0]} and {@code Σ d[i]²}
+     * to {@code out[1]}. Each implementation sums in its own fixed order (the scalar one in double, element
+     * by element); only {@code out} is modified.
+     */
+    void deviationSums(float[] x, int xOff, int len, float center, double[] out);
+
+    /**
+     * Sums over {@code len} values for a batch-norm's gradients: adds {@code Σ dy[i]} to {@code out[0]} and
+     * {@code Σ dy[i]·(x[i] − center)} to {@code out[1]} ({@code dy[i] = dy[dyOff + i]}, {@code x[i] = x[xOff + i]},
+     * the difference in float). The order is the implementation's own, fixed; only {@code out} is modified.
+     */
+    void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int len, float center, double[] out);
+
+    /**
+     * A batch-norm's input gradient in training mode, elementwise: {@code out[outOff + i] = fma(a, dy[dyOff + i],
+     * fma(b, x[xOff + i] − center, c))} for {@code i < len}, with exactly these roundings, so every
+     * implementation gives the same bits.
+     */
+    void affineDeviation(float[] dy, int dyOff, float[] x, int xOff, int len, float center, float a, float b, float c,
+                         float[] out, int outOff);
+
+    /** {@code out[outOff + i] = y[yOff + i] > 0 ? dy[dyOff + i] : 0} for {@code i < len}: ReLU's backward, from its output. */
+    void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] out, int outOff, int len);
+
+    /**
      * Prepares products {@code C = A·Wᵀ} with a fixed right-hand weight matrix {@code W (n, k)}, read
      * as {@code w[wOff + j*ldw + p]} and copied or repacked once: the layout of a linear layer's
      * weight, multiplied by a block of input rows. Where {@link #planGemm} suits many columns and

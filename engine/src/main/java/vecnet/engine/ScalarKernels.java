@@ -134,6 +134,45 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < len; i++) {
+            float d = x[xOff + i] - center;
+            s += d;
+            ss += (double) d * d;
+        }
+        out[0] += s;
+        out[1] += ss;
+    }
+
+    @Override
+    public void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int len, float center, double[] out) {
+        double s = 0, sx = 0;
+        for (int i = 0; i < len; i++) {
+            float g = dy[dyOff + i];
+            s += g;
+            sx += (double) g * (x[xOff + i] - center);
+        }
+        out[0] += s;
+        out[1] += sx;
+    }
+
+    @Override
+    public void affineDeviation(float[] dy, int dyOff, float[] x, int xOff, int len, float center, float a, float b,
+                                float c, float[] out, int outOff) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = Math.fma(a, dy[dyOff + i], Math.fma(b, x[xOff + i] - center, c));
+        }
+    }
+
+    @Override
+    public void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+        }
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         float[] copy = new float[n * k];
         for (int j = 0; j < n; j++) {
