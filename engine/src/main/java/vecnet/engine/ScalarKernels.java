@@ -134,6 +134,40 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
+                                  float[] dx) {
+        if (g.strideH() != 1 || g.strideW() != 1) {
+            throw new IllegalArgumentException("convInputGradient needs stride 1, got " + g);
+        }
+        int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
+        pool.parallelFor(n * g.cin(), plane -> {
+            int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy - g.padH() + i * g.dilH();
+                        if (iy < 0 || iy >= h) {
+                            continue;
+                        }
+                        for (int ox = 0; ox < ow; ox++) {
+                            int ix = ox - g.padW() + j * g.dilW();
+                            if (ix < 0 || ix >= w) {
+                                continue;
+                            }
+                            float acc = 0f;   // as sgemm sums one column entry
+                            for (int o = 0; o < opg; o++) {
+                                acc += weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j]
+                                        * dy[((b * g.cout() + gi * opg + o) * oh + oy) * ow + ox];
+                            }
+                            dx[(plane * h + iy) * w + ix] += acc;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
     public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
         double s = 0, ss = 0;
         for (int i = 0; i < len; i++) {

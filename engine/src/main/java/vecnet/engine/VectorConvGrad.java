@@ -165,6 +165,65 @@ final class VectorConvGrad {
         return dys;
     }
 
+    /**
+     * {@link Kernels#convInputGradient}: one task per {@code (b, ci)} plane; for every tap and output row,
+     * vectors of consecutive {@code ox}. The inner sum over {@code o} rounds as {@link VectorGemm#sgemm}
+     * does: a chain of FMAs from zero per slice of {@link VectorGemm#KC} channels, slices added in order.
+     */
+    static void inputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
+                              float[] dx) {
+        if (g.strideH() != 1 || g.strideW() != 1) {
+            throw new IllegalArgumentException("convInputGradient needs stride 1, got " + g);
+        }
+        int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
+        int dyPlane = oh * ow, dyImage = g.cout() * dyPlane;
+        pool.parallelFor(n * g.cin(), plane -> {
+            int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
+            float[] taps = new float[opg];
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    for (int o = 0; o < opg; o++) {
+                        taps[o] = weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j];
+                    }
+                    int shift = j * g.dilW() - g.padW();   // ix = ox + shift
+                    int lo = Math.max(0, -shift), hi = Math.min(ow, w - shift);
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy - g.padH() + i * g.dilH();
+                        if (iy < 0 || iy >= h || lo >= hi) {
+                            continue;
+                        }
+                        int dst = (plane * h + iy) * w + shift;
+                        int src = b * dyImage + gi * opg * dyPlane + oy * ow;
+                        int ox = lo;
+                        for (int bound = lo + S.loopBound(hi - lo); ox < bound; ox += VL) {
+                            FloatVector total = null;
+                            for (int o0 = 0; o0 < opg; o0 += VectorGemm.KC) {
+                                FloatVector v = FloatVector.zero(S);
+                                for (int o = o0, o1 = Math.min(opg, o0 + VectorGemm.KC); o < o1; o++) {
+                                    v = FloatVector.broadcast(S, taps[o]).fma(
+                                            FloatVector.fromArray(S, dy, src + o * dyPlane + ox), v);
+                                }
+                                total = total == null ? v : v.add(total);
+                            }
+                            FloatVector.fromArray(S, dx, dst + ox).add(total).intoArray(dx, dst + ox);
+                        }
+                        for (; ox < hi; ox++) {
+                            float total = 0f;
+                            for (int o0 = 0; o0 < opg; o0 += VectorGemm.KC) {
+                                float v = 0f;
+                                for (int o = o0, o1 = Math.min(opg, o0 + VectorGemm.KC); o < o1; o++) {
+                                    v = Math.fma(taps[o], dy[src + o * dyPlane + ox], v);
+                                }
+                                total = o0 == 0 ? v : v + total;
+                            }
+                            dx[dst + ox] += total;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /** Output channels {@code o0..o0+3} (dY rows at {@code d + m·qn}) × taps at {@code x0}, {@code x1}. */
     private static void micro4x2(int len, float[] dys, int d, int qn, float[] xs, int x0, int x1, float[] acc, int a,
                                  int lda) {

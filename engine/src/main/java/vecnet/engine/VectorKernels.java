@@ -88,6 +88,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
+                                  float[] dx) {
+        VectorConvGrad.inputGradient(pool, g, weight, dy, n, h, w, dx);
+    }
+
+    @Override
     public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
         VectorTrainOps.deviationSums(x, xOff, len, center, out);
     }

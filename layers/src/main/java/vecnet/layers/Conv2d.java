@@ -35,7 +35,6 @@ public final class Conv2d implements Layer, HasStateDict {
     private final Kernels kernels;
     private volatile Kernels.Conv2dPlan plan;
     private volatile Kernels.Conv2dPlan directPlan;   // training's: see Kernels.planConv2dDirect
-    private volatile Kernels.Conv2dPlan transposedPlan;   // the stride-1 input gradient's: see transposedPlan()
 
     /** A square {@code k×k} kernel, same stride and padding on both axes, no dilation, one group. */
     public Conv2d(int cin, int cout, int k, int stride, int padding, boolean bias) {
@@ -75,7 +74,6 @@ public final class Conv2d implements Layer, HasStateDict {
         synchronized (this) {
             plan = null;
             directPlan = null;
-            transposedPlan = null;
         }
     }
 
@@ -157,13 +155,12 @@ public final class Conv2d implements Layer, HasStateDict {
      * <pre>
      *   dW_g = dY_g · X̂_gᵀ          (cout/groups, K)      added into grads.of(weight); {@link Kernels#convWeightGradient}
      *   db   = Σ_{n,p} dY[n, co, p]                       added into grads.of(bias)
-     *   dX   = conv(dY, W')         stride 1: a forward convolution of dY with W'[ci, co, i, j] = W[co, ci, kh−1−i, kw−1−j]
-     *                               and padding d·(k−1) − p (see {@link #transposedPlan})
-     *   dX̂_g = W_gᵀ · dY_g          (K, N·P), other strides: scattered back onto the pixels it came from (col2im)
+     *   dX̂_g = W_gᵀ · dY_g          (K, N·P), scattered back onto the pixels it came from (col2im)
      * </pre>
      *
-     * A frozen weight or bias (not tracked) is skipped. Every sum has a fixed order whatever the
-     * pool's size.
+     * With stride 1, {@link Kernels#convInputGradient} takes the same sums in the same order (bit for
+     * bit) without building dX̂. A frozen weight or bias (not tracked) is skipped. Every sum has a fixed
+     * order whatever the pool's size.
      */
     private Tensor backward(Trace t, Tensor dy, Gradients grads, ComputePool pool, boolean inputGradient) {
         Tensor x = t.input();
@@ -202,9 +199,8 @@ public final class Conv2d implements Layer, HasStateDict {
         if (n == 0) {
             return dx;
         }
-        Kernels.Conv2dPlan transposed = transposedPlan();
-        if (transposed != null) {
-            transposed.run(pool, dyData, n, g.outH(h), g.outW(w), dx.data(), Epilogue.NONE);
+        if (g.strideH() == 1 && g.strideW() == 1) {   // the same sums, without building dX̂
+            kernels.convInputGradient(pool, g, weight.data(), dyData, n, h, w, dx.data());
             return dx;
         }
         float[] dyT = new float[cout * np];   // (cout, N·P)
@@ -229,52 +225,6 @@ public final class Conv2d implements Layer, HasStateDict {
         }
         ConvColumns.col2imAdd(pool, g, dcol, n, h, w, dx.data());
         return dx;
-    }
-
-    /**
-     * For a stride-1 convolution, the input gradient is itself a convolution, of dY: with
-     * {@code oy = y + ph − i·dh},
-     * <pre>
-     *   dX[b, ci, y, x] = Σ_{co,i,j} dY[b, co, y + ph − i·dh, x + pw − j·dw] · W[co, ci, i, j]
-     *                   = conv(dY, W')[b, ci, y, x],   W'[ci, co, i', j'] = W[co, ci, kh−1−i', kw−1−j']
-     * </pre>
-     * with padding {@code dh·(kh−1) − ph} (and the same across), the same dilation and groups. That is
-     * a direct forward plan, made from {@link #weight} when first needed and dropped by
-     * {@link #weightsChanged()} as the forward's plans are. Null when the convolution has a stride or
-     * pads by more than its reach (then the backward goes through col2im).
-     */
-    private Kernels.Conv2dPlan transposedPlan() {
-        ConvGeometry g = geometry;
-        int padH = g.dilH() * (g.kh() - 1) - g.padH(), padW = g.dilW() * (g.kw() - 1) - g.padW();
-        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0) {
-            return null;
-        }
-        Kernels.Conv2dPlan p = transposedPlan;
-        if (p == null) {
-            synchronized (this) {
-                p = transposedPlan;
-                if (p == null) {
-                    int groups = g.groups(), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kh = g.kh(), kw = g.kw();
-                    float[] wd = weight.data(), flipped = new float[wd.length];   // [cin, cout/groups, kh, kw]
-                    for (int gi = 0; gi < groups; gi++) {
-                        for (int c = 0; c < cpg; c++) {
-                            for (int o = 0; o < opg; o++) {
-                                for (int i = 0; i < kh; i++) {
-                                    for (int j = 0; j < kw; j++) {
-                                        flipped[(((gi * cpg + c) * opg + o) * kh + i) * kw + j] =
-                                                wd[(((gi * opg + o) * cpg + c) * kh + kh - 1 - i) * kw + kw - 1 - j];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    ConvGeometry tg = new ConvGeometry(g.cout(), g.cin(), kh, kw, 1, 1, padH, padW, g.dilH(), g.dilW(),
-                            groups);
-                    transposedPlan = p = kernels.planConv2dDirect(tg, flipped);
-                }
-            }
-        }
-        return p;
     }
 
     private Epilogue withBias(Epilogue ep) {
