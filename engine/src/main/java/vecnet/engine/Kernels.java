@@ -109,14 +109,14 @@ public interface Kernels {
                             float[] dw, int dwOff);
 
     /**
-     * A stride-1 convolution's input gradient, added into {@code dx (n, cin, h, w)}: with {@code ci = g·cin/groups + c},
+     * A stride-1 convolution's input gradient, written into {@code dx (n, cin, h, w)}: with {@code ci = g·cin/groups + c},
      * <pre>
-     *   dx[b, ci, y, x] += Σ_{i, j} ( Σ_o weight[g·opg + o, c, i, j] · dy[b, g·opg + o, y + ph − i·dh, x + pw − j·dw] )
+     *   dx[b, ci, y, x] = Σ_{i, j} ( Σ_o weight[g·opg + o, c, i, j] · dy[b, g·opg + o, y + ph − i·dh, x + pw − j·dw] )
      * </pre>
-     * ({@code opg = cout/groups}; terms outside {@code dy} are left out), each pixel's outer sum added to
-     * {@code dx} in tap order {@code (i, j)}. It is bit for bit what this implementation's {@link #sgemm}
+     * ({@code opg = cout/groups}; terms outside {@code dy} are left out), each pixel's outer sum taken
+     * from zero in tap order {@code (i, j)}. It is bit for bit what this implementation's {@link #sgemm}
      * of {@code W_gᵀ (K, opg)} by {@code dY_g (opg, N·P)} into columns, followed by adding every column
-     * entry onto its pixel in tap order ("col2im"), gives, without the columns. {@code weight} is
+     * entry onto its pixel of a zeroed {@code dx} in tap order ("col2im"), gives, without the columns. {@code weight} is
      * {@code [cout, cin/groups, kh, kw]}, {@code dy} {@code (n, cout, outH, outW)}.
      *
      * @throws IllegalArgumentException if a stride is not 1

@@ -142,6 +142,7 @@ public final class ScalarKernels implements Kernels {
         int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
         pool.parallelFor(n * g.cin(), plane -> {
             int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
+            java.util.Arrays.fill(dx, plane * h * w, (plane + 1) * h * w, 0f);
             for (int i = 0; i < g.kh(); i++) {
                 for (int j = 0; j < g.kw(); j++) {
                     for (int oy = 0; oy < oh; oy++) {

@@ -166,9 +166,13 @@ final class VectorConvGrad {
     }
 
     /**
-     * {@link Kernels#convInputGradient}: one task per {@code (b, ci)} plane; for every tap and output row,
-     * vectors of consecutive {@code ox}. The inner sum over {@code o} rounds as {@link VectorGemm#sgemm}
-     * does: a chain of FMAs from zero per slice of {@link VectorGemm#KC} channels, slices added in order.
+     * {@link Kernels#convInputGradient}: dY laid out on rows as wide as the padded input ({@code wp = w + 2·pw},
+     * zero past {@code outW}), so that each tap adds one contiguous run of vectors into a padded copy of
+     * the plane: {@code dxp[(oy + i·dh)·wp + ox + j·dw] += Σ_o W·dYw[o, oy·wp + ox]}. Positions past
+     * {@code outW} add +0, and the padding is dropped when the plane is copied out, so every pixel gets
+     * the same terms in the same order as through the columns. The inner sum over {@code o} rounds as
+     * {@link VectorGemm#sgemm} does: a chain of FMAs from zero per slice of {@link VectorGemm#KC} channels,
+     * slices added in order. One task per {@code (b, ci)} plane.
      */
     static void inputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
                               float[] dx) {
@@ -176,52 +180,48 @@ final class VectorConvGrad {
             throw new IllegalArgumentException("convInputGradient needs stride 1, got " + g);
         }
         int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
-        int dyPlane = oh * ow, dyImage = g.cout() * dyPlane;
+        int cout = g.cout(), wp = w + 2 * g.padW(), hp = h + 2 * g.padH();
+        int qn = ceilDiv(oh * wp, VL) * VL;
+        float[] dyw = new float[n * cout * qn];   // dyw[(b·cout + co)·qn + oy·wp + ox]
+        pool.parallelFor(n * cout, t -> {
+            for (int oy = 0; oy < oh; oy++) {
+                System.arraycopy(dy, (t * oh + oy) * ow, dyw, t * qn + oy * wp, ow);
+            }
+        });
+        int padded = hp * wp + (g.kw() - 1) * g.dilW() + VL;
         pool.parallelFor(n * g.cin(), plane -> {
             int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
+            int src = (b * cout + gi * opg) * qn;
             float[] taps = new float[opg];
+            float[] dxp = new float[padded];
             for (int i = 0; i < g.kh(); i++) {
                 for (int j = 0; j < g.kw(); j++) {
                     for (int o = 0; o < opg; o++) {
                         taps[o] = weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j];
                     }
-                    int shift = j * g.dilW() - g.padW();   // ix = ox + shift
-                    int lo = Math.max(0, -shift), hi = Math.min(ow, w - shift);
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy - g.padH() + i * g.dilH();
-                        if (iy < 0 || iy >= h || lo >= hi) {
-                            continue;
+                    int dst = i * g.dilH() * wp + j * g.dilW();
+                    for (int q = 0; q < qn; q += VL) {
+                        FloatVector total = chain(taps, 0, Math.min(opg, VectorGemm.KC), dyw, src + q, qn);
+                        for (int o0 = VectorGemm.KC; o0 < opg; o0 += VectorGemm.KC) {
+                            total = chain(taps, o0, Math.min(opg, o0 + VectorGemm.KC), dyw, src + q, qn).add(total);
                         }
-                        int dst = (plane * h + iy) * w + shift;
-                        int src = b * dyImage + gi * opg * dyPlane + oy * ow;
-                        int ox = lo;
-                        for (int bound = lo + S.loopBound(hi - lo); ox < bound; ox += VL) {
-                            FloatVector total = null;
-                            for (int o0 = 0; o0 < opg; o0 += VectorGemm.KC) {
-                                FloatVector v = FloatVector.zero(S);
-                                for (int o = o0, o1 = Math.min(opg, o0 + VectorGemm.KC); o < o1; o++) {
-                                    v = FloatVector.broadcast(S, taps[o]).fma(
-                                            FloatVector.fromArray(S, dy, src + o * dyPlane + ox), v);
-                                }
-                                total = total == null ? v : v.add(total);
-                            }
-                            FloatVector.fromArray(S, dx, dst + ox).add(total).intoArray(dx, dst + ox);
-                        }
-                        for (; ox < hi; ox++) {
-                            float total = 0f;
-                            for (int o0 = 0; o0 < opg; o0 += VectorGemm.KC) {
-                                float v = 0f;
-                                for (int o = o0, o1 = Math.min(opg, o0 + VectorGemm.KC); o < o1; o++) {
-                                    v = Math.fma(taps[o], dy[src + o * dyPlane + ox], v);
-                                }
-                                total = o0 == 0 ? v : v + total;
-                            }
-                            dx[dst + ox] += total;
-                        }
+                        FloatVector.fromArray(S, dxp, dst + q).add(total).intoArray(dxp, dst + q);
                     }
                 }
             }
+            for (int y = 0; y < h; y++) {
+                System.arraycopy(dxp, (y + g.padH()) * wp + g.padW(), dx, (plane * h + y) * w, w);
+            }
         });
+    }
+
+    /** {@code Σ_{o0 ≤ o < o1} taps[o]·dy[at + o·stride ..]} as one chain of FMAs from zero: one GEMM slice. */
+    private static FloatVector chain(float[] taps, int o0, int o1, float[] dy, int at, int stride) {
+        FloatVector v = FloatVector.zero(S);
+        for (int o = o0; o < o1; o++) {
+            v = FloatVector.broadcast(S, taps[o]).fma(FloatVector.fromArray(S, dy, at + o * stride), v);
+        }
+        return v;
     }
 
     /** Output channels {@code o0..o0+3} (dY rows at {@code d + m·qn}) × taps at {@code x0}, {@code x1}. */

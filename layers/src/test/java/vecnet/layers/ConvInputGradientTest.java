@@ -24,6 +24,7 @@ class ConvInputGradientTest extends LibraryTest {
     @CsvSource({
         // cin, cout, kh, kw, pad, dil, groups, n, h, w
         "8, 8, 3, 3, 1, 1, 1, 2, 12, 37",     // a residual block's, rows longer than two vectors
+        "64, 64, 3, 3, 1, 1, 1, 2, 7, 7",     // layer4's, a plane shorter than a vector
         "3, 5, 3, 2, 2, 2, 1, 1, 9, 7",       // rectangular, dilated, padding past the reach
         "6, 4, 3, 3, 0, 1, 2, 2, 6, 5",       // groups, no padding
         "2, 300, 3, 3, 1, 1, 1, 1, 5, 19",    // more output channels than one GEMM slice
@@ -57,6 +58,7 @@ class ConvInputGradientTest extends LibraryTest {
             ConvColumns.col2imAdd(ComputePool.sequential(), g, dcol, n, h, w, expected);
             for (int threads = 1; threads <= 3; threads++) {
                 float[] actual = new float[expected.length];
+                java.util.Arrays.fill(actual, Float.NaN);   // written, not added to
                 try (ComputePool pool = ComputePool.create(threads)) {
                     kernels.convInputGradient(pool, g, weight, dy, n, h, w, actual);
                 }
