@@ -200,7 +200,38 @@ final class VectorConvGrad {
                         taps[o] = weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j];
                     }
                     int dst = i * g.dilH() * wp + j * g.dilW();
-                    for (int q = 0; q < qn; q += VL) {
+                    int q = 0;
+                    for (; q + 4 * VL <= qn; q += 4 * VL) {   // four independent chains hide the FMA latency
+                        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
+                        for (int o0 = 0; o0 < opg; o0 += VectorGemm.KC) {
+                            FloatVector v0 = FloatVector.zero(S), v1 = v0, v2 = v0, v3 = v0;
+                            for (int o = o0, o1 = Math.min(opg, o0 + VectorGemm.KC); o < o1; o++) {
+                                FloatVector wv = FloatVector.broadcast(S, taps[o]);
+                                int at = src + o * qn + q;
+                                v0 = wv.fma(FloatVector.fromArray(S, dyw, at), v0);
+                                v1 = wv.fma(FloatVector.fromArray(S, dyw, at + VL), v1);
+                                v2 = wv.fma(FloatVector.fromArray(S, dyw, at + 2 * VL), v2);
+                                v3 = wv.fma(FloatVector.fromArray(S, dyw, at + 3 * VL), v3);
+                            }
+                            if (o0 == 0) {
+                                t0 = v0;
+                                t1 = v1;
+                                t2 = v2;
+                                t3 = v3;
+                            } else {
+                                t0 = v0.add(t0);
+                                t1 = v1.add(t1);
+                                t2 = v2.add(t2);
+                                t3 = v3.add(t3);
+                            }
+                        }
+                        int at = dst + q;
+                        FloatVector.fromArray(S, dxp, at).add(t0).intoArray(dxp, at);
+                        FloatVector.fromArray(S, dxp, at + VL).add(t1).intoArray(dxp, at + VL);
+                        FloatVector.fromArray(S, dxp, at + 2 * VL).add(t2).intoArray(dxp, at + 2 * VL);
+                        FloatVector.fromArray(S, dxp, at + 3 * VL).add(t3).intoArray(dxp, at + 3 * VL);
+                    }
+                    for (; q < qn; q += VL) {
                         FloatVector total = chain(taps, 0, Math.min(opg, VectorGemm.KC), dyw, src + q, qn);
                         for (int o0 = VectorGemm.KC; o0 < opg; o0 += VectorGemm.KC) {
                             total = chain(taps, o0, Math.min(opg, o0 + VectorGemm.KC), dyw, src + q, qn).add(total);
