@@ -158,8 +158,8 @@ public final class Conv2d implements Layer, HasStateDict {
      *   dX̂_g = W_gᵀ · dY_g          (K, N·P), scattered back onto the pixels it came from (col2im)
      * </pre>
      *
-     * With stride 1 and planes of at least 14×14, {@link Kernels#convInputGradient} takes the same sums in
-     * the same order (bit for bit) without building dX̂. A frozen weight or bias (not tracked) is skipped.
+     * With stride 1, fewer than 64 output channels per group and planes of at least 14×14,
+     * {@link Kernels#convInputGradient} takes the same sums in the same order (bit for bit) without building dX̂. A frozen weight or bias (not tracked) is skipped.
      * Every sum has a fixed order whatever the pool's size.
      */
     private Tensor backward(Trace t, Tensor dy, Gradients grads, ComputePool pool, boolean inputGradient) {
@@ -199,9 +199,10 @@ public final class Conv2d implements Layer, HasStateDict {
         if (n == 0) {
             return dx;
         }
-        // Stride 1: the same sums without building dX̂. On planes smaller than 14×14 the GEMM's packed tiles
-        // win (measured, JDK 17, AVX-512, batch 32: 7×7 × 64 channels 3.5 vs 2.6 ms; 56×56 × 8 channels 4 vs 12 ms).
-        if (g.strideH() == 1 && g.strideW() == 1 && p >= 14 * 14) {
+        // Stride 1, few channels: the same sums without building dX̂. With 64 channels or more, or planes
+        // smaller than 14×14, the GEMM's packed tiles win (measured, JDK 17, AVX-512: batch 32, 56×56 × 8
+        // channels 4 vs 12 ms, 7×7 × 64 channels 3.5 vs 2.6 ms; batch 8, 28×28 × 128 channels 77 vs 48 ms).
+        if (g.strideH() == 1 && g.strideW() == 1 && opg < 64 && p >= 14 * 14) {
             kernels.convInputGradient(pool, g, weight.data(), dyData, n, h, w, dx.data());
             return dx;
         }
