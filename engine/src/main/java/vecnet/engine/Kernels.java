@@ -87,6 +87,65 @@ public interface Kernels {
                                 float[] x, int n, int h, int w, float[] c, int cOff, int ldc);
 
     /**
+     * A convolution's weight gradient for one group, summed over the batch:
+     * <pre>
+     *   dW[o, r] = Σ_{b, oy, ox} dY[b, group·cout/groups + o, oy, ox] · X̂[r, (b, oy, ox)]
+     *   X̂[r, (b, oy, ox)] = x[b, group·cin/groups + ci, oy·sh − ph + i·dh, ox·sw − pw + j·dw]  (zero outside the input)
+     *   r = (ci·kh + i)·kw + j,   o < cout/groups
+     * </pre>
+     * {@code dy} is {@code (n, cout, outH, outW)} and {@code x} {@code (n, cin, h, w)}; {@code dW (cout/groups,
+     * K)} is written (not added) at {@code dw[dwOff + o·K + r]}, {@code K = cin/groups·kh·kw}. The same sum as
+     * {@link #sgemmColumnsTransposed} of {@code dY} seen as {@code (cout, N·P)}, but taken in each
+     * implementation's own order (so not bit-identical to it); the order never depends on the pool.
+     * The Vector API version multiplies {@code dY}'s zero padding by input values outside the
+     * convolution's window: an infinite or NaN input can reach taps that do not read it.
+     */
+    void convWeightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h, int w,
+                            float[] dw, int dwOff);
+
+    /**
+     * A stride-1 convolution's input gradient, written into {@code dx (n, cin, h, w)}: with {@code ci = g·cin/groups + c},
+     * <pre>
+     *   dx[b, ci, y, x] = Σ_{i, j} ( Σ_o weight[g·opg + o, c, i, j] · dy[b, g·opg + o, y + ph − i·dh, x + pw − j·dw] )
+     * </pre>
+     * ({@code opg = cout/groups}; terms outside {@code dy} are left out), each pixel's outer sum taken
+     * from zero in tap order {@code (i, j)}. It is bit for bit what this implementation's {@link #sgemm}
+     * of {@code W_gᵀ (K, opg)} by {@code dY_g (opg, N·P)} into columns, followed by adding every column
+     * entry onto its pixel of a zeroed {@code dx} in tap order ("col2im"), gives, without the columns. {@code weight} is
+     * {@code [cout, cin/groups, kh, kw]}, {@code dy} {@code (n, cout, outH, outW)}.
+     *
+     * @throws IllegalArgumentException if a stride is not 1
+     */
+    void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
+                           float[] dx);
+
+    /**
+     * Sums over {@code len} values for a batch-norm's statistics, centred on {@code center}: with
+     * {@code d[i] = x[xOff + i] − center} (in float), adds {@code Σ d[i]} to {@code out[0]} and {@code Σ d[i]²}
+     * to {@code out[1]}. Each implementation sums in its own fixed order (the scalar one in double, element
+     * by element); only {@code out} is modified.
+     */
+    void deviationSums(float[] x, int xOff, int len, float center, double[] out);
+
+    /**
+     * Sums over {@code len} values for a batch-norm's gradients: adds {@code Σ dy[i]} to {@code out[0]} and
+     * {@code Σ dy[i]·(x[i] − center)} to {@code out[1]} ({@code dy[i] = dy[dyOff + i]}, {@code x[i] = x[xOff + i]},
+     * the difference in float). The order is the implementation's own, fixed; only {@code out} is modified.
+     */
+    void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int len, float center, double[] out);
+
+    /**
+     * A batch-norm's input gradient in training mode, elementwise: {@code out[outOff + i] = fma(a, dy[dyOff + i],
+     * fma(b, x[xOff + i] − center, c))} for {@code i < len}, with exactly these roundings, so every
+     * implementation gives the same bits.
+     */
+    void affineDeviation(float[] dy, int dyOff, float[] x, int xOff, int len, float center, float a, float b, float c,
+                         float[] out, int outOff);
+
+    /** {@code out[outOff + i] = y[yOff + i] > 0 ? dy[dyOff + i] : 0} for {@code i < len}: ReLU's backward, from its output. */
+    void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] out, int outOff, int len);
+
+    /**
      * Prepares products {@code C = A·Wᵀ} with a fixed right-hand weight matrix {@code W (n, k)}, read
      * as {@code w[wOff + j*ldw + p]} and copied or repacked once: the layout of a linear layer's
      * weight, multiplied by a block of input rows. Where {@link #planGemm} suits many columns and

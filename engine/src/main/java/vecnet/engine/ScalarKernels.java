@@ -89,6 +89,113 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void convWeightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h,
+                                   int w, float[] dw, int dwOff) {
+        int k = g.patchSize(), oh = g.outH(h), ow = g.outW(w), taps = g.kh() * g.kw(), opg = g.coutPerGroup();
+        int parts = Math.min(opg, pool.threads() * 4);
+        pool.parallelFor(parts, part -> {
+            int o0 = ComputePool.splitStart(opg, parts, part), o1 = ComputePool.splitStart(opg, parts, part + 1);
+            for (int o = o0; o < o1; o++) {
+                int co = group * opg + o;
+                for (int r = 0; r < k; r++) {
+                    int ci = group * g.cinPerGroup() + r / taps, i = r % taps / g.kw(), j = r % g.kw();
+                    float acc = 0f;
+                    for (int b = 0; b < n; b++) {
+                        for (int oy = 0; oy < oh; oy++) {
+                            int iy = oy * g.strideH() - g.padH() + i * g.dilH();
+                            if (iy < 0 || iy >= h) {
+                                continue;
+                            }
+                            for (int ox = 0; ox < ow; ox++) {
+                                int ix = ox * g.strideW() - g.padW() + j * g.dilW();
+                                if (ix >= 0 && ix < w) {
+                                    acc += dy[((b * g.cout() + co) * oh + oy) * ow + ox]
+                                            * x[((b * g.cin() + ci) * h + iy) * w + ix];
+                                }
+                            }
+                        }
+                    }
+                    dw[dwOff + o * k + r] = acc;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
+                                  float[] dx) {
+        if (g.strideH() != 1 || g.strideW() != 1) {
+            throw new IllegalArgumentException("convInputGradient needs stride 1, got " + g);
+        }
+        int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
+        pool.parallelFor(n * g.cin(), plane -> {
+            int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
+            java.util.Arrays.fill(dx, plane * h * w, (plane + 1) * h * w, 0f);
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy - g.padH() + i * g.dilH();
+                        if (iy < 0 || iy >= h) {
+                            continue;
+                        }
+                        for (int ox = 0; ox < ow; ox++) {
+                            int ix = ox - g.padW() + j * g.dilW();
+                            if (ix < 0 || ix >= w) {
+                                continue;
+                            }
+                            float acc = 0f;   // as sgemm sums one column entry
+                            for (int o = 0; o < opg; o++) {
+                                acc += weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j]
+                                        * dy[((b * g.cout() + gi * opg + o) * oh + oy) * ow + ox];
+                            }
+                            dx[(plane * h + iy) * w + ix] += acc;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < len; i++) {
+            float d = x[xOff + i] - center;
+            s += d;
+            ss += (double) d * d;
+        }
+        out[0] += s;
+        out[1] += ss;
+    }
+
+    @Override
+    public void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int len, float center, double[] out) {
+        double s = 0, sx = 0;
+        for (int i = 0; i < len; i++) {
+            float g = dy[dyOff + i];
+            s += g;
+            sx += (double) g * (x[xOff + i] - center);
+        }
+        out[0] += s;
+        out[1] += sx;
+    }
+
+    @Override
+    public void affineDeviation(float[] dy, int dyOff, float[] x, int xOff, int len, float center, float a, float b,
+                                float c, float[] out, int outOff) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = Math.fma(a, dy[dyOff + i], Math.fma(b, x[xOff + i] - center, c));
+        }
+    }
+
+    @Override
+    public void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = y[yOff + i] > 0f ? dy[dyOff + i] : 0f;
+        }
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         float[] copy = new float[n * k];
         for (int j = 0; j < n; j++) {

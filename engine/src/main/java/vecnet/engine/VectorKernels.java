@@ -76,6 +76,39 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void convWeightGradient(ComputePool pool, ConvGeometry g, int group, float[] dy, float[] x, int n, int h,
+                                   int w, float[] dw, int dwOff) {
+        VectorConvGrad.weightGradient(pool, g, group, dy, x, n, h, w, dw, dwOff);
+    }
+
+    @Override
+    public void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
+                                  float[] dx) {
+        VectorConvGrad.inputGradient(pool, g, weight, dy, n, h, w, dx);
+    }
+
+    @Override
+    public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
+        VectorTrainOps.deviationSums(x, xOff, len, center, out);
+    }
+
+    @Override
+    public void gradientSums(float[] dy, int dyOff, float[] x, int xOff, int len, float center, double[] out) {
+        VectorTrainOps.gradientSums(dy, dyOff, x, xOff, len, center, out);
+    }
+
+    @Override
+    public void affineDeviation(float[] dy, int dyOff, float[] x, int xOff, int len, float center, float a, float b,
+                                float c, float[] out, int outOff) {
+        VectorTrainOps.affineDeviation(dy, dyOff, x, xOff, len, center, a, b, c, out, outOff);
+    }
+
+    @Override
+    public void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] out, int outOff, int len) {
+        VectorTrainOps.reluBackward(y, yOff, dy, dyOff, out, outOff, len);
+    }
+
+    @Override
     public RightPlan planGemmRight(int n, int k, float[] w, int wOff, int ldw) {
         return new VectorGemm.RightPlan(n, k, w, wOff, ldw);
     }

@@ -5,6 +5,7 @@ import java.util.Map;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Epilogue;
 import vecnet.engine.HasStateDict;
+import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 
 /**
@@ -39,6 +40,7 @@ public final class BatchNorm2d implements Layer, HasStateDict {
     /** {@code []} (one element), an int64 counter in PyTorch; kept for the state_dict, unused in eval. */
     public final Tensor num_batches_tracked;
 
+    private final Kernels kernels;
     private final int channels;
     private final float eps;
     private volatile Epilogue folded;
@@ -49,6 +51,12 @@ public final class BatchNorm2d implements Layer, HasStateDict {
     }
 
     public BatchNorm2d(int channels, float eps) {
+        this(Kernels.get(), channels, eps);
+    }
+
+    /** As {@link #BatchNorm2d(int, float)}, training's sums computed with {@code kernels} (e.g. {@link Kernels#scalar()}). */
+    public BatchNorm2d(Kernels kernels, int channels, float eps) {
+        this.kernels = java.util.Objects.requireNonNull(kernels, "kernels");
         if (channels < 1) {
             throw new IllegalArgumentException("BatchNorm2d needs at least one channel, got " + channels);
         }
@@ -141,7 +149,8 @@ public final class BatchNorm2d implements Layer, HasStateDict {
      *
      * and the running statistics move, in place: {@code running = (1 − 0.1)·running + 0.1·batch}, with the
      * <em>unbiased</em> variance {@code var·M/(M−1)} for {@code running_var}; {@code num_batches_tracked}
-     * grows by one. Call {@link #weightsChanged()} before the next inference forward. Sums are in double.
+     * grows by one. Call {@link #weightsChanged()} before the next inference forward. Sums are in double over
+     * planes summed by {@link Kernels#deviationSums}, the variance from deviations about the float mean.
      *
      * <p>In eval mode it is {@link #forward} (bit for bit), and nothing changes.
      */
@@ -159,19 +168,16 @@ public final class BatchNorm2d implements Layer, HasStateDict {
             }
             float[] rm = running_mean.data(), rv = running_var.data();
             pool.parallelFor(channels, c -> {
-                double s = 0;
+                double[] sum = new double[2], dev = new double[2];
                 for (int i = 0; i < n; i++) {
-                    for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
-                        s += in[q];
-                    }
+                    kernels.deviationSums(in, (i * channels + c) * plane, plane, 0f, sum);
                 }
-                double mu = s / m, ss = 0;
+                float center = (float) (sum[0] / m);
                 for (int i = 0; i < n; i++) {
-                    for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
-                        double d = in[q] - mu;
-                        ss += d * d;
-                    }
+                    kernels.deviationSums(in, (i * channels + c) * plane, plane, center, dev);
                 }
+                // Deviations from the float centre, corrected to the mean's: Σ(x − μ)² = Σd² − (Σd)²/M.
+                double mu = center + dev[0] / m, ss = Math.max(0, dev[1] - dev[0] * dev[0] / m);
                 double var = ss / m;
                 double inv = 1.0 / Math.sqrt(var + eps);
                 mean[c] = (float) mu;
@@ -221,7 +227,8 @@ public final class BatchNorm2d implements Layer, HasStateDict {
      *
      * <pre>
      *   dweight = Σ dy·x̂,   dbias = Σ dy
-     *   dx = weight·invstd · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)     training mode (the statistics depend on x)
+     *   dx = weight·invstd · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)     training mode (the statistics depend on x),
+     *        as {@link Kernels#affineDeviation}: three float coefficients per channel, one rounding each
      *   dx = weight·invstd · dy                               eval mode
      * </pre>
      */
@@ -234,14 +241,14 @@ public final class BatchNorm2d implements Layer, HasStateDict {
         Tensor dx = Tensor.zeros(x.shape());
         float[] out = dx.data();
         pool.parallelFor(channels, c -> {
-            double mu = t.mean()[c], inv = t.invstd()[c];
-            double sdy = 0, sdyx = 0;
+            float mu = t.mean()[c];
+            double inv = t.invstd()[c];
+            double[] sums = new double[2];
             for (int i = 0; i < n; i++) {
-                for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
-                    sdy += g[q];
-                    sdyx += g[q] * ((in[q] - mu) * inv);
-                }
+                int q = (i * channels + c) * plane;
+                kernels.gradientSums(g, q, in, q, plane, mu, sums);
             }
+            double sdy = sums[0], sdyx = sums[1] * inv;
             if (dWeight != null) {
                 dWeight[c] += (float) sdyx;
             }
@@ -249,12 +256,15 @@ public final class BatchNorm2d implements Layer, HasStateDict {
                 dBias[c] += (float) sdy;
             }
             double scale = w[c] * inv;
-            double meanDy = sdy / m, meanDyx = sdyx / m;
-            for (int i = 0; i < n; i++) {
-                for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
-                    if (t.training()) {
-                        out[q] = (float) (scale * (g[q] - meanDy - (in[q] - mu) * inv * meanDyx));
-                    } else {
+            if (t.training()) {   // dx = scale·dy + (−scale·invstd·Σ(dy·x̂)/M)·(x − mean) + (−scale·Σdy/M)
+                float a = (float) scale, slope = (float) (-scale * inv * sdyx / m), shift = (float) (-scale * sdy / m);
+                for (int i = 0; i < n; i++) {
+                    int q = (i * channels + c) * plane;
+                    kernels.affineDeviation(g, q, in, q, plane, mu, a, slope, shift, out, q);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    for (int q = (i * channels + c) * plane, end = q + plane; q < end; q++) {
                         out[q] = (float) (scale * g[q]);
                     }
                 }

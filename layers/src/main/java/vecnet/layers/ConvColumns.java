@@ -13,8 +13,8 @@ import vecnet.engine.ConvGeometry;
  *   col[r, q] = x[n, ci, oh·sh − ph + i·dh, ow·sw − pw + j·dw], zero outside the input
  * </pre>
  *
- * It is never built: the weight gradient's product reads it from the input as it packs
- * ({@link vecnet.engine.Kernels#sgemmColumnsTransposed}). {@link #col2imAdd} is its transpose, adding
+ * It is never built: the weight gradient reads the input directly
+ * ({@link vecnet.engine.Kernels#convWeightGradient}). {@link #col2imAdd} is its transpose, adding
  * every entry of a column-shaped gradient back onto the input pixel it came from: a plain loop whose
  * inner loop runs over the output columns that fall inside the input, so that with stride 1 it is
  * a contiguous add the JIT vectorizes. Each task owns whole planes of {@code x}, and a pixel's sum

@@ -28,30 +28,29 @@ public final class ReLU implements Layer {
 
     /** The forward pass kept for {@link Traced#backward}; the output is {@link #forward}'s. */
     public Trace trace(Tensor x, ComputePool pool) {
-        return new Trace(x.shape(), forward(x, pool));
+        return new Trace(kernels, x.shape(), forward(x, pool));
     }
 
     /**
      * A traced ReLU: {@code dx = dy} where {@code y > 0}, else 0 (torch's {@code threshold_backward}: an
      * input of exactly 0 gets no gradient). Only the output is needed.
      */
-    public record Trace(int[] inputShape, Tensor output) implements Traced {
+    public record Trace(Kernels kernels, int[] inputShape, Tensor output) implements Traced {
         @Override
         public Tensor backward(Tensor gradOutput, Gradients grads, ComputePool pool) {
             gradOutput.requireShape("ReLU output gradient", output.shape());
             Tensor dx = Tensor.zeros(inputShape);
-            mask(pool, output.data(), gradOutput.data(), dx.data());
+            mask(pool, kernels, output.data(), gradOutput.data(), dx.data());
             return dx;
         }
     }
 
-    /** {@code dx[i] = y[i] > 0 ? dy[i] : 0}, in chunks over {@code pool}. */
-    static void mask(ComputePool pool, float[] y, float[] dy, float[] dx) {
+    /** {@code dx[i] = y[i] > 0 ? dy[i] : 0} ({@link Kernels#reluBackward}), in chunks over {@code pool}. */
+    static void mask(ComputePool pool, Kernels kernels, float[] y, float[] dy, float[] dx) {
         int len = y.length, chunk = 1 << 14, tasks = (len + chunk - 1) / chunk;
         pool.parallelFor(tasks, t -> {
-            for (int i = t * chunk, end = Math.min(len, i + chunk); i < end; i++) {
-                dx[i] = y[i] > 0f ? dy[i] : 0f;
-            }
+            int i = t * chunk;
+            kernels.reluBackward(y, i, dy, i, dx, i, Math.min(chunk, len - i));
         });
     }
 
