@@ -270,14 +270,30 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         return -Math.floorDiv(-a, b);
     }
 
-    /** One task: real tiles {@code [t0, t1)} of image b, output channel panels {@code [cp0, cp1)}. */
+    /**
+     * One task: real tiles {@code [t0, t1)} of image b, output channel panels {@code [cp0, cp1)}. Its
+     * three steps are methods of their own, each compiled on its own: inlined into one method, their
+     * Vector API calls went past C2's inlining budget (NodeCountInliningCutoff); the calls parsed
+     * after that point are inlined late, where C2 no longer knows the vectors' exact classes, and in
+     * some runs it then left a store to Java, boxing vectors for good (see "Exact receivers" in
+     * {@link VectorOps}).
+     */
     private void block(Scratch s, Shape sh, float[] p, float[] uu, int b, int t0, int t1, int cp0, int cp1,
                        float[] y, Epilogue ep) {
-        int cin = g.cin(), tile = sh.tile, patch = tile + 2, points = patch * patch;
-        boolean f4 = tile == 4;
-        // 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi), whole vectors.
+        int cin = g.cin(), patch = sh.tile + 2, points = patch * patch;
         int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
         float[] v = s.v(points * cin * jb);
+        transformInputs(s, sh, p, b, jLo, jHi, v);
+        int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = tq * ldc;
+        float[] m = s.m(points * mStride);
+        multiply(sh, v, jLo, jb, uu, t0, t1, cp0, cp1, m, mStride);
+        transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
+    }
+
+    /** 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi) of image b, whole vectors. */
+    private void transformInputs(Scratch s, Shape sh, float[] p, int b, int jLo, int jHi, float[] v) {
+        int cin = g.cin(), tile = sh.tile, patch = tile + 2, jb = jHi - jLo;
+        boolean f4 = tile == 4;
         int[] off = s.patchOffset;
         for (int r = 0; r < patch; r++) {
             for (int c = 0; c < patch; c++) {
@@ -305,9 +321,12 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 }
             }
         }
-        // 2. M_ξ[t - t0, co - cp0*NR] for the task's tiles (in groups of four) and channels.
-        int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = tq * ldc;
-        float[] m = s.m(points * mStride);
+    }
+
+    /** 2. M_ξ[t - t0, co - cp0*NR] for the tiles [t0, t1) (in groups of four) and channel panels [cp0, cp1). */
+    private void multiply(Shape sh, float[] v, int jLo, int jb, float[] uu, int t0, int t1, int cp0, int cp1,
+                          float[] m, int mStride) {
+        int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
@@ -323,25 +342,51 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 }
             }
         }
-        // 3. Y = Aᵀ M A per tile, VL output channels at a time, then the epilogue per channel.
-        int cout = g.cout();
+    }
+
+    /**
+     * 3. Y = Aᵀ M A per tile, VL output channels at a time, then the epilogue per channel; one method
+     * per algorithm, so that each compiles within C2's inlining budget (see {@link #block}).
+     */
+    private void transformOutputs(Scratch s, Shape sh, float[] m, int mStride, int b, int t0, int t1, int cp0, int cp1,
+                                  float[] y, Epilogue ep) {
+        if (sh.tile == 4) {
+            transformOutputs6(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
+        } else {
+            transformOutputs4(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
+        }
+    }
+
+    private void transformOutputs6(Scratch s, Shape sh, float[] m, int mStride, int b, int t0, int t1, int cp0, int cp1,
+                                   float[] y, Epilogue ep) {
+        int cout = g.cout(), ldc = (cp1 - cp0) * NR;
         for (int t = t0; t < t1; t++) {
             int ty = t / sh.tilesW, tx = t % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
                 int base = (t - t0) * ldc + co - cp0 * NR;
-                for (int c = 0; c < patch; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
-                    if (f4) {
-                        outputTransform6(m, base + c * mStride, patch * mStride, s.tmp, c * VL, patch * VL);
-                    } else {
-                        outputTransform4(m, base + c * mStride, patch * mStride, s.tmp, c * VL, patch * VL);
-                    }
+                for (int c = 0; c < 6; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
+                    outputTransform6(m, base + c * mStride, 6 * mStride, s.tmp, c * VL, 6 * VL);
                 }
-                for (int i = 0; i < tile; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
-                    if (f4) {
-                        outputTransform6(s.tmp, i * patch * VL, VL, s.out, i * tile * VL, VL);
-                    } else {
-                        outputTransform4(s.tmp, i * patch * VL, VL, s.out, i * tile * VL, VL);
-                    }
+                for (int i = 0; i < 4; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
+                    outputTransform6(s.tmp, i * 6 * VL, VL, s.out, i * 4 * VL, VL);
+                }
+                store(s, sh, b, ty, tx, co, Math.min(VL, cout - co), y, ep);
+            }
+        }
+    }
+
+    private void transformOutputs4(Scratch s, Shape sh, float[] m, int mStride, int b, int t0, int t1, int cp0, int cp1,
+                                   float[] y, Epilogue ep) {
+        int cout = g.cout(), ldc = (cp1 - cp0) * NR;
+        for (int t = t0; t < t1; t++) {
+            int ty = t / sh.tilesW, tx = t % sh.tilesW;
+            for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
+                int base = (t - t0) * ldc + co - cp0 * NR;
+                for (int c = 0; c < 4; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
+                    outputTransform4(m, base + c * mStride, 4 * mStride, s.tmp, c * VL, 4 * VL);
+                }
+                for (int i = 0; i < 2; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
+                    outputTransform4(s.tmp, i * 4 * VL, VL, s.out, i * 2 * VL, VL);
                 }
                 store(s, sh, b, ty, tx, co, Math.min(VL, cout - co), y, ep);
             }
