@@ -233,15 +233,12 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 }
                 // Lane l reads source pixel (sy, sx); it is inside when 0 <= sy <= lastRow and
                 // 0 <= sx <= lastCol, i.e. when none of sy, lastRow-sy, sx, lastCol-sx is negative.
-                // Every call is made on a vector whose exact class C2 knows (fromArray's and the
-                // lane-wise operations' results): with reinterpretAsInts().and(keep).reinterpretAsFloats()
-                // .intoArray, the receivers were abstract-typed and in some runs C2 left the store to
-                // Java, boxing vectors for good (see "Exact receivers" in VectorOps). The blend keeps
-                // a lane's bits or writes +0.0, as the bit mask did.
+                // The sign bits make a bit mask, so no VectorMask is needed (JDK 17 boxes those here).
                 IntVector sy = IntVector.fromArray(IS, oyOf, j).add(ry);
                 IntVector sx = IntVector.fromArray(IS, oyOf, colsOffset + j).add(rx);
                 IntVector outside = sy.or(sy.neg().add(lastRow)).or(sx).or(sx.neg().add(lastCol));
-                FloatVector.fromArray(S, in, off).blend(0f, outside.compare(VectorOperators.LT, 0).cast(S))
+                IntVector keep = outside.lanewise(VectorOperators.ASHR, 31).not();
+                FloatVector.fromArray(S, in, off).reinterpretAsInts().and(keep).reinterpretAsFloats()
                         .intoArray(bp, dst);
             }
         }
