@@ -331,6 +331,15 @@ def cases():
     c["cmyk_no_adobe.jpg"] = patch_jpeg(c["cmyk.jpg"], drop=(0xEE,))
     c["ycck.jpg"] = patch_jpeg(c["cmyk.jpg"], set_adobe=2)
     c["cmyk_progressive.jpg"] = jpeg(cmyk, quality=80, progressive=True)
+    # Subsampled four-component files: Pillow's `subsampling` sets the first component's factors (2x2 or 2x1)
+    # and leaves the other three at 1x1, so M, Y and K (or, patched to transform 2, Cb, Cr and K) are the
+    # components stored at half resolution and upsampled by the decoder.
+    c["cmyk_420.jpg"] = jpeg(cmyk, quality=90, subsampling=2)
+    c["cmyk_422_odd.jpg"] = jpeg(Image.merge("CMYK", [odd.getchannel(0), odd.getchannel(1), odd.getchannel(2),
+                                                       odd.convert("L")]), quality=85, subsampling=1)
+    c["ycck_420.jpg"] = patch_jpeg(c["cmyk_420.jpg"], set_adobe=2)
+    c["ycck_422_odd.jpg"] = patch_jpeg(c["cmyk_422_odd.jpg"], set_adobe=2)
+    c["cmyk_420_progressive.jpg"] = jpeg(cmyk, quality=80, subsampling=2, progressive=True)
     for o in (3, 6, 8):
         c["exif_%d.jpg" % o] = with_exif_orientation(jpeg(odd, quality=90), o)
     # PNG (hand-written unless noted)
