@@ -471,6 +471,24 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         int tile = sh.tile;
         int resDelta = ep.residualOffset(), rows = Math.min(tile, sh.oh - ty * tile), cols = Math.min(tile, sh.ow - tx * tile);
         int origin = (b * g.cout() + co) * sh.oh * sh.ow + ty * tile * sh.ow + tx * tile, planeSize = sh.oh * sh.ow;
+        if (lanes == VL && rows == tile && cols == tile) {
+            float[] r = null;
+            if (res != null) {
+                r = s.residual;
+                if (tile == 4) {
+                    gather4(res, origin + resDelta, planeSize, sh.ow, r);
+                } else {
+                    gather2(res, origin + resDelta, planeSize, sh.ow, r);
+                }
+            }
+            affine(out, tile * tile * VL, scale, shift, co, r, relu);
+            if (tile == 4) {
+                scatter4(out, y, origin, planeSize, sh.ow);
+            } else {
+                scatter2(out, y, origin, planeSize, sh.ow);
+            }
+            return;
+        }
         if (lanes == VL) {
             float[] r = null;
             if (res != null) {
@@ -512,6 +530,79 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     y[row + j] = acc;
                 }
             }
+        }
+    }
+
+    /*
+     * A whole tile of VL channels, unrolled: per channel, one straight run of loads and stores whose
+     * indices are linear in the channel, so C2 checks the bounds once per loop, not once per float.
+     */
+
+    /** {@code out[(i*4 + j)*VL + l] → y[origin + l*planeSize + i*ow + j]} for a whole 4×4 tile. */
+    private static void scatter4(float[] out, float[] y, int origin, int planeSize, int ow) {
+        for (int l = 0; l < VL; l++) {
+            int r0 = origin + l * planeSize, r1 = r0 + ow, r2 = r1 + ow, r3 = r2 + ow;
+            y[r0] = out[l];
+            y[r0 + 1] = out[VL + l];
+            y[r0 + 2] = out[2 * VL + l];
+            y[r0 + 3] = out[3 * VL + l];
+            y[r1] = out[4 * VL + l];
+            y[r1 + 1] = out[5 * VL + l];
+            y[r1 + 2] = out[6 * VL + l];
+            y[r1 + 3] = out[7 * VL + l];
+            y[r2] = out[8 * VL + l];
+            y[r2 + 1] = out[9 * VL + l];
+            y[r2 + 2] = out[10 * VL + l];
+            y[r2 + 3] = out[11 * VL + l];
+            y[r3] = out[12 * VL + l];
+            y[r3 + 1] = out[13 * VL + l];
+            y[r3 + 2] = out[14 * VL + l];
+            y[r3 + 3] = out[15 * VL + l];
+        }
+    }
+
+    /** The reverse of {@link #scatter4}: a whole 4×4 tile of the residual into {@code r}'s layout. */
+    private static void gather4(float[] res, int origin, int planeSize, int ow, float[] r) {
+        for (int l = 0; l < VL; l++) {
+            int r0 = origin + l * planeSize, r1 = r0 + ow, r2 = r1 + ow, r3 = r2 + ow;
+            r[l] = res[r0];
+            r[VL + l] = res[r0 + 1];
+            r[2 * VL + l] = res[r0 + 2];
+            r[3 * VL + l] = res[r0 + 3];
+            r[4 * VL + l] = res[r1];
+            r[5 * VL + l] = res[r1 + 1];
+            r[6 * VL + l] = res[r1 + 2];
+            r[7 * VL + l] = res[r1 + 3];
+            r[8 * VL + l] = res[r2];
+            r[9 * VL + l] = res[r2 + 1];
+            r[10 * VL + l] = res[r2 + 2];
+            r[11 * VL + l] = res[r2 + 3];
+            r[12 * VL + l] = res[r3];
+            r[13 * VL + l] = res[r3 + 1];
+            r[14 * VL + l] = res[r3 + 2];
+            r[15 * VL + l] = res[r3 + 3];
+        }
+    }
+
+    /** {@link #scatter4} for a 2×2 tile. */
+    private static void scatter2(float[] out, float[] y, int origin, int planeSize, int ow) {
+        for (int l = 0; l < VL; l++) {
+            int r0 = origin + l * planeSize, r1 = r0 + ow;
+            y[r0] = out[l];
+            y[r0 + 1] = out[VL + l];
+            y[r1] = out[2 * VL + l];
+            y[r1 + 1] = out[3 * VL + l];
+        }
+    }
+
+    /** {@link #gather4} for a 2×2 tile. */
+    private static void gather2(float[] res, int origin, int planeSize, int ow, float[] r) {
+        for (int l = 0; l < VL; l++) {
+            int r0 = origin + l * planeSize, r1 = r0 + ow;
+            r[l] = res[r0];
+            r[VL + l] = res[r0 + 1];
+            r[2 * VL + l] = res[r1];
+            r[3 * VL + l] = res[r1 + 1];
         }
     }
 
