@@ -231,38 +231,65 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         });
     }
 
-    /** Fills the phase planes of every (image, channel), zero where the source pixel is padding. */
+    /**
+     * Fills the phase planes of every (image, channel), zero where the source pixel is padding. Each
+     * input row is read once, left to right, and dealt to the m phase planes of its row phase: in
+     * the interior, m consecutive pixels go to column u of phases 0..m-1.
+     */
     private void splitPhases(ComputePool pool, float[] x, Shape sh, float[] p) {
         int planes = sh.n * g.cin();
         int parts = Math.min(planes, 4 * pool.threads());
         int rows = sh.tilesH + 1, rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW(), tile = sh.tile;
+        int phaseSize = rows * rowLen;
+        // Columns u in [inLo, inHi) read pixels m*u - padW + px inside the row for every phase px.
+        int inLo = Math.min(rowLen, ceilDiv(padW, tile));
+        int inHi = Math.max(inLo, Math.min(rowLen, Math.floorDiv(w + padW - tile, tile) + 1));
         pool.parallelFor(parts, part -> {
             int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
             for (int c = c0; c < c1; c++) {
-                int src = c * h * w;
                 for (int py = 0; py < tile; py++) {
-                    for (int px = 0; px < tile; px++) {
-                        int dst = c * sh.planeSize + (py * tile + px) * rows * rowLen;
-                        // Columns u in [uLo, uHi) read pixels m*u + px - padW inside the row; the rest are padding.
-                        int uLo = Math.min(rowLen, Math.max(0, ceilDiv(padW - px, tile)));
-                        int uHi = Math.max(uLo, Math.min(rowLen, ceilDiv(w + padW - px, tile)));
-                        for (int v = 0; v < rows; v++) {
-                            int iy = tile * v + py - padH, row = dst + v * rowLen;
-                            if (iy < 0 || iy >= h) {
-                                Arrays.fill(p, row, row + rowLen, 0f);
-                                continue;
+                    for (int v = 0; v < rows; v++) {
+                        int iy = tile * v + py - padH;
+                        int dst = c * sh.planeSize + py * tile * phaseSize + v * rowLen; // phase (py, px) at + px*phaseSize
+                        if (iy < 0 || iy >= h) {
+                            for (int px = 0; px < tile; px++) {
+                                Arrays.fill(p, dst + px * phaseSize, dst + px * phaseSize + rowLen, 0f);
                             }
-                            Arrays.fill(p, row, row + uLo, 0f);
-                            int from = src + iy * w + px - padW;
-                            for (int uu = uLo; uu < uHi; uu++) {
-                                p[row + uu] = x[from + tile * uu];
-                            }
-                            Arrays.fill(p, row + uHi, row + rowLen, 0f);
+                            continue;
                         }
+                        int from = c * h * w + iy * w - padW; // pixel ix of the row is x[from + padW + ix]
+                        splitEdge(x, from, w, padW, tile, 0, inLo, p, dst, phaseSize);
+                        if (tile == 4) {
+                            for (int u = inLo; u < inHi; u++) {
+                                int at = from + 4 * u;
+                                p[dst + u] = x[at];
+                                p[dst + phaseSize + u] = x[at + 1];
+                                p[dst + 2 * phaseSize + u] = x[at + 2];
+                                p[dst + 3 * phaseSize + u] = x[at + 3];
+                            }
+                        } else {
+                            for (int u = inLo; u < inHi; u++) {
+                                int at = from + 2 * u;
+                                p[dst + u] = x[at];
+                                p[dst + phaseSize + u] = x[at + 1];
+                            }
+                        }
+                        splitEdge(x, from, w, padW, tile, inHi, rowLen, p, dst, phaseSize);
                     }
                 }
             }
         });
+    }
+
+    /** Columns [u0, u1) of one row of every phase, pixel by pixel: zero where the pixel is padding. */
+    private static void splitEdge(float[] x, int from, int w, int padW, int tile, int u0, int u1, float[] p, int dst,
+                                  int phaseSize) {
+        for (int u = u0; u < u1; u++) {
+            for (int px = 0; px < tile; px++) {
+                int ix = tile * u + px - padW;
+                p[dst + px * phaseSize + u] = ix >= 0 && ix < w ? x[from + tile * u + px] : 0f;
+            }
+        }
     }
 
     /** {@code ceil(a / b)} for b > 0 and any a. */
