@@ -138,6 +138,15 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         /** The residual of one output tile, laid out like {@link #out}. */
         final float[] residual = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
+        /** Per task: the column in V of each of its tiles, {@link #block}. */
+        int[] rows = new int[0];
+
+        int[] rows(int size) {
+            if (rows.length < size) {
+                rows = new int[size];
+            }
+            return rows;
+        }
 
 
         float[] phases(int size) {
@@ -313,7 +322,11 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         transformInputs(s, sh, p, b, jLo, jHi, v);
         int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = tq * ldc;
         float[] m = s.m(points * mStride);
-        multiply(sh, v, jLo, jb, uu, t0, t1, cp0, cp1, m, mStride);
+        int[] rows = s.rows(tq);
+        for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
+            rows[t - t0] = sh.extended(Math.min(t, t1 - 1)) - jLo;
+        }
+        multiply(sh, v, rows, jb, uu, t0, t1, cp0, cp1, m, mStride);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
@@ -350,8 +363,11 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
     }
 
-    /** 2. M_ξ[t - t0, co - cp0*NR] for the tiles [t0, t1) (in groups of four) and channel panels [cp0, cp1). */
-    private void multiply(Shape sh, float[] v, int jLo, int jb, float[] uu, int t0, int t1, int cp0, int cp1,
+    /**
+     * 2. M_ξ[t - t0, co - cp0*NR] for the tiles [t0, t1) (in groups of four) and channel panels [cp0, cp1);
+     * {@code rows[t - t0]} is tile t's column in V.
+     */
+    private void multiply(Shape sh, float[] v, int[] rows, int jb, float[] uu, int t0, int t1, int cp0, int cp1,
                           float[] m, int mStride) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         for (int xi = 0; xi < points; xi++) {
@@ -359,12 +375,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
                     int vOff = (xi * cin + k0) * jb, uOff = ((xi * coPanels + cp) * cin + k0) * NR;
-                    for (int t = t0; t < t1; t += MR) {
-                        int last = t1 - 1; // a partial group repeats its last tile; those rows are not read
-                        VectorGemm.microRows(kc, v, vOff, jb,
-                                sh.extended(t) - jLo, sh.extended(Math.min(t + 1, last)) - jLo,
-                                sh.extended(Math.min(t + 2, last)) - jLo, sh.extended(Math.min(t + 3, last)) - jLo,
-                                uu, uOff, m, xi * mStride + (t - t0) * ldc + (cp - cp0) * NR, ldc, k0 == 0);
+                    for (int i = 0; i < t1 - t0; i += MR) {
+                        VectorGemm.microRows(kc, v, vOff, jb, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
+                                uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
                     }
                 }
             }
