@@ -10,14 +10,15 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API; the arithmetic of {@link Winograd#reference}, bit for bit. Below, m is the tile side
  * (4 or 2) and the patch side is m + 2.
  *
- * <p>One call runs in two steps:
+ * <p>A call runs image by image, each in two steps (so that the image's phase planes are still in
+ * cache when its tasks read them):
  * <ol>
  *   <li>The input is copied, zero-padded, into m² phase planes per channel,
- *       {@code P[b, ci, py, px, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]} with
+ *       {@code P[ci, py, px, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]} with
  *       {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s patch is then at a fixed
  *       offset from {@code j = ty*(tilesW + 1) + tx}, so one vector load reads it for VL tiles in a
  *       row. (Index {@code tx = tilesW} is a padding tile: transformed with the others, never used.)</li>
- *   <li>Tasks of (image, block of tiles, block of output channels) each: transform the patches of
+ *   <li>Tasks of (block of tiles, block of output channels) each: transform the patches of
  *       their tiles for every input channel, {@code V[ξ, ci, j]}; run the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
  *       two vectors of channels, U packed once like a GEMM's B panels); transform each tile back,
@@ -213,40 +214,42 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] uu = transformed(f);
         Shape sh = new Shape(f.tile, n, h, w, oh, ow, th, tw, tw + 1, f.tile * f.tile * (th + 1) * (tw + 1));
         int cin = g.cin();
-        float[] phases = SCRATCH.get().phases(n * cin * sh.planeSize + NR);
-        splitPhases(pool, x, sh, phases);
-
+        // One image at a time: its phase planes are still in cache when its tasks read them.
+        float[] phases = SCRATCH.get().phases(cin * sh.planeSize + NR);
         int threads = pool.threads(), quads = (th * tw + MR - 1) / MR;
         int tileBlocks = (quads + MAX_QUADS - 1) / MAX_QUADS;
-        if (threads > 1 && n == 1 && tileBlocks % threads != 0) {
+        if (threads > 1 && tileBlocks % threads != 0) {
             int even = (tileBlocks + threads - 1) / threads * threads;
             if (quads / even >= 4) { // blocks of at least 16 tiles, so U is read for enough of them
                 tileBlocks = even;
             }
         }
         int coBlocks = 1;
-        if (n * tileBlocks < threads) { // few tiles (a small map at batch 1): split the channels too
-            coBlocks = Math.min(coPanels, (threads + n * tileBlocks - 1) / (n * tileBlocks));
+        if (tileBlocks < threads) { // few tiles (a small map): split the channels too
+            coBlocks = Math.min(coPanels, (threads + tileBlocks - 1) / tileBlocks);
         }
         int tb = tileBlocks, cb = coBlocks;
-        pool.parallelFor(n * tb * cb, task -> {
-            int cBlock = task % cb, rest = task / cb;
-            int tBlock = rest % tb, b = rest / tb;
-            int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
-            int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
-            if (q1 > q0 && cp1 > cp0) {
-                block(SCRATCH.get(), sh, phases, uu, b, q0 * MR, Math.min(q1 * MR, th * tw), cp0, cp1, y, ep);
-            }
-        });
+        for (int image = 0; image < n; image++) {
+            int b = image;
+            splitPhases(pool, x, b, sh, phases);
+            pool.parallelFor(tb * cb, task -> {
+                int cBlock = task % cb, tBlock = task / cb;
+                int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
+                int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
+                if (q1 > q0 && cp1 > cp0) {
+                    block(SCRATCH.get(), sh, phases, uu, b, q0 * MR, Math.min(q1 * MR, th * tw), cp0, cp1, y, ep);
+                }
+            });
+        }
     }
 
     /**
-     * Fills the phase planes of every (image, channel), zero where the source pixel is padding. Each
+     * Fills the phase planes of every channel of image b, zero where the source pixel is padding. Each
      * input row is read once, left to right, and dealt to the m phase planes of its row phase: in
      * the interior, m consecutive pixels go to column u of phases 0..m-1.
      */
-    private void splitPhases(ComputePool pool, float[] x, Shape sh, float[] p) {
-        int planes = sh.n * g.cin();
+    private void splitPhases(ComputePool pool, float[] x, int b, Shape sh, float[] p) {
+        int planes = g.cin();
         int parts = Math.min(planes, 4 * pool.threads());
         int rows = sh.tilesH + 1, rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW(), tile = sh.tile;
         int phaseSize = rows * rowLen;
@@ -266,7 +269,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                             }
                             continue;
                         }
-                        int from = c * h * w + iy * w - padW; // pixel ix of the row is x[from + padW + ix]
+                        int from = (b * planes + c) * h * w + iy * w - padW; // pixel ix of the row is x[from + padW + ix]
                         splitEdge(x, from, w, padW, tile, 0, inLo, p, dst, phaseSize);
                         if (tile == 4) {
                             for (int u = inLo; u < inHi; u++) {
@@ -342,7 +345,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             }
         }
         for (int ci = 0; ci < cin; ci++) {
-            int plane = (b * cin + ci) * sh.planeSize;
+            int plane = ci * sh.planeSize; // the phase planes hold image b alone
             for (int j = jLo; j < jHi; j += VL) {
                 for (int c = 0; c < patch; c++) { // columns of the patch: tmp[ξr][c] = Bᵀ d[:, c]
                     if (f4) {
