@@ -626,10 +626,18 @@ final class VectorGemm {
                       int rows, int cols, boolean first, boolean last, Epilogue ep, int ch, int resDelta,
                       float[] tile) {
         if (rows == MR && cols == NR) {
-            micro(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first, last, ep, ch, resDelta);
+            micro(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first);
+            if (last && !ep.isIdentity()) {
+                // Here, not in micro: inlined there, the epilogue's vector calls came after C2's inlining
+                // budget in some compilations and its store then boxed (see "One vector loop per method"
+                // in VectorOps; the sgemm allocation guard failed 1 run in 30).
+                for (int r = 0; r < MR; r++) {
+                    epilogue(c, cIdx + r * ldc, ep, ep.perRow() ? ch + r : ch, resDelta);
+                }
+            }
             return;
         }
-        micro(kc, ap, aOff, bp, bOff, tile, 0, NR, true, false, Epilogue.NONE, 0, 0);
+        micro(kc, ap, aOff, bp, bOff, tile, 0, NR, true);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
                 int ci = cIdx + r * ldc + j;
@@ -639,9 +647,9 @@ final class VectorGemm {
         }
     }
 
-    /** The micro-kernel: C[0:MR, 0:NR] (+)= Apanel(MR×kc) · Bpanel(kc×NR), then the epilogue if {@code last}. */
+    /** The micro-kernel: C[0:MR, 0:NR] (+)= Apanel(MR×kc) · Bpanel(kc×NR). */
     static void micro(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
-                      boolean first, boolean last, Epilogue ep, int ch, int resDelta) {
+                      boolean first) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -671,11 +679,6 @@ final class VectorGemm {
         accumulate(c21, c, cIdx + 2 * ldc + VL, first);
         accumulate(c30, c, cIdx + 3 * ldc, first);
         accumulate(c31, c, cIdx + 3 * ldc + VL, first);
-        if (last && !ep.isIdentity()) {
-            for (int r = 0; r < MR; r++) {
-                epilogue(c, cIdx + r * ldc, ep, ep.perRow() ? ch + r : ch, resDelta);
-            }
-        }
     }
 
     /**

@@ -335,7 +335,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
 
     /** 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi) of image b, whole vectors. */
     private void transformInputs(Scratch s, Shape sh, float[] p, int b, int jLo, int jHi, float[] v) {
-        int cin = g.cin(), tile = sh.tile, patch = tile + 2, jb = jHi - jLo;
+        int cin = g.cin(), tile = sh.tile, patch = tile + 2;
         boolean f4 = tile == 4;
         int[] off = s.patchOffset;
         for (int r = 0; r < patch; r++) {
@@ -344,25 +344,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         + (r / tile) * sh.rowLen + c / tile;
             }
         }
-        for (int ci = 0; ci < cin; ci++) {
-            int plane = ci * sh.planeSize; // the phase planes hold image b alone
-            for (int j = jLo; j < jHi; j += VL) {
-                for (int c = 0; c < patch; c++) { // columns of the patch: tmp[ξr][c] = Bᵀ d[:, c]
-                    if (f4) {
-                        inputTransform6(p, plane + j, off, c, patch, s.tmp, c * VL, patch * VL);
-                    } else {
-                        inputTransform4(p, plane + j, off, c, patch, s.tmp, c * VL, patch * VL);
-                    }
-                }
-                for (int r = 0; r < patch; r++) { // rows: V[ξr*patch + ξc] = Bᵀ tmp[ξr, :]
-                    int at = (r * patch * cin + ci) * jb + j - jLo;
-                    if (f4) {
-                        inputTransform6(s.tmp, r * patch * VL, CONSECUTIVE, 0, 1, v, at, cin * jb);
-                    } else {
-                        inputTransform4(s.tmp, r * patch * VL, CONSECUTIVE, 0, 1, v, at, cin * jb);
-                    }
-                }
-            }
+        if (f4) {
+            transformInputs6(p, sh.planeSize, off, cin, jLo, jHi, s.tmp, v);
+        } else {
+            transformInputs4(p, sh.planeSize, off, cin, jLo, jHi, s.tmp, v);
         }
     }
 
@@ -436,43 +421,104 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
     }
 
-    /** Offsets of six consecutive vectors: the rows of {@link Scratch#tmp} read by the input transform's second pass. */
-    private static final int[] CONSECUTIVE = {0, VL, 2 * VL, 3 * VL, 4 * VL, 5 * VL};
-
     /**
-     * {@link Winograd#inputTransform} of F(4×4) on six vectors, {@code d_i = p[at + off[first + i*step]]},
-     * writing {@code o[oOff + i*oStride]}.
+     * {@link Winograd#inputTransform} of F(4×4), {@code Bᵀ d B}, for every channel and every group of
+     * VL tiles {@code j} in [jLo, jHi): six passes down the patches' columns
+     * ({@code d[r][c] = p[ci*planeSize + j + off[r*6 + c]]} into {@code tmp[ξr][c]}), then six along
+     * the rows of {@code tmp} into {@code V[ξr*6 + ξc, ci, j - jLo]}. One copy of the arithmetic, in a
+     * method too large for C2 to inline (see "One vector loop per method" in {@link VectorOps}): called
+     * from two sites of one loop (columns, rows), the 32-operation transform was inlined twice into one
+     * compilation when C2 compiled that loop before the transform, went past C2's inlining budget,
+     * and the calls inlined late then boxed vectors for good (the engine's allocation guards failed 3 runs
+     * in 30, in this method and in {@link VectorGemm#micro}'s epilogue).
      */
-    private static void inputTransform6(float[] p, int at, int[] off, int first, int step, float[] o, int oOff, int oStride) {
-        FloatVector d0 = FloatVector.fromArray(S, p, at + off[first]);
-        FloatVector d1 = FloatVector.fromArray(S, p, at + off[first + step]);
-        FloatVector d2 = FloatVector.fromArray(S, p, at + off[first + 2 * step]);
-        FloatVector d3 = FloatVector.fromArray(S, p, at + off[first + 3 * step]);
-        FloatVector d4 = FloatVector.fromArray(S, p, at + off[first + 4 * step]);
-        FloatVector d5 = FloatVector.fromArray(S, p, at + off[first + 5 * step]);
+    private static void transformInputs6(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
+                                         float[] v) {
         FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
         FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
-        d0.fma(four, d2.fma(minusFive, d4)).intoArray(o, oOff);
-        d1.add(d2).fma(minusFour, d3.add(d4)).intoArray(o, oOff + oStride);
-        d1.sub(d2).fma(four, d4.sub(d3)).intoArray(o, oOff + 2 * oStride);
-        d3.sub(d1).fma(two, d4.sub(d2)).intoArray(o, oOff + 3 * oStride);
-        d1.sub(d3).fma(two, d4.sub(d2)).intoArray(o, oOff + 4 * oStride);
-        d1.fma(four, d3.fma(minusFive, d5)).intoArray(o, oOff + 5 * oStride);
+        int jb = jHi - jLo, vStride = cin * jb;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int j = jLo; j < jHi; j += VL) {
+                int at = ci * planeSize + j, vAt = ci * jb + j - jLo; // the phase planes hold one image
+                for (int pass = 0; pass < 12; pass++) {
+                    boolean column = pass < 6;
+                    int k = column ? pass : pass - 6;
+                    float[] src = column ? p : tmp, dst = column ? tmp : v;
+                    int i0, i1, i2, i3, i4, i5, o, step;
+                    if (column) { // column k of the patches → tmp[ξr*6*VL + k*VL]
+                        i0 = at + off[k];
+                        i1 = at + off[6 + k];
+                        i2 = at + off[12 + k];
+                        i3 = at + off[18 + k];
+                        i4 = at + off[24 + k];
+                        i5 = at + off[30 + k];
+                        o = k * VL;
+                        step = 6 * VL;
+                    } else { // row k of tmp → V[k*6 + ξc, ci, j]
+                        i0 = k * 6 * VL;
+                        i1 = i0 + VL;
+                        i2 = i0 + 2 * VL;
+                        i3 = i0 + 3 * VL;
+                        i4 = i0 + 4 * VL;
+                        i5 = i0 + 5 * VL;
+                        o = vAt + k * 6 * vStride;
+                        step = vStride;
+                    }
+                    FloatVector d0 = FloatVector.fromArray(S, src, i0);
+                    FloatVector d1 = FloatVector.fromArray(S, src, i1);
+                    FloatVector d2 = FloatVector.fromArray(S, src, i2);
+                    FloatVector d3 = FloatVector.fromArray(S, src, i3);
+                    FloatVector d4 = FloatVector.fromArray(S, src, i4);
+                    FloatVector d5 = FloatVector.fromArray(S, src, i5);
+                    d0.fma(four, d2.fma(minusFive, d4)).intoArray(dst, o);
+                    d1.add(d2).fma(minusFour, d3.add(d4)).intoArray(dst, o + step);
+                    d1.sub(d2).fma(four, d4.sub(d3)).intoArray(dst, o + 2 * step);
+                    d3.sub(d1).fma(two, d4.sub(d2)).intoArray(dst, o + 3 * step);
+                    d1.sub(d3).fma(two, d4.sub(d2)).intoArray(dst, o + 4 * step);
+                    d1.fma(four, d3.fma(minusFive, d5)).intoArray(dst, o + 5 * step);
+                }
+            }
+        }
     }
 
-    /**
-     * {@link Winograd#inputTransform} of F(2×2) on four vectors, {@code d_i = p[at + off[first + i*step]]},
-     * writing {@code o[oOff + i*oStride]}.
-     */
-    private static void inputTransform4(float[] p, int at, int[] off, int first, int step, float[] o, int oOff, int oStride) {
-        FloatVector d0 = FloatVector.fromArray(S, p, at + off[first]);
-        FloatVector d1 = FloatVector.fromArray(S, p, at + off[first + step]);
-        FloatVector d2 = FloatVector.fromArray(S, p, at + off[first + 2 * step]);
-        FloatVector d3 = FloatVector.fromArray(S, p, at + off[first + 3 * step]);
-        d0.sub(d2).intoArray(o, oOff);
-        d1.add(d2).intoArray(o, oOff + oStride);
-        d2.sub(d1).intoArray(o, oOff + 2 * oStride);
-        d1.sub(d3).intoArray(o, oOff + 3 * oStride);
+    /** {@link #transformInputs6} for F(2×2): {@link Winograd#inputTransform} on 4×4 patches, four passes each way. */
+    private static void transformInputs4(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
+                                         float[] v) {
+        int jb = jHi - jLo, vStride = cin * jb;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int j = jLo; j < jHi; j += VL) {
+                int at = ci * planeSize + j, vAt = ci * jb + j - jLo;
+                for (int pass = 0; pass < 8; pass++) {
+                    boolean column = pass < 4;
+                    int k = column ? pass : pass - 4;
+                    float[] src = column ? p : tmp, dst = column ? tmp : v;
+                    int i0, i1, i2, i3, o, step;
+                    if (column) {
+                        i0 = at + off[k];
+                        i1 = at + off[4 + k];
+                        i2 = at + off[8 + k];
+                        i3 = at + off[12 + k];
+                        o = k * VL;
+                        step = 4 * VL;
+                    } else {
+                        i0 = k * 4 * VL;
+                        i1 = i0 + VL;
+                        i2 = i0 + 2 * VL;
+                        i3 = i0 + 3 * VL;
+                        o = vAt + k * 4 * vStride;
+                        step = vStride;
+                    }
+                    FloatVector d0 = FloatVector.fromArray(S, src, i0);
+                    FloatVector d1 = FloatVector.fromArray(S, src, i1);
+                    FloatVector d2 = FloatVector.fromArray(S, src, i2);
+                    FloatVector d3 = FloatVector.fromArray(S, src, i3);
+                    d0.sub(d2).intoArray(dst, o);
+                    d1.add(d2).intoArray(dst, o + step);
+                    d2.sub(d1).intoArray(dst, o + 2 * step);
+                    d1.sub(d3).intoArray(dst, o + 3 * step);
+                }
+            }
+        }
     }
 
     /** {@link Winograd#outputTransform} of F(2×2): four vectors read at {@code m[off + i*stride]}, two written at {@code y[yOff + i*yStride]}. */
@@ -514,43 +560,40 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         int tile = sh.tile;
         int resDelta = ep.residualOffset(), rows = Math.min(tile, sh.oh - ty * tile), cols = Math.min(tile, sh.ow - tx * tile);
         int origin = (b * g.cout() + co) * sh.oh * sh.ow + ty * tile * sh.ow + tx * tile, planeSize = sh.oh * sh.ow;
-        if (lanes == VL && rows == tile && cols == tile) {
-            float[] r = null;
-            if (res != null) {
-                r = s.residual;
-                if (tile == 4) {
-                    gather4(res, origin + resDelta, planeSize, sh.ow, r);
-                } else {
-                    gather2(res, origin + resDelta, planeSize, sh.ow, r);
-                }
-            }
-            affine(out, tile * tile * VL, scale, shift, co, r, relu);
-            if (tile == 4) {
-                scatter4(out, y, origin, planeSize, sh.ow);
-            } else {
-                scatter2(out, y, origin, planeSize, sh.ow);
-            }
-            return;
-        }
         if (lanes == VL) {
+            // One call of affine only: a second call site, inlined too, pushed the caller past C2's
+            // inlining budget, and the late-inlined vector calls then boxed (see block).
+            boolean whole = rows == tile && cols == tile;
             float[] r = null;
             if (res != null) {
                 r = s.residual;
-                for (int l = 0; l < VL; l++) {
-                    int plane = origin + l * planeSize + resDelta;
-                    for (int i = 0; i < rows; i++) {
-                        for (int j = 0; j < cols; j++) {
-                            r[(i * tile + j) * VL + l] = res[plane + i * sh.ow + j];
+                if (whole && tile == 4) {
+                    gather4(res, origin + resDelta, planeSize, sh.ow, r);
+                } else if (whole) {
+                    gather2(res, origin + resDelta, planeSize, sh.ow, r);
+                } else {
+                    for (int l = 0; l < VL; l++) {
+                        int plane = origin + l * planeSize + resDelta;
+                        for (int i = 0; i < rows; i++) {
+                            for (int j = 0; j < cols; j++) {
+                                r[(i * tile + j) * VL + l] = res[plane + i * sh.ow + j];
+                            }
                         }
                     }
                 }
             }
             affine(out, tile * tile * VL, scale, shift, co, r, relu);
-            for (int l = 0; l < VL; l++) {
-                int plane = origin + l * planeSize;
-                for (int i = 0; i < rows; i++) {
-                    for (int j = 0; j < cols; j++) {
-                        y[plane + i * sh.ow + j] = out[(i * tile + j) * VL + l];
+            if (whole && tile == 4) {
+                scatter4(out, y, origin, planeSize, sh.ow);
+            } else if (whole) {
+                scatter2(out, y, origin, planeSize, sh.ow);
+            } else {
+                for (int l = 0; l < VL; l++) {
+                    int plane = origin + l * planeSize;
+                    for (int i = 0; i < rows; i++) {
+                        for (int j = 0; j < cols; j++) {
+                            y[plane + i * sh.ow + j] = out[(i * tile + j) * VL + l];
+                        }
                     }
                 }
             }
