@@ -104,20 +104,24 @@ public interface Kernels {
                             float[] dw, int dwOff);
 
     /**
-     * A stride-1 convolution's input gradient, written into {@code dx (n, cin, h, w)}: with {@code ci = g·cin/groups + c},
+     * A stride-1 convolution's input gradient, as a plan whose weights are ready: its {@link Conv2dPlan#run}
+     * on {@code dy (n, cout, outH, outW)} writes {@code dx (n, cin, h, w)}, with {@code ci = g·cin/groups + c},
      * <pre>
      *   dx[b, ci, y, x] = Σ_{i, j} ( Σ_o weight[g·opg + o, c, i, j] · dy[b, g·opg + o, y + ph − i·dh, x + pw − j·dw] )
      * </pre>
      * ({@code opg = cout/groups}; terms outside {@code dy} are left out), each pixel's outer sum taken
      * from zero in tap order {@code (i, j)}. It is bit for bit what this implementation's {@link #sgemm}
      * of {@code W_gᵀ (K, opg)} by {@code dY_g (opg, N·P)} into columns, followed by adding every column
-     * entry onto its pixel of a zeroed {@code dx} in tap order ("col2im"), gives, without the columns. {@code weight} is
-     * {@code [cout, cin/groups, kh, kw]}, {@code dy} {@code (n, cout, outH, outW)}.
+     * entry onto its pixel of a zeroed {@code dx} in tap order ("col2im"), gives, without the columns.
+     * The plan's geometry is the transposed convolution's (cin and cout swapped, padding
+     * {@code dil·(k − 1) − pad}, which maps {@code outH × outW} back to {@code h × w}). {@code weight} is
+     * {@code [cout, cin/groups, kh, kw]}, read now and not kept.
      *
-     * @throws IllegalArgumentException if a stride is not 1
+     * @return the plan, or null where this implementation has none: a stride other than 1, padding
+     *         past the kernel's reach ({@code pad > dil·(k − 1)}), or (vector kernels) more output
+     *         channels per group than one GEMM slice holds
      */
-    void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
-                           float[] dx);
+    Conv2dPlan planConvInputGradient(ConvGeometry g, float[] weight);
 
     /**
      * Sums over {@code len} values for a batch-norm's statistics, centred on {@code center}: with

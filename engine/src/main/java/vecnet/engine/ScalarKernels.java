@@ -122,41 +122,6 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
-                                  float[] dx) {
-        if (g.strideH() != 1 || g.strideW() != 1) {
-            throw new IllegalArgumentException("convInputGradient needs stride 1, got " + g);
-        }
-        int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
-        pool.parallelFor(n * g.cin(), plane -> {
-            int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
-            java.util.Arrays.fill(dx, plane * h * w, (plane + 1) * h * w, 0f);
-            for (int i = 0; i < g.kh(); i++) {
-                for (int j = 0; j < g.kw(); j++) {
-                    for (int oy = 0; oy < oh; oy++) {
-                        int iy = oy - g.padH() + i * g.dilH();
-                        if (iy < 0 || iy >= h) {
-                            continue;
-                        }
-                        for (int ox = 0; ox < ow; ox++) {
-                            int ix = ox - g.padW() + j * g.dilW();
-                            if (ix < 0 || ix >= w) {
-                                continue;
-                            }
-                            float acc = 0f;   // as sgemm sums one column entry
-                            for (int o = 0; o < opg; o++) {
-                                acc += weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j]
-                                        * dy[((b * g.cout() + gi * opg + o) * oh + oy) * ow + ox];
-                            }
-                            dx[(plane * h + iy) * w + ix] += acc;
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    @Override
     public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
         double s = 0, ss = 0;
         for (int i = 0; i < len; i++) {
@@ -238,6 +203,70 @@ final class ScalarKernels implements Kernels {
                 convolve(pool, g, w, x, n, h, wd, y, ep);
             }
         };
+    }
+
+    @Override
+    public Conv2dPlan planConvInputGradient(ConvGeometry g, float[] weight) {
+        int padH = g.dilH() * (g.kh() - 1) - g.padH(), padW = g.dilW() * (g.kw() - 1) - g.padW();
+        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0) {
+            return null;
+        }
+        if (weight.length != g.weightSize()) {
+            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
+                    + " needs " + g.weightSize());
+        }
+        float[] w = weight.clone();
+        ConvGeometry t = new ConvGeometry(g.cout(), g.cin(), g.kh(), g.kw(), 1, 1, padH, padW, g.dilH(), g.dilW(),
+                g.groups());
+        return new Conv2dPlan() {
+            @Override
+            public ConvGeometry geometry() {
+                return t;
+            }
+
+            @Override
+            public void run(ComputePool pool, float[] dy, int n, int oh, int ow, float[] dx, Epilogue ep) {
+                t.checkInput(oh, ow);
+                inputGradient(pool, g, w, dy, n, t.outH(oh), t.outW(ow), dx, ep);
+            }
+        };
+    }
+
+    /** {@link #planConvInputGradient}'s sums, column entry by column entry as sgemm and col2im take them. */
+    private static void inputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h,
+                                      int w, float[] dx, Epilogue ep) {
+        int oh = g.outH(h), ow = g.outW(w), opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
+        pool.parallelFor(n * g.cin(), plane -> {
+            int b = plane / g.cin(), ci = plane % g.cin(), gi = ci / cpg, c = ci % cpg;
+            java.util.Arrays.fill(dx, plane * h * w, (plane + 1) * h * w, 0f);
+            for (int i = 0; i < g.kh(); i++) {
+                for (int j = 0; j < g.kw(); j++) {
+                    for (int oy = 0; oy < oh; oy++) {
+                        int iy = oy - g.padH() + i * g.dilH();
+                        if (iy < 0 || iy >= h) {
+                            continue;
+                        }
+                        for (int ox = 0; ox < ow; ox++) {
+                            int ix = ox - g.padW() + j * g.dilW();
+                            if (ix < 0 || ix >= w) {
+                                continue;
+                            }
+                            float acc = 0f;   // as sgemm sums one column entry
+                            for (int o = 0; o < opg; o++) {
+                                acc += weight[((gi * opg + o) * cpg + c) * kk + i * g.kw() + j]
+                                        * dy[((b * g.cout() + gi * opg + o) * oh + oy) * ow + ox];
+                            }
+                            dx[(plane * h + iy) * w + ix] += acc;
+                        }
+                    }
+                }
+            }
+            if (!ep.isIdentity()) {
+                for (int q = plane * h * w; q < (plane + 1) * h * w; q++) {
+                    dx[q] = ep.apply(dx[q], ci, ep.residualOffset() + q);
+                }
+            }
+        });
     }
 
     /** Direct convolution: seven nested loops, the formula of {@link Conv2dPlan#run} read literally. */

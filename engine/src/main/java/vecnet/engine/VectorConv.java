@@ -37,46 +37,45 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private final ConvGeometry g;
     /** GEMM depth: cin/groups × kh × kw. */
     private final int depth;
+    /** Length of the k-slices: {@link VectorGemm#KC}, or one tap's channels for the input gradient. */
+    private final int sliceDepth;
     /** Output channels per group, rounded up to a multiple of MR. */
     private final int mPad;
-    /** Per group, W packed as K slices of MR-row panels: slice (k0, kc), panel ip at k0*mPad + ip*MR*kc. */
+    /** Per group, W packed as k-slices of MR-row panels: slice (k0, kc), panel ip at k0*mPad + ip*MR*kc. */
     private final float[][] packedWeights;
     /**
-     * For each k = (ci, i, j): its channel, the phase (py, px) its row and column fall in, and the
-     * shift (ry, rx) of its source pixel within that phase relative to the output pixel (oy, ox).
+     * For each k: its input channel, the phase (py, px) its row and column fall in, and the shift
+     * (ry, rx) of its source pixel within that phase relative to the output pixel (oy, ox).
      */
     private final int[] kChannel, kPhaseY, kPhaseX, kShiftY, kShiftX;
 
-    private VectorConv(ConvGeometry g, float[] weight) {
+    /**
+     * @param a     the GEMM's left matrix, {@code (cout, depth)} row-major: for group grp, rows
+     *              {@code grp·cout/groups ..}, column k the weight of tap k
+     * @param taps  for each k: {channel, phaseY, phaseX, shiftY, shiftX}
+     */
+    private VectorConv(ConvGeometry g, float[] a, int sliceDepth, int[][] taps) {
         this.g = g;
         this.depth = g.patchSize();
+        this.sliceDepth = sliceDepth;
         int coutG = g.coutPerGroup();
         this.mPad = (coutG + MR - 1) / MR * MR;
         this.packedWeights = new float[g.groups()][];
-        float[] slice = new float[Math.min(KC, depth) * mPad];
+        float[] slice = new float[Math.min(sliceDepth, depth) * mPad];
         for (int grp = 0; grp < g.groups(); grp++) {
             float[] packed = new float[depth * mPad];
-            for (int k0 = 0; k0 < depth; k0 += KC) {
-                int kc = Math.min(KC, depth - k0);
-                VectorGemm.packA(weight, grp * coutG * depth + k0, depth, coutG, kc, slice);
+            for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
+                int kc = Math.min(sliceDepth, depth - k0);
+                VectorGemm.packA(a, grp * coutG * depth + k0, depth, coutG, kc, slice);
                 System.arraycopy(slice, 0, packed, k0 * mPad, kc * mPad);
             }
             packedWeights[grp] = packed;
         }
-        kChannel = new int[depth];
-        kPhaseY = new int[depth];
-        kPhaseX = new int[depth];
-        kShiftY = new int[depth];
-        kShiftX = new int[depth];
-        for (int k = 0; k < depth; k++) {
-            int j = k % g.kw(), i = (k / g.kw()) % g.kh();
-            kChannel[k] = k / (g.kw() * g.kh());
-            int qy = i * g.dilH() - g.padH(), qx = j * g.dilW() - g.padW();
-            kPhaseY[k] = Math.floorMod(qy, g.strideH());
-            kShiftY[k] = Math.floorDiv(qy, g.strideH());
-            kPhaseX[k] = Math.floorMod(qx, g.strideW());
-            kShiftX[k] = Math.floorDiv(qx, g.strideW());
-        }
+        kChannel = taps[0];
+        kPhaseY = taps[1];
+        kPhaseX = taps[2];
+        kShiftY = taps[3];
+        kShiftX = taps[4];
     }
 
     static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight) {
@@ -84,7 +83,60 @@ final class VectorConv implements Kernels.Conv2dPlan {
             throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
                     + " needs " + g.weightSize());
         }
-        return new VectorConv(g, weight);
+        int depth = g.patchSize();
+        int[][] taps = new int[5][depth];
+        for (int k = 0; k < depth; k++) {   // k = (ci, i, j)
+            int j = k % g.kw(), i = (k / g.kw()) % g.kh();
+            int qy = i * g.dilH() - g.padH(), qx = j * g.dilW() - g.padW();
+            taps[0][k] = k / (g.kw() * g.kh());
+            taps[1][k] = Math.floorMod(qy, g.strideH());
+            taps[2][k] = Math.floorMod(qx, g.strideW());
+            taps[3][k] = Math.floorDiv(qy, g.strideH());
+            taps[4][k] = Math.floorDiv(qx, g.strideW());
+        }
+        return new VectorConv(g, weight, KC, taps);
+    }
+
+    /**
+     * {@link Kernels#planConvInputGradient}: dX of a stride-1 convolution {@code g} as a convolution
+     * of dY, with the GEMM's depth ordered tap by tap, {@code k = (i·kw + j)·opg + o}, and one k-slice per
+     * tap. Each slice is then one chain of FMAs from zero over the output channels {@code o}, the
+     * sum sgemm takes for one column entry (one slice, as {@code opg ≤ KC}), and the slices are added
+     * to the output in tap order, as col2im adds the columns: the same bits. A tap whose source falls
+     * outside dY gives a chain of zeros, which adds +0 and changes nothing.
+     * Null for a stride other than 1, padding past the kernel's reach, or more than {@code KC} channels per group.
+     */
+    static Kernels.Conv2dPlan inputGradient(ConvGeometry g, float[] weight) {
+        int padH = g.dilH() * (g.kh() - 1) - g.padH(), padW = g.dilW() * (g.kw() - 1) - g.padW();
+        int opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
+        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0 || opg > KC) {
+            return null;
+        }
+        if (weight.length != g.weightSize()) {
+            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
+                    + " needs " + g.weightSize());
+        }
+        ConvGeometry t = new ConvGeometry(g.cout(), g.cin(), g.kh(), g.kw(), 1, 1, padH, padW, g.dilH(), g.dilW(),
+                g.groups());
+        int depth = kk * opg;
+        float[] a = new float[g.cin() * depth];   // a[gi·cpg + c, (i·kw + j)·opg + o] = weight[gi·opg + o, c, i, j]
+        for (int gi = 0; gi < g.groups(); gi++) {
+            for (int c = 0; c < cpg; c++) {
+                for (int tap = 0; tap < kk; tap++) {
+                    for (int o = 0; o < opg; o++) {
+                        a[(gi * cpg + c) * depth + tap * opg + o] = weight[((gi * opg + o) * cpg + c) * kk + tap];
+                    }
+                }
+            }
+        }
+        int[][] taps = new int[5][depth];
+        for (int k = 0; k < depth; k++) {   // dx[y, x] reads dy[y + ph − i·dh, x + pw − j·dw]
+            int tap = k / opg, i = tap / g.kw(), j = tap % g.kw();
+            taps[0][k] = k % opg;
+            taps[3][k] = g.padH() - i * g.dilH();
+            taps[4][k] = g.padW() - j * g.dilW();
+        }
+        return new VectorConv(t, a, opg, taps);
     }
 
     @Override
@@ -158,8 +210,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 oyOf[taskPanels * NR + j] = j < nc ? (p0 + j) % ow : 0;
             }
             float[] ap = packedWeights[grp];
-            for (int k0 = 0; k0 < depth; k0 += KC) {
-                int kc = Math.min(KC, depth - k0);
+            for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
+                int kc = Math.min(sliceDepth, depth - k0);
                 if (flat) {
                     packFlat(src, firstPlane, k0, kc, p0, taskPanels, oyOf, bp);
                 } else {

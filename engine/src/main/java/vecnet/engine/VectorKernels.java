@@ -82,12 +82,6 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void convInputGradient(ComputePool pool, ConvGeometry g, float[] weight, float[] dy, int n, int h, int w,
-                                  float[] dx) {
-        VectorConvGrad.inputGradient(pool, g, weight, dy, n, h, w, dx);
-    }
-
-    @Override
     public void deviationSums(float[] x, int xOff, int len, float center, double[] out) {
         VectorTrainOps.deviationSums(x, xOff, len, center, out);
     }
@@ -123,6 +117,11 @@ final class VectorKernels implements Kernels {
     @Override
     public Conv2dPlan planConv2dDirect(ConvGeometry geometry, float[] weight) {
         return VectorConv.plan(geometry, weight);
+    }
+
+    @Override
+    public Conv2dPlan planConvInputGradient(ConvGeometry geometry, float[] weight) {
+        return VectorConv.inputGradient(geometry, weight);
     }
 
     @Override

@@ -35,6 +35,7 @@ public final class Conv2d implements Layer, HasStateDict {
     private final Kernels kernels;
     private volatile Kernels.Conv2dPlan plan;
     private volatile Kernels.Conv2dPlan directPlan;   // training's: see Kernels.planConv2dDirect
+    private volatile Kernels.Conv2dPlan inputGradientPlan;   // backward's, see #inputGradientPlan
 
     /** A square {@code k×k} kernel, same stride and padding on both axes, no dilation, one group. */
     public Conv2d(int cin, int cout, int k, int stride, int padding, boolean bias) {
@@ -74,6 +75,7 @@ public final class Conv2d implements Layer, HasStateDict {
         synchronized (this) {
             plan = null;
             directPlan = null;
+            inputGradientPlan = null;
         }
     }
 
@@ -187,8 +189,9 @@ public final class Conv2d implements Layer, HasStateDict {
      *   dX̂_g = W_gᵀ · dY_g          (K, N·P), scattered back onto the pixels it came from (col2im)
      * </pre>
      *
-     * With stride 1, fewer than 64 output channels per group and planes of at least 14×14,
-     * {@link Kernels#convInputGradient} takes the same sums in the same order (bit for bit) without building dX̂. A frozen weight or bias (not tracked) is skipped.
+     * Where the kernels offer one (stride 1, see {@link #inputGradientPlan}), dX comes from a
+     * convolution of dY instead: the same sums in the same order, bit for bit, without building dX̂.
+     * A frozen weight or bias (not tracked) is skipped.
      * Every sum has a fixed order whatever the pool's size.
      */
     private Tensor backward(Trace t, Tensor dy, Gradients grads, ComputePool pool, boolean inputGradient) {
@@ -228,11 +231,9 @@ public final class Conv2d implements Layer, HasStateDict {
         if (n == 0) {
             return dx;
         }
-        // Stride 1, few channels: the same sums without building dX̂. With 64 channels or more, or planes
-        // smaller than 14×14, the GEMM's packed tiles win (measured, JDK 17, AVX-512: batch 32, 56×56 × 8
-        // channels 4 vs 12 ms, 7×7 × 64 channels 3.5 vs 2.6 ms; batch 8, 28×28 × 128 channels 77 vs 48 ms).
-        if (g.strideH() == 1 && g.strideW() == 1 && opg < 64 && p >= 14 * 14) {
-            kernels.convInputGradient(pool, g, weight.data(), dyData, n, h, w, dx.data());
+        Kernels.Conv2dPlan transposed = inputGradientPlan();
+        if (transposed != null) {
+            transposed.run(pool, dyData, n, t.output().dim(2), t.output().dim(3), dx.data(), Epilogue.NONE);
             return dx;
         }
         float[] dyT = new float[cout * np];   // (cout, N·P)
@@ -273,6 +274,25 @@ public final class Conv2d implements Layer, HasStateDict {
             }
         }
         return new Epilogue(ep.scale(), shift, true, ep.residual(), ep.residualOffset(), ep.relu());
+    }
+
+    /**
+     * dX's plan ({@link Kernels#planConvInputGradient}: with stride 1, the input gradient is itself a
+     * convolution, of dY by the weights with input and output channels swapped, and runs as fast as
+     * the forward pass, to the bits of the columns path below). Made once per weight change, like the
+     * forward plans; null where the kernels have none, and then the columns are used.
+     */
+    private Kernels.Conv2dPlan inputGradientPlan() {
+        Kernels.Conv2dPlan p = inputGradientPlan;
+        if (p == null) {
+            synchronized (this) {
+                p = inputGradientPlan;
+                if (p == null) {
+                    inputGradientPlan = p = kernels.planConvInputGradient(geometry, weight.data());
+                }
+            }
+        }
+        return p;
     }
 
     private Kernels.Conv2dPlan plan(boolean direct) {
