@@ -93,30 +93,59 @@ public final class MaxPool2d implements Layer {
             int n = input.dim(0), c = input.dim(1), h = input.dim(2), w = input.dim(3);
             int oh = output.dim(2), ow = output.dim(3);
             int k = layer.kernelSize, s = layer.stride, p = layer.padding;
-            float[] x = input.data(), dy = gradOutput.data();
+            float[] x = input.data(), dy = gradOutput.data(), y = output.data();
             Tensor dx = Tensor.zeros(input.shape());
             float[] out = dx.data();
             pool.parallelFor(n * c, plane -> {
                 int in0 = plane * h * w, out0 = plane * oh * ow;
-                for (int y = 0; y < oh; y++) {
+                for (int yo = 0; yo < oh; yo++) {
+                    int i0 = Math.max(0, yo * s - p), i1 = Math.min(h, yo * s - p + k);
                     for (int xo = 0; xo < ow; xo++) {
-                        int best = -1;
-                        float max = Float.NEGATIVE_INFINITY;
-                        for (int i = Math.max(0, y * s - p), iEnd = Math.min(h, y * s - p + k); i < iEnd; i++) {
-                            for (int j = Math.max(0, xo * s - p), jEnd = Math.min(w, xo * s - p + k); j < jEnd; j++) {
-                                float v = x[in0 + i * w + j];
-                                if (best < 0 || v > max || Float.isNaN(v)) {
-                                    max = v;
-                                    best = i * w + j;
-                                }
-                            }
+                        int j0 = Math.max(0, xo * s - p), j1 = Math.min(w, xo * s - p + k);
+                        int best = firstEqual(x, in0, w, i0, i1, j0, j1, y[out0 + yo * ow + xo]);
+                        if (best < 0) {
+                            best = firstMaximum(x, in0, w, i0, i1, j0, j1);
                         }
-                        out[in0 + best] += dy[out0 + y * ow + xo];
+                        out[in0 + best] += dy[out0 + yo * ow + xo];
                     }
                 }
             });
             return dx;
         }
+    }
+
+    /**
+     * The first pixel of the window (rows {@code [i0, i1)}, columns {@code [j0, j1)}, scan order) equal to
+     * the window's maximum {@code max} as the forward pass computed it, or -1 when none is (a NaN
+     * maximum). The first maximum in scan order is the first pixel equal to it ({@code -0.0 == 0.0},
+     * and the forward's max of the two is either), so this is {@link #firstMaximum}'s answer without
+     * its branch on every pixel.
+     */
+    private static int firstEqual(float[] x, int in0, int w, int i0, int i1, int j0, int j1, float max) {
+        for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+                if (x[in0 + i * w + j] == max) {
+                    return i * w + j;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** The window's first maximum in scan order, the last NaN winning over numbers (PyTorch's loop). */
+    private static int firstMaximum(float[] x, int in0, int w, int i0, int i1, int j0, int j1) {
+        int best = -1;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+                float v = x[in0 + i * w + j];
+                if (best < 0 || v > max || Float.isNaN(v)) {
+                    max = v;
+                    best = i * w + j;
+                }
+            }
+        }
+        return best;
     }
 
     @Override

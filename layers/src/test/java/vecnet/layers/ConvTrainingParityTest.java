@@ -226,6 +226,22 @@ class ConvTrainingParityTest extends LibraryTest {
     }
 
     @Test
+    void maxPoolRoutesSignedZerosAndNaNAsPyTorchsLoop() {
+        // windows 2×2 stride 2: {-0, 0, 0, -0} -> the first (-0.0 is not below 0.0); {NaN, 1, 2, NaN} -> the last
+        // NaN; {3, 3, 3, 3} -> the first. PyTorch's CPU loop: update when (v > max || isnan(v)).
+        float nan = Float.NaN;
+        Tensor x = Tensor.of(new float[] {-0f, 0f, nan, 1, 3, 3, 0f, -0f, 2, nan, 3, 3}, 1, 1, 2, 6);
+        for (Kernels k : KERNELS) {
+            Result r = onEveryPool("signed zeros and NaN, " + k.name(), pool -> {
+                MaxPool2d.Trace t = new MaxPool2d(k, 2, 2, 0).trace(x, pool);
+                return new Result(t.backward(Tensor.of(new float[] {1, 2, 4}, 1, 1, 1, 3), new Gradients(), pool),
+                        new float[0][]);
+            });
+            assertArrayEquals(new float[] {1, 0, 0, 0, 4, 0, 0, 0, 0, 2, 0, 0}, r.dx().data(), k.name());
+        }
+    }
+
+    @Test
     void adaptiveAvgPoolGradientMatchesPyTorch() {
         String[] names = {"avg11", "avg23"};
         int[][] outs = {{1, 1}, {2, 3}};

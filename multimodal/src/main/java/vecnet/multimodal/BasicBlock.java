@@ -116,10 +116,12 @@ final class BasicBlock implements HasStateDict {
         float[] main = b2.output().data(), id = identity.data();
         Tensor out = Tensor.zeros(b2.output().shape());
         float[] o = out.data();
-        for (int i = 0; i < o.length; i++) {
-            float v = main[i] + id[i];   // as Epilogue.apply: residual, then ReLU
-            o[i] = v < 0f ? 0f : v;
-        }
+        elementwise(pool, o.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = main[i] + id[i];   // as Epilogue.apply: residual, then ReLU
+                o[i] = v < 0f ? 0f : v;
+            }
+        });
         return new Trace(x.shape(), c1, b1, r1, c2, b2, d0, d1, out);
     }
 
@@ -138,9 +140,11 @@ final class BasicBlock implements HasStateDict {
             float[] y = output.data(), dy = gradOutput.data();
             Tensor dsum = Tensor.zeros(output.shape());
             float[] ds = dsum.data();
-            for (int i = 0; i < ds.length; i++) {
-                ds[i] = y[i] > 0f ? dy[i] : 0f;
-            }
+            elementwise(pool, ds.length, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    ds[i] = y[i] > 0f ? dy[i] : 0f;
+                }
+            });
             Tensor d = bn2.backward(dsum, grads, pool);
             d = conv2.backward(d, grads, pool);
             d = relu1.backward(d, grads, pool);
@@ -151,11 +155,25 @@ final class BasicBlock implements HasStateDict {
                 dIdentity = downsample0.backward(downsample1.backward(dsum, grads, pool), grads, pool);
             }
             float[] a = dx.data(), b = dIdentity.data();
-            for (int i = 0; i < a.length; i++) {
-                a[i] += b[i];
-            }
+            elementwise(pool, a.length, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    a[i] += b[i];
+                }
+            });
             return dx;
         }
+    }
+
+    /** A loop over {@code [from, to)} of an elementwise operation. */
+    private interface Range {
+        void run(int from, int to);
+    }
+
+    /** {@code body} over {@code [0, len)}, cut into one contiguous range per thread (none below 16K elements). */
+    private static void elementwise(ComputePool pool, int len, Range body) {
+        int parts = Math.max(1, Math.min(pool.threads(), len >> 14));
+        pool.parallelFor(parts, part -> body.run(ComputePool.splitStart(len, parts, part),
+                ComputePool.splitStart(len, parts, part + 1)));
     }
 
     /** {@code x (N, cin, H, W)} -> {@code (N, cout, H', W')}; see the class comment. */
