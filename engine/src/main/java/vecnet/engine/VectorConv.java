@@ -31,6 +31,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
     private static final VectorSpecies<Integer> IS = S.withLanes(int.class);
     private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
+    /** -0.0 in every lane: a constant, so C2 knows its exact class (see "Exact receivers" in {@link VectorOps}). */
+    private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(S, -0f);
     /** A row index no pixel can have: marks the padding lanes of a partial panel as invalid. */
     private static final int NO_ROW = -(1 << 28);
 
@@ -48,11 +50,13 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * (ry, rx) of its source pixel within that phase relative to the output pixel (oy, ox).
      */
     private final int[] kChannel, kPhaseY, kPhaseX, kShiftY, kShiftX;
+    /** For each k, its tap {@code i·kw + j}; and for each tap, one of its k (all of a tap's k share phase and shift). */
+    private final int[] kTap, tapK;
 
     /**
      * @param a     the GEMM's left matrix, {@code (cout, depth)} row-major: for group grp, rows
      *              {@code grp·cout/groups ..}, column k the weight of tap k
-     * @param taps  for each k: {channel, phaseY, phaseX, shiftY, shiftX}
+     * @param taps  for each k: {channel, phaseY, phaseX, shiftY, shiftX, tap}
      */
     private VectorConv(ConvGeometry g, float[] a, int sliceDepth, int[][] taps) {
         this.g = g;
@@ -76,6 +80,11 @@ final class VectorConv implements Kernels.Conv2dPlan {
         kPhaseX = taps[2];
         kShiftY = taps[3];
         kShiftX = taps[4];
+        kTap = taps[5];
+        tapK = new int[g.kh() * g.kw()];
+        for (int k = depth - 1; k >= 0; k--) {
+            tapK[kTap[k]] = k;
+        }
     }
 
     static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight) {
@@ -84,7 +93,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
                     + " needs " + g.weightSize());
         }
         int depth = g.patchSize();
-        int[][] taps = new int[5][depth];
+        int[][] taps = new int[6][depth];
         for (int k = 0; k < depth; k++) {   // k = (ci, i, j)
             int j = k % g.kw(), i = (k / g.kw()) % g.kh();
             int qy = i * g.dilH() - g.padH(), qx = j * g.dilW() - g.padW();
@@ -93,6 +102,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
             taps[2][k] = Math.floorMod(qx, g.strideW());
             taps[3][k] = Math.floorDiv(qy, g.strideH());
             taps[4][k] = Math.floorDiv(qx, g.strideW());
+            taps[5][k] = k % (g.kw() * g.kh());
         }
         return new VectorConv(g, weight, KC, taps);
     }
@@ -129,12 +139,13 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 }
             }
         }
-        int[][] taps = new int[5][depth];
+        int[][] taps = new int[6][depth];
         for (int k = 0; k < depth; k++) {   // dx[y, x] reads dy[y + ph − i·dh, x + pw − j·dw]
             int tap = k / opg, i = tap / g.kw(), j = tap % g.kw();
             taps[0][k] = k % opg;
             taps[3][k] = g.padH() - i * g.dilH();
             taps[4][k] = g.padW() - j * g.dilW();
+            taps[5][k] = tap;
         }
         return new VectorConv(t, a, opg, taps);
     }
@@ -204,10 +215,14 @@ final class VectorConv implements Kernels.Conv2dPlan {
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
             int taskPanels = (nc + NR - 1) / NR;
             float[] bp = s.b(taskPanels * NR * KC);
-            int[] oyOf = s.ints(2 * taskPanels * NR);
-            for (int j = 0; j < taskPanels * NR; j++) {
+            int cols = taskPanels * NR;
+            int[] oyOf = s.ints((2 + (flat ? tapK.length : 0)) * cols);
+            for (int j = 0; j < cols; j++) {
                 oyOf[j] = j < nc ? (p0 + j) / ow : NO_ROW;
-                oyOf[taskPanels * NR + j] = j < nc ? (p0 + j) % ow : 0;
+                oyOf[cols + j] = j < nc ? (p0 + j) % ow : 0;
+            }
+            if (flat) {
+                keepMasks(src, cols, oyOf);
             }
             float[] ap = packedWeights[grp];
             for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
@@ -263,46 +278,63 @@ final class VectorConv implements Kernels.Conv2dPlan {
     }
 
     /**
-     * Packs X̂[k0:k0+kc, p0:p0+taskPanels*NR] into NR-column panels (k-major) when a source row is as
-     * long as an output row: then {@code X̂[k, p] = in[base(k) + p]} and each vector is one load,
-     * masked where the source pixel lies outside its phase (the zero padding) or past the last pixel.
+     * For each tap t and each of the task's columns, whether the pixel it reads is inside its phase
+     * plane, as an int lane of all ones (keep) or zeros (padding, or a column past the last pixel):
+     * {@code oyOf[(2 + t)·cols + j]}. Every k of a tap shares them, so {@link #packFlat} only loads them.
      *
-     * @param oyOf output row of each of the task's columns, then (from taskPanels*NR on) its column
+     * @param oyOf output row of each of the task's columns, then (from {@code cols} on) its column
      */
-    private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf, float[] bp) {
-        float[] in = src.in;
-        int hp = src.hp, wp = src.wp, colsOffset = taskPanels * NR;
-        for (int kk = 0; kk < kc; kk++) {
-            int k = k0 + kk;
+    private void keepMasks(Source src, int cols, int[] oyOf) {
+        for (int t = 0; t < tapK.length; t++) {
+            int k = tapK[t];
             int ry = kShiftY[k], rx = kShiftX[k];
             int lastRow = src.rowsOf(kPhaseY[k]) - 1, lastCol = src.colsOf(kPhaseX[k]) - 1;
-            int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
-            for (int j = 0; j < colsOffset; j += VL) {
-                int off = base + j, dst = (j / NR) * NR * kc + kk * NR + j % NR;
-                if (off < 0 || off > in.length - VL) {
-                    packLanes(in, off, oyOf, j, colsOffset, ry, rx, lastRow, lastCol, bp, dst);
-                    continue;
-                }
+            int dst = (2 + t) * cols;
+            for (int j = 0; j < cols; j += VL) {
                 // Lane l reads source pixel (sy, sx); it is inside when 0 <= sy <= lastRow and
                 // 0 <= sx <= lastCol, i.e. when none of sy, lastRow-sy, sx, lastCol-sx is negative.
                 // The sign bits make a bit mask, so no VectorMask is needed (JDK 17 boxes those here).
                 IntVector sy = IntVector.fromArray(IS, oyOf, j).add(ry);
-                IntVector sx = IntVector.fromArray(IS, oyOf, colsOffset + j).add(rx);
+                IntVector sx = IntVector.fromArray(IS, oyOf, cols + j).add(rx);
                 IntVector outside = sy.or(sy.neg().add(lastRow)).or(sx).or(sx.neg().add(lastCol));
-                IntVector keep = outside.lanewise(VectorOperators.ASHR, 31).not();
-                FloatVector.fromArray(S, in, off).reinterpretAsInts().and(keep).reinterpretAsFloats()
-                        .intoArray(bp, dst);
+                outside.lanewise(VectorOperators.ASHR, 31).not().intoArray(oyOf, dst + j);
+            }
+        }
+    }
+
+    /**
+     * Packs X̂[k0:k0+kc, p0:p0+taskPanels*NR] into NR-column panels (k-major) when a source row is as
+     * long as an output row: then {@code X̂[k, p] = in[base(k) + p]} and each vector is one load,
+     * and-ed with its tap's {@link #keepMasks} (zero where the source pixel lies outside its phase,
+     * the zero padding, or past the last pixel).
+     *
+     * @param oyOf output row of each of the task's columns, then its column, then the tap masks
+     */
+    private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf, float[] bp) {
+        float[] in = src.in;
+        int hp = src.hp, wp = src.wp, cols = taskPanels * NR;
+        for (int kk = 0; kk < kc; kk++) {
+            int k = k0 + kk;
+            int ry = kShiftY[k], rx = kShiftX[k], masks = (2 + kTap[k]) * cols;
+            int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
+            for (int j = 0; j < cols; j += VL) {
+                int off = base + j, dst = (j / NR) * NR * kc + kk * NR + j % NR;
+                if (off < 0 || off > in.length - VL) {
+                    packLanes(in, off, oyOf, masks + j, bp, dst);
+                    continue;
+                }
+                // Exact receivers only (see VectorOps): the reinterpreted vectors are arguments, and
+                // -0.0 + v is v, bit for bit, for every float v.
+                IntVector kept = IntVector.fromArray(IS, oyOf, masks + j).and(FloatVector.fromArray(S, in, off).reinterpretAsInts());
+                NEGATIVE_ZERO.add(kept.reinterpretAsFloats()).intoArray(bp, dst);
             }
         }
     }
 
     /** The lanes of one vector of {@link #packFlat} one by one: for the first and last pixels of the input array. */
-    private static void packLanes(float[] in, int off, int[] oyOf, int j, int colsOffset, int ry, int rx,
-                                  int lastRow, int lastCol, float[] bp, int dst) {
+    private static void packLanes(float[] in, int off, int[] keep, int mask, float[] bp, int dst) {
         for (int l = 0; l < VL; l++) {
-            int sy = oyOf[j + l] + ry, sx = oyOf[colsOffset + j + l] + rx;
-            boolean inside = sy >= 0 && sy <= lastRow && sx >= 0 && sx <= lastCol;
-            bp[dst + l] = inside ? in[off + l] : 0f;
+            bp[dst + l] = keep[mask + l] != 0 ? in[off + l] : 0f;
         }
     }
 
