@@ -113,6 +113,11 @@ final class ParquetFixtures {
                     "--captions", tmp.resolve("captions.csv").toString(), "--out", features.toString(), "--features",
                     "--text-features");
             Path target = Files.createDirectories(out.resolve("features.parquet"));
+            try (Stream<Path> old = Files.list(target)) { // a re-run replaces the folder: no part file of an older run stays
+                for (Path f : old.toList()) {
+                    Files.delete(f);
+                }
+            }
             try (Stream<Path> files = Files.list(features)) { // Spark's output folder: part files and _SUCCESS (no .crc)
                 for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
                     Files.copy(f, target.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);

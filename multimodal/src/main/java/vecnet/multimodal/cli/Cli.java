@@ -74,7 +74,7 @@ public final class Cli {
             "                   [--logits none|top|all] [--quiet] [--verbose]",
             "",
             "Runs the bundled demo model (no download): a ResNet-18 with widths 8-16-32-64 and an LSTM of 32,",
-            "the seed's topology and key names, trained by weights/python/train_demo.py to answer a question",
+            "the seed's topology and key names, trained in Java (vecnet demo --train) to answer a question",
             "about a picture of one coloured shape (\"what colour is it\" / \"what shape is it\", in paraphrases).",
             "Prints each bundled sample with the predicted answer, the accuracy on fresh pictures generated",
             "here in Java (with the image zeroed, then the question made of unknown words, to show that both",
@@ -412,7 +412,7 @@ public final class Cli {
             if (!json) {
                 out.printf(Locale.ROOT, "vecnet demo: %s (%,d parameters), %s kernels, %d thread%s%n", describeModel(model),
                         parameters(model), Kernels.get().name(), threads.pool.threads(), threads.pool.threads() == 1 ? "" : "s");
-                out.println("Trained by weights/python/train_demo.py to answer questions about one coloured shape.");
+                out.println("Trained in Java (vecnet demo --train) to answer questions about one coloured shape.");
                 out.println();
             }
             int width = names.stream().mapToInt(String::length).max().orElse(0);

@@ -25,8 +25,9 @@ import vecnet.weights.StateDict;
 import vecnet.weights.internal.Json;
 
 /**
- * The small fusion model bundled with vecnet (resources {@code vecnet/demo/}), trained by
- * {@code weights/python/train_demo.py} on {@link ShapesDataset}: its weights, vocabulary, answers
+ * The small fusion model bundled with vecnet (resources {@code vecnet/demo/}), trained in Java by
+ * {@code vecnet demo --train} on {@link ShapesDataset} (as {@code weights/python/train_demo.py} trains
+ * it in PyTorch, which wrote the vocabulary, answers and samples): its weights, vocabulary, answers
  * and sample pictures, and the measurements the demo shows.
  *
  * <pre>
