@@ -117,9 +117,8 @@ public interface Kernels {
      * {@code dil·(k − 1) − pad}, which maps {@code outH × outW} back to {@code h × w}). {@code weight} is
      * {@code [cout, cin/groups, kh, kw]}, read now and not kept.
      *
-     * @return the plan, or null where this implementation has none: a stride other than 1, padding
-     *         past the kernel's reach ({@code pad > dil·(k − 1)}), or (vector kernels) more output
-     *         channels per group than one GEMM slice holds
+     * @return the plan, or null where this implementation has none: a stride other than 1, or padding
+     *         past the kernel's reach ({@code pad > dil·(k − 1)})
      */
     Conv2dPlan planConvInputGradient(ConvGeometry g, float[] weight);
 

@@ -111,15 +111,16 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * {@link Kernels#planConvInputGradient}: dX of a stride-1 convolution {@code g} as a convolution
      * of dY, with the GEMM's depth ordered tap by tap, {@code k = (i·kw + j)·opg + o}, and one k-slice per
      * tap. Each slice is then one chain of FMAs from zero over the output channels {@code o}, the
-     * sum sgemm takes for one column entry (one slice, as {@code opg ≤ KC}), and the slices are added
+     * sum sgemm takes for one column entry (with {@code opg ≤ KC}), and the slices are added
      * to the output in tap order, as col2im adds the columns: the same bits. A tap whose source falls
-     * outside dY gives a chain of zeros, which adds +0 and changes nothing.
-     * Null for a stride other than 1, padding past the kernel's reach, or more than {@code KC} channels per group.
+     * outside dY gives a chain of zeros, which adds +0 and changes nothing. With more than {@code KC}
+     * channels per group, a tap's sum is taken in chains of KC as sgemm takes it ({@link #chained}).
+     * Null for a stride other than 1 or padding past the kernel's reach.
      */
     static Kernels.Conv2dPlan inputGradient(ConvGeometry g, float[] weight) {
         int padH = g.dilH() * (g.kh() - 1) - g.padH(), padW = g.dilW() * (g.kw() - 1) - g.padW();
         int opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
-        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0 || opg > KC) {
+        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0) {
             return null;
         }
         if (weight.length != g.weightSize()) {
@@ -214,7 +215,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
             int yBase = (b * g.cout() + grp * coutG) * pixels;
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
             int taskPanels = (nc + NR - 1) / NR;
-            float[] bp = s.b(taskPanels * NR * KC);
+            float[] bp = s.b(taskPanels * NR * Math.max(KC, sliceDepth));
             int cols = taskPanels * NR;
             int[] oyOf = s.ints((2 + (flat ? tapK.length : 0)) * cols);
             for (int j = 0; j < cols; j++) {
@@ -238,13 +239,41 @@ final class VectorConv implements Kernels.Conv2dPlan {
                     int j = p0 + jp * NR;
                     for (int ip = ip0; ip < ip1; ip++) {
                         int row = ip * MR;
-                        VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j,
-                                pixels, Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
-                                grp * coutG + row, ep.residualOffset(), s.tile);
+                        if (kc <= KC) {
+                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j,
+                                    pixels, Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
+                                    grp * coutG + row, ep.residualOffset(), s.tile);
+                        } else {
+                            chained(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j, pixels,
+                                    Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
+                                    grp * coutG + row, ep.residualOffset(), s.tile);
+                        }
                     }
                 }
             }
         });
+    }
+
+    /**
+     * One MR×NR tile of a k-slice deeper than {@link VectorGemm#KC} (one tap of an input gradient with
+     * more than KC channels): the slice's sum is taken as sgemm takes a sum over more than KC terms,
+     * a chain of FMAs from zero per KC terms, each chain added to the previous ones in order, in
+     * {@code tile}; then the tile is written to C ({@code first}) or added to it, as col2im adds one
+     * column entry, and the epilogue applied ({@code last}).
+     */
+    private static void chained(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
+                                int rows, int cols, boolean first, boolean last, Epilogue ep, int ch, int resDelta,
+                                float[] tile) {
+        for (int p0 = 0; p0 < kc; p0 += KC) {
+            VectorGemm.micro(Math.min(KC, kc - p0), ap, aOff + p0 * MR, bp, bOff + p0 * NR, tile, 0, NR, p0 == 0);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int ci = cIdx + r * ldc + j;
+                float v = first ? tile[r * NR + j] : c[ci] + tile[r * NR + j];
+                c[ci] = last ? ep.apply(v, ep.perRow() ? ch + r : ch + j, ci + resDelta) : v;
+            }
+        }
     }
 
     /** The input itself for a stride-1 convolution, else its phase split (in the caller's scratch). */
