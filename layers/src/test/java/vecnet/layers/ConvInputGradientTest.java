@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
 import vecnet.engine.Epilogue;
@@ -28,18 +30,23 @@ import vecnet.testing.LibraryTest;
 class ConvInputGradientTest extends LibraryTest {
     private static final Kernels[] KERNELS = {Kernels.scalar(), Kernels.get()};
 
+    /** cin, cout, kh, kw, pad, dil, groups, n, h, w. */
+    static Stream<Arguments> shapes() {
+        return Stream.of(
+            Arguments.of(8, 8, 3, 3, 1, 1, 1, 2, 12, 37),  // a residual block's, rows longer than two vectors
+            Arguments.of(64, 64, 3, 3, 1, 1, 1, 2, 7, 7),  // layer4's shape, a plane shorter than a vector
+            Arguments.of(3, 5, 3, 2, 2, 2, 1, 1, 9, 7),  // rectangular, dilated, padding at the kernel's reach across (dX unpadded)
+            Arguments.of(3, 5, 3, 3, 3, 1, 1, 2, 6, 5),  // padding past the reach: the columns
+            Arguments.of(6, 4, 3, 3, 0, 1, 2, 2, 6, 5),  // groups, no padding (dX is padded by 2)
+            Arguments.of(2, 300, 3, 3, 1, 1, 1, 1, 5, 19),  // more output channels than one GEMM slice (256 on the vector kernels)
+            Arguments.of(16, 600, 3, 3, 1, 1, 2, 2, 7, 7),  // so in each of two groups, layer4's plane
+            Arguments.of(300, 6, 3, 3, 1, 1, 3, 1, 4, 4),  // more input channels than a micro-tile, groups
+            Arguments.of(4, 4, 1, 1, 0, 1, 1, 2, 3, 17)   // 1×1
+        );
+    }
+
     @ParameterizedTest
-    @CsvSource({
-        // cin, cout, kh, kw, pad, dil, groups, n, h, w
-        "8, 8, 3, 3, 1, 1, 1, 2, 12, 37",     // a residual block's, rows longer than two vectors
-        "64, 64, 3, 3, 1, 1, 1, 2, 7, 7",     // layer4's shape, a plane shorter than a vector
-        "3, 5, 3, 2, 2, 2, 1, 1, 9, 7",       // rectangular, dilated, padding at the kernel's reach across (dX unpadded)
-        "3, 5, 3, 3, 3, 1, 1, 2, 6, 5",       // padding past the reach: the columns
-        "6, 4, 3, 3, 0, 1, 2, 2, 6, 5",       // groups, no padding (dX is padded by 2)
-        "2, 300, 3, 3, 1, 1, 1, 1, 5, 19",    // more output channels than one GEMM slice (256 on the vector kernels)
-        "16, 600, 3, 3, 1, 1, 2, 2, 7, 7",    // so in each of two groups, layer4's plane
-        "300, 6, 3, 3, 1, 1, 3, 1, 4, 4",     // more input channels than a micro-tile, groups
-        "4, 4, 1, 1, 0, 1, 1, 2, 3, 17"})     // 1×1
+    @MethodSource("shapes")
     void planEqualsSgemmThenCol2imBitForBit(int cin, int cout, int kh, int kw, int pad, int dil, int groups, int n,
                                            int h, int w) {
         ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, 1, 1, pad, pad, dil, dil, groups);
@@ -96,17 +103,7 @@ class ConvInputGradientTest extends LibraryTest {
     }
 
     @ParameterizedTest
-    @CsvSource({
-        // cin, cout, kh, kw, pad, dil, groups, n, h, w
-        "8, 8, 3, 3, 1, 1, 1, 2, 12, 37",     // a residual block's, rows longer than two vectors
-        "64, 64, 3, 3, 1, 1, 1, 2, 7, 7",     // layer4's shape, a plane shorter than a vector
-        "3, 5, 3, 2, 2, 2, 1, 1, 9, 7",       // rectangular, dilated, padding at the kernel's reach across (dX unpadded)
-        "3, 5, 3, 3, 3, 1, 1, 2, 6, 5",       // padding past the reach: the columns
-        "6, 4, 3, 3, 0, 1, 2, 2, 6, 5",       // groups, no padding (dX is padded by 2)
-        "2, 300, 3, 3, 1, 1, 1, 1, 5, 19",    // more output channels than one GEMM slice (256 on the vector kernels)
-        "16, 600, 3, 3, 1, 1, 2, 2, 7, 7",    // so in each of two groups, layer4's plane
-        "300, 6, 3, 3, 1, 1, 3, 1, 4, 4",     // more input channels than a micro-tile, groups
-        "4, 4, 1, 1, 0, 1, 1, 2, 3, 17"})     // 1×1
+    @MethodSource("shapes")
     void matchesTheDefinition(int cin, int cout, int kh, int kw, int pad, int dil, int groups, int n, int h, int w) {
         ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, 1, 1, pad, pad, dil, dil, groups);
         int oh = g.outH(h), ow = g.outW(w);
