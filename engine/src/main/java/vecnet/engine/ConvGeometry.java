@@ -63,6 +63,21 @@ public record ConvGeometry(int cin, int cout, int kh, int kw, int strideH, int s
         return cout * patchSize();
     }
 
+    /**
+     * The convolution that gives this one's input gradient from its output gradient, for stride 1:
+     * input and output channels swapped, padding {@code dil·(k − 1) − pad} on each axis (so that it
+     * maps {@code outH × outW} back to {@code h × w}), the same kernel, dilation and groups; its
+     * weights are this one's with the channel roles swapped and both kernel axes reversed. Null when
+     * a stride is not 1 or the padding is past the kernel's reach ({@code pad > dil·(k − 1)}).
+     */
+    public ConvGeometry inputGradient() {
+        int ph = dilH * (kh - 1) - padH, pw = dilW * (kw - 1) - padW;
+        if (strideH != 1 || strideW != 1 || ph < 0 || pw < 0) {
+            return null;
+        }
+        return new ConvGeometry(cout, cin, kh, kw, 1, 1, ph, pw, dilH, dilW, groups);
+    }
+
     /** Throws with a clear message when the input is too small to produce any output. */
     public void checkInput(int h, int w) {
         if (outH(h) < 1 || outW(w) < 1) {

@@ -113,12 +113,11 @@ public interface Kernels {
      * from zero in tap order {@code (i, j)}. It is bit for bit what this implementation's {@link #sgemm}
      * of {@code W_gᵀ (K, opg)} by {@code dY_g (opg, N·P)} into columns, followed by adding every column
      * entry onto its pixel of a zeroed {@code dx} in tap order ("col2im"), gives, without the columns.
-     * The plan's geometry is the transposed convolution's (cin and cout swapped, padding
-     * {@code dil·(k − 1) − pad}, which maps {@code outH × outW} back to {@code h × w}). {@code weight} is
+     * The plan's geometry is {@link ConvGeometry#inputGradient()}. {@code weight} is
      * {@code [cout, cin/groups, kh, kw]}, read now and not kept.
      *
-     * @return the plan, or null where this implementation has none: a stride other than 1, or padding
-     *         past the kernel's reach ({@code pad > dil·(k − 1)})
+     * @return the plan, or null where {@code g.inputGradient()} is (a stride other than 1, or padding
+     *         past the kernel's reach)
      */
     Conv2dPlan planConvInputGradient(ConvGeometry g, float[] weight);
 

@@ -207,8 +207,8 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public Conv2dPlan planConvInputGradient(ConvGeometry g, float[] weight) {
-        int padH = g.dilH() * (g.kh() - 1) - g.padH(), padW = g.dilW() * (g.kw() - 1) - g.padW();
-        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0) {
+        ConvGeometry t = g.inputGradient();
+        if (t == null) {
             return null;
         }
         if (weight.length != g.weightSize()) {
@@ -216,8 +216,6 @@ final class ScalarKernels implements Kernels {
                     + " needs " + g.weightSize());
         }
         float[] w = weight.clone();
-        ConvGeometry t = new ConvGeometry(g.cout(), g.cin(), g.kh(), g.kw(), 1, 1, padH, padW, g.dilH(), g.dilW(),
-                g.groups());
         return new Conv2dPlan() {
             @Override
             public ConvGeometry geometry() {

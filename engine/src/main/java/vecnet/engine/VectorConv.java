@@ -118,17 +118,15 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * Null for a stride other than 1 or padding past the kernel's reach.
      */
     static Kernels.Conv2dPlan inputGradient(ConvGeometry g, float[] weight) {
-        int padH = g.dilH() * (g.kh() - 1) - g.padH(), padW = g.dilW() * (g.kw() - 1) - g.padW();
-        int opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
-        if (g.strideH() != 1 || g.strideW() != 1 || padH < 0 || padW < 0) {
+        ConvGeometry t = g.inputGradient();
+        if (t == null) {
             return null;
         }
         if (weight.length != g.weightSize()) {
             throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
                     + " needs " + g.weightSize());
         }
-        ConvGeometry t = new ConvGeometry(g.cout(), g.cin(), g.kh(), g.kw(), 1, 1, padH, padW, g.dilH(), g.dilW(),
-                g.groups());
+        int opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
         int depth = kk * opg;
         float[] a = new float[g.cin() * depth];   // a[gi·cpg + c, (i·kw + j)·opg + o] = weight[gi·opg + o, c, i, j]
         for (int gi = 0; gi < g.groups(); gi++) {

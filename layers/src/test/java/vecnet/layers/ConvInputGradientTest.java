@@ -1,5 +1,6 @@
 package vecnet.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -62,6 +63,9 @@ class ConvInputGradientTest extends LibraryTest {
                 continue;
             }
             assertNotNull(plan, kernels.name() + " " + g);
+            assertEquals(g.inputGradient(), plan.geometry());
+            assertEquals(h, plan.geometry().outH(oh), "the transposed convolution maps outH back to h");
+            assertEquals(w, plan.geometry().outW(ow));
             float[] dyT = new float[cout * np], wt = new float[cout * k];   // as Conv2d's columns path
             for (int co = 0; co < cout; co++) {
                 for (int b = 0; b < n; b++) {
@@ -98,6 +102,7 @@ class ConvInputGradientTest extends LibraryTest {
     void noPlanForAStride() {
         for (Kernels kernels : KERNELS) {
             ConvGeometry g = ConvGeometry.square(2, 2, 3, 2, 1);
+            assertNull(g.inputGradient());
             assertNull(kernels.planConvInputGradient(g, new float[g.weightSize()]), kernels.name());
         }
     }
