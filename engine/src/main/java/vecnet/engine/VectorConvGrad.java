@@ -19,7 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  *
  * a product of two contiguous arrays: one vector load of each per {@code VL} products, no gather.
- * The micro-kernel takes 4 output channels × 2 taps (8 accumulators, 4 dY and 2 input vectors).
+ * The micro-kernel takes 4 output channels × 4 taps with 512-bit vectors (16 accumulators, 4 dY and 4
+ * input vectors) and 4 × 2 with narrower ones (8 accumulators, for AVX2's 16 registers).
  *
  * <p>Order of the sums: each {@code (o, r)} keeps {@code VL} partial sums, one per lane, each a chain
  * of FMAs over {@code q} in order (the images' planes side by side); the lanes are then added in lane order. Tasks own disjoint outputs and walk {@code q} in blocks of
@@ -42,6 +43,12 @@ final class VectorConvGrad {
      * slower for 128-512 channels.
      */
     static final int GEMM_ABOVE = 64 * 576;
+    /**
+     * Four taps per micro-tile ({@link #micro4x4}: 16 accumulators and 5 vectors in flight) where the
+     * registers hold them: 512-bit vectors, which come with 32 registers. With 256-bit vectors the
+     * kernel keeps two taps, for AVX2's 16 registers.
+     */
+    private static final boolean FOUR_TAPS = VL >= 16;
 
     private VectorConvGrad() {
     }
@@ -88,6 +95,10 @@ final class VectorConvGrad {
                 int len = Math.min(QB, qn - q0), d = o0 * qn + q0;
                 if (o1 - o0 == OR) {
                     int r = r0;
+                    for (; FOUR_TAPS && r + 3 < r1; r += 4) {
+                        micro4x4(len, dys, d, qn, xs, offsets[r] + q0, offsets[r + 1] + q0, offsets[r + 2] + q0,
+                                offsets[r + 3] + q0, acc, (r - r0) * VL, nr * VL);
+                    }
                     for (; r + 1 < r1; r += 2) {
                         micro4x2(len, dys, d, qn, xs, offsets[r] + q0, offsets[r + 1] + q0, acc, (r - r0) * VL, nr * VL);
                     }
@@ -163,6 +174,68 @@ final class VectorConvGrad {
             }
         });
         return dys;
+    }
+
+    /**
+     * Output channels {@code o0..o0+3} × taps at {@code x0..x3}: 16 accumulators, 8 loads per 16 FMAs
+     * (against 6 per 8 in {@link #micro4x2}, where the loads, not the FMAs, set the pace). Each
+     * accumulator is the same chain over q as there, so the result is the same bits.
+     */
+    private static void micro4x4(int len, float[] dys, int d, int qn, float[] xs, int x0, int x1, int x2, int x3,
+                                 float[] acc, int a, int lda) {
+        FloatVector c00 = FloatVector.fromArray(S, acc, a), c01 = FloatVector.fromArray(S, acc, a + VL);
+        FloatVector c02 = FloatVector.fromArray(S, acc, a + 2 * VL), c03 = FloatVector.fromArray(S, acc, a + 3 * VL);
+        FloatVector c10 = FloatVector.fromArray(S, acc, a + lda), c11 = FloatVector.fromArray(S, acc, a + lda + VL);
+        FloatVector c12 = FloatVector.fromArray(S, acc, a + lda + 2 * VL);
+        FloatVector c13 = FloatVector.fromArray(S, acc, a + lda + 3 * VL);
+        FloatVector c20 = FloatVector.fromArray(S, acc, a + 2 * lda);
+        FloatVector c21 = FloatVector.fromArray(S, acc, a + 2 * lda + VL);
+        FloatVector c22 = FloatVector.fromArray(S, acc, a + 2 * lda + 2 * VL);
+        FloatVector c23 = FloatVector.fromArray(S, acc, a + 2 * lda + 3 * VL);
+        FloatVector c30 = FloatVector.fromArray(S, acc, a + 3 * lda);
+        FloatVector c31 = FloatVector.fromArray(S, acc, a + 3 * lda + VL);
+        FloatVector c32 = FloatVector.fromArray(S, acc, a + 3 * lda + 2 * VL);
+        FloatVector c33 = FloatVector.fromArray(S, acc, a + 3 * lda + 3 * VL);
+        for (int q = 0; q < len; q += VL) {
+            FloatVector u0 = FloatVector.fromArray(S, xs, x0 + q), u1 = FloatVector.fromArray(S, xs, x1 + q);
+            FloatVector u2 = FloatVector.fromArray(S, xs, x2 + q), u3 = FloatVector.fromArray(S, xs, x3 + q);
+            FloatVector y = FloatVector.fromArray(S, dys, d + q);
+            c00 = y.fma(u0, c00);
+            c01 = y.fma(u1, c01);
+            c02 = y.fma(u2, c02);
+            c03 = y.fma(u3, c03);
+            y = FloatVector.fromArray(S, dys, d + qn + q);
+            c10 = y.fma(u0, c10);
+            c11 = y.fma(u1, c11);
+            c12 = y.fma(u2, c12);
+            c13 = y.fma(u3, c13);
+            y = FloatVector.fromArray(S, dys, d + 2 * qn + q);
+            c20 = y.fma(u0, c20);
+            c21 = y.fma(u1, c21);
+            c22 = y.fma(u2, c22);
+            c23 = y.fma(u3, c23);
+            y = FloatVector.fromArray(S, dys, d + 3 * qn + q);
+            c30 = y.fma(u0, c30);
+            c31 = y.fma(u1, c31);
+            c32 = y.fma(u2, c32);
+            c33 = y.fma(u3, c33);
+        }
+        c00.intoArray(acc, a);
+        c01.intoArray(acc, a + VL);
+        c02.intoArray(acc, a + 2 * VL);
+        c03.intoArray(acc, a + 3 * VL);
+        c10.intoArray(acc, a + lda);
+        c11.intoArray(acc, a + lda + VL);
+        c12.intoArray(acc, a + lda + 2 * VL);
+        c13.intoArray(acc, a + lda + 3 * VL);
+        c20.intoArray(acc, a + 2 * lda);
+        c21.intoArray(acc, a + 2 * lda + VL);
+        c22.intoArray(acc, a + 2 * lda + 2 * VL);
+        c23.intoArray(acc, a + 2 * lda + 3 * VL);
+        c30.intoArray(acc, a + 3 * lda);
+        c31.intoArray(acc, a + 3 * lda + VL);
+        c32.intoArray(acc, a + 3 * lda + 2 * VL);
+        c33.intoArray(acc, a + 3 * lda + 3 * VL);
     }
 
     /** Output channels {@code o0..o0+3} (dY rows at {@code d + m·qn}) × taps at {@code x0}, {@code x1}. */
