@@ -78,6 +78,14 @@ public record ConvGeometry(int cin, int cout, int kh, int kw, int strideH, int s
         return new ConvGeometry(cout, cin, kh, kw, 1, 1, ph, pw, dilH, dilW, groups);
     }
 
+    /** Throws with a clear message when {@code weight} does not hold {@link #weightSize()} elements. */
+    public void checkWeights(float[] weight) {
+        if (weight.length != weightSize()) {
+            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + this
+                    + " needs " + weightSize());
+        }
+    }
+
     /** Throws with a clear message when the input is too small to produce any output. */
     public void checkInput(int h, int w) {
         if (outH(h) < 1 || outW(w) < 1) {

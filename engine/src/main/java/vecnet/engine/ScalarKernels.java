@@ -187,10 +187,7 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public Conv2dPlan planConv2d(ConvGeometry g, float[] weight) {
-        if (weight.length != g.weightSize()) {
-            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
-                    + " needs " + g.weightSize());
-        }
+        g.checkWeights(weight);
         float[] w = weight.clone();
         return new Conv2dPlan() {
             @Override
@@ -211,10 +208,7 @@ final class ScalarKernels implements Kernels {
         if (t == null) {
             return null;
         }
-        if (weight.length != g.weightSize()) {
-            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
-                    + " needs " + g.weightSize());
-        }
+        g.checkWeights(weight);
         float[] w = weight.clone();
         return new Conv2dPlan() {
             @Override

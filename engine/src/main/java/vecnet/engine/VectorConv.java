@@ -88,10 +88,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
     }
 
     static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight) {
-        if (weight.length != g.weightSize()) {
-            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
-                    + " needs " + g.weightSize());
-        }
+        g.checkWeights(weight);
         int depth = g.patchSize();
         int[][] taps = new int[6][depth];
         for (int k = 0; k < depth; k++) {   // k = (ci, i, j)
@@ -122,10 +119,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
         if (t == null) {
             return null;
         }
-        if (weight.length != g.weightSize()) {
-            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
-                    + " needs " + g.weightSize());
-        }
+        g.checkWeights(weight);
         int opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
         int depth = kk * opg;
         float[] a = new float[g.cin() * depth];   // a[gi·cpg + c, (i·kw + j)·opg + o] = weight[gi·opg + o, c, i, j]

@@ -71,10 +71,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         if (!Winograd.applies(g)) {
             throw new IllegalArgumentException("Winograd F(4x4,3x3) needs a 3x3 stride-1 convolution with one group: " + g);
         }
-        if (weight.length != g.weightSize()) {
-            throw new IllegalArgumentException("conv weight has " + weight.length + " elements, geometry " + g
-                    + " needs " + g.weightSize());
-        }
+        g.checkWeights(weight);
         return new VectorWinograd(g, weight, forced);
     }
 
