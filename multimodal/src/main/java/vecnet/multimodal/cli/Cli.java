@@ -1053,7 +1053,7 @@ public final class Cli {
      * cold run does not spend seconds in interpreted kernels. It only affects speed: a failure in it
      * is ignored (the real run then meets the same problem and reports it).
      */
-    private static Thread inBackground(Runnable warmUp) {
+    static Thread inBackground(Runnable warmUp) {
         Thread t = new Thread(() -> {
             try {
                 warmUp.run();
@@ -1067,7 +1067,7 @@ public final class Cli {
     }
 
     /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores). */
-    private static void join(Thread warming) {
+    static void join(Thread warming) {
         try {
             warming.join();
         } catch (InterruptedException e) {

@@ -19,6 +19,7 @@ import vecnet.engine.Kernels;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ModelBundle;
+import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.Tokenizer;
 import vecnet.multimodal.Vocabulary;
 import vecnet.multimodal.demo.DemoModel;
@@ -168,6 +169,10 @@ final class TrainCommand {
             throw new Args.UsageException("--resume: no checkpoint " + checkpoint);
         }
         a.intValue("threads", 1, 1);
+        // A frozen image branch on pictures: its kernels compile on an untrained twin (one core) while
+        // the manifest is read and the pictures checked, so that feature extraction starts warm.
+        Thread warming = fromFeatures || branch != null ? null
+                : Cli.inBackground(() -> ResNet18.untrained(0).withPool(ComputePool.sequential()).warmUp());
 
         // Rows, labels, vocabulary
         Manifest train = fromFeatures ? null : Manifest.read(data);
@@ -270,6 +275,9 @@ final class TrainCommand {
             }
 
             FusionModel model = makeModel(initWeights, initBundle, vocabulary, vocabSize, labels.size(), seed).withPool(pool);
+            // and its weights transformed for the pictures' size meanwhile, not during the first picture
+            Thread preparing = warming == null ? null
+                    : Cli.inBackground(() -> model.resnet().prepare(pre.cropSize(), pre.cropSize()));
             for (List<Example> set : List.of(trainSet, valSet)) {
                 for (Example e : set) {
                     if (e.features() != null && e.features().length != model.resnet().featureSize()) {
@@ -321,6 +329,10 @@ final class TrainCommand {
             }, "vecnet-train-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
+                if (warming != null) {
+                    Cli.join(warming);
+                    Cli.join(preparing);
+                }
                 trainer.fit(trainSet, valSet, display);
                 if (trainer.stopped()) {
                     // said before the hook is released below: once it returns, the JVM may halt at any moment

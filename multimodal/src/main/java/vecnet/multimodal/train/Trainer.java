@@ -32,8 +32,8 @@ import vecnet.multimodal.ResNet18;
  * Trains a {@link FusionModel} on a list of {@link Example}s: the library behind {@code vecnet train}.
  *
  * <p><b>Image branch frozen</b> (the default, the seed's setup): the ResNet stays in eval mode and
- * gets no update, so each image's features are computed once ({@link #features}: images decoded in
- * parallel on the pool, features cached in memory and, with {@link TrainOptions#featureCache()},
+ * gets no update, so each image's features are computed once ({@link #features}: one image per
+ * thread of the pool, decoded and run alone; features cached in memory and, with {@link TrainOptions#featureCache()},
  * on disk keyed by the image's content and the ResNet's weights); an epoch then costs the text
  * branch and the head only ({@link FusionTrainer}). <b>Image branch trained</b>
  * ({@link TrainOptions#imageBranch()}): each step traces the ResNet in training mode (batch
@@ -422,8 +422,8 @@ public final class Trainer {
 
     /**
      * The image features of every example (given ones as they are), each image run alone through the
-     * ResNet in eval mode: images decoded in parallel on the pool, features from memory or the disk
-     * cache when there, else computed and stored.
+     * ResNet in eval mode: each thread of the pool decodes one image and runs it on one core, features
+     * from memory or the disk cache when there, else computed and stored. The same bits on any pool.
      */
     public float[][] features(List<Example> data, Listener listener) throws IOException {
         float[][] out = new float[data.size()][];
@@ -455,16 +455,22 @@ public final class Trainer {
             done++;
         }
         listener.features(done, data.size());
-        int chunk = Math.max(1, pool.threads() * 2);
+        // One picture per thread, each decoded and run alone on a single-threaded copy of the network:
+        // at batch 1 that keeps both cores busier than splitting every layer between them, and the
+        // features are the same bits either way (results never depend on the thread count).
+        ResNet18 alone = model.resnet().withPool(ComputePool.sequential());
+        int chunk = Math.max(1, pool.threads() * 4);
         for (int c = 0; c < todo.size(); c += chunk) {
             List<Integer> part = todo.subList(c, Math.min(todo.size(), c + chunk));
-            Tensor[] imgs = new Tensor[part.size()];
-            pool.parallelFor(part.size(), i -> imgs[i] = load(data.get(part.get(i))));
+            float[][] got = new float[part.size()][];
+            pool.parallelFor(part.size(), i -> {
+                Tensor img = load(data.get(part.get(i)));
+                got[i] = alone.features(img.reshape(1, 3, img.dim(1), img.dim(2))).data();
+            });
             for (int i = 0; i < part.size(); i++) {
                 int k = part.get(i);
                 Example e = data.get(k);
-                Tensor img = imgs[i];
-                out[k] = model.resnet().features(img.reshape(1, 3, img.dim(1), img.dim(2))).data();
+                out[k] = got[i];
                 if (e.cacheKey() != null && weights != null) {
                     writeCached(options.featureCache().resolve(e.cacheKey() + "-" + weights + ".f32"), out[k]);
                 }

@@ -200,6 +200,32 @@ class TrainerTest extends LibraryTest {
     private Map<String, Tensor> one;
 
     @Test
+    void featuresArePicturesRunAloneOnAnyPool() throws IOException {
+        SplittableRandom r = new SplittableRandom(11);
+        List<Example> data = new ArrayList<>();
+        List<Tensor> pictures = new ArrayList<>();
+        for (int i = 0; i < 11; i++) { // more than one chunk of pictures per thread, an uneven last one
+            float[] px = new float[3 * 40 * 36];
+            for (int j = 0; j < px.length; j++) {
+                px[j] = (float) r.nextGaussian();
+            }
+            pictures.add(Tensor.of(px, 3, 40, 36));
+            data.add(Example.ofImage(() -> Tensor.of(px.clone(), 3, 40, 36), new int[] {1}, 0));
+        }
+        FusionModel base = ModelInit.create(TINY, 6);
+        for (int threads : new int[] {1, 2, 3}) {
+            try (ComputePool pool = ComputePool.create(threads)) {
+                FusionModel m = base.withPool(pool);
+                float[][] f = new Trainer(m, TrainOptions.defaults()).features(data, new Trainer.Listener() {});
+                for (int i = 0; i < pictures.size(); i++) {
+                    Tensor alone = base.resnet().withPool(ComputePool.sequential()).features(pictures.get(i).reshape(1, 3, 40, 36));
+                    assertArrayEquals(alone.data(), f[i], threads + " threads, picture " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void featuresAreCachedOnDiskByContentAndWeights(@TempDir Path cache) throws IOException {
         java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
         SplittableRandom r = new SplittableRandom(9);
