@@ -671,14 +671,26 @@ final class VectorGemm {
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
-        accumulate(c00, c, cIdx, first);
-        accumulate(c01, c, cIdx + VL, first);
-        accumulate(c10, c, cIdx + ldc, first);
-        accumulate(c11, c, cIdx + ldc + VL, first);
-        accumulate(c20, c, cIdx + 2 * ldc, first);
-        accumulate(c21, c, cIdx + 2 * ldc + VL, first);
-        accumulate(c30, c, cIdx + 3 * ldc, first);
-        accumulate(c31, c, cIdx + 3 * ldc + VL, first);
+        // C = tile, or C += tile, written out here: see "No vector crosses a call" in VectorOps
+        if (first) { // −0 + acc is acc bit for bit, with a receiver whose class C2 knows
+            NEG_ZERO.add(c00).intoArray(c, cIdx);
+            NEG_ZERO.add(c01).intoArray(c, cIdx + VL);
+            NEG_ZERO.add(c10).intoArray(c, cIdx + ldc);
+            NEG_ZERO.add(c11).intoArray(c, cIdx + ldc + VL);
+            NEG_ZERO.add(c20).intoArray(c, cIdx + 2 * ldc);
+            NEG_ZERO.add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+            NEG_ZERO.add(c30).intoArray(c, cIdx + 3 * ldc);
+            NEG_ZERO.add(c31).intoArray(c, cIdx + 3 * ldc + VL);
+        } else {
+            FloatVector.fromArray(S, c, cIdx).add(c00).intoArray(c, cIdx);
+            FloatVector.fromArray(S, c, cIdx + VL).add(c01).intoArray(c, cIdx + VL);
+            FloatVector.fromArray(S, c, cIdx + ldc).add(c10).intoArray(c, cIdx + ldc);
+            FloatVector.fromArray(S, c, cIdx + ldc + VL).add(c11).intoArray(c, cIdx + ldc + VL);
+            FloatVector.fromArray(S, c, cIdx + 2 * ldc).add(c20).intoArray(c, cIdx + 2 * ldc);
+            FloatVector.fromArray(S, c, cIdx + 2 * ldc + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+            FloatVector.fromArray(S, c, cIdx + 3 * ldc).add(c30).intoArray(c, cIdx + 3 * ldc);
+            FloatVector.fromArray(S, c, cIdx + 3 * ldc + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
+        }
     }
 
     /**
@@ -711,25 +723,26 @@ final class VectorGemm {
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
-        accumulate(c00, c, cIdx, first);
-        accumulate(c01, c, cIdx + VL, first);
-        accumulate(c10, c, cIdx + ldc, first);
-        accumulate(c11, c, cIdx + ldc + VL, first);
-        accumulate(c20, c, cIdx + 2 * ldc, first);
-        accumulate(c21, c, cIdx + 2 * ldc + VL, first);
-        accumulate(c30, c, cIdx + 3 * ldc, first);
-        accumulate(c31, c, cIdx + 3 * ldc + VL, first);
-    }
-
-    /**
-     * {@code c = first ? acc : c + acc} for one vector. Small, so it inlines and the vector stays in a
-     * register. {@code acc}, carried around the k loop, is typed by its declared class, so it is only
-     * an argument here, never a receiver (see "Exact receivers" in {@link VectorOps}: a receiver
-     * whose class C2 cannot know made it leave a store to Java, boxing vectors, in some runs);
-     * {@code -0 + acc} is {@code acc} bit for bit.
-     */
-    private static void accumulate(FloatVector acc, float[] c, int idx, boolean first) {
-        (first ? NEG_ZERO.add(acc) : FloatVector.fromArray(S, c, idx).add(acc)).intoArray(c, idx);
+        // C = tile, or C += tile, written out here: see "No vector crosses a call" in VectorOps
+        if (first) { // −0 + acc is acc bit for bit, with a receiver whose class C2 knows
+            NEG_ZERO.add(c00).intoArray(c, cIdx);
+            NEG_ZERO.add(c01).intoArray(c, cIdx + VL);
+            NEG_ZERO.add(c10).intoArray(c, cIdx + ldc);
+            NEG_ZERO.add(c11).intoArray(c, cIdx + ldc + VL);
+            NEG_ZERO.add(c20).intoArray(c, cIdx + 2 * ldc);
+            NEG_ZERO.add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+            NEG_ZERO.add(c30).intoArray(c, cIdx + 3 * ldc);
+            NEG_ZERO.add(c31).intoArray(c, cIdx + 3 * ldc + VL);
+        } else {
+            FloatVector.fromArray(S, c, cIdx).add(c00).intoArray(c, cIdx);
+            FloatVector.fromArray(S, c, cIdx + VL).add(c01).intoArray(c, cIdx + VL);
+            FloatVector.fromArray(S, c, cIdx + ldc).add(c10).intoArray(c, cIdx + ldc);
+            FloatVector.fromArray(S, c, cIdx + ldc + VL).add(c11).intoArray(c, cIdx + ldc + VL);
+            FloatVector.fromArray(S, c, cIdx + 2 * ldc).add(c20).intoArray(c, cIdx + 2 * ldc);
+            FloatVector.fromArray(S, c, cIdx + 2 * ldc + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+            FloatVector.fromArray(S, c, cIdx + 3 * ldc).add(c30).intoArray(c, cIdx + 3 * ldc);
+            FloatVector.fromArray(S, c, cIdx + 3 * ldc + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
+        }
     }
 
     /** −0.0 in every lane: the identity of addition, as a constant vector (whose class C2 knows). */

@@ -58,7 +58,7 @@ final class VectorOps {
      * (ResNet's 3×3 stride 2).
      *
      * <p>Why this is bit-identical to the scalar twin, which scans the window row by row and replaces its
-     * running max {@code m} by {@code v} when {@code v > m || isNaN(v)}: {@link #maxStep} applies the
+     * running max {@code m} by {@code v} when {@code v > m || isNaN(v)}: the vector loops apply the
      * same rule lane-wise, and applying it to row maxima in row order returns the first element of the
      * window (in row-major order) that equals the maximum (this matters for -0.0 versus 0.0), or NaN
      * if the window holds one. Skipped padding cells and −∞ fillers never replace anything.
@@ -128,8 +128,9 @@ final class VectorOps {
             int yRow = (plane * oh + oy) * ow;
             for (int ox = 0; ox < owV; ox += L) {
                 FloatVector m = minusInf;
-                for (int i = iLo; i < iHi; i++) {
-                    m = maxStep(m, FloatVector.fromArray(SPECIES, sc.ring, ((iy0 + i) % k) * owV + ox));
+                for (int i = iLo; i < iHi; i++) { // the scalar twin's `if (v > m || isNaN(v)) m = v`, lane-wise
+                    FloatVector v = FloatVector.fromArray(SPECIES, sc.ring, ((iy0 + i) % k) * owV + ox);
+                    m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
                 }
                 if (ox < owFull) {
                     m.intoArray(y, yRow + ox);
@@ -167,17 +168,12 @@ final class VectorOps {
         FloatVector minusInf = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
         for (int ox = 0; ox < sc.owV; ox += L) {
             FloatVector m = minusInf;
-            for (int j = 0; j < k; j++) {
-                m = maxStep(m, FloatVector.fromArray(SPECIES, ph, (j % s) * qn + ox + j / s));
+            for (int j = 0; j < k; j++) { // as in maxPoolPlane
+                FloatVector v = FloatVector.fromArray(SPECIES, ph, (j % s) * qn + ox + j / s);
+                m = m.blend(v, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)));
             }
             m.intoArray(sc.ring, ringAt + ox);
         }
-    }
-
-    /** The scalar twin's update {@code if (v > m || isNaN(v)) m = v}, lane-wise. */
-    private static FloatVector maxStep(FloatVector m, FloatVector v) {
-        VectorMask<Float> take = v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v));
-        return m.blend(v, take);
     }
 
     private static int ceilDiv(int a, int b) {
@@ -407,6 +403,18 @@ final class VectorOps {
      * receivers". So expInPlace and tanhFromExp each hold one vector loop and its scalar tail,
      * written out (not a call), which keeps them above 325 bytes: C2 compiles them on their own and
      * calls them with arrays, no vector crosses a call.
+     */
+
+    /*
+     * No vector crosses a call. A vector passed to (or returned by) a method of our own is boxed
+     * whenever C2 does not inline that call, and small helpers are not always inlined: when the
+     * helper got compiled on its own first (by C1, into code that runs the Vector API's Java
+     * fallback), a caller compiled later may keep it out ("already compiled into a medium method"),
+     * and the helper can stay at that C1 level. The engine's allocation guards caught this in 1 to 3
+     * runs in 100: VectorGemm's micro-kernels stored their eight accumulators through a 32-byte
+     * helper `accumulate(FloatVector acc, ...)`; in the failing runs (thread dump and code list of
+     * the stuck JVM) the C2-compiled microRows called it as a real call, into C1 code at tier 2, and
+     * allocated 86 KB per convolution for good. So kernels write such steps out in place.
      */
 
     /**
