@@ -33,6 +33,11 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR, KC = VectorGemm.KC;
     /** -0.0 in every lane: a constant, so C2 knows its exact class (see "Exact receivers" in {@link VectorOps}). */
     private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(S, -0f);
+    /**
+     * Input channels packed together by {@link #inputGradient}: 32 channels of 512 output channels' 3×3
+     * weights are 590 KB, inside a core's L2.
+     */
+    private static final int CHANNEL_BLOCK = 32;
     /** A row index no pixel can have: marks the padding lanes of a partial panel as invalid. */
     private static final int NO_ROW = -(1 << 28);
 
@@ -54,27 +59,15 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private final int[] kTap, tapK;
 
     /**
-     * @param a     the GEMM's left matrix, {@code (cout, depth)} row-major: for group grp, rows
-     *              {@code grp·cout/groups ..}, column k the weight of tap k
-     * @param taps  for each k: {channel, phaseY, phaseX, shiftY, shiftX, tap}
+     * @param packed per group, the GEMM's left matrix packed as {@link #packedWeights} describes
+     * @param taps   for each k: {channel, phaseY, phaseX, shiftY, shiftX, tap}
      */
-    private VectorConv(ConvGeometry g, float[] a, int sliceDepth, int[][] taps) {
+    private VectorConv(ConvGeometry g, float[][] packed, int sliceDepth, int[][] taps) {
         this.g = g;
         this.depth = g.patchSize();
         this.sliceDepth = sliceDepth;
-        int coutG = g.coutPerGroup();
-        this.mPad = (coutG + MR - 1) / MR * MR;
-        this.packedWeights = new float[g.groups()][];
-        float[] slice = new float[Math.min(sliceDepth, depth) * mPad];
-        for (int grp = 0; grp < g.groups(); grp++) {
-            float[] packed = new float[depth * mPad];
-            for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
-                int kc = Math.min(sliceDepth, depth - k0);
-                VectorGemm.packA(a, grp * coutG * depth + k0, depth, coutG, kc, slice);
-                System.arraycopy(slice, 0, packed, k0 * mPad, kc * mPad);
-            }
-            packedWeights[grp] = packed;
-        }
+        this.mPad = paddedRows(g);
+        this.packedWeights = packed;
         kChannel = taps[0];
         kPhaseY = taps[1];
         kPhaseX = taps[2];
@@ -85,6 +78,27 @@ final class VectorConv implements Kernels.Conv2dPlan {
         for (int k = depth - 1; k >= 0; k--) {
             tapK[kTap[k]] = k;
         }
+    }
+
+    /** Output channels per group of {@code g}, rounded up to a multiple of MR: the rows of a packed weight. */
+    private static int paddedRows(ConvGeometry g) {
+        return (g.coutPerGroup() + MR - 1) / MR * MR;
+    }
+
+    /**
+     * {@link #packedWeights} of the GEMM's left matrix {@code a}, {@code (cout, depth)} row-major: for
+     * group grp, rows {@code grp·cout/groups ..}, column k the weight of tap k.
+     */
+    private static float[][] pack(ConvGeometry g, float[] a, int sliceDepth) {
+        int depth = g.patchSize(), coutG = g.coutPerGroup(), mPad = paddedRows(g);
+        float[][] packed = new float[g.groups()][depth * mPad];
+        for (int grp = 0; grp < g.groups(); grp++) {
+            for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
+                int kc = Math.min(sliceDepth, depth - k0);
+                VectorGemm.packA(a, grp * coutG * depth + k0, depth, coutG, kc, packed[grp], k0 * mPad);
+            }
+        }
+        return packed;
     }
 
     static Kernels.Conv2dPlan plan(ConvGeometry g, float[] weight) {
@@ -101,7 +115,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
             taps[4][k] = Math.floorDiv(qx, g.strideW());
             taps[5][k] = k % (g.kw() * g.kh());
         }
-        return new VectorConv(g, weight, KC, taps);
+        return new VectorConv(g, pack(g, weight, KC), KC, taps);
     }
 
     /**
@@ -121,13 +135,27 @@ final class VectorConv implements Kernels.Conv2dPlan {
         }
         g.checkWeights(weight);
         int opg = g.coutPerGroup(), cpg = g.cinPerGroup(), kk = g.kh() * g.kw();
-        int depth = kk * opg;
-        float[] a = new float[g.cin() * depth];   // a[gi·cpg + c, (i·kw + j)·opg + o] = weight[gi·opg + o, c, i, j]
+        int depth = kk * opg, mPad = paddedRows(t);
+        // The left matrix a[c, (i·kw + j)·opg + o] = weight[o, c, i, j] (per group), packed as pack()
+        // packs it with one slice per tap, straight from the weight: each tap's slice is written in
+        // order, panel by panel. The input channels go by blocks of CHANNEL_BLOCK, whose weights
+        // (all output channels) stay in the core's cache while every tap reads them. (Writing all
+        // taps at once instead, to slices opg·mPad floats apart, thrashes the cache sets when that
+        // distance is a large power of two.)
+        float[][] packed = new float[g.groups()][depth * mPad];
         for (int gi = 0; gi < g.groups(); gi++) {
-            for (int c = 0; c < cpg; c++) {
+            float[] dst = packed[gi];
+            for (int cb = 0; cb < cpg; cb += CHANNEL_BLOCK) {
+                int cEnd = Math.min(cpg, cb + CHANNEL_BLOCK);
                 for (int tap = 0; tap < kk; tap++) {
-                    for (int o = 0; o < opg; o++) {
-                        a[(gi * cpg + c) * depth + tap * opg + o] = weight[((gi * opg + o) * cpg + c) * kk + tap];
+                    for (int c0 = cb; c0 < cEnd; c0 += MR) {
+                        int rows = Math.min(MR, cpg - c0), at = tap * opg * mPad + c0 * opg;
+                        for (int o = 0; o < opg; o++) {
+                            int src = ((gi * opg + o) * cpg + c0) * kk + tap;
+                            for (int r = 0; r < rows; r++) {
+                                dst[at + o * MR + r] = weight[src + r * kk];
+                            }
+                        }
                     }
                 }
             }
@@ -140,7 +168,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
             taps[4][k] = g.padW() - j * g.dilW();
             taps[5][k] = tap;
         }
-        return new VectorConv(t, a, opg, taps);
+        return new VectorConv(t, packed, opg, taps);
     }
 
     @Override

@@ -561,19 +561,30 @@ final class VectorGemm {
 
     /** Packs rows [0,mc) × cols [0,kc) of A (row stride lda) into MR-row panels, k-major, zero-padded. */
     static void packA(float[] a, int off, int lda, int mc, int kc, float[] ap) {
+        packA(a, off, lda, mc, kc, ap, 0);
+    }
+
+    /**
+     * As {@link #packA(float[], int, int, int, int, float[])}, into {@code ap} from {@code apOff}. A
+     * full panel is written in order, its MR rows read side by side (MR streams), rather than one row
+     * at a time with stores MR floats apart.
+     */
+    static void packA(float[] a, int off, int lda, int mc, int kc, float[] ap, int apOff) {
         for (int i0 = 0; i0 < mc; i0 += MR) {
-            int base = i0 * kc;
+            int base = apOff + i0 * kc;
             int rows = Math.min(MR, mc - i0);
-            for (int r = 0; r < MR; r++) {
-                if (r < rows) {
-                    int src = off + (i0 + r) * lda;
-                    for (int p = 0; p < kc; p++) {
-                        ap[base + p * MR + r] = a[src + p];
+            int src = off + i0 * lda;
+            if (rows == MR) {
+                for (int p = 0; p < kc; p++) {
+                    for (int r = 0; r < MR; r++) { // a constant trip count: unrolled by the JIT
+                        ap[base + p * MR + r] = a[src + r * lda + p];
                     }
-                } else {
-                    for (int p = 0; p < kc; p++) {
-                        ap[base + p * MR + r] = 0f;
-                    }
+                }
+                continue;
+            }
+            for (int p = 0; p < kc; p++) {
+                for (int r = 0; r < MR; r++) {
+                    ap[base + p * MR + r] = r < rows ? a[src + r * lda + p] : 0f;
                 }
             }
         }

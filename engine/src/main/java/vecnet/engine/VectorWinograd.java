@@ -87,7 +87,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             synchronized (this) {
                 t = f == Winograd.F4 ? u4 : u2;
                 if (t == null) {
-                    t = pack(f, f.transformWeights(g, weight));
+                    t = transformAndPack(f);
                     if (f == Winograd.F4) {
                         u4 = t;
                     } else {
@@ -113,13 +113,35 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         return d;
     }
 
-    private float[] pack(Winograd f, float[] plain) {
-        int cin = g.cin(), cout = g.cout();
-        float[] packed = new float[f.points * coPanels * cin * NR];
-        for (int xi = 0; xi < f.points; xi++) {
-            for (int ci = 0; ci < cin; ci++) {
-                for (int co = 0; co < cout; co++) {
-                    packed[((xi * coPanels + co / NR) * cin + ci) * NR + co % NR] = plain[(xi * cin + ci) * cout + co];
+    /**
+     * {@link Winograd#transformWeights} straight into the GEMM's layout: point ξ, panel of NR output
+     * channels, input channel ci, the panel's NR values side by side. Each block of input channels
+     * of a panel is transformed into a small buffer (its point planes a little more than a power of
+     * two apart, so that they do not share cache sets), then copied out as one run per point.
+     */
+    private float[] transformAndPack(Winograd f) {
+        int cin = g.cin(), cout = g.cout(), points = f.points;
+        float[] packed = new float[points * coPanels * cin * NR];
+        int block = Math.min(cin, 16), plane = block * NR + 16;
+        float[] buffer = new float[points * plane];
+        double[] gg = new double[f.patch * 3];
+        for (int cp = 0; cp < coPanels; cp++) {
+            for (int c0 = 0; c0 < cin; c0 += block) {
+                int c1 = Math.min(cin, c0 + block);
+                for (int ci = c0; ci < c1; ci++) {
+                    for (int r = 0; r < NR; r++) {
+                        int co = cp * NR + r, at = (ci - c0) * NR + r;
+                        if (co < cout) {
+                            f.transformKernel(weight, (co * cin + ci) * 9, gg, buffer, at, plane);
+                        } else {
+                            for (int xi = 0; xi < points; xi++) {
+                                buffer[at + xi * plane] = 0f;
+                            }
+                        }
+                    }
+                }
+                for (int xi = 0; xi < points; xi++) {
+                    System.arraycopy(buffer, xi * plane, packed, ((xi * coPanels + cp) * cin + c0) * NR, (c1 - c0) * NR);
                 }
             }
         }

@@ -121,24 +121,32 @@ final class Winograd {
         int cin = g.cin(), cout = g.cout();
         float[] u = new float[points * cin * cout];
         double[] gg = new double[patch * 3];
-        double[][] G = gMatrix;
         for (int co = 0; co < cout; co++) {
             for (int ci = 0; ci < cin; ci++) {
-                int w0 = (co * cin + ci) * 9;
-                for (int a = 0; a < patch; a++) { // gg = G g  (patch×3)
-                    for (int j = 0; j < 3; j++) {
-                        gg[a * 3 + j] = G[a][0] * weight[w0 + j] + G[a][1] * weight[w0 + 3 + j] + G[a][2] * weight[w0 + 6 + j];
-                    }
-                }
-                for (int a = 0; a < patch; a++) { // U = (G g) Gᵀ  (patch×patch)
-                    for (int b = 0; b < patch; b++) {
-                        double v = gg[a * 3] * G[b][0] + gg[a * 3 + 1] * G[b][1] + gg[a * 3 + 2] * G[b][2];
-                        u[((a * patch + b) * cin + ci) * cout + co] = (float) v;
-                    }
-                }
+                transformKernel(weight, (co * cin + ci) * 9, gg, u, ci * cout + co, cin * cout);
             }
         }
         return u;
+    }
+
+    /**
+     * One 3×3 kernel's {@code G g Gᵀ}: {@code g} at {@code weight[w0 .. w0+9)}, point ξ written to
+     * {@code u[uOff + ξ*uStride]}, computed in double and rounded once. {@code gg} is scratch of
+     * {@code patch*3}.
+     */
+    void transformKernel(float[] weight, int w0, double[] gg, float[] u, int uOff, int uStride) {
+        double[][] G = gMatrix;
+        for (int a = 0; a < patch; a++) { // gg = G g  (patch×3)
+            for (int j = 0; j < 3; j++) {
+                gg[a * 3 + j] = G[a][0] * weight[w0 + j] + G[a][1] * weight[w0 + 3 + j] + G[a][2] * weight[w0 + 6 + j];
+            }
+        }
+        for (int a = 0; a < patch; a++) { // U = (G g) Gᵀ  (patch×patch)
+            for (int b = 0; b < patch; b++) {
+                double v = gg[a * 3] * G[b][0] + gg[a * 3 + 1] * G[b][1] + gg[a * 3 + 2] * G[b][2];
+                u[uOff + (a * patch + b) * uStride] = (float) v;
+            }
+        }
     }
 
     /**
