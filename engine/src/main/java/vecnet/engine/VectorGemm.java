@@ -7,12 +7,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Packed single-precision GEMM with the Vector API, in the GOTO/BLIS style.
  *
- * <p>C is cut into blocks of {@link #MC} rows × {@link #NC} columns; each block is one task of the
- * {@link ComputePool}. Inside a task, K is walked in slices of {@link #KC}: the slice of B is packed
- * into panels {@link #NR} columns wide and the slice of A into panels {@link #MR} rows tall (both
- * k-major and zero-padded), then the micro-kernel multiplies one A panel by one B panel with
- * {@code MR × 2} vector accumulators that stay in registers for the whole slice. The first slice
- * writes C, later ones add to it, and the last one applies the {@link Epilogue}.
+ * <p>C is cut into blocks of {@link #NC} columns, and those into runs of blocks of {@link #MC} rows:
+ * each run is one task of the {@link ComputePool}, one run of all the rows on one thread, as many
+ * runs as keep every thread busy on more. Inside a task, K is walked in slices of {@link #KC}: the
+ * slice of B is packed into panels {@link #NR} columns wide (once for the whole run), and for each
+ * block of rows the slice of A into panels {@link #MR} rows tall (both k-major and zero-padded),
+ * then the micro-kernel multiplies one A panel by one B panel with {@code MR × 2} vector
+ * accumulators that stay in registers for the whole slice. The first slice writes C, later ones add
+ * to it, and the last one applies the {@link Epilogue}.
  *
  * <p>Why the result does not depend on the thread count: every element of C is produced by exactly
  * one task, as the same chain of FMAs over k in the same slices. Partial tiles at the edges run the
@@ -93,15 +95,26 @@ final class VectorGemm {
             ScalarKernels.INSTANCE.sgemm(pool, m, n, 0, a, aOff, lda, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
             return;
         }
-        int mBlocks = (m + MC - 1) / MC;
-        int nBlocks = (n + NC - 1) / NC;
+        int nBlocks = (n + NC - 1) / NC, rowsPerTask = rowsPerTask(m, nBlocks, pool.threads() == 1 ? 1 : 4 * pool.threads());
+        int mTasks = (m + rowsPerTask - 1) / rowsPerTask;
         APanels aPanels = new RawA(a, aOff, lda);
         BPanels bPanels = new RawB(b, bOff, ldb, bTransposed);
-        pool.parallelFor(mBlocks * nBlocks, task -> {
-            int m0 = (task / nBlocks) * MC, n0 = (task % nBlocks) * NC;
-            multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, n, k, m0, Math.min(m, m0 + MC), n0, Math.min(NC, n - n0),
-                    c, cOff, ldc, ep);
+        pool.parallelFor(mTasks * nBlocks, task -> {
+            int m0 = (task / nBlocks) * rowsPerTask, n0 = (task % nBlocks) * NC;
+            multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, n, k, m0, Math.min(m, m0 + rowsPerTask), n0,
+                    Math.min(NC, n - n0), c, cOff, ldc, ep);
         });
+    }
+
+    /**
+     * Rows of C per task (a multiple of MC) when its columns make {@code colTasks} tasks: all of them
+     * while that gives {@code want} tasks, else runs of as many MC-row blocks as give about
+     * {@code want}. Every task packs each slice of B for its columns, so fewer runs pack less.
+     */
+    private static int rowsPerTask(int m, int colTasks, int want) {
+        int mBlocks = (m + MC - 1) / MC;
+        int runs = Math.max(1, Math.min(mBlocks, (want + colTasks - 1) / colTasks));
+        return (mBlocks + runs - 1) / runs * MC;
     }
 
     /**
@@ -119,17 +132,20 @@ final class VectorGemm {
             ScalarKernels.INSTANCE.sgemm(pool, m, cols, 0, a, aOff, lda, a, 0, 0, false, c, cOff, ldc, Epilogue.NONE);
             return;
         }
-        // Few rows (output channels) and few columns (taps) over a long depth: columns are cut finer
-        // than NC so that every thread packs and multiplies its own share of X̂.
-        int mBlocks = (m + MC - 1) / MC, colPanels = (cols + NR - 1) / NR;
-        int want = pool.threads() == 1 ? 1 : 2 * pool.threads();
-        int panelsPerTask = Math.max(1, Math.min(NC / NR, (colPanels * mBlocks + want - 1) / want));
+        // Few rows (output channels) and few columns (taps) over a long depth. Packing X̂ (a gather)
+        // costs more than packing A, so each part of it is packed by one task only: on one thread,
+        // blocks of NC columns with all the rows; on more, the columns cut in 2·threads shares (wider
+        // than NC if need be) with all the rows, and only then the rows.
+        int colPanels = (cols + NR - 1) / NR, threads = pool.threads();
+        int want = threads == 1 ? 1 : 2 * threads;
+        int panelsPerTask = threads == 1 ? Math.min(NC / NR, colPanels) : (colPanels + want - 1) / want;
         int width = panelsPerTask * NR, nBlocks = (cols + width - 1) / width;
+        int rowsPerTask = rowsPerTask(m, nBlocks, want), mTasks = (m + rowsPerTask - 1) / rowsPerTask;
         APanels aPanels = new RawA(a, aOff, lda);
         BPanels bPanels = new InputColumns(g, group, x, n, h, w);
-        pool.parallelFor(mBlocks * nBlocks, task -> {
-            int m0 = (task / nBlocks) * MC, n0 = (task % nBlocks) * width;
-            multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, cols, depth, m0, Math.min(m, m0 + MC), n0,
+        pool.parallelFor(mTasks * nBlocks, task -> {
+            int m0 = (task / nBlocks) * rowsPerTask, n0 = (task % nBlocks) * width;
+            multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, cols, depth, m0, Math.min(m, m0 + rowsPerTask), n0,
                     Math.min(width, cols - n0), c, cOff, ldc, Epilogue.NONE);
         });
     }
@@ -261,8 +277,11 @@ final class VectorGemm {
 
     /**
      * One task: the block {@code [i0, i1) × [n0, n0+nc)} of C ({@code i0} a multiple of MR), K walked
-     * in slices of KC; for each slice A and B come packed from {@code a} and {@code b} (packed here
-     * unless they were planned), and every MR×NR tile goes through {@link #block}.
+     * in slices of KC. For each slice, B comes packed from {@code b} once (packed here unless it was
+     * planned), then the rows go by blocks of MC: A's slice of the block comes packed from {@code a},
+     * and every MR×NR tile goes through {@link #block}. A task that holds many rows thus packs each
+     * slice of B once for all of them. Every element of C gets the same sums in the same order
+     * whatever the block, so neither the task's shape nor the thread count changes a bit.
      */
     private static void multiplyBlock(Scratch s, APanels a, BPanels b, int m, int n, int k, int i0, int i1,
                                       int n0, int nc, float[] c, int cOff, int ldc, Epilogue ep) {
@@ -272,15 +291,18 @@ final class VectorGemm {
             int kc = Math.min(KC, k - k0);
             float[] bp = b.slice(s, k0, kc, n0, nc);
             int bBase = b.offset(k0, kc, n0);
-            float[] ap = a.slice(s, k0, kc, i0, i1);
-            int aBase = a.offset(k0, kc, i0);
             boolean first = k0 == 0, last = k0 + kc >= k;
-            for (int jp = 0; jp < nPanels; jp++) {
-                int j = n0 + jp * NR;
-                for (int i = i0; i < i1; i += MR) {
-                    block(kc, ap, aBase + (i - i0) * kc, bp, bBase + jp * NR * kc, c, cOff + i * ldc + j, ldc,
-                            Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
-                            ep.perRow() ? i : j, resDelta, s.tile);
+            for (int m0 = i0; m0 < i1; m0 += MC) {
+                int m1 = Math.min(i1, m0 + MC);
+                float[] ap = a.slice(s, k0, kc, m0, m1);
+                int aBase = a.offset(k0, kc, m0);
+                for (int jp = 0; jp < nPanels; jp++) {
+                    int j = n0 + jp * NR;
+                    for (int i = m0; i < m1; i += MR) {
+                        block(kc, ap, aBase + (i - m0) * kc, bp, bBase + jp * NR * kc, c, cOff + i * ldc + j, ldc,
+                                Math.min(MR, m - i), Math.min(NR, n - j), first, last, ep,
+                                ep.perRow() ? i : j, resDelta, s.tile);
+                    }
                 }
             }
         }

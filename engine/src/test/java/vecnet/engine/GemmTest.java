@@ -67,6 +67,29 @@ class GemmTest extends LibraryTest {
         Check.close("sgemm " + m + "x" + n + "x" + k + " vector vs EJML", ec.data, actual, atol(k), 1e-5);
     }
 
+    /**
+     * sgemm gives the same bits on any thread count: the tasks (runs of row blocks × column blocks)
+     * change with it, each element's sums do not. Shapes span several blocks of rows and of columns.
+     */
+    @ParameterizedTest
+    @CsvSource({"300,600,300", "1024,40,70", "129,1100,257"})
+    void sgemmIsTheSameOnAnyThreadCount(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(31L * m + 7L * n + k);
+        float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = random(rnd, n);
+        float[] first = null;
+        for (int threads = 1; threads <= 3; threads++) {
+            float[] c = new float[m * n];
+            try (ComputePool pool = ComputePool.create(threads)) {
+                VECTOR.sgemm(pool, m, n, k, a, 0, k, b, 0, n, false, c, 0, n, Epilogue.columnBias(bias));
+            }
+            if (first == null) {
+                first = c;
+            } else {
+                Check.identical("sgemm " + m + "x" + n + "x" + k + ", " + threads + " vs 1 threads", first, c);
+            }
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"1,1,1", "7,9,13", "13,207,8", "33,65,300", "130,70,1024"})
     void transposedOffsetsStridesAndEpilogue(int m, int n, int k) {
@@ -128,7 +151,8 @@ class GemmTest extends LibraryTest {
         "8, 8, 3, 3, 1, 1, 1, 1, 3, 12, 11",
         "64, 16, 3, 3, 1, 1, 1, 1, 1, 9, 9",
         "6, 4, 3, 2, 2, 0, 2, 2, 2, 13, 10",
-        "4, 6, 1, 1, 2, 0, 1, 1, 2, 7, 8"})
+        "4, 6, 1, 1, 2, 0, 1, 1, 2, 7, 8",
+        "4, 300, 3, 3, 1, 1, 1, 1, 2, 13, 13"})   // several blocks of rows (MC)
     void columnsProductEqualsSgemmOverIm2colBitForBit(int cin, int cout, int kh, int kw, int stride, int pad, int dil,
                                                       int groups, int n, int h, int w) {
         ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, stride, stride, pad, pad, dil, dil, groups);
