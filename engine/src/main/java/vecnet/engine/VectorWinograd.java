@@ -293,9 +293,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * Fills the phase planes of every channel of image b, zero where the source pixel is padding. Each
-     * input row is read once, left to right, and dealt to the m phase planes of its row phase: in
-     * the interior, m consecutive pixels go to column u of phases 0..m-1.
+     * Fills the phase planes of every channel of the group's pictures (from picture b0 on), zero where
+     * the source pixel is padding. Each input row is read once, left to right, and dealt to the m
+     * phase planes of its row phase: in the interior, m consecutive pixels go to column u of phases
+     * 0..m-1.
      */
     private void splitPhases(ComputePool pool, float[] x, int b0, Shape sh, float[] p) {
         int cin = g.cin(), planes = cin * sh.images();
@@ -360,12 +361,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * One task: real tiles {@code [t0, t1)} of image b, output channel panels {@code [cp0, cp1)}. Its
-     * three steps are methods of their own, each compiled on its own: inlined into one method, their
-     * Vector API calls went past C2's inlining budget (NodeCountInliningCutoff); the calls parsed
-     * after that point are inlined late, where C2 no longer knows the vectors' exact classes, and in
-     * some runs it then left a store to Java, boxing vectors for good (see "Exact receivers" in
-     * {@link VectorOps}).
+     * One task: real tiles {@code [t0, t1)} of the group of pictures from b on (tile t is tile
+     * {@code t % (tilesH·tilesW)} of picture {@code b + t / (tilesH·tilesW)}), output channel panels
+     * {@code [cp0, cp1)}. Its three steps are methods of their own, each compiled on its own:
+     * inlined into one method, their Vector API calls went past C2's inlining budget
+     * (NodeCountInliningCutoff); the calls parsed after that point are inlined late, where C2 no
+     * longer knows the vectors' exact classes, and in some runs it then left a store to Java, boxing
+     * vectors for good (see "Exact receivers" in {@link VectorOps}).
      */
     private void block(Scratch s, Shape sh, float[] p, float[] uu, int b, int t0, int t1, int cp0, int cp1,
                        float[] y, Epilogue ep) {
@@ -383,7 +385,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
-    /** 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi) of image b, whole vectors. */
+    /** 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi) of the group from picture b, whole vectors. */
     private void transformInputs(Scratch s, Shape sh, float[] p, int b, int jLo, int jHi, float[] v) {
         int cin = g.cin(), tile = sh.tile, patch = tile + 2;
         boolean f4 = tile == 4;
