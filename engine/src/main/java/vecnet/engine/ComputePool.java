@@ -24,13 +24,17 @@ import java.util.concurrent.locks.LockSupport;
 public final class ComputePool implements AutoCloseable {
     /** How long an idle worker keeps looking for work before it parks: about one layer's gap. */
     static final long SPIN_NANOS = 200_000;
+    /** How long {@link #together} waits at most for its members to join: enough to wake parked workers. */
+    static final long JOIN_NANOS = 2_000_000;
+    /** How long {@link #together} waits while too few workers are free (busy with other work). */
+    static final long BUSY_NANOS = 20_000;
 
     private static final AtomicInteger POOL_IDS = new AtomicInteger();
     private static volatile ComputePool shared;
 
     private final int threads;
     private final Worker[] workers;
-    private final ConcurrentLinkedQueue<Job> jobs = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Work> jobs = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
     private ComputePool(int threads) {
@@ -99,8 +103,73 @@ public final class ComputePool implements AutoCloseable {
             return;
         }
         Job job = new Job(tasks, body, Thread.currentThread());
-        jobs.add(job);
-        int wake = Math.min(workers.length, tasks - 1);
+        post(job, tasks - 1);
+        job.drain();
+        jobs.remove(job);
+        job.awaitAll();
+        rethrow(job.failure.get());
+    }
+
+    /** A body run by each member of a team ({@link #together}). */
+    @FunctionalInterface
+    public interface TeamTask {
+        /**
+         * @param part    this member's number, in {@code [0, parts)}
+         * @param barrier where the members wait for each other
+         */
+        void run(int part, Barrier barrier);
+    }
+
+    /**
+     * Runs {@code body} for parts {@code 0 … parts−1} at the same time, each on its own thread (part 0
+     * on the caller), so that the parts may wait for each other at the team's {@link Barrier}: for a
+     * chain of short dependent steps (an LSTM's time steps) one barrier per step costs far less than
+     * one {@link #parallelFor} per step.
+     *
+     * <p>That needs {@code parts − 1} idle workers. If they have not joined within {@link #JOIN_NANOS}
+     * (the pool is smaller, or busy with other callers' work, or this call comes from inside one of its
+     * tasks), nothing runs and this returns false: the caller then computes another way, so a team
+     * never waits for a thread that may never come.
+     *
+     * @return whether the team ran; the first exception thrown by a part is rethrown here
+     */
+    public boolean together(int parts, TeamTask body) {
+        if (parts < 1) {
+            throw new IllegalArgumentException("a team needs at least 1 part, got " + parts);
+        }
+        if (parts > threads || closed) {
+            return false;
+        }
+        Team team = new Team(parts, body);
+        if (parts > 1) {
+            post(team, parts - 1);
+            boolean formed = team.awaitMembers(this);
+            jobs.remove(team);
+            if (!formed) {
+                return false;
+            }
+        }
+        team.runPart(0);
+        team.awaitAll();
+        rethrow(team.failure.get());
+        return true;
+    }
+
+    /** Workers not running a task now (spinning or parked). */
+    private int freeWorkers() {
+        int free = 0;
+        for (Worker w : workers) {
+            if (!w.busy) {
+                free++;
+            }
+        }
+        return free;
+    }
+
+    /** Queues {@code work} and wakes up to {@code helpers} parked workers for it. */
+    private void post(Work work, int helpers) {
+        jobs.add(work);
+        int wake = Math.min(workers.length, helpers);
         for (Worker w : workers) {
             if (wake-- == 0) {
                 break;
@@ -109,10 +178,9 @@ public final class ComputePool implements AutoCloseable {
                 LockSupport.unpark(w.thread);
             }
         }
-        job.drain();
-        jobs.remove(job);
-        job.awaitAll();
-        Throwable failure = job.failure.get();
+    }
+
+    private static void rethrow(Throwable failure) {
         if (failure instanceof RuntimeException re) {
             throw re;
         }
@@ -147,16 +215,20 @@ public final class ComputePool implements AutoCloseable {
     private final class Worker {
         Thread thread;
         volatile boolean parked;
+        /** Running a task (or a part of a team), so not free to join a team. */
+        volatile boolean busy;
 
         void loop() {
             long idleSince = System.nanoTime();
             while (!closed) {
-                Job job = jobs.peek();
+                Work job = jobs.peek();
                 if (job != null) {
                     if (job.exhausted()) {
                         jobs.remove(job);
                     } else {
+                        busy = true;
                         job.drain();
+                        busy = false;
                     }
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
@@ -173,7 +245,16 @@ public final class ComputePool implements AutoCloseable {
         }
     }
 
-    private static final class Job {
+    /** What the workers take from the queue: a {@link Job}'s tasks or a place in a {@link Team}. */
+    private abstract static class Work {
+        /** Nothing left for a worker to take. */
+        abstract boolean exhausted();
+
+        /** Called by a worker that found this at the head of the queue: takes part, or returns. */
+        abstract void drain();
+    }
+
+    private static final class Job extends Work {
         final int tasks;
         final Task body;
         final Thread owner;
@@ -187,11 +268,13 @@ public final class ComputePool implements AutoCloseable {
             this.owner = owner;
         }
 
+        @Override
         boolean exhausted() {
             return next.get() >= tasks;
         }
 
         /** Claims and runs tasks until none is left to claim. */
+        @Override
         void drain() {
             int i;
             while ((i = next.getAndIncrement()) < tasks) {
@@ -219,6 +302,148 @@ public final class ComputePool implements AutoCloseable {
                     LockSupport.parkNanos(this, 100_000);
                 }
             }
+        }
+    }
+
+    /**
+     * A {@link #together} call. Workers join by raising {@code members} (the caller is member 0); the
+     * caller waits for all of them and then sets {@code state} to {@code RUN}, or gives up, taking
+     * {@code members} to {@code CLOSED} so that nobody else joins, and sets {@code CANCELLED}. Members
+     * that joined wait for that decision, so none runs a part of a team that does not run.
+     */
+    private static final class Team extends Work {
+        static final int CLOSED = -1;
+        static final int PENDING = 0, RUN = 1, CANCELLED = 2;
+        final int parts;
+        final TeamTask body;
+        final Barrier barrier;
+        final AtomicInteger members = new AtomicInteger(1);
+        final AtomicInteger done = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        volatile int state = PENDING;
+
+        Team(int parts, TeamTask body) {
+            this.parts = parts;
+            this.body = body;
+            this.barrier = new Barrier(parts);
+        }
+
+        @Override
+        boolean exhausted() {
+            int m = members.get();
+            return m == CLOSED || m >= parts;
+        }
+
+        @Override
+        void drain() {
+            int m;
+            do {
+                m = members.get();
+                if (m == CLOSED || m >= parts) {
+                    return;
+                }
+            } while (!members.compareAndSet(m, m + 1));
+            int s;
+            while ((s = state) == PENDING) { // the caller decides within JOIN_NANOS
+                Thread.onSpinWait();
+            }
+            if (s == RUN) {
+                runPart(m);
+            }
+        }
+
+        /**
+         * The caller's wait for its members: true once all have joined; false, and closed, when too few
+         * workers have been free for {@link #BUSY_NANOS}, or after {@link #JOIN_NANOS} in any case (a
+         * parked worker takes a while to wake up, a busy one may not come for long).
+         */
+        boolean awaitMembers(ComputePool pool) {
+            long start = System.nanoTime(), freeSeen = start;
+            while (true) {
+                int m = members.get();
+                if (m >= parts) {
+                    state = RUN;
+                    return true;
+                }
+                long now = System.nanoTime();
+                if (pool.freeWorkers() >= parts - m) {
+                    freeSeen = now;
+                }
+                if ((now - freeSeen >= BUSY_NANOS || now - start >= JOIN_NANOS) && members.compareAndSet(m, CLOSED)) {
+                    state = CANCELLED;
+                    return false;
+                }
+                if (now - start < BUSY_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // a worker woken up, or more threads than processors: let it run
+                }
+            }
+        }
+
+        void runPart(int part) {
+            try {
+                body.run(part, barrier);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                barrier.breakFor(t);
+            } finally {
+                done.incrementAndGet();
+            }
+        }
+
+        /** Waits until every part has returned. */
+        void awaitAll() {
+            long start = System.nanoTime();
+            while (done.get() < parts) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 10_000);
+                }
+            }
+        }
+    }
+
+    /**
+     * Where the members of a {@link #together} team wait for each other: {@link #await} returns once
+     * every member has called it as many times. The members are running on their own threads, so it
+     * spins (then yields); if a member fails, the others' {@code await} throws instead of waiting
+     * forever.
+     */
+    public static final class Barrier {
+        private final int parties;
+        private final AtomicInteger arrived = new AtomicInteger();
+        private volatile int generation;
+        private volatile Throwable broken;
+
+        Barrier(int parties) {
+            this.parties = parties;
+        }
+
+        /** Waits for the other members; throws {@link IllegalStateException} if one of them failed. */
+        public void await() {
+            int g = generation;
+            if (arrived.incrementAndGet() == parties) {
+                arrived.set(0);
+                generation = g + 1;
+                return;
+            }
+            long start = System.nanoTime();
+            while (generation == g) {
+                if (broken != null) {
+                    throw new IllegalStateException("another part of the team failed", broken);
+                }
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+
+        void breakFor(Throwable cause) {
+            broken = cause;
         }
     }
 }

@@ -1,11 +1,19 @@
 package vecnet.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import vecnet.testing.LibraryTest;
@@ -58,6 +66,97 @@ class ComputePoolTest extends LibraryTest {
             for (int c = 0; c < 8; c++) {
                 assertEquals(100, sums.get(c));
             }
+        }
+    }
+
+    @Test
+    void aTeamRunsItsPartsAtOnceOnDistinctThreads() {
+        try (ComputePool pool = ComputePool.create(3)) {
+            // (no more parts than processors: a team's members spin, and would take turns on fewer)
+            for (int parts = 1; parts <= Math.min(3, Runtime.getRuntime().availableProcessors()); parts++) {
+                int n = parts;
+                int[] slot = new int[n];
+                Thread[] ran = new Thread[n];
+                long[] sums = new long[n];
+                boolean formed = false;
+                for (int attempt = 0; attempt < 5 && !formed; attempt++) { // a busy host may keep a worker away
+                    formed = pool.together(n, (part, barrier) -> {
+                        ran[part] = Thread.currentThread();
+                        for (int step = 1; step <= 100; step++) {
+                            slot[part] = step * (part + 1);
+                            barrier.await();
+                            long sum = 0;
+                            for (int q = 0; q < n; q++) {
+                                sum += slot[q]; // every part's value of this step, written before the barrier
+                            }
+                            sums[part] += sum;
+                            barrier.await();
+                        }
+                    });
+                }
+                assertTrue(formed, parts + " parts on a pool of 3 threads");
+                long expected = 0;
+                for (int step = 1; step <= 100; step++) {
+                    expected += (long) step * n * (n + 1) / 2;
+                }
+                for (int part = 0; part < n; part++) {
+                    assertEquals(expected, sums[part], "part " + part + " of " + n);
+                    for (int q = 0; q < part; q++) {
+                        assertNotSame(ran[q], ran[part], "parts " + q + " and " + part);
+                    }
+                }
+                assertSame(Thread.currentThread(), ran[0]);
+            }
+        }
+    }
+
+    @Test
+    void aTeamLargerThanThePoolOrWithoutIdleWorkersDoesNotRun() throws Exception {
+        try (ComputePool pool = ComputePool.create(2)) {
+            AtomicInteger calls = new AtomicInteger();
+            assertFalse(pool.together(3, (part, barrier) -> calls.incrementAndGet()));
+            // the only worker is held inside a task: the team cannot form, and the call returns
+            CountDownLatch held = new CountDownLatch(1), release = new CountDownLatch(1);
+            ExecutorService caller = Executors.newSingleThreadExecutor();
+            Future<?> busy = caller.submit(() -> pool.parallelFor(2, i -> {
+                try {
+                    if (Thread.currentThread().getName().startsWith("vecnet-")) {
+                        held.countDown();
+                        release.await();
+                    } else {
+                        held.await(10, TimeUnit.SECONDS); // so that the worker, not the caller, takes the other task
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+            assertFalse(pool.together(2, (part, barrier) -> calls.incrementAndGet()));
+            release.countDown();
+            busy.get();
+            caller.shutdown();
+            assertEquals(0, calls.get(), "no part of a team that did not form runs");
+        }
+    }
+
+    @Test
+    void aFailingPartReleasesTheOthersAndIsRethrown() {
+        try (ComputePool pool = ComputePool.create(2)) {
+            IllegalArgumentException thrown = null;
+            for (int attempt = 0; attempt < 5 && thrown == null; attempt++) { // retried only if the team did not form
+                try {
+                    pool.together(2, (part, barrier) -> {
+                        if (part == 1) {
+                            throw new IllegalArgumentException("part 1 failed");
+                        }
+                        barrier.await(); // would wait forever for part 1 without the failure
+                    });
+                } catch (IllegalArgumentException e) {
+                    thrown = e;
+                }
+            }
+            assertNotNull(thrown, "the team never formed");
+            assertEquals("part 1 failed", thrown.getMessage());
         }
     }
 }

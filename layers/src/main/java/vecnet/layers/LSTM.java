@@ -67,6 +67,16 @@ public final class LSTM implements HasStateDict {
     private final Tensor[][] wIh, wHh, bIh, bHh;
     /** W_ih and W_hh of each layer and direction, packed once: for the input projection and the steps. */
     private final PackedWeight[][] packedIh, packedHh;
+    /** Each layer's forward weights cut for {@link #runTogether}, or null until needed; guarded by {@code this}. */
+    private final Split[] splits;
+    /** How many layer runs {@link #runTogether} did (tests check that the team path runs). */
+    final java.util.concurrent.atomic.AtomicInteger teamRuns = new java.util.concurrent.atomic.AtomicInteger();
+    /** A team splits the hidden units only into parts of at least this many. */
+    private static final int TEAM_UNITS = 64;
+    /** A team has at most one thread per processor: its members spin at the barrier. */
+    private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
+    /** Where a team member computes its part: on its own thread. */
+    private static final ComputePool ALONE = ComputePool.sequential();
 
     /** What {@link #forward} returns: {@code output}, {@code h_n}, {@code c_n} (see the class comment for shapes). */
     public record Result(Tensor output, Tensor h_n, Tensor c_n) {
@@ -101,6 +111,7 @@ public final class LSTM implements HasStateDict {
         this.bHh = new Tensor[numLayers][dirs];
         this.packedIh = new PackedWeight[numLayers][dirs];
         this.packedHh = new PackedWeight[numLayers][dirs];
+        this.splits = new Split[numLayers];
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (int l = 0; l < numLayers; l++) {
             int in = l == 0 ? inputSize : hiddenSize * dirs;
@@ -234,6 +245,11 @@ public final class LSTM implements HasStateDict {
         for (int l = 0; l < numLayers; l++) {
             float[] input = layerIn;
             float[] output = new float[n * steps * out];
+            if (tape == null && n * dirs == 1 && runTogether(pool, l, input, len[0], output, hn.data(), cn.data())) {
+                layerIn = output;
+                layerOut = output;
+                continue;
+            }
             // pre[d][(n*T + t)*4H + j] = (W_ih·x_t + b_ih)[j] for every step at once.
             float[][] pre = new float[dirs][n * steps * 4 * h];
             for (int d = 0; d < dirs; d++) {
@@ -280,7 +296,7 @@ public final class LSTM implements HasStateDict {
             int row = (s * steps + t) * 4 * h;
             // gates = (W_hh·h + b_hh) + pre[row]
             packedHh[l][d].multiplyVector(pool, hState, gates, new Epilogue(null, bias, true, pre, row, false));
-            cellStep(gates, cState, hState, fc, ig, tc);
+            cellStep(h, gates, cState, hState, fc, ig, tc);
             System.arraycopy(hState, 0, output, (s * steps + t) * out + d * h, h);
         }
         int state = ((l * dirs + d) * n + s) * h;
@@ -289,12 +305,112 @@ public final class LSTM implements HasStateDict {
     }
 
     /**
-     * From the gates {@code W_hh·h + b_hh + W_ih·x + b_ih} (4H, overwritten by their activations) to the new
-     * {@code c} and {@code h} (updated in place); {@code fc}, {@code ig} are scratch, {@code tc} gets {@code tanh(c)}.
-     * Inference's {@link #runSequence} and training's traced recurrence both call it, so both give the same bits.
+     * One sample, one direction, on a team of threads ({@link ComputePool#together}), when the batch is a
+     * single sequence and nothing else would keep the other threads busy. Part p owns a range of hidden
+     * units (see {@link Split}): it projects the input onto its units' gate rows for all steps, then at
+     * each step computes those gates from the whole {@code h_{t−1}}, their cells and its part of
+     * {@code h_t}, and waits at the barrier, because the next step reads all of {@code h_t}. One barrier
+     * per step, where {@link #runSequence} has a parallel GEMV and then a cell update on one thread.
+     * Every value comes from the same calls on the same rows as there, so the bits are the same.
+     *
+     * @return false, having written nothing, when the pool cannot form the team
      */
-    private void cellStep(float[] gates, float[] cState, float[] hState, float[] fc, float[] ig, float[] tc) {
+    private boolean runTogether(ComputePool pool, int l, float[] input, int len, float[] output, float[] hn,
+                                float[] cn) {
+        int parts = Math.min(Math.min(pool.threads(), PROCESSORS), hidden / TEAM_UNITS);
+        if (parts < 2) {
+            return false;
+        }
+        Split split = split(l, parts);
         int h = hidden;
+        float[][] hBuf = {new float[h], new float[h]}; // h_{t-1} and h_t, swapped at every step
+        boolean ran = pool.together(parts, (p, barrier) -> {
+            int u0 = split.start[p], hp = split.start[p + 1] - u0;
+            float[] pre = new float[len * 4 * hp]; // (W_ih·x_t + b_ih) for this part's gate rows, every step
+            split.ih[p].multiplyTransposed(ALONE, input, len, split.bIh[p], pre);
+            float[] gates = new float[4 * hp];
+            float[] hState = new float[hp], cState = new float[hp], fc = new float[hp], ig = new float[hp], tc = new float[hp];
+            for (int t = 0; t < len; t++) {
+                float[] hPrev = hBuf[t & 1], hNext = hBuf[(t + 1) & 1];
+                split.hh[p].multiplyVector(ALONE, hPrev, gates, new Epilogue(null, split.bHh[p], true, pre, t * 4 * hp, false));
+                cellStep(hp, gates, cState, hState, fc, ig, tc);
+                System.arraycopy(hState, 0, hNext, u0, hp);
+                System.arraycopy(hState, 0, output, t * h + u0, hp);
+                if (t + 1 < len) {
+                    barrier.await();
+                }
+            }
+            System.arraycopy(hState, 0, hn, l * h + u0, hp);
+            System.arraycopy(cState, 0, cn, l * h + u0, hp);
+        });
+        if (ran) {
+            teamRuns.incrementAndGet();
+        }
+        return ran;
+    }
+
+    /** Layer {@code l}'s weights cut for a team of {@code parts}, made on first use and kept until the weights change. */
+    private synchronized Split split(int l, int parts) {
+        Split s = splits[l];
+        if (s == null || s.parts() != parts) {
+            splits[l] = s = new Split(l, parts);
+        }
+        return s;
+    }
+
+    /**
+     * The forward direction of layer {@code l} cut by hidden units for a team of {@code parts}: part p owns
+     * units {@code [start[p], start[p+1])} and holds the rows of W_ih, W_hh, b_ih and b_hh for its units'
+     * four gates, in the order i, f, g, o, so that its gates are laid out as a whole layer's with H = its
+     * unit count.
+     */
+    private final class Split {
+        final int[] start;
+        final PackedWeight[] ih, hh;
+        final float[][] bIh, bHh;
+
+        Split(int l, int parts) {
+            int h = hidden, in = l == 0 ? inputSize : h * dirs;
+            Tensor biasIh = LSTM.this.bIh[l][0], biasHh = LSTM.this.bHh[l][0];
+            start = new int[parts + 1];
+            ih = new PackedWeight[parts];
+            hh = new PackedWeight[parts];
+            bIh = new float[parts][];
+            bHh = new float[parts][];
+            for (int p = 0; p <= parts; p++) {
+                start[p] = ComputePool.splitStart(h, parts, p);
+            }
+            for (int p = 0; p < parts; p++) {
+                int u0 = start[p], hp = start[p + 1] - u0;
+                ih[p] = new PackedWeight(kernels, Tensor.of(gateRows(wIh[l][0].data(), in, u0, hp), 4 * hp, in));
+                hh[p] = new PackedWeight(kernels, Tensor.of(gateRows(wHh[l][0].data(), h, u0, hp), 4 * hp, h));
+                bIh[p] = biasIh == null ? null : gateRows(biasIh.data(), 1, u0, hp);
+                bHh[p] = biasHh == null ? null : gateRows(biasHh.data(), 1, u0, hp);
+            }
+        }
+
+        int parts() {
+            return hh.length;
+        }
+
+        /** Rows {@code g·H + u} for each gate g and {@code u} in {@code [u0, u0 + hp)} of a (4H, cols) matrix. */
+        private float[] gateRows(float[] m, int cols, int u0, int hp) {
+            float[] rows = new float[4 * hp * cols];
+            for (int g = 0; g < 4; g++) {
+                System.arraycopy(m, (g * hidden + u0) * cols, rows, g * hp * cols, hp * cols);
+            }
+            return rows;
+        }
+    }
+
+    /**
+     * From the gates {@code W_hh·h + b_hh + W_ih·x + b_ih} (4h, overwritten by their activations) to the new
+     * {@code c} and {@code h} (h values each, updated in place); {@code fc}, {@code ig} are scratch, {@code tc}
+     * gets {@code tanh(c)}. Every path calls it ({@link #runSequence}, {@link #runTogether} on a part of the
+     * units, training's traced recurrence), and each element goes through the same operations wherever it
+     * falls in a vector, so all give the same bits.
+     */
+    private void cellStep(int h, float[] gates, float[] cState, float[] hState, float[] fc, float[] ig, float[] tc) {
         kernels.sigmoid(gates, 0, gates, 0, 2 * h);          // i, f
         kernels.tanh(gates, 2 * h, gates, 2 * h, h);         // g
         kernels.sigmoid(gates, 3 * h, gates, 3 * h, h);      // o
@@ -345,7 +461,7 @@ public final class LSTM implements HasStateDict {
                 }
                 System.arraycopy(hAll, s * h, hState, 0, h);
                 System.arraycopy(cAll, s * h, cState, 0, h);
-                cellStep(gates, cState, hState, fc, ig, tc);
+                cellStep(h, gates, cState, hState, fc, ig, tc);
                 System.arraycopy(hState, 0, hAll, s * h, h);
                 System.arraycopy(cState, 0, cAll, s * h, h);
                 System.arraycopy(hState, 0, output, at[a] * out + d * h, h);
@@ -555,6 +671,9 @@ public final class LSTM implements HasStateDict {
 
     /** Call after changing the weights' values once the layer has run: the input weights are packed again. */
     public void weightsChanged() {
+        synchronized (this) {
+            Arrays.fill(splits, null);
+        }
         for (PackedWeight[][] packed : List.of(packedIh, packedHh)) {
             for (PackedWeight[] layer : packed) {
                 for (PackedWeight p : layer) {

@@ -2,6 +2,7 @@ package vecnet.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.function.Function;
@@ -225,6 +226,61 @@ class KernelsAndThreadsTest extends LibraryTest {
                 }
             }
         }
+    }
+
+    @Test
+    void oneSequenceOnATeamOfThreadsEqualsOneThread() {
+        // batch 1, one direction: the hidden units are cut among a team of threads (2 parts of 99 and
+        // 100 units, 3 of 66, 66, 67 where there are 3 processors), one barrier per step; the bits must
+        // be one thread's
+        Random r = new Random(23);
+        int t = 9, in = 11, h = 199;
+        for (Kernels k : KERNELS) {
+            for (int layers : new int[] {1, 2}) {
+                for (boolean bias : new boolean[] {true, false}) {
+                    LSTM lstm = new LSTM(k, in, h, layers, bias, true, false);
+                    Reference.randomize(lstm, 24);
+                    Tensor x = Reference.random(r, 1f, 1, t, in);
+                    int[] lengths = {7};
+                    String what = k.name() + " layers=" + layers + " bias=" + bias;
+                    LSTM.Result one = lstm.forward(x, lengths, ONE);
+                    if (bias) { // (the reference formula has biases)
+                        float[][] expected = Reference.lstm(lstm, x.data(), 1, t, lengths);
+                        // 199 units: each gate sums 210 products, so float rounding reaches a few 1e-6
+                        Check.close(what + " output", expected[0], one.output().data(), 2e-5, 1e-4);
+                        Check.close(what + " c_n", expected[2], one.c_n().data(), 2e-5, 1e-4);
+                    }
+                    for (int threads = 2; threads <= 3; threads++) {
+                        try (ComputePool pool = ComputePool.create(threads)) {
+                            int before = lstm.teamRuns.get();
+                            LSTM.Result team = lstm.forward(x, lengths, pool);
+                            // a team forms unless a worker stays away for the whole join window (a
+                            // busy host); then that call ran the other way, and one retry suffices
+                            if (lstm.teamRuns.get() == before) {
+                                team = lstm.forward(x, lengths, pool);
+                            }
+                            assertTrue(lstm.teamRuns.get() > before, what + ": no team on " + threads + " threads");
+                            String on = what + ", 1 vs " + threads + " threads";
+                            Check.identical(on + " output", one.output().data(), team.output().data());
+                            Check.identical(on + " h_n", one.h_n().data(), team.h_n().data());
+                            Check.identical(on + " c_n", one.c_n().data(), team.c_n().data());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTeamSeesWeightsChangedAfterItsFirstRun() {
+        LSTM lstm = new LSTM(Kernels.get(), 5, 128, 1, true, true, false);
+        Reference.randomize(lstm, 25);
+        Tensor x = Reference.random(new Random(26), 1f, 1, 4, 5);
+        lstm.forward(x, TWO);
+        Reference.randomize(lstm, 27);
+        lstm.weightsChanged();
+        Check.identical("after new weights, 1 vs 2 threads", lstm.forward(x, ONE).output().data(),
+                lstm.forward(x, TWO).output().data());
     }
 
     @Test
