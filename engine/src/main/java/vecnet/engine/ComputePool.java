@@ -16,6 +16,11 @@ import java.util.concurrent.locks.LockSupport;
  * Many threads may call one pool at once (each call is its own job), and a task may itself call
  * {@code parallelFor}: callers always drain their own job, so nothing deadlocks.
  *
+ * <p>{@link #together} is the other way to use the threads: a team whose parts run at the same time
+ * and wait for each other at a {@link Barrier}, for chains of short dependent steps (an LSTM's time
+ * steps at batch 1). It runs only when idle workers join it at once, and otherwise tells the caller,
+ * who then computes another way: a team never waits for a thread that may not come.
+ *
  * <p>Why not an {@code ExecutorService}: a model's forward pass is a chain of a few dozen short
  * parallel steps, and waking a parked thread costs tens of microseconds (more in a virtual
  * machine), which at batch 1 ate most of the second core's gain. So an idle worker first spins for
