@@ -272,6 +272,41 @@ class KernelsAndThreadsTest extends LibraryTest {
     }
 
     @Test
+    void manyCallersOfOneLstmOnOnePoolGetOneThreadsBits() throws Exception {
+        // callers compete for the pool's workers: each call runs on a team or, when none forms, the
+        // other way; every result must be the one-thread result
+        LSTM lstm = new LSTM(Kernels.get(), 7, 128, 1, true, true, false);
+        Reference.randomize(lstm, 28);
+        Random r = new Random(29);
+        Tensor[] inputs = new Tensor[4];
+        float[][] expected = new float[inputs.length][];
+        for (int i = 0; i < inputs.length; i++) {
+            inputs[i] = Reference.random(r, 1f, 1, 3 + 2 * i, 7);
+            expected[i] = lstm.forward(inputs[i], ONE).output().data();
+        }
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            for (int c = 0; c < 6; c++) {
+                int caller = c;
+                futures.add(callers.submit(() -> {
+                    for (int call = 0; call < 30; call++) {
+                        int i = (caller + call) % inputs.length;
+                        Check.identical("caller " + caller + " call " + call, expected[i],
+                                lstm.forward(inputs[i], TWO).output().data());
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : futures) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    @Test
     void aTeamSeesWeightsChangedAfterItsFirstRun() {
         LSTM lstm = new LSTM(Kernels.get(), 5, 128, 1, true, true, false);
         Reference.randomize(lstm, 25);
