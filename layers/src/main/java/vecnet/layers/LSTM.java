@@ -71,6 +71,11 @@ public final class LSTM implements HasStateDict {
     private final Split[] splits;
     /** How many layer runs {@link #runTogether} did (tests check that the team path runs). */
     final java.util.concurrent.atomic.AtomicInteger teamRuns = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * A team only for W_hh of at least this many elements (H ≥ 182), below which a step costs about as
+     * much as a barrier; the threshold from which a single GEMV is split between threads, too.
+     */
+    private static final long TEAM_WORK = 1 << 17;
     /** A team splits the hidden units only into parts of at least this many. */
     private static final int TEAM_UNITS = 64;
     /** A team has at most one thread per processor: its members spin at the barrier. */
@@ -318,7 +323,7 @@ public final class LSTM implements HasStateDict {
     private boolean runTogether(ComputePool pool, int l, float[] input, int len, float[] output, float[] hn,
                                 float[] cn) {
         int parts = Math.min(Math.min(pool.threads(), PROCESSORS), hidden / TEAM_UNITS);
-        if (parts < 2) {
+        if (parts < 2 || 4L * hidden * hidden < TEAM_WORK) {
             return false;
         }
         Split split = split(l, parts);

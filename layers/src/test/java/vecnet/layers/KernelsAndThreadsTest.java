@@ -275,7 +275,7 @@ class KernelsAndThreadsTest extends LibraryTest {
     void manyCallersOfOneLstmOnOnePoolGetOneThreadsBits() throws Exception {
         // callers compete for the pool's workers: each call runs on a team or, when none forms, the
         // other way; every result must be the one-thread result
-        LSTM lstm = new LSTM(Kernels.get(), 7, 128, 1, true, true, false);
+        LSTM lstm = new LSTM(Kernels.get(), 7, 192, 1, true, true, false);
         Reference.randomize(lstm, 28);
         Random r = new Random(29);
         Tensor[] inputs = new Tensor[4];
@@ -308,7 +308,7 @@ class KernelsAndThreadsTest extends LibraryTest {
 
     @Test
     void aTeamSeesWeightsChangedAfterItsFirstRun() {
-        LSTM lstm = new LSTM(Kernels.get(), 5, 128, 1, true, true, false);
+        LSTM lstm = new LSTM(Kernels.get(), 5, 192, 1, true, true, false);
         Reference.randomize(lstm, 25);
         Tensor x = Reference.random(new Random(26), 1f, 1, 4, 5);
         lstm.forward(x, TWO);
