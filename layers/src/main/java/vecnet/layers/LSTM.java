@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Epilogue;
 import vecnet.engine.HasStateDict;
@@ -70,7 +71,7 @@ public final class LSTM implements HasStateDict {
     /** Each layer's forward weights cut for {@link #runTogether}, or null until needed; guarded by {@code this}. */
     private final Split[] splits;
     /** How many layer runs {@link #runTogether} did (tests check that the team path runs). */
-    final java.util.concurrent.atomic.AtomicInteger teamRuns = new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicInteger teamRuns = new AtomicInteger();
     /**
      * A team only for W_hh of at least this many elements (H ≥ 182), below which a step costs about as
      * much as a barrier; the threshold from which a single GEMV is split between threads, too.

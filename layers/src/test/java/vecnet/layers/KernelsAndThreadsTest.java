@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -284,9 +290,9 @@ class KernelsAndThreadsTest extends LibraryTest {
             inputs[i] = Reference.random(r, 1f, 1, 3 + 2 * i, 7);
             expected[i] = lstm.forward(inputs[i], ONE).output().data();
         }
-        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(6);
+        ExecutorService callers = Executors.newFixedThreadPool(6);
         try {
-            java.util.List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            List<Future<?>> futures = new ArrayList<>();
             for (int c = 0; c < 6; c++) {
                 int caller = c;
                 futures.add(callers.submit(() -> {
@@ -298,8 +304,8 @@ class KernelsAndThreadsTest extends LibraryTest {
                     return null;
                 }));
             }
-            for (java.util.concurrent.Future<?> f : futures) {
-                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            for (Future<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
             }
         } finally {
             callers.shutdownNow();
