@@ -297,15 +297,23 @@ public final class ComputePool implements AutoCloseable {
             }
         }
 
-        /** Waits, spinning briefly and then parking, until every claimed task has finished. */
+        /** Waits until every claimed task has finished. */
         void awaitAll() {
-            long start = System.nanoTime();
-            while (done.get() < tasks) {
-                if (System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.parkNanos(this, 100_000);
-                }
+            awaitCount(done, tasks);
+        }
+    }
+
+    /**
+     * The owner's wait for {@code done} to reach {@code count}: spinning briefly, then parking (whoever
+     * brings it to {@code count} unparks the owner; the park's timeout covers a missed unpark).
+     */
+    private static void awaitCount(AtomicInteger done, int count) {
+        long start = System.nanoTime();
+        while (done.get() < count) {
+            if (System.nanoTime() - start < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(done, 100_000);
             }
         }
     }
@@ -321,6 +329,7 @@ public final class ComputePool implements AutoCloseable {
         static final int PENDING = 0, RUN = 1, CANCELLED = 2;
         final int parts;
         final TeamTask body;
+        final Thread owner = Thread.currentThread();
         final Barrier barrier;
         final AtomicInteger members = new AtomicInteger(1);
         final AtomicInteger done = new AtomicInteger();
@@ -393,20 +402,15 @@ public final class ComputePool implements AutoCloseable {
                 failure.compareAndSet(null, t);
                 barrier.breakFor(t);
             } finally {
-                done.incrementAndGet();
+                if (done.incrementAndGet() == parts) {
+                    LockSupport.unpark(owner);
+                }
             }
         }
 
         /** Waits until every part has returned. */
         void awaitAll() {
-            long start = System.nanoTime();
-            while (done.get() < parts) {
-                if (System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.parkNanos(this, 10_000);
-                }
-            }
+            awaitCount(done, parts);
         }
     }
 
