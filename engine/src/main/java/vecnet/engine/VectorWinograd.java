@@ -266,67 +266,30 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final int GROUP_TILES = 64;
 
     private void runGroup(ComputePool pool, float[] x, int b0, Shape sh, float[] uu, float[] y, Epilogue ep) {
-        int cin = g.cin();
+        int cin = g.cin(), tiles = sh.images() * sh.imageTiles();
         float[] phases = SCRATCH.get().phases(cin * sh.planeSize() + NR);
-        int threads = pool.threads();
-        int[] starts = sh.images() == 1 ? alignedBlocks(sh, threads) : quadBlocks(sh, threads);
-        int tb = starts.length - 1, cb = 1;
-        if (tb < threads) { // few tiles (a small map): split the channels too
-            cb = Math.min(coPanels, (threads + tb - 1) / tb);
+        int threads = pool.threads(), quads = (tiles + MR - 1) / MR, maxQuads = MAX_QUADS * sh.images();
+        int tileBlocks = (quads + maxQuads - 1) / maxQuads;
+        if (threads > 1 && tileBlocks % threads != 0 && sh.images() == 1) {
+            int even = (tileBlocks + threads - 1) / threads * threads;
+            if (quads / even >= 4) { // blocks of at least 16 tiles, so U is read for enough of them
+                tileBlocks = even;
+            }
         }
-        int coBlocks = cb;
+        int coBlocks = 1;
+        if (tileBlocks < threads) { // few tiles (a small map): split the channels too
+            coBlocks = Math.min(coPanels, (threads + tileBlocks - 1) / tileBlocks);
+        }
+        int tb = tileBlocks, cb = coBlocks;
         splitPhases(pool, x, b0, sh, phases);
-        pool.parallelFor(tb * coBlocks, task -> {
-            int cBlock = task % coBlocks, tBlock = task / coBlocks;
-            int t0 = starts[tBlock], t1 = starts[tBlock + 1];
-            int cp0 = ComputePool.splitStart(coPanels, coBlocks, cBlock), cp1 = ComputePool.splitStart(coPanels, coBlocks, cBlock + 1);
-            if (t1 > t0 && cp1 > cp0) {
-                block(SCRATCH.get(), sh, phases, uu, b0, t0, t1, cp0, cp1, y, ep);
+        pool.parallelFor(tb * cb, task -> {
+            int cBlock = task % cb, tBlock = task / cb;
+            int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
+            int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
+            if (q1 > q0 && cp1 > cp0) {
+                block(SCRATCH.get(), sh, phases, uu, b0, q0 * MR, Math.min(q1 * MR, tiles), cp0, cp1, y, ep);
             }
         });
-    }
-
-    /**
-     * Blocks of tiles for one picture, cut where the extended grid's index is a multiple of VL: the input
-     * transform works on whole vectors of extended tiles ({@link #block}'s {@code [jLo, jHi)}), so a block
-     * that starts or ends inside a vector transforms tiles of its neighbours too (blocks of 32 tiles cut
-     * at multiples of four did 1.6-2 transforms per tile). About MAX_QUADS · MR extended tiles a block, a
-     * multiple of the thread count when there are enough. Returns the first tile of each block, then the
-     * tile count.
-     */
-    private static int[] alignedBlocks(Shape sh, int threads) {
-        int tiles = sh.imageTiles(), extent = sh.extended(tiles - 1) + 1;
-        int vectors = (extent + VL - 1) / VL, perBlock = Math.max(1, MAX_QUADS * MR / VL);
-        int blocks = (vectors + perBlock - 1) / perBlock;
-        if (threads > 1 && blocks % threads != 0) {
-            int even = (blocks + threads - 1) / threads * threads;
-            if (even <= vectors && tiles / even >= 16) { // blocks of at least 16 tiles, so U is read for enough of them
-                blocks = even;
-            }
-        }
-        int[] starts = new int[blocks + 1];
-        for (int b = 0; b < blocks; b++) {
-            starts[b] = firstTileFrom(sh, ComputePool.splitStart(vectors, blocks, b) * VL);
-        }
-        starts[blocks] = tiles;
-        return starts;
-    }
-
-    /** The first real tile of one picture whose extended index is at least {@code e}. */
-    private static int firstTileFrom(Shape sh, int e) {
-        int row = e / sh.rowLen, col = e % sh.rowLen;
-        return Math.min(sh.imageTiles(), col >= sh.tilesW ? (row + 1) * sh.tilesW : row * sh.tilesW + col);
-    }
-
-    /** Blocks of up to MAX_QUADS groups of four tiles per picture (a group of pictures): first tiles, then the count. */
-    private static int[] quadBlocks(Shape sh, int threads) {
-        int tiles = sh.images() * sh.imageTiles(), quads = (tiles + MR - 1) / MR, maxQuads = MAX_QUADS * sh.images();
-        int blocks = (quads + maxQuads - 1) / maxQuads;
-        int[] starts = new int[blocks + 1];
-        for (int b = 0; b <= blocks; b++) {
-            starts[b] = Math.min(tiles, ComputePool.splitStart(quads, blocks, b) * MR);
-        }
-        return starts;
     }
 
     /**
