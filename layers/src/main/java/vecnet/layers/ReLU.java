@@ -5,8 +5,9 @@ import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 
 /**
- * {@code y = max(x, 0)} elementwise, any shape. PyTorch's {@code inplace=True} has no meaning here:
- * a new tensor is returned. Inside ResNet the ReLU is fused into the convolution's epilogue instead.
+ * {@code y = max(x, 0)} elementwise, any shape. {@link #forward} and {@link #trace} return a new
+ * tensor; {@link #traceInPlace} is PyTorch's {@code inplace=True}. Inside ResNet's inference the ReLU
+ * is fused into the convolution's epilogue instead.
  */
 public final class ReLU implements Layer {
     private final Kernels kernels;
@@ -29,6 +30,18 @@ public final class ReLU implements Layer {
     /** The forward pass kept for {@link Traced#backward}; the output is {@link #forward}'s. */
     public Trace trace(Tensor x, ComputePool pool) {
         return new Trace(kernels, x.shape(), forward(x, pool));
+    }
+
+    /**
+     * {@link #trace}, with {@code x} overwritten by the output, as PyTorch's {@code ReLU(inplace=True)}
+     * (torchvision's ResNet uses it after every batch-norm). Same values, one tensor fewer: for
+     * training, where a trace keeps every activation until the backward pass, that is a fifth of
+     * ResNet-18's. Only for an {@code x} whose old values nobody reads again: a batch-norm's backward
+     * pass reads its input, not its output, so the output of a batch-norm qualifies.
+     */
+    public Trace traceInPlace(Tensor x, ComputePool pool) {
+        kernels.relu(x.data(), 0, x.data(), 0, x.size());
+        return new Trace(kernels, x.shape(), x);
     }
 
     /**

@@ -3,6 +3,7 @@ package vecnet.layers;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static vecnet.layers.ConvTrainingFixtures.closeToTorch;
 import static vecnet.layers.ConvTrainingFixtures.tensor;
@@ -196,6 +197,20 @@ class ConvTrainingParityTest extends LibraryTest {
                 return new Result(t.backward(tensor("relu.gy"), new Gradients(), pool), new float[0][]);
             });
             Check.identical("relu.dx (exact)", tensor("relu.dx").data(), r.dx().data());
+        }
+    }
+
+    @Test
+    void reluInPlaceWritesOverItsInputAndMatchesPyTorch() {
+        for (Kernels k : KERNELS) {
+            Result r = onEveryPool("relu in place", pool -> {
+                Tensor x = tensor("relu.x").copy();
+                ReLU.Trace t = new ReLU(k).traceInPlace(x, pool);
+                assertSame(x, t.output(), "the output is the input tensor");
+                closeToTorch("relu.y", x);
+                return new Result(t.backward(tensor("relu.gy"), new Gradients(), pool), new float[0][]);
+            });
+            Check.identical("relu.dx in place (exact)", tensor("relu.dx").data(), r.dx().data());
         }
     }
 

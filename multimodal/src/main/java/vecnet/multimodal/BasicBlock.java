@@ -98,11 +98,16 @@ final class BasicBlock implements HasStateDict {
      * The forward pass kept for {@link Traced#backward}, each layer on its own (the batch-norms use
      * batch statistics and update their running ones when {@code training}, see
      * {@link BatchNorm2d#trace}). In eval mode the output equals {@link #forward} bit for bit.
+     *
+     * <p>As torchvision's {@code ReLU(inplace=True)}, the ReLUs and the residual add write over the
+     * batch-norms' outputs (their backward passes read their inputs), so that the trace keeps four
+     * activations of the block's size instead of six: {@code bn1().output()} holds the first ReLU's
+     * output and {@code bn2().output()} the block's.
      */
     public Trace trace(Tensor x, ComputePool pool, boolean training) {
         Conv2d.Trace c1 = conv1.trace(x, pool, training);
         BatchNorm2d.Trace b1 = bn1.trace(c1.output(), pool, training);
-        ReLU.Trace r1 = relu.trace(b1.output(), pool);
+        ReLU.Trace r1 = relu.traceInPlace(b1.output(), pool);
         Conv2d.Trace c2 = conv2.trace(r1.output(), pool, training);
         BatchNorm2d.Trace b2 = bn2.trace(c2.output(), pool, training);
         Conv2d.Trace d0 = null;
@@ -113,12 +118,11 @@ final class BasicBlock implements HasStateDict {
             d1 = downsample1.trace(d0.output(), pool, training);
             identity = d1.output();
         }
-        float[] main = b2.output().data(), id = identity.data();
-        Tensor out = Tensor.zeros(b2.output().shape());
-        float[] o = out.data();
+        Tensor out = b2.output();   // overwritten: bn2's backward reads its input, not its output
+        float[] o = out.data(), id = identity.data();
         elementwise(pool, o.length, (from, to) -> {
             for (int i = from; i < to; i++) {
-                float v = main[i] + id[i];   // as Epilogue.apply: residual, then ReLU
+                float v = o[i] + id[i];   // as Epilogue.apply: residual, then ReLU
                 o[i] = v < 0f ? 0f : v;
             }
         });

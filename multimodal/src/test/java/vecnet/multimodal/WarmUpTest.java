@@ -52,6 +52,41 @@ class WarmUpTest extends LibraryTest {
     }
 
     @Test
+    void warmingUpTrainingChangesNoOtherModel() {
+        // warmUpTraining trains a network of its own on the given pool; a model trained on the same pool
+        // before and after it gets the same gradients and running statistics, bit for bit.
+        vecnet.weights.StateDict weights = ActivationBuffersTest.randomResNet(8);
+        Tensor x = ActivationBuffersTest.picture(48, 2, 48);
+        try (ComputePool pool = ComputePool.create(2)) {
+            float[][] before = trainingStep(ResNet18.fromStateDict(weights).withPool(pool), x);
+            ResNet18.warmUpTraining(pool);
+            ResNet18.warmUpTraining(ComputePool.sequential());
+            float[][] after = trainingStep(ResNet18.fromStateDict(weights).withPool(pool), x);
+            for (int i = 0; i < before.length; i++) {
+                Check.identical("training step, tensor " + i + ", after warmUpTraining", before[i], after[i]);
+            }
+        }
+    }
+
+    /** The parameter gradients and running means of one traced training step of {@code net} on {@code x}. */
+    private static float[][] trainingStep(ResNet18 net, Tensor x) {
+        vecnet.layers.Gradients grads = new vecnet.layers.Gradients().trackAll(net.parameters());
+        ResNet18.Trace t = net.trace(x, true);
+        Tensor d = Tensor.zeros(t.output().shape());
+        for (int i = 0; i < d.size(); i++) {
+            d.data()[i] = (i % 7 - 3) * 0.01f;
+        }
+        t.backward(d, grads, net.pool(), false);
+        List<float[]> out = new ArrayList<>();
+        for (Tensor p : net.parameters()) {
+            out.add(grads.of(p).clone());
+        }
+        out.add(net.namedTensors().get("layer1.0.bn1.running_mean").data().clone());
+        out.add(t.output().data().clone());
+        return out.toArray(new float[0][]);
+    }
+
+    @Test
     void preparingChangesNoResult() {
         // prepare() makes each layer's packed and Winograd-transformed weights ahead of the first call:
         // at 64² (F(4×4) on layer1, F(2×2) on layers 2-3, direct on layer4) and at 112², on both kernel sets.

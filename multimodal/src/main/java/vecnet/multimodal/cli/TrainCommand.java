@@ -169,10 +169,19 @@ final class TrainCommand {
             throw new Args.UsageException("--resume: no checkpoint " + checkpoint);
         }
         a.intValue("threads", 1, 1);
-        // A frozen image branch on pictures: its kernels compile on an untrained twin (one core) while
-        // the manifest is read and the pictures checked, so that feature extraction starts warm.
-        Thread warming = fromFeatures || branch != null ? null
-                : Cli.inBackground(() -> ResNet18.untrained(0).withPool(ComputePool.sequential()).warmUp());
+        // The image branch's kernels compile on an untrained twin (one core) while the manifest is read
+        // and the pictures checked, so that the first step starts warm: inference's kernels for a frozen
+        // branch (feature extraction), training's for a trained one, and inference's too when a
+        // validation set will be scored with it.
+        boolean validates = a.flag("val-data") || valFraction > 0;
+        Thread warming = fromFeatures ? null : Cli.inBackground(() -> {
+            if (branch != null) {
+                ResNet18.warmUpTraining(ComputePool.sequential());
+            }
+            if (branch == null || validates) {
+                ResNet18.untrained(0).withPool(ComputePool.sequential()).warmUp();
+            }
+        });
 
         // Rows, labels, vocabulary
         Manifest train = fromFeatures ? null : Manifest.read(data);
@@ -276,7 +285,7 @@ final class TrainCommand {
 
             FusionModel model = makeModel(initWeights, initBundle, vocabulary, vocabSize, labels.size(), seed).withPool(pool);
             // and its weights transformed for the pictures' size meanwhile, not during the first picture
-            Thread preparing = warming == null ? null
+            Thread preparing = fromFeatures || branch != null ? null
                     : Cli.inBackground(() -> model.resnet().prepare(pre.cropSize(), pre.cropSize()));
             for (List<Example> set : List.of(trainSet, valSet)) {
                 for (Example e : set) {
@@ -329,9 +338,10 @@ final class TrainCommand {
             }, "vecnet-train-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             try {
-                if (warming != null) {
-                    Cli.join(warming);
-                    Cli.join(preparing);
+                for (Thread t : java.util.Arrays.asList(warming, preparing)) {
+                    if (t != null) {
+                        Cli.join(t);
+                    }
                 }
                 trainer.fit(trainSet, valSet, display);
                 if (trainer.stopped()) {
