@@ -476,8 +476,9 @@ public final class ResNet18 implements HasStateDict {
      * pictures of {@value #WARM_UP_SIZE}×{@value #WARM_UP_SIZE}: every convolution geometry, its
      * weight and input gradients, the batch statistics and the pooling's tie routing run through the
      * same code paths as at 224×224. Measured on a 2-core host (JDK 17, batch 32 at 224×224, 2
-     * threads): without it the first step ran the Vector API kernels interpreted for seconds; the
-     * warm-up itself takes 2-4 s of one core, which the command overlaps with reading its pictures.
+     * threads, the heap touched in advance so that only compilation differs): the first step took
+     * 5.9-7.0 s cold and 3.8-3.9 s after this warm-up, which took 1.7-1.8 s; {@code vecnet train}
+     * overlaps it with reading its pictures (8 steps instead of 2 showed no gain in its wall time).
      *
      * <p>Changes no model (it trains its own), keeps nothing, never prints; thread-safe.
      *
@@ -507,7 +508,7 @@ public final class ResNet18 implements HasStateDict {
     /** Pictures per step of {@link #warmUpTraining}: batch statistics need more than one value. */
     static final int WARM_UP_TRAINING_BATCH = 2;
     /** Steps of {@link #warmUpTraining}; see its comment for how it was measured. */
-    static final int WARM_UP_TRAINING_STEPS = 8;
+    static final int WARM_UP_TRAINING_STEPS = 2;
 
     /** Side of the square pictures {@link #warmUp()} uses: layer4 still sees 2×2 pixels. */
     static final int WARM_UP_SIZE = 64;
