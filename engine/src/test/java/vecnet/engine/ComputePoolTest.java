@@ -79,7 +79,10 @@ class ComputePoolTest extends LibraryTest {
                 Thread[] ran = new Thread[n];
                 long[] sums = new long[n];
                 boolean formed = false;
-                for (int attempt = 0; attempt < 5 && !formed; attempt++) { // a busy host may keep a worker away
+                // a busy host (or a new pool whose threads are still starting) may keep a worker away
+                // for the whole join window; then the call runs nothing and returns false
+                for (int attempt = 0; attempt < ATTEMPTS && !formed; attempt++) {
+                    pauseIf(attempt > 0);
                     formed = pool.together(n, (part, barrier) -> {
                         ran[part] = Thread.currentThread();
                         for (int step = 1; step <= 100; step++) {
@@ -143,7 +146,8 @@ class ComputePoolTest extends LibraryTest {
     void aFailingPartReleasesTheOthersAndIsRethrown() {
         try (ComputePool pool = ComputePool.create(2)) {
             IllegalArgumentException thrown = null;
-            for (int attempt = 0; attempt < 5 && thrown == null; attempt++) { // retried only if the team did not form
+            for (int attempt = 0; attempt < ATTEMPTS && thrown == null; attempt++) { // again only if no team formed
+                pauseIf(attempt > 0);
                 try {
                     pool.together(2, (part, barrier) -> {
                         if (part == 1) {
@@ -157,6 +161,20 @@ class ComputePoolTest extends LibraryTest {
             }
             assertNotNull(thrown, "the team never formed");
             assertEquals("part 1 failed", thrown.getMessage());
+        }
+    }
+
+    /** Calls of {@code together} a test makes, 5 ms apart, before it concludes that no team forms. */
+    private static final int ATTEMPTS = 200;
+
+    private static void pauseIf(boolean pause) {
+        if (pause) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
         }
     }
 }

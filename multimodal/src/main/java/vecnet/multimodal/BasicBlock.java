@@ -101,8 +101,8 @@ final class BasicBlock implements HasStateDict {
      *
      * <p>As torchvision's {@code ReLU(inplace=True)}, the ReLUs and the residual add write over the
      * batch-norms' outputs (their backward passes read their inputs), so that the trace keeps four
-     * activations of the block's size instead of six: {@code bn1().output()} holds the first ReLU's
-     * output and {@code bn2().output()} the block's.
+     * activations of the block's size instead of six (six instead of eight with a downsample):
+     * {@code bn1().output()} holds the first ReLU's output and {@code bn2().output()} the block's.
      */
     public Trace trace(Tensor x, ComputePool pool, boolean training) {
         Conv2d.Trace c1 = conv1.trace(x, pool, training);
