@@ -27,7 +27,8 @@ import org.apache.spark.storage.StorageLevel;
  *       --model M --images 'dir/*.jpg' --captions c.csv --out out.parquet
  * </pre>
  *
- * Pictures are read with Spark's {@code binaryFile} source; {@code c.csv} has a header and the
+ * Pictures are read with Spark's {@code binaryFile} source (a glob in the file name, as above, as
+ * its folder with a filter: see {@link #pictures}); {@code c.csv} has a header and the
  * columns {@code image} (the picture's file name, or a path ending with it) and {@code text}, and
  * for {@code --features} optionally {@code label}; other columns are ignored. Each picture is matched
  * to its captions by file name (a picture with two captions gives two rows; one with none gets the
@@ -198,7 +199,7 @@ public final class VecnetSparkJob {
 
     /** The rows the job writes (before sorting): pictures joined to their captions, scored (or their features), without the bytes. */
     static Dataset<Row> scored(SparkSession spark, Options o) {
-        Dataset<Row> pictures = spark.read().format("binaryFile").load(o.images())
+        Dataset<Row> pictures = pictures(spark, o.images())
                 .select(col("path"), col("content"))
                 .withColumn("file", element_at(split(col("path"), "/"), -1));
         Dataset<Row> rows;
@@ -224,6 +225,47 @@ public final class VecnetSparkJob {
         VecnetScorer scorer = VecnetScorer.of(new ModelSource(o.model(), o.vocab(), o.labels()))
                 .withImageCol("content").withTextCol("text").withTopK(o.top()).withBatchSize(o.batch());
         return (o.features() ? scorer.features(rows, o.textFeatures()) : scorer.predict(rows)).drop("content");
+    }
+
+    /**
+     * The {@code binaryFile} rows of the pictures {@code images} names. A glob whose wildcards are all in
+     * its last part ({@code dir/*.jpg}) is read as the folder with that part as Spark's
+     * {@code pathGlobFilter}: the same files, those directly in the folder whose names match. Given as
+     * a glob, the path expands to one path per file, and past 32 paths Spark lists them with a job of
+     * its own, one task per file (each deserialising the Hadoop configuration): 10-16 s for 2,000
+     * files on 2 local cores, against 0.1 s for the folder with the filter. The one difference: a
+     * folder whose own name matches the glob is not read into. Any other path (a folder, one file,
+     * wildcards in a folder's name) is loaded as given.
+     */
+    static Dataset<Row> pictures(SparkSession spark, String images) {
+        String[] folderAndName = globInName(images);
+        if (folderAndName == null) {
+            return spark.read().format("binaryFile").load(images);
+        }
+        return spark.read().format("binaryFile").option("pathGlobFilter", folderAndName[1]).load(folderAndName[0]);
+    }
+
+    /** {@code {folder, name pattern}} when {@code path}'s wildcards are all in its last part after a folder, else null. */
+    static String[] globInName(String path) {
+        int slash = path.lastIndexOf('/');
+        if (slash <= 0 || slash == path.length() - 1) {
+            return null;
+        }
+        String folder = path.substring(0, slash), name = path.substring(slash + 1);
+        if (!hasWildcard(name) || hasWildcard(folder) || folder.endsWith("/") || folder.endsWith(":")) {
+            return null;
+        }
+        return new String[] {folder, name};
+    }
+
+    /** Whether {@code s} has one of the characters of Hadoop's globs: * ? [ ] { } and the backslash. */
+    private static boolean hasWildcard(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if ("*?[]{}\\".indexOf(s.charAt(i)) >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void print(Summary s, PrintStream out) {

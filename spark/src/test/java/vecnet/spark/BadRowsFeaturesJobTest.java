@@ -243,4 +243,38 @@ class BadRowsFeaturesJobTest {
         assertNull(VecnetSparkJob.Options.parse("--model", "m", "--images", "x", "--out", "o", "--features").captions());
     }
 
+    @Test
+    void aGlobInTheLastPartIsReadAsItsFolderWithAFilter() {
+        assertEquals(List.of("hdfs:///data/pics", "*.jpg"), Arrays.asList(VecnetSparkJob.globInName("hdfs:///data/pics/*.jpg")));
+        assertEquals(List.of("/tmp/x", "{a,b}?.png"), Arrays.asList(VecnetSparkJob.globInName("/tmp/x/{a,b}?.png")));
+        assertEquals(List.of("s3a://bucket", "*"), Arrays.asList(VecnetSparkJob.globInName("s3a://bucket/*")));
+        for (String asGiven : new String[] {"/tmp/x/a.jpg", "/tmp/x", "/tmp/x/", "*.jpg", "/*.jpg", "/tmp/*/a.jpg",
+                "/tmp/x*/*.jpg", "/tmp/{a/b,c}/*.jpg", "file:/*.jpg", "/tmp//*.jpg"}) {
+            assertNull(VecnetSparkJob.globInName(asGiven), asGiven);
+        }
+    }
+
+    @Test
+    void theFolderWithAFilterReadsTheFilesTheGlobNames() throws IOException {
+        Path pics = Files.createDirectories(dir.resolve("glob-pictures"));
+        for (String name : new String[] {"a.jpg", "b.png", "c.jpg", "dd.jpg"}) {
+            Files.write(pics.resolve(name), name.getBytes(StandardCharsets.UTF_8));
+        }
+        for (String glob : new String[] {"*.jpg", "?.jpg", "{a,b}.*", "*"}) {
+            String images = pics + "/" + glob;
+            assertNotNull(VecnetSparkJob.globInName(images));
+            List<String> filtered = VecnetSparkJob.pictures(spark, images).select("path").orderBy("path")
+                    .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+            List<String> globbed = spark.read().format("binaryFile").load(images).select("path").orderBy("path")
+                    .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+            assertEquals(globbed, filtered, glob);
+            assertFalse(filtered.isEmpty(), glob);
+        }
+        // a folder inside is not read into (a glob would list every file of a folder whose name matches it)
+        Files.write(Files.createDirectories(pics.resolve("e.jpg")).resolve("f.png"), new byte[] {1});
+        List<String> names = VecnetSparkJob.pictures(spark, pics + "/*.jpg").select("path").orderBy("path")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        assertEquals(3, names.size(), names.toString());
+        assertTrue(names.get(0).endsWith("/a.jpg") && names.get(1).endsWith("/c.jpg") && names.get(2).endsWith("/dd.jpg"), names.toString());
+    }
 }
