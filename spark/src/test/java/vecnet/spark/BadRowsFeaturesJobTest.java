@@ -276,5 +276,13 @@ class BadRowsFeaturesJobTest {
                 .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
         assertEquals(3, names.size(), names.toString());
         assertTrue(names.get(0).endsWith("/a.jpg") && names.get(1).endsWith("/c.jpg") && names.get(2).endsWith("/dd.jpg"), names.toString());
+        // a partition-style folder beside another: Spark refuses the folder, so the glob is read as given
+        Files.write(Files.createDirectories(pics.resolve("k=1")).resolve("g.jpg"), new byte[] {2});
+        List<String> mixed = VecnetSparkJob.pictures(spark, pics + "/*.jpg").select("path").orderBy("path")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        List<String> globbed = spark.read().format("binaryFile").load(pics + "/*.jpg").select("path").orderBy("path")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        assertEquals(globbed, mixed);
+        assertTrue(mixed.stream().anyMatch(p -> p.endsWith("/a.jpg")), mixed.toString());
     }
 }
