@@ -1,5 +1,6 @@
 package vecnet.engine;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -704,26 +705,18 @@ final class VectorGemm {
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
-        // C = tile, or C += tile, written out here: see "No vector crosses a call" in VectorOps
-        if (first) { // −0 + acc is acc bit for bit, with a receiver whose class C2 knows
-            NEG_ZERO.add(c00).intoArray(c, cIdx);
-            NEG_ZERO.add(c01).intoArray(c, cIdx + VL);
-            NEG_ZERO.add(c10).intoArray(c, cIdx + ldc);
-            NEG_ZERO.add(c11).intoArray(c, cIdx + ldc + VL);
-            NEG_ZERO.add(c20).intoArray(c, cIdx + 2 * ldc);
-            NEG_ZERO.add(c21).intoArray(c, cIdx + 2 * ldc + VL);
-            NEG_ZERO.add(c30).intoArray(c, cIdx + 3 * ldc);
-            NEG_ZERO.add(c31).intoArray(c, cIdx + 3 * ldc + VL);
-        } else {
-            FloatVector.fromArray(S, c, cIdx).add(c00).intoArray(c, cIdx);
-            FloatVector.fromArray(S, c, cIdx + VL).add(c01).intoArray(c, cIdx + VL);
-            FloatVector.fromArray(S, c, cIdx + ldc).add(c10).intoArray(c, cIdx + ldc);
-            FloatVector.fromArray(S, c, cIdx + ldc + VL).add(c11).intoArray(c, cIdx + ldc + VL);
-            FloatVector.fromArray(S, c, cIdx + 2 * ldc).add(c20).intoArray(c, cIdx + 2 * ldc);
-            FloatVector.fromArray(S, c, cIdx + 2 * ldc + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
-            FloatVector.fromArray(S, c, cIdx + 3 * ldc).add(c30).intoArray(c, cIdx + 3 * ldc);
-            FloatVector.fromArray(S, c, cIdx + 3 * ldc + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
-        }
+        // C = tile, or C += tile, written out here (see "No vector crosses a call" in VectorOps) by one
+        // path whatever first is (see STORE_FIRST): −0 + acc is acc bit for bit.
+        float[] src = first ? STORE_FIRST : c;
+        int s0 = first ? 0 : cIdx, ss = first ? 0 : ldc;
+        FloatVector.fromArray(S, src, s0).add(c00).intoArray(c, cIdx);
+        FloatVector.fromArray(S, src, s0 + VL).add(c01).intoArray(c, cIdx + VL);
+        FloatVector.fromArray(S, src, s0 + ss).add(c10).intoArray(c, cIdx + ldc);
+        FloatVector.fromArray(S, src, s0 + ss + VL).add(c11).intoArray(c, cIdx + ldc + VL);
+        FloatVector.fromArray(S, src, s0 + 2 * ss).add(c20).intoArray(c, cIdx + 2 * ldc);
+        FloatVector.fromArray(S, src, s0 + 2 * ss + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+        FloatVector.fromArray(S, src, s0 + 3 * ss).add(c30).intoArray(c, cIdx + 3 * ldc);
+        FloatVector.fromArray(S, src, s0 + 3 * ss + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
     }
 
     /**
@@ -756,30 +749,35 @@ final class VectorGemm {
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
-        // C = tile, or C += tile, written out here: see "No vector crosses a call" in VectorOps
-        if (first) { // −0 + acc is acc bit for bit, with a receiver whose class C2 knows
-            NEG_ZERO.add(c00).intoArray(c, cIdx);
-            NEG_ZERO.add(c01).intoArray(c, cIdx + VL);
-            NEG_ZERO.add(c10).intoArray(c, cIdx + ldc);
-            NEG_ZERO.add(c11).intoArray(c, cIdx + ldc + VL);
-            NEG_ZERO.add(c20).intoArray(c, cIdx + 2 * ldc);
-            NEG_ZERO.add(c21).intoArray(c, cIdx + 2 * ldc + VL);
-            NEG_ZERO.add(c30).intoArray(c, cIdx + 3 * ldc);
-            NEG_ZERO.add(c31).intoArray(c, cIdx + 3 * ldc + VL);
-        } else {
-            FloatVector.fromArray(S, c, cIdx).add(c00).intoArray(c, cIdx);
-            FloatVector.fromArray(S, c, cIdx + VL).add(c01).intoArray(c, cIdx + VL);
-            FloatVector.fromArray(S, c, cIdx + ldc).add(c10).intoArray(c, cIdx + ldc);
-            FloatVector.fromArray(S, c, cIdx + ldc + VL).add(c11).intoArray(c, cIdx + ldc + VL);
-            FloatVector.fromArray(S, c, cIdx + 2 * ldc).add(c20).intoArray(c, cIdx + 2 * ldc);
-            FloatVector.fromArray(S, c, cIdx + 2 * ldc + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
-            FloatVector.fromArray(S, c, cIdx + 3 * ldc).add(c30).intoArray(c, cIdx + 3 * ldc);
-            FloatVector.fromArray(S, c, cIdx + 3 * ldc + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
-        }
+        // C = tile, or C += tile, written out here (see "No vector crosses a call" in VectorOps) by one
+        // path whatever first is (see STORE_FIRST): −0 + acc is acc bit for bit.
+        float[] src = first ? STORE_FIRST : c;
+        int s0 = first ? 0 : cIdx, ss = first ? 0 : ldc;
+        FloatVector.fromArray(S, src, s0).add(c00).intoArray(c, cIdx);
+        FloatVector.fromArray(S, src, s0 + VL).add(c01).intoArray(c, cIdx + VL);
+        FloatVector.fromArray(S, src, s0 + ss).add(c10).intoArray(c, cIdx + ldc);
+        FloatVector.fromArray(S, src, s0 + ss + VL).add(c11).intoArray(c, cIdx + ldc + VL);
+        FloatVector.fromArray(S, src, s0 + 2 * ss).add(c20).intoArray(c, cIdx + 2 * ldc);
+        FloatVector.fromArray(S, src, s0 + 2 * ss + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+        FloatVector.fromArray(S, src, s0 + 3 * ss).add(c30).intoArray(c, cIdx + 3 * ldc);
+        FloatVector.fromArray(S, src, s0 + 3 * ss + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
     }
 
-    /** −0.0 in every lane: the identity of addition, as a constant vector (whose class C2 knows). */
-    private static final FloatVector NEG_ZERO = FloatVector.broadcast(S, -0f);
+    /**
+     * NR × −0.0: what {@link #micro} and {@link #microRows} add their tile to when they write C rather
+     * than add to it, so that both cases run one store path. With a branch per case, a compilation
+     * made while one case was rare could leave that case's vector additions as calls C2 judged too
+     * cold to inline; out of line they fall back to Java and allocate on every call, for the life of
+     * the JVM (ActivationBuffersTest's allocation guard failed so in CI, 284,880 and 733,392 bytes a
+     * call; a JFR allocation profile of a reproduction put the allocations in these additions).
+     */
+    private static final float[] STORE_FIRST = negativeZeros(NR);
+
+    private static float[] negativeZeros(int n) {
+        float[] z = new float[n];
+        Arrays.fill(z, -0f);
+        return z;
+    }
 
     /**
      * Applies the epilogue in place to one micro-tile row of NR elements at {@code c[idx]}, element for
