@@ -373,20 +373,32 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                        float[] y, Epilogue ep) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch;
         int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
-        float[] v = s.v(points * cin * jb);
-        transformInputs(s, sh, p, b, jLo, jHi, v);
-        int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = tq * ldc;
+        int vStride = spread(cin * jb);
+        float[] v = s.v(points * vStride);
+        transformInputs(s, sh, p, b, jLo, jHi, v, vStride);
+        int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = spread(tq * ldc);
         float[] m = s.m(points * mStride);
         int[] rows = s.rows(tq);
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
             rows[t - t0] = sh.extended(Math.min(t, t1 - 1)) - jLo;
         }
-        multiply(sh, v, rows, jb, uu, t0, t1, cp0, cp1, m, mStride);
+        multiply(sh, v, vStride, rows, jb, uu, t0, t1, cp0, cp1, m, mStride);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
+    /**
+     * The distance between two point planes of V or M, in floats: at least {@code size}, and an odd
+     * number of 64-byte lines. The transforms touch all 36 (or 16) planes for every group of tiles;
+     * planes a multiple of 4 KB apart (64 channels × 48 tiles is 12 KB) fall in one set of the L1
+     * cache, which holds 12 lines of a set, and measured: the input transform of layer1 ran 3.4× slower
+     * than with 61 channels. An odd number of lines puts consecutive planes in different sets.
+     */
+    static int spread(int size) {
+        return (size + 31) / 32 * 32 + 16;
+    }
+
     /** 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi) of the group from picture b, whole vectors. */
-    private void transformInputs(Scratch s, Shape sh, float[] p, int b, int jLo, int jHi, float[] v) {
+    private void transformInputs(Scratch s, Shape sh, float[] p, int b, int jLo, int jHi, float[] v, int vStride) {
         int cin = g.cin(), tile = sh.tile, patch = tile + 2;
         boolean f4 = tile == 4;
         int[] off = s.patchOffset;
@@ -397,9 +409,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             }
         }
         if (f4) {
-            transformInputs6(p, sh.planeSize(), off, cin, jLo, jHi, s.tmp, v);
+            transformInputs6(p, sh.planeSize(), off, cin, jLo, jHi, s.tmp, v, vStride);
         } else {
-            transformInputs4(p, sh.planeSize(), off, cin, jLo, jHi, s.tmp, v);
+            transformInputs4(p, sh.planeSize(), off, cin, jLo, jHi, s.tmp, v, vStride);
         }
     }
 
@@ -407,14 +419,14 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * 2. M_ξ[t - t0, co - cp0*NR] for the tiles [t0, t1) (in groups of four) and channel panels [cp0, cp1);
      * {@code rows[t - t0]} is tile t's column in V.
      */
-    private void multiply(Shape sh, float[] v, int[] rows, int jb, float[] uu, int t0, int t1, int cp0, int cp1,
+    private void multiply(Shape sh, float[] v, int vStride, int[] rows, int jb, float[] uu, int t0, int t1, int cp0, int cp1,
                           float[] m, int mStride) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int vOff = (xi * cin + k0) * jb, uOff = ((xi * coPanels + cp) * cin + k0) * NR;
+                    int vOff = xi * vStride + k0 * jb, uOff = ((xi * coPanels + cp) * cin + k0) * NR;
                     for (int i = 0; i < t1 - t0; i += MR) {
                         VectorGemm.microRows(kc, v, vOff, jb, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
                                 uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
@@ -485,10 +497,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * in 30, in this method and in {@link VectorGemm#micro}'s epilogue).
      */
     private static void transformInputs6(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
-                                         float[] v) {
+                                         float[] v, int vStride) {
         FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
         FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
-        int jb = jHi - jLo, vStride = cin * jb;
+        int jb = jHi - jLo;
         for (int ci = 0; ci < cin; ci++) {
             for (int j = jLo; j < jHi; j += VL) {
                 int at = ci * planeSize + j, vAt = ci * jb + j - jLo; // the phase planes hold one image
@@ -535,8 +547,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
 
     /** {@link #transformInputs6} for F(2×2): {@link Winograd#inputTransform} on 4×4 patches, four passes each way. */
     private static void transformInputs4(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
-                                         float[] v) {
-        int jb = jHi - jLo, vStride = cin * jb;
+                                         float[] v, int vStride) {
+        int jb = jHi - jLo;
         for (int ci = 0; ci < cin; ci++) {
             for (int j = jLo; j < jHi; j += VL) {
                 int at = ci * planeSize + j, vAt = ci * jb + j - jLo;
