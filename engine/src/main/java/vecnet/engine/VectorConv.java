@@ -57,6 +57,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private final int[] kChannel, kPhaseY, kPhaseX, kShiftY, kShiftX;
     /** For each k, its tap {@code i·kw + j}; and for each tap, one of its k (all of a tap's k share phase and shift). */
     private final int[] kTap, tapK;
+    /** For each phase {@code py·strideW + px}: whether some k reads it (the others are never split out). */
+    private final boolean[] phaseRead;
 
     /**
      * @param packed per group, the GEMM's left matrix packed as {@link #packedWeights} describes
@@ -77,6 +79,10 @@ final class VectorConv implements Kernels.Conv2dPlan {
         tapK = new int[g.kh() * g.kw()];
         for (int k = depth - 1; k >= 0; k--) {
             tapK[kTap[k]] = k;
+        }
+        phaseRead = new boolean[g.strideH() * g.strideW()];
+        for (int k = 0; k < depth; k++) {
+            phaseRead[kPhaseY[k] * g.strideW() + kPhaseX[k]] = true;
         }
     }
 
@@ -310,14 +316,22 @@ final class VectorConv implements Kernels.Conv2dPlan {
             int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
             for (int py = 0; py < sh; py++) {
                 for (int px = 0; px < sw; px++) {
-                    int base = src.phaseOffset(py, px);
+                    if (!phaseRead[py * sw + px]) {
+                        continue; // no tap reads it (a 1×1 stride-2 convolution reads one phase of four)
+                    }
+                    int base = src.phaseOffset(py, px), rows = src.rowsOf(py), cols = src.colsOf(px);
                     for (int c = c0; c < c1; c++) {
                         for (int r = 0; r < hp; r++) {
-                            int dst = base + (c * hp + r) * wp, iy = r * sh + py;
-                            for (int t = 0; t < wp; t++) {
-                                int ix = t * sw + px;
-                                out[dst + t] = iy < h && ix < w ? x[(c * h + iy) * w + ix] : 0f;
+                            int dst = base + (c * hp + r) * wp;
+                            if (r >= rows) {
+                                Arrays.fill(out, dst, dst + wp, 0f);
+                                continue;
                             }
+                            int from = (c * h + r * sh + py) * w + px;
+                            for (int t = 0; t < cols; t++) {
+                                out[dst + t] = x[from + t * sw];
+                            }
+                            Arrays.fill(out, dst + cols, dst + wp, 0f);
                         }
                     }
                 }
