@@ -10,20 +10,22 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API; the arithmetic of {@link Winograd#reference}, bit for bit. Below, m is the tile side
  * (4 or 2) and the patch side is m + 2.
  *
- * <p>A call runs picture by picture (F(2×2): in groups of pictures, see {@link #run}), each in two
- * steps (so that the phase planes are still in cache when the tasks read them):
+ * <p>A call runs picture by picture (F(2×2): in groups of pictures, see {@link #run}), in tasks of
+ * (block of tiles, block of output channels). Each task:
  * <ol>
- *   <li>The input is copied, zero-padded, into m² phase planes per channel, the pictures of a group
- *       side by side in each, {@code P[ci, py, px, b, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]}
- *       with {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s patch is then at a fixed
- *       offset from {@code j = (b*(tilesH + 1) + ty)*(tilesW + 1) + tx}, so one vector load reads it
- *       for VL tiles in a row. (Index {@code tx = tilesW} and row {@code ty = tilesH} are padding
- *       tiles: transformed with the others, never used.)</li>
- *   <li>Tasks of (block of tiles, block of output channels) each: transform the patches of
- *       their tiles for every input channel, {@code V[ξ, ci, j]}; run the (m + 2)² products
+ *   <li>copies the rows of the input its tiles read, zero-padded, into m² phase planes per channel
+ *       of its own, the pictures of a group one after the other,
+ *       {@code P[ci, py, px, b, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]} with
+ *       {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s patch is then at a fixed offset
+ *       from {@code j = (b*(tilesH + 1) + ty)*(tilesW + 1) + tx}, so one vector load reads it for
+ *       VL tiles in a row. (Index {@code tx = tilesW} and row {@code ty = tilesH} are padding
+ *       tiles: transformed with the others, never used.) Two tasks copy the rows their tiles share
+ *       each: on two threads this measured faster than one copy made by both threads and read by
+ *       the other core;</li>
+ *   <li>transforms the patches of its tiles for every input channel, {@code V[ξ, ci, j]}; runs the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
  *       two vectors of channels, U packed once like a GEMM's B panels); transform each tile back,
- *       {@code Aᵀ M A}, lanes over output channels, and write it with the epilogue.</li>
+ *       {@code Aᵀ M A}, lanes over output channels, and writes it with the epilogue.</li>
  * </ol>
  * Every output element is computed by one task with the same operations whatever the blocks, so
  * the thread count never changes a result.
@@ -201,21 +203,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /**
      * The shape of one group of {@code images} pictures with tiles of {@code tile}² pixels.
      * {@code rowLen = tilesW + 1} tiles per row of a picture's extended grid ({@code grid} =
-     * {@code tilesH + 1} rows of {@code rowLen}); a phase plane holds the grids of the group's
-     * pictures side by side ({@code phaseStride}), a channel tile² phase planes ({@code planeSize}).
-     * Tile t of the group is tile {@code t % (tilesH·tilesW)} of picture {@code t / (tilesH·tilesW)}.
+     * {@code tilesH + 1} rows of {@code rowLen}); the group's grids follow one another, so that row G
+     * of the group is row {@code G % (tilesH + 1)} of picture {@code G / (tilesH + 1)}. Tile t of the
+     * group is tile {@code t % (tilesH·tilesW)} of picture {@code t / (tilesH·tilesW)}.
      */
     private record Shape(int tile, int images, int h, int w, int oh, int ow, int tilesH, int tilesW, int rowLen) {
         int grid() {
             return (tilesH + 1) * rowLen;
-        }
-
-        int phaseStride() {
-            return images * grid();
-        }
-
-        int planeSize() {
-            return tile * tile * phaseStride();
         }
 
         int imageTiles() {
@@ -270,8 +264,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final int GROUP_TILES = 64;
 
     private void runGroup(ComputePool pool, float[] x, int b0, Shape sh, float[] uu, float[] y, Epilogue ep) {
-        int cin = g.cin(), tiles = sh.images() * sh.imageTiles();
-        float[] phases = SCRATCH.get().phases(cin * sh.planeSize() + NR);
+        int tiles = sh.images() * sh.imageTiles();
         int threads = pool.threads(), quads = (tiles + MR - 1) / MR, maxQuads = MAX_QUADS * sh.images();
         int tileBlocks = (quads + maxQuads - 1) / maxQuads;
         if (threads > 1 && tileBlocks % threads != 0 && sh.images() == 1) {
@@ -285,67 +278,82 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             coBlocks = Math.min(coPanels, (threads + tileBlocks - 1) / tileBlocks);
         }
         int tb = tileBlocks, cb = coBlocks;
-        splitPhases(pool, x, b0, sh, phases);
+        // Where the threads share out the tiles, each task copies the input rows its tiles read (its
+        // own phase planes, in its core's cache); else one copy of the whole input serves all tasks,
+        // made before them (by all threads, a block of channels each), as a task splitting only the
+        // output channels would read all of it. Measured, the own copies on two threads: layer1
+        // 23 % faster, layer2 12 %; on one thread, one copy is faster (no row copied twice).
+        float[] shared = null;
+        int sharedSize = 0;
+        if (threads == 1 || cb > 1 || tb < threads) {
+            // A task's vector loads read up to rowLen + VL floats past its last tile: into the next
+            // phase plane, past the last one into NR floats of slack.
+            int cin = g.cin(), rows = sh.images() * (sh.tilesH + 1), phaseSize = rows * sh.rowLen;
+            int parts = Math.min(cin, 4 * threads);
+            float[] p = SCRATCH.get().phases(cin * sh.tile * sh.tile * phaseSize + NR);
+            pool.parallelFor(parts, part -> splitPhases(x, b0, sh, ComputePool.splitStart(cin, parts, part),
+                    ComputePool.splitStart(cin, parts, part + 1), 0, rows, phaseSize, p));
+            shared = p;
+            sharedSize = phaseSize;
+        }
+        float[] phases = shared;
+        int phaseSize = sharedSize;
         pool.parallelFor(tb * cb, task -> {
             int cBlock = task % cb, tBlock = task / cb;
             int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
             int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
             if (q1 > q0 && cp1 > cp0) {
-                block(SCRATCH.get(), sh, phases, uu, b0, q0 * MR, Math.min(q1 * MR, tiles), cp0, cp1, y, ep);
+                block(SCRATCH.get(), sh, x, phases, phaseSize, uu, b0, q0 * MR, Math.min(q1 * MR, tiles), cp0, cp1, y, ep);
             }
         });
     }
 
     /**
-     * Fills the phase planes of every channel of the group's pictures (from picture b0 on), zero where
-     * the source pixel is padding. Each input row is read once, left to right, and dealt to the m
-     * phase planes of its row phase: in the interior, m consecutive pixels go to column u of phases
-     * 0..m-1.
+     * Fills the phase planes of channels {@code [c0, c1)} for rows {@code [g0, g0 + rows)} of the group's extended
+     * grids (row G is row {@code G % (tilesH + 1)} of picture {@code b0 + G / (tilesH + 1)}), each
+     * phase {@code phaseSize} floats long, zero where the source pixel is padding or the row is past
+     * the last picture. Each input row is read once, left to right, and dealt to the m phase planes
+     * of its row phase: in the interior, m consecutive pixels go to column u of phases 0..m-1.
      */
-    private void splitPhases(ComputePool pool, float[] x, int b0, Shape sh, float[] p) {
-        int cin = g.cin(), planes = cin * sh.images();
-        int parts = Math.min(planes, 4 * pool.threads());
-        int rows = sh.tilesH + 1, rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW(), tile = sh.tile;
-        int phaseSize = sh.phaseStride(), planeSize = sh.planeSize(), grid = sh.grid();
+    private void splitPhases(float[] x, int b0, Shape sh, int c0, int c1, int g0, int rows, int phaseSize, float[] p) {
+        int cin = g.cin(), gridRows = sh.tilesH + 1, lastRow = sh.images() * gridRows;
+        int rowLen = sh.rowLen, h = sh.h, w = sh.w, padH = g.padH(), padW = g.padW(), tile = sh.tile;
+        int planeSize = tile * tile * phaseSize;
         // Columns u in [inLo, inHi) read pixels m*u - padW + px inside the row for every phase px.
         int inLo = Math.min(rowLen, ceilDiv(padW, tile));
         int inHi = Math.max(inLo, Math.min(rowLen, Math.floorDiv(w + padW - tile, tile) + 1));
-        pool.parallelFor(parts, part -> {
-            int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
-            for (int plane = c0; plane < c1; plane++) {
-                int c = plane / sh.images(), image = plane % sh.images();
-                for (int py = 0; py < tile; py++) {
-                    for (int v = 0; v < rows; v++) {
-                        int iy = tile * v + py - padH;
-                        int dst = c * planeSize + py * tile * phaseSize + image * grid + v * rowLen; // phase (py, px) at + px*phaseSize
-                        if (iy < 0 || iy >= h) {
-                            for (int px = 0; px < tile; px++) {
-                                Arrays.fill(p, dst + px * phaseSize, dst + px * phaseSize + rowLen, 0f);
-                            }
-                            continue;
+        for (int c = c0; c < c1; c++) {
+            for (int py = 0; py < tile; py++) {
+                for (int row = g0; row < g0 + rows; row++) {
+                    int image = row / gridRows, v = row % gridRows, iy = tile * v + py - padH;
+                    int dst = c * planeSize + py * tile * phaseSize + (row - g0) * rowLen; // phase (py, px) at + px*phaseSize
+                    if (row >= lastRow || iy < 0 || iy >= h) {
+                        for (int px = 0; px < tile; px++) {
+                            Arrays.fill(p, dst + px * phaseSize, dst + px * phaseSize + rowLen, 0f);
                         }
-                        int from = ((b0 + image) * cin + c) * h * w + iy * w - padW; // pixel ix of the row is x[from + padW + ix]
-                        splitEdge(x, from, w, padW, tile, 0, inLo, p, dst, phaseSize);
-                        if (tile == 4) {
-                            for (int u = inLo; u < inHi; u++) {
-                                int at = from + 4 * u;
-                                p[dst + u] = x[at];
-                                p[dst + phaseSize + u] = x[at + 1];
-                                p[dst + 2 * phaseSize + u] = x[at + 2];
-                                p[dst + 3 * phaseSize + u] = x[at + 3];
-                            }
-                        } else {
-                            for (int u = inLo; u < inHi; u++) {
-                                int at = from + 2 * u;
-                                p[dst + u] = x[at];
-                                p[dst + phaseSize + u] = x[at + 1];
-                            }
-                        }
-                        splitEdge(x, from, w, padW, tile, inHi, rowLen, p, dst, phaseSize);
+                        continue;
                     }
+                    int from = ((b0 + image) * cin + c) * h * w + iy * w - padW; // pixel ix of the row is x[from + padW + ix]
+                    splitEdge(x, from, w, padW, tile, 0, inLo, p, dst, phaseSize);
+                    if (tile == 4) {
+                        for (int u = inLo; u < inHi; u++) {
+                            int at = from + 4 * u;
+                            p[dst + u] = x[at];
+                            p[dst + phaseSize + u] = x[at + 1];
+                            p[dst + 2 * phaseSize + u] = x[at + 2];
+                            p[dst + 3 * phaseSize + u] = x[at + 3];
+                        }
+                    } else {
+                        for (int u = inLo; u < inHi; u++) {
+                            int at = from + 2 * u;
+                            p[dst + u] = x[at];
+                            p[dst + phaseSize + u] = x[at + 1];
+                        }
+                    }
+                    splitEdge(x, from, w, padW, tile, inHi, rowLen, p, dst, phaseSize);
                 }
             }
-        });
+        }
     }
 
     /** Columns [u0, u1) of one row of every phase, pixel by pixel: zero where the pixel is padding. */
@@ -373,13 +381,22 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * longer knows the vectors' exact classes, and in some runs it then left a store to Java, boxing
      * vectors for good (see "Exact receivers" in {@link VectorOps}).
      */
-    private void block(Scratch s, Shape sh, float[] p, float[] uu, int b, int t0, int t1, int cp0, int cp1,
-                       float[] y, Epilogue ep) {
+    private void block(Scratch s, Shape sh, float[] x, float[] shared, int sharedSize, float[] uu, int b, int t0,
+                       int t1, int cp0, int cp1, float[] y, Epilogue ep) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch;
         int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
+        float[] p = shared;
+        int phaseSize = sharedSize, first = 0;
+        if (p == null) { // the vector loads read extended indices [jLo, jHi + rowLen]: rows g0 .. of the grids
+            int rowLen = sh.rowLen, g0 = jLo / rowLen, phaseRows = (jHi + rowLen) / rowLen + 1 - g0;
+            phaseSize = phaseRows * rowLen;
+            first = g0 * rowLen;
+            p = s.phases(cin * sh.tile * sh.tile * phaseSize);
+            splitPhases(x, b, sh, 0, cin, g0, phaseRows, phaseSize, p);
+        }
         int vStride = spread(cin * jb);
         float[] v = s.v(points * vStride);
-        transformInputs(s, sh, p, b, jLo, jHi, v, vStride);
+        transformInputs(s, sh, p, phaseSize, first, jLo, jHi, v, vStride);
         int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = spread(tq * ldc);
         float[] m = s.m(points * mStride);
         int[] rows = s.rows(tq);
@@ -401,21 +418,24 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         return (size + 31) / 32 * 32 + 16;
     }
 
-    /** 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi) of the group from picture b, whole vectors. */
-    private void transformInputs(Scratch s, Shape sh, float[] p, int b, int jLo, int jHi, float[] v, int vStride) {
+    /**
+     * 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi), whole vectors, from the phase planes
+     * {@code p} of {@link #splitPhases} ({@code phaseSize} floats each), which start at extended index
+     * {@code first}.
+     */
+    private void transformInputs(Scratch s, Shape sh, float[] p, int phaseSize, int first, int jLo, int jHi,
+                                 float[] v, int vStride) {
         int cin = g.cin(), tile = sh.tile, patch = tile + 2;
-        boolean f4 = tile == 4;
         int[] off = s.patchOffset;
         for (int r = 0; r < patch; r++) {
             for (int c = 0; c < patch; c++) {
-                off[r * patch + c] = ((r % tile) * tile + c % tile) * sh.phaseStride()
-                        + (r / tile) * sh.rowLen + c / tile;
+                off[r * patch + c] = ((r % tile) * tile + c % tile) * phaseSize + (r / tile) * sh.rowLen + c / tile - first;
             }
         }
-        if (f4) {
-            transformInputs6(p, sh.planeSize(), off, cin, jLo, jHi, s.tmp, v, vStride);
+        if (tile == 4) {
+            transformInputs6(p, tile * tile * phaseSize, off, cin, jLo, jHi, s.tmp, v, vStride);
         } else {
-            transformInputs4(p, sh.planeSize(), off, cin, jLo, jHi, s.tmp, v, vStride);
+            transformInputs4(p, tile * tile * phaseSize, off, cin, jLo, jHi, s.tmp, v, vStride);
         }
     }
 
