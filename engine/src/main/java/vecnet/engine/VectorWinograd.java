@@ -11,20 +11,20 @@ import jdk.incubator.vector.VectorSpecies;
  * (4 or 2) and the patch side is m + 2.
  *
  * <p>A call runs picture by picture (F(2×2): in groups of pictures, see {@link #run}), in tasks of
- * (block of tiles, block of output channels). Each task:
+ * (block of tiles, block of output channels):
  * <ol>
- *   <li>copies the rows of the input its tiles read, zero-padded, into m² phase planes per channel
- *       of its own, the pictures of a group one after the other,
- *       {@code P[ci, py, px, b, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]} with
- *       {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s patch is then at a fixed offset
- *       from {@code j = (b*(tilesH + 1) + ty)*(tilesW + 1) + tx}, so one vector load reads it for
- *       VL tiles in a row. (Index {@code tx = tilesW} and row {@code ty = tilesH} are padding
- *       tiles: transformed with the others, never used.) Two tasks copy the rows their tiles share
- *       each: on two threads this measured faster than one copy made by both threads and read by
- *       the other core;</li>
- *   <li>transforms the patches of its tiles for every input channel, {@code V[ξ, ci, j]}; runs the (m + 2)² products
+ *   <li>The input is copied, zero-padded, into m² phase planes per channel, the pictures of a group
+ *       one after the other, {@code P[ci, py, px, b, v, u] = x[b, ci, m*v + py - padH, m*u + px - padW]}
+ *       with {@code u < tilesW + 1}. Element (r, c) of tile (ty, tx)'s patch is then at a fixed
+ *       offset from {@code j = (b*(tilesH + 1) + ty)*(tilesW + 1) + tx}, so one vector load reads it
+ *       for VL tiles in a row. (Index {@code tx = tilesW} and row {@code ty = tilesH} are padding
+ *       tiles: transformed with the others, never used.) Where the threads share out the tiles,
+ *       each task copies the rows its own tiles read (two tasks copy the rows their tiles share);
+ *       else one copy, made before the tasks, serves them all (see {@link #runGroup}).</li>
+ *   <li>Each task transforms the patches of its tiles for every input channel, {@code V[ξ, ci, j]};
+ *       runs the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
- *       two vectors of channels, U packed once like a GEMM's B panels); transform each tile back,
+ *       two vectors of channels, U packed once like a GEMM's B panels); transforms each tile back,
  *       {@code Aᵀ M A}, lanes over output channels, and writes it with the epilogue.</li>
  * </ol>
  * Every output element is computed by one task with the same operations whatever the blocks, so
