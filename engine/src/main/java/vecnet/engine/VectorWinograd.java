@@ -279,13 +279,14 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
         int tb = tileBlocks, cb = coBlocks;
         // Where the threads share out the tiles, each task copies the input rows its tiles read (its
-        // own phase planes, in its core's cache); else one copy of the whole input serves all tasks,
-        // made before them (by all threads, a block of channels each), as a task splitting only the
-        // output channels would read all of it. Measured, the own copies on two threads: layer1
-        // 23 % faster, layer2 12 %; on one thread, one copy is faster (no row copied twice).
+        // own phase planes, in its core's cache); else (one thread, or tasks that split the output
+        // channels and each read all of the input) one copy of the whole input serves all tasks,
+        // made before them by all threads, a block of channels each. Measured, the own copies on two
+        // threads: layer1 23 % faster, layer2 12 %; on one thread, one copy is faster (no row copied
+        // twice).
         float[] shared = null;
         int sharedSize = 0;
-        if (threads == 1 || cb > 1 || tb < threads) {
+        if (threads == 1 || tb < threads) {
             // A task's vector loads read up to rowLen + VL floats past its last tile: into the next
             // phase plane, past the last one into NR floats of slack.
             int cin = g.cin(), rows = sh.images() * (sh.tilesH + 1), phaseSize = rows * sh.rowLen;
