@@ -302,7 +302,10 @@ final class VectorConv implements Kernels.Conv2dPlan {
         }
     }
 
-    /** The input itself for a stride-1 convolution, else its phase split (in the caller's scratch). */
+    /**
+     * The input itself for a stride-1 convolution, else its phase split (in the caller's scratch),
+     * where only the phases some tap reads are filled.
+     */
     private Source source(ComputePool pool, float[] x, int planes, int h, int w) {
         int sh = g.strideH(), sw = g.strideW();
         if (sh == 1 && sw == 1) {
