@@ -2,6 +2,7 @@ package vecnet.engine;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -11,6 +12,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>{@link #parallelFor} splits work into numbered tasks. Which thread runs which task does not
  * matter for the result, because kernels cut their work so that every output element is computed
  * whole inside one task, always in the same order: results are bit-identical for any thread count.
+ * It matters for speed: each thread first runs its own contiguous share of the tasks (the caller
+ * the first), then helps with the others', so that a thread mostly reads what it wrote in the layer
+ * before (see {@code Job}).
  *
  * <p>The calling thread works too, so a pool of {@code n} threads owns {@code n - 1} workers.
  * Many threads may call one pool at once (each call is its own job), and a task may itself call
@@ -50,7 +54,7 @@ public final class ComputePool implements AutoCloseable {
         this.workers = new Worker[threads - 1];
         int id = POOL_IDS.incrementAndGet();
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker();
+            workers[i] = new Worker(i + 1);
             Thread t = new Thread(workers[i]::loop, "vecnet-" + id + "-" + (i + 1));
             t.setDaemon(true);
             workers[i].thread = t;
@@ -107,9 +111,9 @@ public final class ComputePool implements AutoCloseable {
             }
             return;
         }
-        Job job = new Job(tasks, body, Thread.currentThread());
+        Job job = new Job(tasks, Math.min(tasks, threads), body, Thread.currentThread());
         post(job, tasks - 1);
-        job.drain();
+        job.drain(0);
         jobs.remove(job);
         job.awaitAll();
         rethrow(job.failure.get());
@@ -218,10 +222,16 @@ public final class ComputePool implements AutoCloseable {
 
     /** A worker: takes tasks from the oldest unfinished job; spins a while when there is none, then parks. */
     private final class Worker {
+        /** Which share of each job's tasks this worker takes first ({@link Job#drain(int)}); the caller's is 0. */
+        final int part;
         Thread thread;
         volatile boolean parked;
         /** Running a task (or a part of a team), so not free to join a team. */
         volatile boolean busy;
+
+        Worker(int part) {
+            this.part = part;
+        }
 
         void loop() {
             long idleSince = System.nanoTime();
@@ -232,7 +242,7 @@ public final class ComputePool implements AutoCloseable {
                         jobs.remove(job);
                     } else {
                         busy = true;
-                        job.drain();
+                        job.drain(part);
                         busy = false;
                     }
                     idleSince = System.nanoTime();
@@ -255,43 +265,72 @@ public final class ComputePool implements AutoCloseable {
         /** Nothing left for a worker to take. */
         abstract boolean exhausted();
 
-        /** Called by a worker that found this at the head of the queue: takes part, or returns. */
-        abstract void drain();
+        /**
+         * Called by a worker that found this at the head of the queue: takes part, or returns.
+         *
+         * @param part the worker's number, from 1 (the caller of the pool is 0)
+         */
+        abstract void drain(int part);
     }
 
+    /**
+     * A {@link #parallelFor}: its tasks are cut into {@code parts} contiguous shares, and thread
+     * {@code p} (the caller 0, worker {@code w} its number) runs share {@code p} first, then helps with
+     * the others' (claiming their tasks from the front). Most kernels cut their work the same way
+     * from layer to layer (the same rows of pixels, the same planes), so each thread mostly reads
+     * what it wrote itself: with one shared counter, which thread ran which task changed from call to
+     * call, and on two threads a layer read about half its input from the other core's cache
+     * (measured on ResNet-18's layer1 at 2 threads: a convolution 0.59 ms when its input had just been
+     * written by both threads, 0.42 ms on an input both cores had cached). Who runs a task never
+     * changes what it computes.
+     */
     private static final class Job extends Work {
         final int tasks;
+        final int parts;
         final Task body;
         final Thread owner;
-        final AtomicInteger next = new AtomicInteger();
+        /** The next task to claim in each share. */
+        final AtomicIntegerArray next;
         final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(int tasks, Task body, Thread owner) {
+        Job(int tasks, int parts, Task body, Thread owner) {
             this.tasks = tasks;
+            this.parts = parts;
             this.body = body;
             this.owner = owner;
+            this.next = new AtomicIntegerArray(parts);
+            for (int p = 1; p < parts; p++) {
+                next.set(p, splitStart(tasks, parts, p));
+            }
         }
 
         @Override
         boolean exhausted() {
-            return next.get() >= tasks;
+            for (int p = 0; p < parts; p++) {
+                if (next.get(p) < splitStart(tasks, parts, p + 1)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
-        /** Claims and runs tasks until none is left to claim. */
+        /** Claims and runs tasks, its own share first, until none is left to claim. */
         @Override
-        void drain() {
-            int i;
-            while ((i = next.getAndIncrement()) < tasks) {
-                try {
-                    if (failure.get() == null) {
-                        body.run(i);
-                    }
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    if (done.incrementAndGet() == tasks) {
-                        LockSupport.unpark(owner);
+        void drain(int part) {
+            for (int k = 0; k < parts; k++) {
+                int share = (part + k) % parts, end = splitStart(tasks, parts, share + 1), i;
+                while ((i = next.getAndIncrement(share)) < end) {
+                    try {
+                        if (failure.get() == null) {
+                            body.run(i);
+                        }
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    } finally {
+                        if (done.incrementAndGet() == tasks) {
+                            LockSupport.unpark(owner);
+                        }
                     }
                 }
             }
@@ -349,7 +388,7 @@ public final class ComputePool implements AutoCloseable {
         }
 
         @Override
-        void drain() {
+        void drain(int part) { // a team's members take the parts in the order they join
             int m;
             do {
                 m = members.get();

@@ -32,6 +32,30 @@ class ComputePoolTest extends LibraryTest {
     }
 
     @Test
+    void eachThreadStartsWithItsOwnShareOfTheTasks() {
+        // 4 tasks on 2 threads: the caller's share is {0, 1}, the worker's {2, 3}. A thread helps with
+        // the other's share only once its own is all claimed, so whatever the timing, the first task
+        // a thread runs (if it runs any) lies in its own share.
+        try (ComputePool pool = ComputePool.create(2)) {
+            Thread caller = Thread.currentThread();
+            for (int round = 0; round < 200; round++) {
+                AtomicInteger firstOnCaller = new AtomicInteger(-1), firstOnWorker = new AtomicInteger(-1);
+                AtomicIntegerArray hits = new AtomicIntegerArray(4);
+                pool.parallelFor(4, i -> {
+                    hits.incrementAndGet(i);
+                    (Thread.currentThread() == caller ? firstOnCaller : firstOnWorker).compareAndSet(-1, i);
+                });
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(1, hits.get(i), "task " + i);
+                }
+                int c = firstOnCaller.get(), w = firstOnWorker.get();
+                assertTrue(c == -1 || c < 2, "round " + round + ": the caller began with task " + c);
+                assertTrue(w == -1 || w >= 2, "round " + round + ": the worker began with task " + w);
+            }
+        }
+    }
+
+    @Test
     void rethrowsTheFirstFailure() {
         try (ComputePool pool = ComputePool.create(2)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.parallelFor(50, i -> {
