@@ -721,19 +721,20 @@ final class VectorGemm {
 
     /**
      * The micro-kernel with A read in place instead of from a packed panel: row r of the MR×NR tile
-     * multiplies {@code a[aOff + p*lda + rowOff_r]} for p in {@code [0, kc)}, so the four rows can be
-     * any four columns of a k-major matrix (Winograd's transformed tiles, which skip the padding
-     * tiles). C is written ({@code first}) or added to; no epilogue. Same FMA chain per element as
-     * {@link #micro}.
+     * multiplies {@code a[aOff + p*VL + rowOff_r]} for p in {@code [0, kc)}, so the four rows can be
+     * any four columns of a k-major matrix whose k-stride is VL (Winograd's transformed tiles, which
+     * skip the padding tiles; see {@code VectorWinograd.vIndex}). A constant stride lets C2 hoist the
+     * bounds checks of the four loads out of the loop. C is written ({@code first}) or added to; no
+     * epilogue. Same FMA chain per element as {@link #micro}.
      */
-    static void microRows(int kc, float[] a, int aOff, int lda, int row0, int row1, int row2, int row3,
+    static void microRows(int kc, float[] a, int aOff, int row0, int row1, int row2, int row3,
                           float[] bp, int bOff, float[] c, int cIdx, int ldc, boolean first) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * lda;
+            int bi = bOff + p * NR, ai = aOff + p * VL;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
             FloatVector a0 = b0.broadcast(a[ai + row0]);

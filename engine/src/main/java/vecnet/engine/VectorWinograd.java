@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       tiles: transformed with the others, never used.) Where the threads share out the tiles,
  *       each task copies the rows its own tiles read (two tasks copy the rows their tiles share);
  *       else one copy, made before the tasks, serves them all (see {@link #runGroup}).</li>
- *   <li>Each task transforms the patches of its tiles for every input channel, {@code V[ξ, ci, j]};
+ *   <li>Each task transforms the patches of its tiles for every input channel, {@code V[ξ, ci, j]}
+ *       (stored in blocks of VL tiles, {@link #vIndex});
  *       runs the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
  *       two vectors of channels, U packed once like a GEMM's B panels); transforms each tile back,
@@ -402,9 +403,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] m = s.m(points * mStride);
         int[] rows = s.rows(tq);
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
-            rows[t - t0] = sh.extended(Math.min(t, t1 - 1)) - jLo;
+            rows[t - t0] = vIndex(0, sh.extended(Math.min(t, t1 - 1)) - jLo, cin);
         }
-        multiply(sh, v, vStride, rows, jb, uu, t0, t1, cp0, cp1, m, mStride);
+        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
@@ -420,7 +421,20 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * 1. V[ξ, ci, j - jLo] for the extended tiles [jLo, jHi), whole vectors, from the phase planes
+     * Where V (within one point plane) holds channel {@code ci} of the tile at {@code j} (counted from
+     * the task's first extended tile): tiles in blocks of VL, each block channel-major, {@code
+     * [j / VL][ci][j % VL]}. The transforms write VL tiles of one channel as one vector; the products
+     * read channel after channel at a constant stride, VL, which lets C2 hoist the bounds checks out
+     * of {@link VectorGemm#microRows}' loop (with the tiles of all channels in one row, the stride
+     * was the row's length, a variable: a check per row and step, 41 instructions a step instead
+     * of 26).
+     */
+    private static int vIndex(int ci, int j, int cin) {
+        return (j / VL * cin + ci) * VL + j % VL;
+    }
+
+    /**
+     * 1. V[ξ, ci, j - jLo] ({@link #vIndex}) for the extended tiles [jLo, jHi), whole vectors, from the phase planes
      * {@code p} of {@link #splitPhases} ({@code phaseSize} floats each), which start at extended index
      * {@code first}.
      */
@@ -444,16 +458,16 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * 2. M_ξ[t - t0, co - cp0*NR] for the tiles [t0, t1) (in groups of four) and channel panels [cp0, cp1);
      * {@code rows[t - t0]} is tile t's column in V.
      */
-    private void multiply(Shape sh, float[] v, int vStride, int[] rows, int jb, float[] uu, int t0, int t1, int cp0, int cp1,
+    private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
                           float[] m, int mStride) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int vOff = xi * vStride + k0 * jb, uOff = ((xi * coPanels + cp) * cin + k0) * NR;
+                    int vOff = xi * vStride + vIndex(k0, 0, cin), uOff = ((xi * coPanels + cp) * cin + k0) * NR;
                     for (int i = 0; i < t1 - t0; i += MR) {
-                        VectorGemm.microRows(kc, v, vOff, jb, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
+                        VectorGemm.microRows(kc, v, vOff, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
                                 uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
                     }
                 }
@@ -525,10 +539,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                                          float[] v, int vStride) {
         FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
         FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
-        int jb = jHi - jLo;
         for (int ci = 0; ci < cin; ci++) {
             for (int j = jLo; j < jHi; j += VL) {
-                int at = ci * planeSize + j, vAt = ci * jb + j - jLo; // the phase planes hold one image
+                int at = ci * planeSize + j, vAt = vIndex(ci, j - jLo, cin); // the phase planes hold one image
                 for (int pass = 0; pass < 12; pass++) {
                     boolean column = pass < 6;
                     int k = column ? pass : pass - 6;
@@ -573,10 +586,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /** {@link #transformInputs6} for F(2×2): {@link Winograd#inputTransform} on 4×4 patches, four passes each way. */
     private static void transformInputs4(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
                                          float[] v, int vStride) {
-        int jb = jHi - jLo;
         for (int ci = 0; ci < cin; ci++) {
             for (int j = jLo; j < jHi; j += VL) {
-                int at = ci * planeSize + j, vAt = ci * jb + j - jLo;
+                int at = ci * planeSize + j, vAt = vIndex(ci, j - jLo, cin);
                 for (int pass = 0; pass < 8; pass++) {
                     boolean column = pass < 4;
                     int k = column ? pass : pass - 4;
