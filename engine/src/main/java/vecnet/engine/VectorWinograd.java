@@ -41,7 +41,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
-    private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
+    private static final int VL = VectorGemm.VL, NR = VectorGemm.NR;
+    /** Tiles per product of {@link VectorGemm#microRows}: its four rows. */
+    private static final int MR = 4;
     private static final int KC = Winograd.KC;
     /** Sizes of the scratch buffers: those of F(4×4), the larger algorithm. */
     private static final int MAX_TILE = 4, MAX_POINTS = 36;
