@@ -44,6 +44,8 @@ final class VectorGemm {
     static final int MC = 128;
     /** Columns of C per task (a multiple of NR). */
     static final int NC = 16 * NR;
+    /** Columns of C per block of {@link #sgemm} on one thread, where nothing needs more tasks. */
+    static final int SOLO_NC = 4096;
 
     private VectorGemm() {
     }
@@ -102,14 +104,16 @@ final class VectorGemm {
             ScalarKernels.INSTANCE.sgemm(pool, m, n, 0, a, aOff, lda, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
             return;
         }
-        int nBlocks = (n + NC - 1) / NC, rowsPerTask = rowsPerTask(m, nBlocks, pool.threads() == 1 ? 1 : 4 * pool.threads());
+        // On one thread, blocks of up to SOLO_NC columns: each block packs every slice of A again.
+        int width = pool.threads() == 1 ? Math.min(SOLO_NC, (n + NR - 1) / NR * NR) : NC;
+        int nBlocks = (n + width - 1) / width, rowsPerTask = rowsPerTask(m, nBlocks, pool.threads() == 1 ? 1 : 4 * pool.threads());
         int mTasks = (m + rowsPerTask - 1) / rowsPerTask;
         APanels aPanels = new RawA(a, aOff, lda);
         BPanels bPanels = new RawB(b, bOff, ldb, bTransposed);
         pool.parallelFor(mTasks * nBlocks, task -> {
-            int m0 = (task / nBlocks) * rowsPerTask, n0 = (task % nBlocks) * NC;
+            int m0 = (task / nBlocks) * rowsPerTask, n0 = (task % nBlocks) * width;
             multiplyBlock(SCRATCH.get(), aPanels, bPanels, m, n, k, m0, Math.min(m, m0 + rowsPerTask), n0,
-                    Math.min(NC, n - n0), c, cOff, ldc, ep);
+                    Math.min(width, n - n0), c, cOff, ldc, ep);
         });
     }
 
