@@ -122,6 +122,8 @@ else
   CASES=resnet18_b1,resnet18_b8,fusion_t16,text_t16,text_t128,gemm_1024
   TRAIN_CASES=train_fusion_frozen,train_demo_e2e,train_resnet18_b8
 fi
+# OpenBLAS 0.3.21 runs its AVX2 kernels on AMD's AVX-512 CPUs: time its AVX-512 kernels too (compare_run.py).
+if grep -q -w avx512f /proc/cpuinfo; then CASES="$CASES,gemm_1024_avx512"; fi
 if [ "$TRAIN" = 1 ]; then CASES="$CASES,$TRAIN_CASES"; fi
 TIMING+=(--cases "$CASES")
 step "timing (${TIMING[*]})"

@@ -44,6 +44,7 @@ LABELS = {
     "text_t16": "text branch, 16 tokens",
     "text_t128": "text branch, 128 tokens",
     "gemm_1024": "sgemm 1024³",
+    "gemm_1024_avx512": "sgemm 1024³, OpenBLAS's AVX-512 kernel",
     "train_fusion_frozen": "train: fusion (frozen), batch 32",
     "train_demo_e2e": "train: demo end to end, batch 32",
     "train_resnet18_b8": "train: ResNet-18, batch 8",
@@ -55,6 +56,10 @@ TRAIN_CASES = {
     "train_resnet18_b8": ("vecnet.bench.ResNet18TrainingBenchmark.step", ["batch=8"]),
 }
 PEERS = ["vecnet", "PyTorch", "ONNX Runtime"]
+# Debian's OpenBLAS 0.3.21 does not know AMD's Zen 4 and Zen 5 and runs its AVX2 (Haswell) kernels there; on a
+# host with AVX-512 the case gemm_1024_avx512 times torch.mm again in a second PyTorch process whose OpenBLAS is
+# told to use its AVX-512 kernels (vecnet runs gemm_1024 again beside it, so the ratio is from the same minutes).
+AVX512_CORETYPE = "SkylakeX"
 LOCK_WAIT_S = 600
 JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "-Xmx4g"]
 
@@ -67,9 +72,10 @@ def sh(cmd):
 
 
 class TorchWorker:
-    def __init__(self, directory):
+    def __init__(self, directory, env=None):
         self.p = subprocess.Popen([sys.executable, os.path.join(HERE, "compare_torch.py"), directory],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  env=dict(os.environ, **(env or {})))
 
     def ask(self, req):
         self.p.stdin.write(json.dumps(req) + "\n")
@@ -190,6 +196,7 @@ def main(argv):
     load_before = load()
 
     torch = TorchWorker(t.dir)
+    torch_avx512 = TorchWorker(t.dir, {"OPENBLAS_CORETYPE": AVX512_CORETYPE}) if "gemm_1024_avx512" in cases else None
     torch_config = torch.ask({"op": "config"})["config"]
     configs = open(t.configs).read().strip().splitlines() if t.configs else []
     configs = [c for c in configs if c.startswith(("vecnet:", "ort:"))]
@@ -211,16 +218,18 @@ def main(argv):
         for case in cases:
             ct = timing(t, case)
             for peer in PEERS:
-                if peer == "ONNX Runtime" and (case == "gemm_1024" or case in TRAIN_CASES):
+                if peer == "ONNX Runtime" and (case.startswith("gemm_1024") or case in TRAIN_CASES):
                     continue
                 t0 = time.time()
+                same = "gemm_1024" if case == "gemm_1024_avx512" else case
                 if peer == "vecnet":
-                    got = jmh(args, "VecnetBenchmark", case, threads, ct)
+                    got = jmh(args, "VecnetBenchmark", same, threads, ct)
                 elif peer == "ONNX Runtime":
                     got = jmh(args, "OrtBenchmark", case, threads, ct)
                 else:
-                    got = {th: torch.ask({"op": "time", "case": case, "threads": th, "warmup": ct.warmup,
-                                          "warmup_s": ct.warmup_s, "iters": ct.iters, "iter_s": ct.iter_s})["ms"]
+                    worker = torch_avx512 if case == "gemm_1024_avx512" else torch
+                    got = {th: worker.ask({"op": "time", "case": same, "threads": th, "warmup": ct.warmup,
+                                           "warmup_s": ct.warmup_s, "iters": ct.iters, "iter_s": ct.iter_s})["ms"]
                            for th in threads}
                 for th in threads:
                     samples.setdefault((case, th, peer), []).extend(got[th])
@@ -229,6 +238,8 @@ def main(argv):
                                                            for th in threads), time.time() - t0, time.time() - started))
                 sys.stdout.flush()
     torch.close()
+    if torch_avx512:
+        torch_avx512.close()
 
     rows = []
     for case in cases:
@@ -298,6 +309,12 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
     L += ["", "A ratio below 1 means vecnet is faster than that peer; above 1, slower. sgemm is vecnet's"
           " `Kernels.sgemm` (as `GemmBenchmark.vector`) against `torch.mm(a, b, out=c)` (OpenBLAS); ONNX Runtime"
           " does not run it.", ""]
+    if any(row["case"] == "gemm_1024_avx512" for row in rows):
+        L += ["Debian's OpenBLAS 0.3.21 does not recognise this AMD CPU and runs its AVX2 (Haswell) kernels, as"
+              " PyTorch's own row `sgemm 1024³` shows. The row `sgemm 1024³, OpenBLAS's AVX-512 kernel` is the same"
+              " `torch.mm` in a second PyTorch process started with `OPENBLAS_CORETYPE=%s`, which makes OpenBLAS use"
+              " its AVX-512 kernels; vecnet's figures in that row are `gemm_1024` timed again beside it."
+              % AVX512_CORETYPE, ""]
     if any(row["case"] in TRAIN_CASES for row in rows):
         L += ["Training steps (issue 11, the rows `train: ...`, ms per step): one optimizer step each, zero_grad,"
               " forward, cross-entropy, backward, update (and vecnet's refresh of its packed weights), on a batch held"
