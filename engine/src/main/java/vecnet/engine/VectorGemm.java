@@ -106,7 +106,7 @@ final class VectorGemm {
         }
         // On one thread, blocks of up to SOLO_NC columns: each block packs every slice of A again.
         int width = pool.threads() == 1 ? Math.min(SOLO_NC, (n + NR - 1) / NR * NR) : NC;
-        int nBlocks = (n + width - 1) / width, rowsPerTask = rowsPerTask(m, nBlocks, pool.threads() == 1 ? 1 : 4 * pool.threads());
+        int nBlocks = (n + width - 1) / width, rowsPerTask = rowsPerTask(m, nBlocks, pool.threads() == 1 ? 1 : 2 * pool.threads());
         int mTasks = (m + rowsPerTask - 1) / rowsPerTask;
         APanels aPanels = new RawA(a, aOff, lda);
         BPanels bPanels = new RawB(b, bOff, ldb, bTransposed);
