@@ -30,7 +30,11 @@ import vecnet.engine.Kernels;
  * F(4×4, 3×3) on the Vector API kernels. GFLOP/s = 2·cout·cin·9·pixels / time (direct-convolution
  * work, so Winograd shows as more than the FMA ceiling).
  * Run: {@code java -jar bench/target/benchmarks.jar ConvBenchmark -p threads=1,2}; add
- * {@code -jvmArgsAppend -Dvecnet.vectorBits=256} for the AVX2 code on an AVX-512 host.
+ * {@code -p copies=8} to read the weights from memory at each call as a forward pass does,
+ * {@code -p algorithm=direct} for the implicit GEMM where Winograd would run, and
+ * {@code -jvmArgsAppend "--add-modules=jdk.incubator.vector -Dvecnet.vectorBits=256"} for the AVX2
+ * code on an AVX-512 host (arguments given there replace the fork's own, so the module must be named
+ * again).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,7 +49,20 @@ public class ConvBenchmark {
     @Param({"1", "2"})
     public int threads;
 
-    Kernels.Conv2dPlan plan;
+    /**
+     * How many copies of the layer (each its own weights) the calls cycle through: 1 keeps the
+     * weights in cache between calls; 8 makes each call read its weights from memory, as in a forward
+     * pass, where the layers' weights together far exceed the caches.
+     */
+    @Param({"1"})
+    public int copies;
+
+    /** {@code auto}: the plan a model gets (Winograd where it applies); {@code direct}: the implicit GEMM. */
+    @Param({"auto"})
+    public String algorithm;
+
+    Kernels.Conv2dPlan[] plans;
+    int next;
     float[] x, y;
     int h, w;
     Epilogue ep;
@@ -72,7 +89,12 @@ public class ConvBenchmark {
         y = new float[s[1] * g.outH(h) * g.outW(w)];
         float[] scale = random(rnd, s[1]), shift = random(rnd, s[1]), residual = random(rnd, y.length);
         ep = Epilogue.rowAffine(scale, shift).withResidual(residual, 0).withRelu();
-        plan = Kernels.get().planConv2d(g, random(rnd, g.weightSize()));
+        plans = new Kernels.Conv2dPlan[copies];
+        for (int i = 0; i < copies; i++) {
+            float[] weight = random(rnd, g.weightSize());
+            plans[i] = algorithm.equals("direct") ? Kernels.get().planConv2dDirect(g, weight)
+                    : Kernels.get().planConv2d(g, weight);
+        }
         pool = ComputePool.create(threads);
     }
 
@@ -91,6 +113,8 @@ public class ConvBenchmark {
 
     @Benchmark
     public float[] conv() {
+        Kernels.Conv2dPlan plan = plans[next];
+        next = (next + 1) % copies;
         plan.run(pool, x, 1, h, w, y, ep);
         return y;
     }
