@@ -413,10 +413,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
             rows[t - t0] = vIndex(0, sh.extended(Math.min(t, t1 - 1)) - jLo, cin);
         }
-        // With a single picture's few tiles, the weights come from memory: read each slice first (see
-        // touch). The first picture of a call only: for the next ones they are in the caches, if anywhere.
-        boolean touch = b == 0 && t1 - t0 <= TOUCH_TILES;
-        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch);
+        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
@@ -470,16 +467,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * {@code rows[t - t0]} is tile t's column in V.
      */
     private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
-                          float[] m, int mStride, boolean touch) {
+                          float[] m, int mStride) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
                     int vOff = xi * vStride + vIndex(k0, 0, cin), uOff = ((xi * coPanels + cp) * cin + k0) * NR;
-                    if (touch) {
-                        touch(uu, uOff, kc * NR);
-                    }
                     for (int i = 0; i < t1 - t0; i += MR) {
                         VectorGemm.microRows(kc, v, vOff, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
                                 uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
@@ -487,29 +481,6 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 }
             }
         }
-    }
-
-    /** Tasks with at most this many tiles (of the first picture of a call) read each slice of U with {@link #touch} first. */
-    private static final int TOUCH_TILES = 16;
-    /** Where {@link #touch} leaves what it read, so that the JIT keeps its loads. */
-    private static int touched;
-
-    /**
-     * Reads one float of every 64-byte line of {@code a[from, from + length)}, so that a slice of U
-     * about to be multiplied is in the core's caches before the products start. On the small maps of
-     * layer3 and layer4 at batch 1, 16 tiles use each slice of U and U comes from memory: the
-     * products' loop, 8 FMAs per two loads, keeps only a few cache misses in flight (the reorder
-     * buffer fills with FMAs), this loop many. Measured on one core (Zen 5): layer4's 16 products
-     * over 16.8 MB of U 1.38-1.46 ms, 1.28-1.36 with this first, which alone reads the 16.8 MB in
-     * 0.35-0.42 ms (about 45 GB/s). Reading ahead from inside the products' loop instead (the next
-     * slice, one line per step) made layer4 twice as slow: each missing load stalls retirement.
-     */
-    private static void touch(float[] a, int from, int length) {
-        int any = 0;
-        for (int i = from; i < from + length; i += 16) {
-            any |= Float.floatToRawIntBits(a[i]);
-        }
-        touched = any;
     }
 
     /**
