@@ -391,17 +391,11 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
         float[] p = shared;
         int phaseSize = sharedSize, first = 0;
-        if (p == null) {
-            // The task's own copy: the rows of the grids its real tiles' patches reach, from the row
-            // of extended index jLo to the one below its last tile. Lanes past the last real tile
-            // (up to jHi) read on, into the next phase plane or the slack after the last: values
-            // they transform but no product reads. (Copying rows for them too, up to jHi + rowLen,
-            // made layer1's and layer2's copies on two threads about a fifth longer: ResNet-18 batch 1
-            // on 2 threads 1.3-1.9 % slower, 4 runs interleaved in one JVM.)
-            int rowLen = sh.rowLen, g0 = jLo / rowLen, phaseRows = sh.extended(t1 - 1) / rowLen + 2 - g0;
+        if (p == null) { // the vector loads read extended indices [jLo, jHi + rowLen]: rows g0 .. of the grids
+            int rowLen = sh.rowLen, g0 = jLo / rowLen, phaseRows = (jHi + rowLen) / rowLen + 1 - g0;
             phaseSize = phaseRows * rowLen;
             first = g0 * rowLen;
-            p = s.phases(cin * sh.tile * sh.tile * phaseSize + VL + rowLen + 2);
+            p = s.phases(cin * sh.tile * sh.tile * phaseSize);
             splitPhases(x, b, sh, 0, cin, g0, phaseRows, phaseSize, p);
         }
         int vStride = spread(cin * jb);
