@@ -92,8 +92,11 @@ public class ConvBenchmark {
         plans = new Kernels.Conv2dPlan[copies];
         for (int i = 0; i < copies; i++) {
             float[] weight = random(rnd, g.weightSize());
-            plans[i] = algorithm.equals("direct") ? Kernels.get().planConv2dDirect(g, weight)
-                    : Kernels.get().planConv2d(g, weight);
+            plans[i] = switch (algorithm) {
+                case "auto" -> Kernels.get().planConv2d(g, weight);
+                case "direct" -> Kernels.get().planConv2dDirect(g, weight);
+                default -> throw new IllegalArgumentException("unknown algorithm " + algorithm + " (auto or direct)");
+            };
         }
         pool = ComputePool.create(threads);
     }
