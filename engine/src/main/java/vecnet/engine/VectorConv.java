@@ -272,7 +272,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
                         } else {
                             chained(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j, pixels,
                                     Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
-                                    grp * coutG + row, ep.residualOffset(), s.tile);
+                                    grp * coutG + row, ep.residualOffset(), s.tile, s.sum);
                         }
                     }
                 }
@@ -284,14 +284,15 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * One MR×NR tile of a k-slice deeper than {@link VectorGemm#KC} (one tap of an input gradient with
      * more than KC channels): the slice's sum is taken as sgemm takes a sum over more than KC terms,
      * a chain of FMAs from zero per KC terms, each chain added to the previous ones in order, in
-     * {@code tile}; then the tile is written to C ({@code first}) or added to it, as col2im adds one
-     * column entry, and the epilogue applied ({@code last}).
+     * {@code tile} (each chain passing through {@code sum}); then the tile is written to C
+     * ({@code first}) or added to it, as col2im adds one column entry, and the epilogue applied
+     * ({@code last}).
      */
     private static void chained(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
                                 int rows, int cols, boolean first, boolean last, Epilogue ep, int ch, int resDelta,
-                                float[] tile) {
+                                float[] tile, float[] sum) {
         for (int p0 = 0; p0 < kc; p0 += KC) {
-            VectorGemm.micro(Math.min(KC, kc - p0), ap, aOff + p0 * MR, bp, bOff + p0 * NR, tile, 0, NR, p0 == 0);
+            VectorGemm.micro(Math.min(KC, kc - p0), ap, aOff + p0 * MR, bp, bOff + p0 * NR, tile, 0, NR, p0 == 0, sum);
         }
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {

@@ -179,7 +179,10 @@ final class VectorConvGrad {
     /**
      * Output channels {@code o0..o0+3} × taps at {@code x0..x3}: 16 accumulators, 8 loads per 16 FMAs
      * (against 6 per 8 in {@link #micro4x2}, where the loads, not the FMAs, set the pace). Each
-     * accumulator is the same chain over q as there, so the result is the same bits.
+     * accumulator is the same chain over q as there, so the result is the same bits. 56 Vector API
+     * calls, past C2's inlining budget: the tile is stored on the loop's last step, where each
+     * accumulator is the FMA just computed, so that a store inlined late still knows its vector's
+     * class. {@code len} is a positive multiple of VL.
      */
     private static void micro4x4(int len, float[] dys, int d, int qn, float[] xs, int x0, int x1, int x2, int x3,
                                  float[] acc, int a, int lda) {
@@ -219,23 +222,25 @@ final class VectorConvGrad {
             c31 = y.fma(u1, c31);
             c32 = y.fma(u2, c32);
             c33 = y.fma(u3, c33);
+            if (q + VL >= len) { // the last step: see "Small enough for C2" in VectorGemm
+                c00.intoArray(acc, a);
+                c01.intoArray(acc, a + VL);
+                c02.intoArray(acc, a + 2 * VL);
+                c03.intoArray(acc, a + 3 * VL);
+                c10.intoArray(acc, a + lda);
+                c11.intoArray(acc, a + lda + VL);
+                c12.intoArray(acc, a + lda + 2 * VL);
+                c13.intoArray(acc, a + lda + 3 * VL);
+                c20.intoArray(acc, a + 2 * lda);
+                c21.intoArray(acc, a + 2 * lda + VL);
+                c22.intoArray(acc, a + 2 * lda + 2 * VL);
+                c23.intoArray(acc, a + 2 * lda + 3 * VL);
+                c30.intoArray(acc, a + 3 * lda);
+                c31.intoArray(acc, a + 3 * lda + VL);
+                c32.intoArray(acc, a + 3 * lda + 2 * VL);
+                c33.intoArray(acc, a + 3 * lda + 3 * VL);
+            }
         }
-        c00.intoArray(acc, a);
-        c01.intoArray(acc, a + VL);
-        c02.intoArray(acc, a + 2 * VL);
-        c03.intoArray(acc, a + 3 * VL);
-        c10.intoArray(acc, a + lda);
-        c11.intoArray(acc, a + lda + VL);
-        c12.intoArray(acc, a + lda + 2 * VL);
-        c13.intoArray(acc, a + lda + 3 * VL);
-        c20.intoArray(acc, a + 2 * lda);
-        c21.intoArray(acc, a + 2 * lda + VL);
-        c22.intoArray(acc, a + 2 * lda + 2 * VL);
-        c23.intoArray(acc, a + 2 * lda + 3 * VL);
-        c30.intoArray(acc, a + 3 * lda);
-        c31.intoArray(acc, a + 3 * lda + VL);
-        c32.intoArray(acc, a + 3 * lda + 2 * VL);
-        c33.intoArray(acc, a + 3 * lda + 3 * VL);
     }
 
     /** Output channels {@code o0..o0+3} (dY rows at {@code d + m·qn}) × taps at {@code x0}, {@code x1}. */

@@ -57,6 +57,8 @@ final class VectorGemm {
         float[] split = new float[0];
         int[] ints = new int[0];
         final float[] tile = new float[MR * NR];
+        /** A second tile, for a sum that is added to {@link #tile} ({@link VectorConv}'s chained sums). */
+        final float[] sum = new float[MR * NR];
         /** The outputs of one {@link Plan#columnProduct} chunk. */
         final float[] column = new float[COLUMN_VECTORS * VL];
         /** Flips at every column product: its chunks are walked forwards, then backwards (see there). */
@@ -663,14 +665,15 @@ final class VectorGemm {
     }
 
     /**
-     * One MR×NR tile of C at {@code c[cIdx]}: full tiles go straight to C, partial ones through
-     * {@code tile}. {@code ch} is the epilogue channel of the tile's first row (perRow) or column.
+     * One MR×NR tile of C at {@code c[cIdx]}: full tiles go straight to C (or, added to it by the
+     * 8-row kernel, through {@code tile}), partial ones through {@code tile}. {@code ch} is the
+     * epilogue channel of the tile's first row (perRow) or column.
      */
     static void block(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
                       int rows, int cols, boolean first, boolean last, Epilogue ep, int ch, int resDelta,
                       float[] tile) {
         if (rows == MR && cols == NR) {
-            micro(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first);
+            micro(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first, tile);
             if (last && !ep.isIdentity()) {
                 // Here, not in micro: inlined there, the epilogue's vector calls came after C2's inlining
                 // budget in some compilations and its store then boxed (see "One vector loop per method"
@@ -681,7 +684,7 @@ final class VectorGemm {
             }
             return;
         }
-        micro(kc, ap, aOff, bp, bOff, tile, 0, NR, true);
+        micro(kc, ap, aOff, bp, bOff, tile, 0, NR, true, tile);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
                 int ci = cIdx + r * ldc + j;
@@ -691,65 +694,52 @@ final class VectorGemm {
         }
     }
 
-    /** The micro-kernel: C[0:MR, 0:NR] (+)= Apanel(MR×kc) · Bpanel(kc×NR). */
+    /**
+     * The micro-kernel: C[0:MR, 0:NR] = Apanel(MR×kc) · Bpanel(kc×NR) when {@code first}, else C +=
+     * that product; {@code kc ≥ 1}. The product is a chain of FMAs from zero per element, added to C
+     * in one rounding. The 8-row kernel adds it through {@code sum} (an MR×NR scratch apart from C)
+     * and {@link #addTile}; see "Small enough for C2".
+     */
     static void micro(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
-                      boolean first) {
-        if (MR == 8) { // a constant: the JIT keeps one branch
-            micro8(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first);
-        } else {
+                      boolean first, float[] sum) {
+        if (MR == 4) { // a constant: the JIT keeps one branch
             micro4(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first);
+            return;
+        }
+        micro8(kc, ap, aOff, bp, bOff, first ? c : sum, first ? cIdx : 0, first ? ldc : NR);
+        if (!first) {
+            addTile(sum, c, cIdx, ldc, 8);
         }
     }
 
-    /** {@link #micro} with four rows. */
-    private static void micro4(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
-                               boolean first) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a0 = b0.broadcast(ap[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = b0.broadcast(ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = b0.broadcast(ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = b0.broadcast(ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-        }
-        // C = tile, or C += tile, written out here (see "No vector crosses a call" in VectorOps) by one
-        // path whatever first is (see STORE_FIRST): −0 + acc is acc bit for bit.
-        float[] src = first ? STORE_FIRST : c;
-        int s0 = first ? 0 : cIdx, ss = first ? 0 : ldc;
-        FloatVector.fromArray(S, src, s0).add(c00).intoArray(c, cIdx);
-        FloatVector.fromArray(S, src, s0 + VL).add(c01).intoArray(c, cIdx + VL);
-        FloatVector.fromArray(S, src, s0 + ss).add(c10).intoArray(c, cIdx + ldc);
-        FloatVector.fromArray(S, src, s0 + ss + VL).add(c11).intoArray(c, cIdx + ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 2 * ss).add(c20).intoArray(c, cIdx + 2 * ldc);
-        FloatVector.fromArray(S, src, s0 + 2 * ss + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 3 * ss).add(c30).intoArray(c, cIdx + 3 * ldc);
-        FloatVector.fromArray(S, src, s0 + 3 * ss + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
-    }
+    /*
+     * Small enough for C2. Every Vector API call of a kernel must be inlined while C2 parses the
+     * kernel, where it knows each vector's exact class. Past C2's inlining budget (55 to 60 Vector
+     * API calls in one compilation, measured with -XX:+LogCompilation) the calls parsed after that
+     * point are inlined late ("late_inline" in the log), and the result of a call inlined late has
+     * only its declared type, FloatVector: a call made on it is dispatched by type profile, and in some
+     * compilations its intrinsic then fails and the vectors are boxed on the heap, for the life of the
+     * JVM ("VectorSupport::store failed to inline (intrinsic)"). Where the budget ran out moved from
+     * one compilation to the next (it depends on the profile), which made this a flaky failure: with
+     * the tile written after the loop as C = (C or −0) + accumulator (STORE_FIRST), the 8-row kernel
+     * made 90 such calls, and 3 CI runs in 8 failed ActivationBuffersTest's allocation guard (1.7-2.6
+     * MB a warmed-up pass; a JFR profile put them in these additions and stores).
+     *
+     * So the 8-row kernel stores its tile on the loop's last step, where each accumulator is the FMA
+     * just computed, whose class C2 knows (a vector carried around the loop is typed from the declared
+     * types; see "Exact receivers" in VectorOps): one call per vector stored, 43 calls in all, and even
+     * a store inlined late would know its vector's class. C += product goes through a scratch tile and
+     * addTile. A copy of this kernel with calls added still parsed them all with 12 more; it ran out
+     * with 21 more. The 4-row kernels make 39 calls with the store after the loop, well within the
+     * budget, and keep it there: a store on the last step slowed microRows' shorter loop (ResNet-18
+     * about 2 % slower on one thread).
+     */
 
-    /** {@link #micro} with eight rows: the same chain of FMAs for every element. */
-    private static void micro8(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
-                               boolean first) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+    /** {@link #micro} with eight rows, into {@code d[dIdx + r*ldd + j]}: the same chain of FMAs for every element. */
+    private static void micro8(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] d, int dIdx, int ldd) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR, ai = aOff + p * 8;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
@@ -778,55 +768,46 @@ final class VectorGemm {
             FloatVector a7 = b0.broadcast(ap[ai + 7]);
             c70 = a7.fma(b0, c70);
             c71 = a7.fma(b1, c71);
+            if (p == kc - 1) { // see "Small enough for C2"
+                c00.intoArray(d, dIdx);
+                c01.intoArray(d, dIdx + VL);
+                c10.intoArray(d, dIdx + ldd);
+                c11.intoArray(d, dIdx + ldd + VL);
+                c20.intoArray(d, dIdx + 2 * ldd);
+                c21.intoArray(d, dIdx + 2 * ldd + VL);
+                c30.intoArray(d, dIdx + 3 * ldd);
+                c31.intoArray(d, dIdx + 3 * ldd + VL);
+                c40.intoArray(d, dIdx + 4 * ldd);
+                c41.intoArray(d, dIdx + 4 * ldd + VL);
+                c50.intoArray(d, dIdx + 5 * ldd);
+                c51.intoArray(d, dIdx + 5 * ldd + VL);
+                c60.intoArray(d, dIdx + 6 * ldd);
+                c61.intoArray(d, dIdx + 6 * ldd + VL);
+                c70.intoArray(d, dIdx + 7 * ldd);
+                c71.intoArray(d, dIdx + 7 * ldd + VL);
+            }
         }
-        float[] src = first ? STORE_FIRST : c; // as in micro4
-        int s0 = first ? 0 : cIdx, ss = first ? 0 : ldc;
-        FloatVector.fromArray(S, src, s0).add(c00).intoArray(c, cIdx);
-        FloatVector.fromArray(S, src, s0 + VL).add(c01).intoArray(c, cIdx + VL);
-        FloatVector.fromArray(S, src, s0 + ss).add(c10).intoArray(c, cIdx + ldc);
-        FloatVector.fromArray(S, src, s0 + ss + VL).add(c11).intoArray(c, cIdx + ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 2 * ss).add(c20).intoArray(c, cIdx + 2 * ldc);
-        FloatVector.fromArray(S, src, s0 + 2 * ss + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 3 * ss).add(c30).intoArray(c, cIdx + 3 * ldc);
-        FloatVector.fromArray(S, src, s0 + 3 * ss + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 4 * ss).add(c40).intoArray(c, cIdx + 4 * ldc);
-        FloatVector.fromArray(S, src, s0 + 4 * ss + VL).add(c41).intoArray(c, cIdx + 4 * ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 5 * ss).add(c50).intoArray(c, cIdx + 5 * ldc);
-        FloatVector.fromArray(S, src, s0 + 5 * ss + VL).add(c51).intoArray(c, cIdx + 5 * ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 6 * ss).add(c60).intoArray(c, cIdx + 6 * ldc);
-        FloatVector.fromArray(S, src, s0 + 6 * ss + VL).add(c61).intoArray(c, cIdx + 6 * ldc + VL);
-        FloatVector.fromArray(S, src, s0 + 7 * ss).add(c70).intoArray(c, cIdx + 7 * ldc);
-        FloatVector.fromArray(S, src, s0 + 7 * ss + VL).add(c71).intoArray(c, cIdx + 7 * ldc + VL);
     }
 
-    /**
-     * The micro-kernel with A read in place instead of from a packed panel: row r of the MR×NR tile
-     * multiplies {@code a[aOff + p*VL + rowOff_r]} for p in {@code [0, kc)}, so the four rows can be
-     * any four columns of a k-major matrix whose k-stride is VL (Winograd's transformed tiles, which
-     * skip the padding tiles; see {@code VectorWinograd.vIndex}). A constant stride lets C2 hoist the
-     * bounds checks of the four loads out of the loop. C is written ({@code first}) or added to; no
-     * epilogue. Same FMA chain per element as {@link #micro}.
-     */
-    static void microRows(int kc, float[] a, int aOff, int row0, int row1, int row2, int row3,
-                          float[] bp, int bOff, float[] c, int cIdx, int ldc, boolean first) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+    /** {@link #micro} with four rows. */
+    private static void micro4(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
+                               boolean first) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * VL;
+            int bi = bOff + p * NR, ai = aOff + p * 4;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a0 = b0.broadcast(a[ai + row0]);
+            FloatVector a0 = b0.broadcast(ap[ai]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = b0.broadcast(a[ai + row1]);
+            FloatVector a1 = b0.broadcast(ap[ai + 1]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = b0.broadcast(a[ai + row2]);
+            FloatVector a2 = b0.broadcast(ap[ai + 2]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = b0.broadcast(a[ai + row3]);
+            FloatVector a3 = b0.broadcast(ap[ai + 3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
@@ -845,7 +826,49 @@ final class VectorGemm {
     }
 
     /**
-     * NR × −0.0: what {@link #micro} and {@link #microRows} add their tile to when they write C rather
+     * The micro-kernel with A read in place instead of from a packed panel: row r of the 4×NR tile
+     * multiplies {@code a[aOff + p*VL + rowOff_r]} for p in {@code [0, kc)}, so the four rows can be
+     * any four columns of a k-major matrix whose k-stride is VL (Winograd's transformed tiles, which
+     * skip the padding tiles; see {@code VectorWinograd.vIndex}). A constant stride lets C2 hoist the
+     * bounds checks of the four loads out of the loop. C is written ({@code first}) or added to; no
+     * epilogue. Same FMA chain per element as {@link #micro}.
+     */
+    static void microRows(int kc, float[] a, int aOff, int row0, int row1, int row2, int row3,
+                          float[] bp, int bOff, float[] c, int cIdx, int ldc, boolean first) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR, ai = aOff + p * VL;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector a0 = b0.broadcast(a[ai + row0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = b0.broadcast(a[ai + row1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = b0.broadcast(a[ai + row2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = b0.broadcast(a[ai + row3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        // as in micro4
+        float[] src = first ? STORE_FIRST : c;
+        int s0 = first ? 0 : cIdx, ss = first ? 0 : ldc;
+        FloatVector.fromArray(S, src, s0).add(c00).intoArray(c, cIdx);
+        FloatVector.fromArray(S, src, s0 + VL).add(c01).intoArray(c, cIdx + VL);
+        FloatVector.fromArray(S, src, s0 + ss).add(c10).intoArray(c, cIdx + ldc);
+        FloatVector.fromArray(S, src, s0 + ss + VL).add(c11).intoArray(c, cIdx + ldc + VL);
+        FloatVector.fromArray(S, src, s0 + 2 * ss).add(c20).intoArray(c, cIdx + 2 * ldc);
+        FloatVector.fromArray(S, src, s0 + 2 * ss + VL).add(c21).intoArray(c, cIdx + 2 * ldc + VL);
+        FloatVector.fromArray(S, src, s0 + 3 * ss).add(c30).intoArray(c, cIdx + 3 * ldc);
+        FloatVector.fromArray(S, src, s0 + 3 * ss + VL).add(c31).intoArray(c, cIdx + 3 * ldc + VL);
+    }
+
+    /**
+     * NR × −0.0: what {@link #micro4} and {@link #microRows} add their tile to when they write C rather
      * than add to it, so that both cases run one store path. With a branch per case, a compilation
      * made while one case was rare could leave that case's vector additions as calls C2 judged too
      * cold to inline; out of line they fall back to Java and allocate on every call, for the life of
@@ -858,6 +881,15 @@ final class VectorGemm {
         float[] z = new float[n];
         Arrays.fill(z, -0f);
         return z;
+    }
+
+    /** {@code c[cIdx + r*ldc + j] += t[r*NR + j]} for the first {@code rows} rows of an NR-wide tile. */
+    static void addTile(float[] t, float[] c, int cIdx, int ldc, int rows) {
+        for (int r = 0; r < rows; r++) {
+            int ci = cIdx + r * ldc, ti = r * NR;
+            FloatVector.fromArray(S, c, ci).add(FloatVector.fromArray(S, t, ti)).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + VL).add(FloatVector.fromArray(S, t, ti + VL)).intoArray(c, ci + VL);
+        }
     }
 
     /**

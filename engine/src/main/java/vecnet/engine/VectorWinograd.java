@@ -497,11 +497,16 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             int image = b + t / sh.imageTiles(), local = t % sh.imageTiles(), ty = local / sh.tilesW, tx = local % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
                 int base = (t - t0) * ldc + co - cp0 * NR;
-                for (int c = 0; c < 6; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
-                    outputTransform6(m, base + c * mStride, 6 * mStride, s.tmp, c * VL, 6 * VL);
-                }
-                for (int i = 0; i < 4; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
-                    outputTransform6(s.tmp, i * 6 * VL, VL, s.out, i * 4 * VL, VL);
+                // Six passes down M's columns, tmp[i][ξc] = Aᵀ M[:, ξc], then four along tmp's rows,
+                // out[i][j] = Aᵀ tmp[i, :], through one call: inlined twice, with block inlining this
+                // method and transformOutputs4, the transforms took block past C2's inlining budget in
+                // some runs (see "Small enough for C2" in VectorGemm).
+                for (int pass = 0; pass < 10; pass++) {
+                    boolean column = pass < 6;
+                    int i = column ? pass : pass - 6;
+                    outputTransform6(column ? m : s.tmp, column ? base + i * mStride : i * 6 * VL,
+                            column ? 6 * mStride : VL, column ? s.tmp : s.out, column ? i * VL : i * 4 * VL,
+                            column ? 6 * VL : VL);
                 }
                 store(s, sh, image, ty, tx, co, Math.min(VL, cout - co), y, ep);
             }
