@@ -391,11 +391,17 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         int jLo = sh.extended(t0) / VL * VL, jHi = (sh.extended(t1 - 1) + VL) / VL * VL, jb = jHi - jLo;
         float[] p = shared;
         int phaseSize = sharedSize, first = 0;
-        if (p == null) { // the vector loads read extended indices [jLo, jHi + rowLen]: rows g0 .. of the grids
-            int rowLen = sh.rowLen, g0 = jLo / rowLen, phaseRows = (jHi + rowLen) / rowLen + 1 - g0;
+        if (p == null) {
+            // The task's own copy: the rows of the grids its real tiles' patches reach, from the row
+            // of extended index jLo to the one below its last tile. Lanes past the last real tile
+            // (up to jHi) read on, into the next phase plane or the slack after the last: values
+            // they transform but no product reads. (Copying rows for them too, up to jHi + rowLen,
+            // made layer1's and layer2's copies on two threads about a fifth longer: ResNet-18 batch 1
+            // on 2 threads 1.3-1.9 % slower, 4 runs interleaved in one JVM.)
+            int rowLen = sh.rowLen, g0 = jLo / rowLen, phaseRows = sh.extended(t1 - 1) / rowLen + 2 - g0;
             phaseSize = phaseRows * rowLen;
             first = g0 * rowLen;
-            p = s.phases(cin * sh.tile * sh.tile * phaseSize);
+            p = s.phases(cin * sh.tile * sh.tile * phaseSize + VL + rowLen + 2);
             splitPhases(x, b, sh, 0, cin, g0, phaseRows, phaseSize, p);
         }
         int vStride = spread(cin * jb);
@@ -407,7 +413,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
             rows[t - t0] = vIndex(0, sh.extended(Math.min(t, t1 - 1)) - jLo, cin);
         }
-        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride);
+        // With a single picture's few tiles, the weights come from memory: read each slice first (see
+        // VectorGemm.touch). The first picture of a call only: for the next ones they are in the caches, if anywhere.
+        boolean touch = b == 0 && t1 - t0 <= TOUCH_TILES;
+        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
@@ -461,13 +470,16 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * {@code rows[t - t0]} is tile t's column in V.
      */
     private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
-                          float[] m, int mStride) {
+                          float[] m, int mStride, boolean touch) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
                     int vOff = xi * vStride + vIndex(k0, 0, cin), uOff = ((xi * coPanels + cp) * cin + k0) * NR;
+                    if (touch) {
+                        VectorGemm.touch(uu, uOff, kc * NR);
+                    }
                     for (int i = 0; i < t1 - t0; i += MR) {
                         VectorGemm.microRows(kc, v, vOff, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
                                 uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
@@ -476,6 +488,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             }
         }
     }
+
+    /** Tasks with at most this many tiles (of the first picture of a call) read each slice of U with {@link VectorGemm#touch} first. */
+    private static final int TOUCH_TILES = 16;
 
     /**
      * 3. Y = Aᵀ M A per tile, VL output channels at a time, then the epilogue per channel; one method
