@@ -730,7 +730,7 @@ final class VectorGemm {
      * types; see "Exact receivers" in VectorOps): one call per vector stored, 43 calls in all, and even
      * a store inlined late would know its vector's class. C += product goes through a scratch tile and
      * addTile. A copy of this kernel with calls added still parsed them all with 12 more; it ran out
-     * with 21 more. The 4-row kernels make 39 calls with the store after the loop, well within the
+     * with 21 more. bench/inlining-audit.sh lists the compilations that inline Vector API calls late. The 4-row kernels make 39 calls with the store after the loop, well within the
      * budget, and keep it there: a store on the last step slowed microRows' shorter loop (ResNet-18
      * about 2 % slower on one thread).
      */
