@@ -708,7 +708,7 @@ final class VectorGemm {
         }
         micro8(kc, ap, aOff, bp, bOff, first ? c : sum, first ? cIdx : 0, first ? ldc : NR);
         if (!first) {
-            addTile(sum, c, cIdx, ldc, 8);
+            addTile(sum, c, cIdx, ldc);
         }
     }
 
@@ -907,9 +907,9 @@ final class VectorGemm {
         return z;
     }
 
-    /** {@code c[cIdx + r*ldc + j] += t[r*NR + j]} for the first {@code rows} rows of an NR-wide tile. */
-    static void addTile(float[] t, float[] c, int cIdx, int ldc, int rows) {
-        for (int r = 0; r < rows; r++) {
+    /** {@code c[cIdx + r*ldc + j] += t[r*NR + j]} for an MR×NR tile. */
+    private static void addTile(float[] t, float[] c, int cIdx, int ldc) {
+        for (int r = 0; r < MR; r++) {
             int ci = cIdx + r * ldc, ti = r * NR;
             FloatVector.fromArray(S, c, ci).add(FloatVector.fromArray(S, t, ti)).intoArray(c, ci);
             FloatVector.fromArray(S, c, ci + VL).add(FloatVector.fromArray(S, t, ti + VL)).intoArray(c, ci + VL);
