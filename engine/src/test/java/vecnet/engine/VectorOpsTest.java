@@ -277,7 +277,11 @@ class VectorOpsTest extends LibraryTest {
             "1,1,5,37,2,2,1", "3,1,16,16,3,2,1", "1,1,9,300,3,2,1", "1,1,1,2,3,3,0", "1,2,4,5,3,3,0",
             // the last input columns no window reads (67 wide, the windows end at 66), and padding wider
             // than the window
-            "1,2,31,67,3,3,0", "1,1,13,11,2,3,1", "1,1,6,6,2,1,3"})
+            "1,2,31,67,3,3,0", "1,1,13,11,2,3,1", "1,1,6,6,2,1,3",
+            // 3×3 stride 2 (its own path): no padding, rows of whole vectors (32 outputs) and one past,
+            // one or two input rows
+            "1,2,33,65,3,2,0", "1,1,2,2,3,2,0", "1,2,7,64,3,2,1", "1,1,3,34,3,2,1", "1,3,17,130,3,2,0",
+            "1,1,2,9,3,2,1", "2,2,6,63,3,2,0"})
     void maxPoolIsBitIdenticalToScalar(int n, int c, int h, int w, int k, int s, int p) {
         int oh = (h + 2 * p - k) / s + 1, ow = (w + 2 * p - k) / s + 1;
         SplittableRandom rnd = new SplittableRandom(n * 7919L + c * 104729L + h * 31L + w + k * 1000003L + s * 17L + p);
