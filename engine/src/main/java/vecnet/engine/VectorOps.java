@@ -230,11 +230,11 @@ final class VectorOps {
     }
 
     /** Lane i of a vector: its lane 2i mod L. The low half of the result holds the even lanes, and so does the high half. */
-    private static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(SPECIES, i -> 2 * i % L);
+    static final VectorShuffle<Float> EVEN_LANES = VectorShuffle.fromOp(SPECIES, i -> 2 * i % L);
     /** Lane i of a vector: its lane (2i + 1) mod L, the odd lanes twice. */
-    private static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(SPECIES, i -> (2 * i + 1) % L);
+    static final VectorShuffle<Float> ODD_LANES = VectorShuffle.fromOp(SPECIES, i -> (2 * i + 1) % L);
     /** The high half of the lanes. */
-    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(SPECIES, (-1L << (L / 2)) & (-1L >>> (64 - L)));
+    static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(SPECIES, (-1L << (L / 2)) & (-1L >>> (64 - L)));
 
     /**
      * The horizontal maxima {@code hm[at + ox] = max(P[2ox], P[2ox + 1], P[2ox + 2])} of one input row
