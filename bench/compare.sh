@@ -10,6 +10,8 @@
 #   options: --no-build (reuse bench/target/benchmarks.jar), --no-install (do not call apt-get),
 #            --rounds N (full run: N interleaved rounds instead of 3, about 8 minutes each),
 #            --no-train (leave out the training steps and `vecnet train`: the run of before issue 11),
+#            --report NAME (a full run's files: bench/NAME.md, .json, .svg, -cold.json, -train.json instead of
+#            bench/RESULTS-compare.*, bench/compare.svg: e.g. RESULTS-compare-jdk25 for a second JDK's run),
 #            --train-samples N, --train-epochs N, --train-threads N, --train-rounds N (`vecnet train` against
 #            bench/python/train_torch.py; default 128 samples, 2 epochs, 2 threads, 1 round: about 5 minutes)
 #   env: JAVA=/path/to/bin/java (default: java on PATH), PYTHON (default /usr/bin/python3),
@@ -34,7 +36,7 @@ cd "$ROOT"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 JAVA="${JAVA:-java}"
 QUICK=0 BUILD=1 INSTALL=1 ROUNDS=3 TRAIN=1
-TRAIN_SAMPLES="" TRAIN_EPOCHS="" TRAIN_THREADS=2 TRAIN_ROUNDS=1
+TRAIN_SAMPLES="" TRAIN_EPOCHS="" TRAIN_THREADS=2 TRAIN_ROUNDS=1 REPORT=""
 while [ $# -gt 0 ]; do
   arg="$1"; shift
   case "$arg" in
@@ -43,11 +45,13 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --no-install) INSTALL=0 ;;
     --no-train) TRAIN=0 ;;
+    --report) REPORT="${1:?--report needs a name}"; shift
+              [[ "$REPORT" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "--report takes a file name without a folder" >&2; exit 2; } ;;
     --train-samples) TRAIN_SAMPLES="${1:?--train-samples needs a number}"; shift ;;
     --train-epochs) TRAIN_EPOCHS="${1:?--train-epochs needs a number}"; shift ;;
     --train-threads) TRAIN_THREADS="${1:?--train-threads needs a number}"; shift ;;
     --train-rounds) TRAIN_ROUNDS="${1:?--train-rounds needs a number}"; shift ;;
-    -h|--help) sed -n '2,17p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$SELF"; exit 0 ;;
     *) echo "unknown option $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -107,7 +111,8 @@ step "parity: vecnet and ONNX Runtime against PyTorch"
     "$DIR" "$DIR/vecnet_out.safetensors" 1 2 2>&1 | grep -v '^WARNING: Using incubator modules' | tee "$DIR/configs.txt"
 "$PYTHON" bench/python/compare_check.py "$DIR" "$DIR/parity.md"
 
-OUT=bench/RESULTS-compare.md SVG=bench/compare.svg
+OUT=bench/RESULTS-compare.md SVG=bench/compare.svg BASE=bench/RESULTS-compare
+if [ -n "$REPORT" ]; then OUT="bench/$REPORT.md" SVG="bench/$REPORT.svg" BASE="bench/$REPORT"; fi
 if [ "$QUICK" = 1 ]; then
   OUT=bench/target/RESULTS-compare-quick.md SVG=bench/target/compare-quick.svg   # never overwrites a real run
   # plumbing check: one round of three inference cases (parity is still checked on all) and the three training
@@ -141,7 +146,7 @@ fi
 if [ "$QUICK" = 1 ]; then
   COLD=(--rounds 1 --folder-rounds 1 --pictures 40 --label quick --json bench/target/RESULTS-compare-cold-quick.json)
 else
-  COLD=(--rounds 5 --folder-rounds 2 --pictures 500 --label full --json bench/RESULTS-compare-cold.json)
+  COLD=(--rounds 5 --folder-rounds 2 --pictures 500 --label full --json "$BASE-cold.json")
 fi
 step "cold start and a folder, one process per call (${COLD[*]}; JDKs $COLD_HOMES)"
 "$PYTHON" bench/python/compare_cold.py --dir "$DIR" --java-homes "$COLD_HOMES" "${COLD[@]}" --append "$OUT"
@@ -151,7 +156,7 @@ if [ "$TRAIN" = 1 ]; then
               --json bench/target/RESULTS-compare-train-quick.json)
   else
     TRAINRUN=(--samples "${TRAIN_SAMPLES:-128}" --epochs "${TRAIN_EPOCHS:-2}" --label full
-              --json bench/RESULTS-compare-train.json)
+              --json "$BASE-train.json")
   fi
   TRAINRUN+=(--threads "$TRAIN_THREADS" --rounds "$TRAIN_ROUNDS" --batch 32)
   TRAIN_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v "$JAVA")")")")"
