@@ -107,15 +107,19 @@ final class VectorGemm {
             return;
         }
         // On one thread, blocks of up to SOLO_NC columns: each block packs every slice of A again.
-        // On more, with rows enough for two MC blocks a thread, one band of rows a thread with those
-        // wide blocks: each packs its rows of A once, and B once (1024³ on two threads 3-6 % faster
-        // than four tasks of 512 columns, each packing half of B and half of A). Else narrower blocks
-        // of columns make the tasks.
+        // On more, with rows enough for two MC blocks a thread, one band of rows a thread (in MR-row
+        // panels, as even as they go) with those wide blocks, the band's blocks being that thread's
+        // share of the tasks: a thread packs its rows of A once per block of columns, and all of B
+        // (1024³ on two threads 3-6 % faster than four tasks of 512 columns, each packing half of A
+        // and half of B; 2304×392×512 11 %; wide blocks with rows cut by MC blocks instead made
+        // uneven tasks: 576×6272×128, two of 4096 and 2176 columns, 26 % slower). Else narrower
+        // blocks of columns and runs of MC-row blocks make the tasks.
         int threads = pool.threads();
-        boolean wide = threads == 1 || m >= 2 * MC * threads;
-        int width = wide ? Math.min(SOLO_NC, (n + NR - 1) / NR * NR) : NC;
+        boolean bands = threads > 1 && m >= 2 * MC * threads;
+        int width = threads == 1 || bands ? Math.min(SOLO_NC, (n + NR - 1) / NR * NR) : NC;
         int nBlocks = (n + width - 1) / width;
-        int rowsPerTask = rowsPerTask(m, nBlocks, threads == 1 ? 1 : wide ? threads : 2 * threads);
+        int rowsPerTask = bands ? ((m + MR - 1) / MR + threads - 1) / threads * MR
+                : rowsPerTask(m, nBlocks, threads == 1 ? 1 : 2 * threads);
         int mTasks = (m + rowsPerTask - 1) / rowsPerTask;
         APanels aPanels = new RawA(a, aOff, lda);
         BPanels bPanels = new RawB(b, bOff, ldb, bTransposed);
