@@ -44,7 +44,7 @@ final class VectorGemm {
     static final int MC = 128;
     /** Columns of C per task (a multiple of NR). */
     static final int NC = 16 * NR;
-    /** Columns of C per block of {@link #sgemm} on one thread, or on more when its rows make the tasks. */
+    /** Columns of C per block of {@link #sgemm} on one thread; on more, the most a band of rows takes whole. */
     static final int SOLO_NC = 4096;
 
     private VectorGemm() {
@@ -107,15 +107,16 @@ final class VectorGemm {
             return;
         }
         // On one thread, blocks of up to SOLO_NC columns: each block packs every slice of A again.
-        // On more, with rows enough for two MC blocks a thread, one band of rows a thread (in MR-row
-        // panels, as even as they go) with those wide blocks, the band's blocks being that thread's
-        // share of the tasks: a thread packs its rows of A once per block of columns, and all of B
-        // (1024³ on two threads 3-6 % faster than four tasks of 512 columns, each packing half of A
-        // and half of B; 2304×392×512 11 %; wide blocks with rows cut by MC blocks instead made
-        // uneven tasks: 576×6272×128, two of 4096 and 2176 columns, 26 % slower). Else narrower
-        // blocks of columns and runs of MC-row blocks make the tasks.
+        // On more, with rows enough for two MC blocks a thread and at most SOLO_NC columns, one task a
+        // thread: a band of rows (in MR-row panels, as even as they go) with all the columns, which
+        // packs its rows of A once and all of B (1024³ on two threads 3-6 % faster than four tasks of
+        // 512 columns, each packing half of A and half of B). Else narrower blocks of columns and
+        // runs of MC-row blocks make the tasks: with more columns, bands over blocks of SOLO_NC
+        // columns were slower (576×6272×128, a stride-2 input gradient's shape: 256-bit vectors 10-13 %,
+        // B's slices too wide for the L2 where A is cheap to pack again; with the rows cut in MC
+        // blocks, uneven tasks, 16-33 %).
         int threads = pool.threads();
-        boolean bands = threads > 1 && m >= 2 * MC * threads;
+        boolean bands = threads > 1 && m >= 2 * MC * threads && n <= SOLO_NC;
         int width = threads == 1 || bands ? Math.min(SOLO_NC, (n + NR - 1) / NR * NR) : NC;
         int nBlocks = (n + width - 1) / width;
         int rowsPerTask = bands ? ((m + MR - 1) / MR + threads - 1) / threads * MR
