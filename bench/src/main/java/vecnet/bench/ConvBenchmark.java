@@ -21,7 +21,7 @@ import vecnet.engine.Epilogue;
 import vecnet.engine.Kernels;
 
 /**
- * One convolution of ResNet-18 at 224², batch 1, with batch-norm, residual and ReLU in the epilogue:
+ * One convolution of ResNet-18 at 224², batch 1 (or {@code batch}), with batch-norm, residual and ReLU in the epilogue:
  * where the forward pass spends its time, layer by layer, and what a second thread buys in each.
  *
  * <p>{@code layer}: {@code stem} (7×7/2, 3→64 at 224²), {@code l1} (3×3, 64 at 56²), {@code l2} (3×3,
@@ -31,7 +31,7 @@ import vecnet.engine.Kernels;
  * work, so Winograd shows as more than the FMA ceiling).
  * Run: {@code java -jar bench/target/benchmarks.jar ConvBenchmark -p threads=1,2}; add
  * {@code -p copies=8} to read the weights from memory at each call as a forward pass does,
- * {@code -p algorithm=direct} for the implicit GEMM where Winograd would run, and
+ * {@code -p algorithm=direct} for the implicit GEMM, {@code -p batch=8} for a batch, where Winograd would run, and
  * {@code -jvmArgsAppend "--add-modules=jdk.incubator.vector -Dvecnet.vectorBits=256"} for the AVX2
  * code on an AVX-512 host (arguments given there replace the fork's own, so the module must be named
  * again).
@@ -56,6 +56,10 @@ public class ConvBenchmark {
      */
     @Param({"1"})
     public int copies;
+
+    /** Pictures per call: 8 shows what the threads do with work enough for both. */
+    @Param({"1"})
+    public int batch;
 
     /** {@code auto}: the plan a model gets (Winograd where it applies); {@code direct}: the implicit GEMM. */
     @Param({"auto"})
@@ -85,8 +89,8 @@ public class ConvBenchmark {
         ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
         h = w = s[5];
         SplittableRandom rnd = new SplittableRandom(7);
-        x = random(rnd, s[0] * h * w);
-        y = new float[s[1] * g.outH(h) * g.outW(w)];
+        x = random(rnd, batch * s[0] * h * w);
+        y = new float[batch * s[1] * g.outH(h) * g.outW(w)];
         float[] scale = random(rnd, s[1]), shift = random(rnd, s[1]), residual = random(rnd, y.length);
         ep = Epilogue.rowAffine(scale, shift).withResidual(residual, 0).withRelu();
         plans = new Kernels.Conv2dPlan[copies];
@@ -118,7 +122,7 @@ public class ConvBenchmark {
     public float[] conv() {
         Kernels.Conv2dPlan plan = plans[next];
         next = (next + 1) % copies;
-        plan.run(pool, x, 1, h, w, y, ep);
+        plan.run(pool, x, batch, h, w, y, ep);
         return y;
     }
 }
