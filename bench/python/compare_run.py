@@ -157,6 +157,19 @@ def machine():
     return "%s; %s logical CPUs (nproc), %s; %s; %s" % (model, sh("nproc"), flags.strip() or "?", ram, platform.platform())
 
 
+def core_speeds(java, jar):
+    """Each logical CPU's speed alone (vecnet.bench.CoreSpeed pinned with taskset): "cpuN F/B" with F the vector
+    FMA GFLOP/s and B the GB/s read from its L2 cache. A VM's CPUs can differ for minutes at a time (another tenant
+    on one physical core), which makes one-thread figures bimodal from JVM to JVM and slows two-thread steps."""
+    if not sh("command -v taskset"):
+        return "not measured (no taskset)"
+    out = []
+    for cpu in range(int(sh("nproc") or "1")):
+        r = sh("taskset -c %d %s %s -cp %s vecnet.bench.CoreSpeed 1 2>/dev/null" % (cpu, java, " ".join(JVM_FLAGS), jar))
+        out.append("cpu%d %s" % (cpu, "/".join(r.split()) if len(r.split()) == 2 else "?"))
+    return ", ".join(out)
+
+
 def load():
     """The 1, 5 and 15 minute load averages (another process using the CPUs shows here)."""
     try:
@@ -192,6 +205,7 @@ def main(argv):
     args = t
     threads = [int(x) for x in t.threads.split(",")]
     cases = t.cases.split(",")
+    cores_before = core_speeds(t.java, t.jar)
     started = time.time()
     load_before = load()
 
@@ -255,6 +269,7 @@ def main(argv):
     compare_chart.write(rows, t.svg, "vecnet vs PyTorch vs ONNX Runtime — median ms per call, shorter is faster"
                         " (%s CPUs%s)" % (sh("nproc"), ", quick run: noise" if t.label == "quick" else ""))
     t.load = (load_before, load())
+    t.cores = (cores_before, core_speeds(t.java, t.jar))
     write_report(t, rows, torch_config, configs, jdk, elapsed)
     print("wrote %s and %s (%.0f s of timing)" % (t.out, t.svg, elapsed))
 
@@ -288,6 +303,9 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
           "- load average (1/5/15 min) before timing %s, after %s: on %s CPUs, anything above about 0.5 before"
           " timing means another process competed, which hurts the 2-thread figures most (a peer whose 2-thread"
           " time is far above its 1-thread time was starved)." % (t.load[0], t.load[1], sh("nproc")),
+          "- each CPU alone (`vecnet.bench.CoreSpeed` pinned with taskset; vector FMA GFLOP/s / GB/s read from its L2)"
+          " before timing: %s; after: %s. CPUs that differ (one core shared with another tenant) make one-thread"
+          " figures differ from JVM to JVM and slow the two-thread steps." % t.cores,
           "- vecnet's JVM first runs %.0f s of untimed calls (once per JVM, before the warm-up above): the Vector"
           " API kernels are slow until C2 has compiled them (seconds; the LSTM takes about 4 s to reach its steady"
           " state), so a cold JVM's first calls are much slower than these figures." % t.jit_warmup_s,
