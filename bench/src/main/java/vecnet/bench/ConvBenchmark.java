@@ -31,7 +31,7 @@ import vecnet.engine.Kernels;
  * work, so Winograd shows as more than the FMA ceiling).
  * Run: {@code java -jar bench/target/benchmarks.jar ConvBenchmark -p threads=1,2}; add
  * {@code -p copies=8} to read the weights from memory at each call as a forward pass does,
- * {@code -p algorithm=direct} for the implicit GEMM, {@code -p batch=8} for a batch, where Winograd would run, and
+ * {@code -p algorithm=direct} for the implicit GEMM where Winograd would run, {@code -p batch=8} for a batch, and
  * {@code -jvmArgsAppend "--add-modules=jdk.incubator.vector -Dvecnet.vectorBits=256"} for the AVX2
  * code on an AVX-512 host (arguments given there replace the fork's own, so the module must be named
  * again).

@@ -1,5 +1,6 @@
 package vecnet.bench;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -85,7 +86,7 @@ public final class CoreSpeed {
             double work = read ? 4.0 * a.length * calls : 2.0 * 8 * S.length() * STEPS * calls;
             rates[w] = work / (now - start);
         }
-        java.util.Arrays.sort(rates);
-        return rates[rates.length / 2] + (sink == 42f ? 1e-9 : 0);
+        Arrays.sort(rates);
+        return rates[rates.length / 2] + (sink == 42f ? 1e-9 : 0); // uses sink, so the loops cannot be dropped
     }
 }
