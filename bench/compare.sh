@@ -23,7 +23,8 @@
 # saved as safetensors (vecnet) and exported to ONNX (ONNX Runtime) from the same tensors, inputs, PyTorch's
 # outputs; (4) parity: vecnet (1 and 2 threads) and ONNX Runtime must match PyTorch, else abort; (5)
 # bench/python/compare_run.py: the cases timed interleaved (vecnet, PyTorch, ONNX Runtime per case, per round)
-# at 1 and 2 threads, then the report and the chart; (6) bench/python/compare_cold.py: `./vecnet classify` of one
+# at 1 and 2 threads (each CPU's speed alone, vecnet.bench.CoreSpeed, recorded before and after), then the
+# report and the chart; (6) bench/python/compare_cold.py: `./vecnet classify` of one
 # picture and of a folder of 500, one process per call, on each JDK, against the same job as a PyTorch script
 # (bench/python/cold_torch.py), appended to the report; (7) bench/python/compare_train.py: `./vecnet train` on
 # demo pictures with the image branch frozen and trained, against bench/python/train_torch.py doing the same
