@@ -305,7 +305,7 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
           " time is far above its 1-thread time was starved)." % (t.load[0], t.load[1], sh("nproc")),
           "- each CPU alone (`vecnet.bench.CoreSpeed` pinned with taskset; vector FMA GFLOP/s / GB/s read from its L2)"
           " before timing: %s; after: %s. CPUs that differ (one core shared with another tenant) make one-thread"
-          " figures differ from JVM to JVM and slow the two-thread steps." % t.cores,
+          " figures vary from round to round and within a JVM, and slow the two-thread steps." % t.cores,
           "- vecnet's JVM first runs %.0f s of untimed calls (once per JVM, before the warm-up above): the Vector"
           " API kernels are slow until C2 has compiled them (seconds; the LSTM takes about 4 s to reach its steady"
           " state), so a cold JVM's first calls are much slower than these figures." % t.jit_warmup_s,
