@@ -46,6 +46,8 @@ class ConvTest extends LibraryTest {
             "1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1",
             "1, 3, 8, 7, 9, 3, 3, 1, 1, 1, 1",
             "2, 3, 8, 97, 83, 7, 7, 2, 3, 1, 1",   // the stem on an odd image
+            "1, 3, 8, 40, 34, 7, 7, 2, 3, 1, 1",   // the stem on an even image (phases of one size)
+            "1, 8, 16, 28, 28, 3, 3, 2, 1, 1, 1",
             "1, 8, 16, 49, 42, 3, 3, 2, 1, 1, 1",
             "1, 8, 16, 49, 42, 1, 1, 2, 0, 1, 1",  // downsample
             "2, 16, 13, 13, 11, 3, 3, 1, 1, 1, 1",
@@ -72,6 +74,23 @@ class ConvTest extends LibraryTest {
             // Winograd (3×3 stride 1) rounds in its transforms too: its error grows with the outputs' scale.
             double magnitude = Winograd.applies(g) ? Check.scale(expected) : 1;
             Check.close("conv " + g, expected, actual, 3e-6 * Math.sqrt(depth) * magnitude, 1e-5);
+        }
+    }
+
+    @Test
+    void onePlanServesImagesOfEverySize() {
+        // One plan, images of several sizes (odd and even: phases of equal and unequal sizes) in turn.
+        ConvGeometry g = ConvGeometry.square(3, 8, 7, 2, 3);
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] wt = random(rnd, g.weightSize());
+        Kernels.Conv2dPlan vector = VECTOR.planConv2d(g, wt), scalar = SCALAR.planConv2d(g, wt);
+        for (int[] size : new int[][] {{40, 34}, {41, 35}, {40, 35}, {40, 34}}) {
+            int h = size[0], w = size[1];
+            float[] x = random(rnd, 3 * h * w);
+            float[] expected = new float[8 * g.outH(h) * g.outW(w)], actual = new float[expected.length];
+            scalar.run(ComputePool.sequential(), x, 1, h, w, expected, Epilogue.NONE);
+            vector.run(ComputePool.sequential(), x, 1, h, w, actual, Epilogue.NONE);
+            Check.close("stem at " + h + "x" + w, expected, actual, 3e-6 * Math.sqrt(g.patchSize()), 1e-5);
         }
     }
 
