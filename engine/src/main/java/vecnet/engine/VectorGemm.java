@@ -904,6 +904,73 @@ final class VectorGemm {
     }
 
     /**
+     * {@link #microRows} with eight rows, {@code rows[r0 .. r0 + 8)}, for 512-bit vectors (16
+     * accumulators of AVX-512's 32 registers, as {@link #micro8}): {@code d[dIdx + r*ldd + j]} is
+     * written, never added to (a sum over several slices goes through a scratch tile and {@link
+     * #addTile}), on the loop's last step as in micro8 (see "Small enough for C2"). The same chain of
+     * FMAs per element as microRows, so the same bits. Four rows of tiles leave the FMA latency
+     * half hidden (8 accumulators: 197-202 GFLOP/s on L1-resident panels against 222-224 for 8 × 2).
+     * An 8-row variant tried before V was stored in blocks of VL tiles read each row with a bounds
+     * check and was slower; now ResNet-18 ran faster, alternated in one JVM (Zen 5): at batch 1 by
+     * 3-6 % on one thread and 0-1 % on two (JDK 17), 2.5 % and 5.5 % (Temurin 25); at batch 8 by 3 %.
+     */
+    static void microRows8(int kc, float[] a, int aOff, int[] rows, int r0, float[] bp, int bOff, float[] d, int dIdx,
+                           int ldd) {
+        int row0 = rows[r0], row1 = rows[r0 + 1], row2 = rows[r0 + 2], row3 = rows[r0 + 3];
+        int row4 = rows[r0 + 4], row5 = rows[r0 + 5], row6 = rows[r0 + 6], row7 = rows[r0 + 7];
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR, ai = aOff + p * VL;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
+            FloatVector a0 = b0.broadcast(a[ai + row0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = b0.broadcast(a[ai + row1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = b0.broadcast(a[ai + row2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = b0.broadcast(a[ai + row3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = b0.broadcast(a[ai + row4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = b0.broadcast(a[ai + row5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = b0.broadcast(a[ai + row6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = b0.broadcast(a[ai + row7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            if (p == kc - 1) {
+                c00.intoArray(d, dIdx);
+                c01.intoArray(d, dIdx + VL);
+                c10.intoArray(d, dIdx + ldd);
+                c11.intoArray(d, dIdx + ldd + VL);
+                c20.intoArray(d, dIdx + 2 * ldd);
+                c21.intoArray(d, dIdx + 2 * ldd + VL);
+                c30.intoArray(d, dIdx + 3 * ldd);
+                c31.intoArray(d, dIdx + 3 * ldd + VL);
+                c40.intoArray(d, dIdx + 4 * ldd);
+                c41.intoArray(d, dIdx + 4 * ldd + VL);
+                c50.intoArray(d, dIdx + 5 * ldd);
+                c51.intoArray(d, dIdx + 5 * ldd + VL);
+                c60.intoArray(d, dIdx + 6 * ldd);
+                c61.intoArray(d, dIdx + 6 * ldd + VL);
+                c70.intoArray(d, dIdx + 7 * ldd);
+                c71.intoArray(d, dIdx + 7 * ldd + VL);
+            }
+        }
+    }
+
+    /**
      * NR × −0.0: what {@link #micro4} and {@link #microRows} add their tile to when they write C rather
      * than add to it, so that both cases run one store path. With a branch per case, a compilation
      * made while one case was rare could leave that case's vector additions as calls C2 judged too
@@ -920,7 +987,7 @@ final class VectorGemm {
     }
 
     /** {@code c[cIdx + r*ldc + j] += t[r*NR + j]} for an MR×NR tile. */
-    private static void addTile(float[] t, float[] c, int cIdx, int ldc) {
+    static void addTile(float[] t, float[] c, int cIdx, int ldc) {
         for (int r = 0; r < MR; r++) {
             int ci = cIdx + r * ldc, ti = r * NR;
             FloatVector.fromArray(S, c, ci).add(FloatVector.fromArray(S, t, ti)).intoArray(c, ci);

@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       (stored in blocks of VL tiles, {@link #vIndex});
  *       runs the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
- *       two vectors of channels, U packed once like a GEMM's B panels); transforms each tile back,
+ *       two vectors of channels, U packed once like a GEMM's B panels; eight tiles with 512-bit
+ *       vectors, {@link VectorGemm#microRows8}); transforms each tile back,
  *       {@code Aᵀ M A}, lanes over output channels, and writes it with the epilogue.</li>
  * </ol>
  * Every output element is computed by one task with the same operations whatever the blocks, so
@@ -48,6 +49,11 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private static final int VL = VectorGemm.VL, NR = VectorGemm.NR;
     /** Tiles per product of {@link VectorGemm#microRows}: its four rows. */
     private static final int MR = 4;
+    /**
+     * With 512-bit vectors, eight tiles per product where eight remain ({@link VectorGemm#microRows8}),
+     * as {@link VectorGemm#MR}; AVX2's 16 registers hold only the four-row tile.
+     */
+    private static final boolean EIGHT_ROWS = VectorGemm.MR == 8;
     private static final int KC = Winograd.KC;
     /** Sizes of the scratch buffers: those of F(4×4), the larger algorithm. */
     private static final int MAX_TILE = 4, MAX_POINTS = 36;
@@ -168,6 +174,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] v = new float[0];
         float[] m = new float[0];
         final float[] tmp = new float[MAX_POINTS * VL];
+        /** An 8 × NR product of {@link VectorGemm#microRows8} on its way to being added to M. */
+        final float[] sum = new float[8 * NR];
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         /** The residual of one output tile, laid out like {@link #out}. */
         final float[] residual = new float[MAX_TILE * MAX_TILE * VL];
@@ -437,7 +445,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         // With a single picture's few tiles, the weights come from memory: read each slice first (see
         // VectorGemm.touch). The first picture of a call only: for the next ones they are in the caches, if anywhere.
         boolean touch = b == 0 && t1 - t0 <= TOUCH_TILES;
-        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch);
+        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch, s.sum);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
     }
 
@@ -491,8 +499,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * {@code rows[t - t0]} is tile t's column in V.
      */
     private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
-                          float[] m, int mStride, boolean touch) {
+                          float[] m, int mStride, boolean touch, float[] sum) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
+        int tq = (t1 - t0 + MR - 1) / MR * MR;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
@@ -501,7 +510,17 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     if (touch) {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
-                    for (int i = 0; i < t1 - t0; i += MR) {
+                    int i = 0;
+                    for (; EIGHT_ROWS && i + 8 <= tq; i += 8) { // rows past t1 - t0 repeat the last tile
+                        int at = xi * mStride + i * ldc + (cp - cp0) * NR;
+                        if (k0 == 0) {
+                            VectorGemm.microRows8(kc, v, vOff, rows, i, uu, uOff, m, at, ldc);
+                        } else {
+                            VectorGemm.microRows8(kc, v, vOff, rows, i, uu, uOff, sum, 0, NR);
+                            VectorGemm.addTile(sum, m, at, ldc);
+                        }
+                    }
+                    for (; i < t1 - t0; i += MR) {
                         VectorGemm.microRows(kc, v, vOff, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
                                 uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
                     }
