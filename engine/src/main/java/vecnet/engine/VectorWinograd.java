@@ -58,11 +58,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /** Sizes of the scratch buffers: those of F(4×4), the larger algorithm. */
     private static final int MAX_TILE = 4, MAX_POINTS = 36;
     /**
-     * Most groups of four tiles per task: bounds the transformed-input scratch (36 × cin × 64 floats).
+     * Most groups of four tiles per task: bounds the transformed-input scratch (36 × cin × 100 floats).
      * Each task reads all of U, so larger blocks read it fewer times; measured on layer1 (64 channels,
-     * 56²), 8 → 16 made the convolution 3-7 % faster on one thread and 8-10 % on two.
+     * 56²), 8 → 16 made the convolution 3-7 % faster on one thread and 8-10 % on two; with the 8-row
+     * products, 16 → 25 (layer1 in two blocks instead of four) 3 % and 4 % (ResNet-18 batch 1, alternated
+     * in one JVM: 0.991-1.005 on one thread, 0.974-0.980 on two; batch 8 on two 1.014).
      */
-    private static final int MAX_QUADS = 16;
+    private static final int MAX_QUADS = 25;
 
     private final ConvGeometry g;
     /** The algorithm of every call, or null: {@link Winograd#choose} by the map's size. */
