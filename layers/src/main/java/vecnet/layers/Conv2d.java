@@ -31,10 +31,28 @@ public final class Conv2d implements Layer, HasStateDict {
     /** {@code [cout]}, or null when the convolution has no bias (as in ResNet). */
     public final Tensor bias;
 
+    /**
+     * How a forward pass computes the convolution, for the shapes where the kernels offer more than
+     * one way (a 3×3 convolution of stride 1); everywhere else both are the direct algorithm.
+     */
+    public enum Algorithm {
+        /**
+         * The fastest once compiled, the default: Winograd's, whose 2.25-4× fewer multiplies round
+         * differently from a plain sum (ResNet-18's logits move by about 1e-6 relative).
+         */
+        FASTEST,
+        /**
+         * Always the direct algorithm: each output is the convolution's own sum of products, rounded as
+         * PyTorch's. Slower once compiled, but it has less code to compile, so a process that runs a
+         * few pictures and exits finishes sooner (see {@code bench/RESULTS.md}). Training uses it too.
+         */
+        DIRECT
+    }
+
     private final ConvGeometry geometry;
     private final Kernels kernels;
     private volatile Kernels.Conv2dPlan plan;
-    private volatile Kernels.Conv2dPlan directPlan;   // training's: see Kernels.planConv2dDirect
+    private volatile Kernels.Conv2dPlan directPlan;   // Algorithm.DIRECT's: see Kernels.planConv2dDirect
     private volatile Kernels.Conv2dPlan inputGradientPlan;   // backward's, see #inputGradientPlan
 
     /** A square {@code k×k} kernel, same stride and padding on both axes, no dilation, one group. */
@@ -115,12 +133,25 @@ public final class Conv2d implements Layer, HasStateDict {
     }
 
     /**
+     * {@link #forward(Tensor, ComputePool, Epilogue, Tensor)} by the given algorithm; {@code out} may
+     * be null, for a new tensor.
+     */
+    public Tensor forward(Tensor x, ComputePool pool, Epilogue ep, Tensor out, Algorithm algorithm) {
+        return run(algorithm == Algorithm.DIRECT, x, pool, ep, out);
+    }
+
+    /**
      * Packs (and for Winograd, transforms) the weights now as the first {@link #forward} on
      * {@code h×w} inputs would, so that it does not pay for it; for a program about to run one
      * picture, this can overlap other start-up work. Thread-safe; outputs are the same either way.
      */
     public void prepare(int h, int w) {
-        plan(false).prepare(h, w);
+        prepare(h, w, Algorithm.FASTEST);
+    }
+
+    /** {@link #prepare(int, int)} for forward passes by {@code algorithm}. */
+    public void prepare(int h, int w, Algorithm algorithm) {
+        plan(algorithm == Algorithm.DIRECT).prepare(h, w);
     }
 
     private Tensor run(boolean direct, Tensor x, ComputePool pool, Epilogue ep, Tensor out) {
@@ -159,8 +190,8 @@ public final class Conv2d implements Layer, HasStateDict {
 
     /**
      * As {@link #trace(Tensor, ComputePool)}; when {@code direct}, the output is computed by the
-     * direct algorithm ({@link Kernels#planConv2dDirect}: no Winograd, so it rounds as PyTorch's
-     * training does). Training mode uses it; eval mode keeps inference's bits.
+     * direct algorithm ({@link Algorithm#DIRECT}, {@link Kernels#planConv2dDirect}: no Winograd, so it
+     * rounds as PyTorch's training does). Training mode uses it; eval mode keeps inference's bits.
      */
     public Trace trace(Tensor x, ComputePool pool, boolean direct) {
         return new Trace(this, x, run(direct, x, pool, Epilogue.NONE, null));

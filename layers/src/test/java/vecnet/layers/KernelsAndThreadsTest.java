@@ -1,10 +1,12 @@
 package vecnet.layers;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -71,6 +73,31 @@ class KernelsAndThreadsTest extends LibraryTest {
                     assertArrayEquals(conv.outputShape(x.shape()), y.shape());
                     Check.close(what, expected, y.data(), 2e-5 * Math.sqrt(g.patchSize()), 1e-5);
                 }
+            }
+        }
+    }
+
+    @Test
+    void theDirectAlgorithmIsTrainingsSumAndWinogradRoundsOtherwise() {
+        // 3×3, stride 1: the shape for which the vector kernels' fastest algorithm is Winograd's
+        ConvGeometry g = ConvGeometry.square(16, 16, 3, 1, 1);
+        Random r = new Random(8);
+        Tensor x = Reference.random(r, 1f, 1, 16, 20, 18);
+        for (Kernels k : KERNELS) {
+            Conv2d conv = new Conv2d(k, g, false);
+            Reference.randomize(conv, 9);
+            float[] expected = Reference.conv2d(x.data(), 1, 16, 20, 18, conv.weight.data(), null, 16, 3, 3, 1, 1, 1, 1,
+                    1, 1, 1);
+            Tensor direct = oneAndTwoThreads(k.name() + " direct",
+                    p -> conv.forward(x, p, Epilogue.NONE, null, Conv2d.Algorithm.DIRECT));
+            Tensor fastest = conv.forward(x, ONE, Epilogue.NONE, null, Conv2d.Algorithm.FASTEST);
+            Check.identical(k.name() + " direct vs training's forward", conv.trace(x, ONE, true).output().data(), direct.data());
+            Check.identical(k.name() + " fastest vs the default forward", conv.forward(x, ONE).data(), fastest.data());
+            Check.close(k.name() + " direct", expected, direct.data(), 2e-5 * Math.sqrt(g.patchSize()), 1e-5);
+            Check.close(k.name() + " fastest", expected, fastest.data(), 2e-5 * Math.sqrt(g.patchSize()), 1e-5);
+            if (!k.name().equals(Kernels.scalar().name())) { // the scalar kernels have no Winograd
+                assertFalse(Arrays.equals(direct.data(), fastest.data()),
+                        k.name() + ": the direct and the fastest algorithm gave the same bits: was the algorithm ignored?");
             }
         }
     }

@@ -189,23 +189,26 @@ final class BasicBlock implements HasStateDict {
     }
 
     /** {@link Conv2d#prepare} for every convolution of the block, for {@code h×w} inputs; returns the output's {@code {h, w}}. */
-    int[] prepare(int h, int w) {
-        conv1.prepare(h, w);
+    int[] prepare(int h, int w, Conv2d.Algorithm algorithm) {
+        conv1.prepare(h, w, algorithm);
         ConvGeometry g = conv1.geometry();
-        conv2.prepare(g.outH(h), g.outW(w));
+        conv2.prepare(g.outH(h), g.outW(w), algorithm);
         if (downsample0 != null) {
-            downsample0.prepare(h, w);
+            downsample0.prepare(h, w, algorithm);
         }
         return new int[] {g.outH(h), g.outW(w)};
     }
 
-    /** {@link #forward(Tensor, ComputePool)} with its activations in {@code buffers}; {@code x} is left to the caller. */
-    Tensor forward(Tensor x, ComputePool pool, ActivationBuffers buffers) {
-        Tensor y = conv1.forward(x, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(x.shape())));
-        Tensor identity = downsample0 == null ? x
-                : downsample0.forward(x, pool, downsample1.asEpilogue(), buffers.take(downsample0.outputShape(x.shape())));
+    /**
+     * {@link #forward(Tensor, ComputePool)} by {@code algorithm}, with its activations in {@code buffers};
+     * {@code x} is left to the caller.
+     */
+    Tensor forward(Tensor x, ComputePool pool, ActivationBuffers buffers, Conv2d.Algorithm algorithm) {
+        Tensor y = conv1.forward(x, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(x.shape())), algorithm);
+        Tensor identity = downsample0 == null ? x : downsample0.forward(x, pool, downsample1.asEpilogue(),
+                buffers.take(downsample0.outputShape(x.shape())), algorithm);
         Epilogue last = bn2.asEpilogue().withResidual(identity.data(), 0).withRelu();
-        Tensor out = conv2.forward(y, pool, last, buffers.take(conv2.outputShape(y.shape())));
+        Tensor out = conv2.forward(y, pool, last, buffers.take(conv2.outputShape(y.shape())), algorithm);
         buffers.give(y);
         if (identity != x) {
             buffers.give(identity);

@@ -9,6 +9,7 @@ import vecnet.engine.ComputePool;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
+import vecnet.layers.Conv2d;
 import vecnet.layers.Linear;
 import vecnet.weights.StateDict;
 import vecnet.weights.internal.Escape;
@@ -141,6 +142,14 @@ public final class FusionModel implements HasStateDict {
 
     public ComputePool pool() {
         return pool;
+    }
+
+    /**
+     * The same model (sharing its weights and pool) whose image branch convolves by {@code algorithm};
+     * see {@link ResNet18#withAlgorithm}.
+     */
+    public FusionModel withAlgorithm(Conv2d.Algorithm algorithm) {
+        return new FusionModel(resnet.withAlgorithm(algorithm), text, fc, pool);
     }
 
     /** The image branch, sharing this model's weights and pool: {@code resnet().features(images)}. */

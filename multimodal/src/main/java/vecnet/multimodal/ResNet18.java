@@ -82,12 +82,13 @@ public final class ResNet18 implements HasStateDict {
     private final AdaptiveAvgPool2d avgpool;
     private final boolean sequentialKeys;
     private final ComputePool pool;
+    private final Conv2d.Algorithm algorithm;
     /** PyTorch's {@code module.training}, shared by the {@link #withPool} copies; inference ignores it. */
     private final AtomicBoolean training;
     /** The activations' memory of {@link #features}, reused between calls, shared by the {@link #withPool} copies. */
     private final ActivationBuffers buffers;
 
-    private ResNet18(ResNet18 base, ComputePool pool) {
+    private ResNet18(ResNet18 base, ComputePool pool, Conv2d.Algorithm algorithm) {
         this.training = base.training;
         this.buffers = base.buffers;
         this.conv1 = base.conv1;
@@ -99,12 +100,14 @@ public final class ResNet18 implements HasStateDict {
         this.avgpool = base.avgpool;
         this.sequentialKeys = base.sequentialKeys;
         this.pool = pool;
+        this.algorithm = algorithm;
     }
 
     private ResNet18(Kernels kernels, int stem, int[] widths, int[] blocks, boolean[] downsample, int classes,
                      boolean sequentialKeys) {
         this.sequentialKeys = sequentialKeys;
         this.pool = ComputePool.shared();
+        this.algorithm = Conv2d.Algorithm.FASTEST;
         this.training = new AtomicBoolean(true);
         this.buffers = new ActivationBuffers();
         this.conv1 = new Conv2d(kernels, new ConvGeometry(3, stem, 7, 7, 2, 2, 3, 3, 1, 1, 1), false);
@@ -262,11 +265,26 @@ public final class ResNet18 implements HasStateDict {
 
     /** The same network (sharing its weights) running on {@code pool}. */
     public ResNet18 withPool(ComputePool pool) {
-        return new ResNet18(this, Objects.requireNonNull(pool, "pool"));
+        return new ResNet18(this, Objects.requireNonNull(pool, "pool"), algorithm);
     }
 
     public ComputePool pool() {
         return pool;
+    }
+
+    /**
+     * The same network (sharing its weights and pool) whose inference convolutions run by
+     * {@code algorithm}: {@link Conv2d.Algorithm#FASTEST} by default, {@link Conv2d.Algorithm#DIRECT}
+     * for a short-lived process (fewer kernels to compile; slower once compiled). The logits of the two
+     * differ by about 1e-6 relative. Training ({@link #trace}) always runs the direct algorithm.
+     */
+    public ResNet18 withAlgorithm(Conv2d.Algorithm algorithm) {
+        return new ResNet18(this, pool, Objects.requireNonNull(algorithm, "algorithm"));
+    }
+
+    /** The algorithm of the inference convolutions; see {@link #withAlgorithm}. */
+    public Conv2d.Algorithm algorithm() {
+        return algorithm;
     }
 
     /** The width of the feature vector: the channels of layer4 (512 for torchvision's ResNet-18). */
@@ -320,12 +338,13 @@ public final class ResNet18 implements HasStateDict {
      */
     public Tensor features(Tensor images) {
         images.requireShape("ResNet input (N, 3, H, W)", -1, 3, -1, -1);
-        Tensor stem = conv1.forward(images, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(images.shape())));
+        Tensor stem = conv1.forward(images, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(images.shape())),
+                algorithm);
         Tensor x = maxpool.forward(stem, pool, buffers.take(maxpool.outputShape(stem.shape())));
         buffers.give(stem);
         for (List<BasicBlock> layer : layers) {
             for (BasicBlock block : layer) {
-                Tensor next = block.forward(x, pool, buffers);
+                Tensor next = block.forward(x, pool, buffers, algorithm);
                 buffers.give(x);
                 x = next;
             }
@@ -337,17 +356,17 @@ public final class ResNet18 implements HasStateDict {
 
     /**
      * Readies every layer for pictures of {@code height × width} (224 × 224 after the standard
-     * preprocessing): weights packed, and transformed for Winograd, now rather than during the first
+     * preprocessing): weights packed, and transformed for Winograd (by {@link #algorithm()}), now rather than during the first
      * call of that size, which otherwise pays for them (about 0.3 s for ResNet-18). For a program
      * about to run one picture it can run while other start-up work does. Thread-safe; results are the
      * same with or without it.
      */
     public void prepare(int height, int width) {
-        conv1.prepare(height, width);
+        conv1.prepare(height, width, algorithm);
         int h = maxpool.outSize(conv1.geometry().outH(height)), w = maxpool.outSize(conv1.geometry().outW(width));
         for (List<BasicBlock> layer : layers) {
             for (BasicBlock block : layer) {
-                int[] out = block.prepare(h, w);
+                int[] out = block.prepare(h, w, algorithm);
                 h = out[0];
                 w = out[1];
             }

@@ -1,6 +1,7 @@
 package vecnet.multimodal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static vecnet.multimodal.ParityFixtures.argmax;
 import static vecnet.multimodal.ParityFixtures.closeToFloat64;
 import static vecnet.multimodal.ParityFixtures.closeToTorch;
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
+import vecnet.layers.Conv2d;
 import vecnet.layers.LSTM;
 import vecnet.testing.Check;
 import vecnet.testing.Fixtures;
@@ -85,6 +87,25 @@ class ParityTest extends LibraryTest {
             closeToFloat64(kernels + " feat_" + c, tensor("feat_" + c + "_f64"), feat);
             Check.identical(kernels + " feat_" + c + " fused vs stages", net.stages(image).get(8).data(), feat.data());
             Check.identical(kernels + " feat_" + c + " 1 vs 2 threads", feat.data(), model(kernels).resnet.withPool(two).features(image).data());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "scalar"})
+    void theDirectAlgorithmAgreesWithTorchToo(String kernels) {
+        FusionModel direct = model(kernels).withAlgorithm(Conv2d.Algorithm.DIRECT);
+        assertEquals(Conv2d.Algorithm.DIRECT, direct.withPool(two).resnet().algorithm(), "withPool keeps the algorithm");
+        for (String c : new String[] {"224", "odd"}) {
+            Tensor image = tensor(c.equals("224") ? "image224" : "image_odd");
+            Tensor feat = direct.withPool(one).resnet().features(image);
+            closeToTorch(kernels + " direct feat_" + c, tensor("feat_" + c), feat);
+            closeToFloat64(kernels + " direct feat_" + c, tensor("feat_" + c + "_f64"), feat);
+            Tensor a = direct.withPool(one).predict(image, ids("text"));
+            Tensor b = direct.withPool(two).predict(image, ids("text"));
+            Check.identical(kernels + " direct logits_" + c + " 1 vs 2 threads", a.data(), b.data());
+            closeToTorch(kernels + " direct logits_" + c, tensor("logits_" + c), a);
+            closeToFloat64(kernels + " direct logits_" + c, tensor("logits_" + c + "_f64"), a);
+            assertArrayEquals(argmax(tensor("logits_" + c)), argmax(a), kernels + " direct argmax " + c);
         }
     }
 

@@ -23,6 +23,7 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
+import vecnet.layers.Conv2d;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImageDecoder;
 import vecnet.multimodal.ImageNet;
@@ -50,6 +51,14 @@ import vecnet.weights.internal.InputFile;
  * weights, bad image...) prints one line and returns 1; {@code --verbose} adds the stack trace.
  */
 public final class Cli {
+    /**
+     * Up to this many pictures, {@code --algorithm auto} runs the direct convolutions. A cold run spends
+     * most of its time compiling kernels, and the direct algorithm has fewer of them: a cold {@code
+     * classify} of one picture took 1.5-1.6 s instead of 2.2-2.8 (JDK 17, 2 cores); past a hundred
+     * pictures or so, Winograd's faster passes make up for its compiling (bench/RESULTS.md).
+     */
+    static final int DIRECT_UP_TO = 100;
+
     static final String USAGE = String.join("\n",
             "Usage: vecnet <command> [options]      (vecnet <command> --help for its options)",
             "",
@@ -102,7 +111,7 @@ public final class Cli {
     static final String PREDICT_HELP = String.join("\n",
             "Usage: vecnet predict (--model PATH | --weights FILE --vocab FILE) (--image IMG... --text TEXT... | --pairs CSV)",
             "                      [--labels FILE] [--top K] [--batch B] [--threads N] [--json] [--logits none|top|all]",
-            "                      [--fail-fast] [--quiet] [--verbose]",
+            "                      [--algorithm auto|direct|fastest] [--fail-fast] [--quiet] [--verbose]",
             "",
             "Runs the seed's fusion model (resnet.*, embedding.weight, lstm.*, fc.*) on image and text pairs.",
             "A picture that cannot be read is reported on stderr and skipped; the run goes on, ends with a",
@@ -123,13 +132,16 @@ public final class Cli {
             "  --threads N      compute threads (default: one per core)",
             "  --json           one JSON object per picture per line: input, text, logits, probabilities, top",
             "  --logits WHAT    in --json: all (default), top (only the --top classes, with their logits) or none",
+            "  --algorithm A    how the 3x3 convolutions run: fastest (Winograd's: fewest multiplies, more code to",
+            "                   compile), direct (as PyTorch rounds; less to compile, slower once compiled), or auto",
+            "                   (default): direct for up to " + DIRECT_UP_TO + " pictures, where compiling costs more than it saves",
             "  --fail-fast      stop at the first picture that cannot be read",
             "  --allow-nonfinite  load weights holding NaN, ±Inf or a running_var <= 0 (refused by default)");
 
     static final String CLASSIFY_HELP = String.join("\n",
             "Usage: vecnet classify (--weights resnet18.pth | --model PATH) --image IMG|DIR... [--top K] [--labels FILE]",
-            "                       [--batch B] [--threads N] [--json] [--logits none|top|all] [--fail-fast] [--quiet]",
-            "                       [--verbose]",
+            "                       [--batch B] [--threads N] [--json] [--logits none|top|all]",
+            "                       [--algorithm auto|direct|fastest] [--fail-fast] [--quiet] [--verbose]",
             "",
             "torchvision's ResNet-18 with its fc layer (e.g. the state_dict of resnet18(weights=IMAGENET1K_V1),",
             "or weights/python/make_resnet18.py) on pictures; the 1000 ImageNet class names are bundled.",
@@ -147,6 +159,9 @@ public final class Cli {
             "  --json           one JSON object per picture per line: input, top (and logits, probabilities)",
             "  --logits WHAT    in --json: top (default: only the --top classes, with their logits), all (1000",
             "                   logits and probabilities) or none",
+            "  --algorithm A    how the 3x3 convolutions run: fastest (Winograd's: fewest multiplies, more code to",
+            "                   compile), direct (as PyTorch rounds; less to compile, slower once compiled), or auto",
+            "                   (default): direct for up to " + DIRECT_UP_TO + " pictures, where compiling costs more than it saves",
             "  --fail-fast      stop at the first picture that cannot be read",
             "  --allow-nonfinite  load weights holding NaN, ±Inf or a running_var <= 0 (refused by default)");
 
@@ -513,6 +528,7 @@ public final class Cli {
             Map.entry("vocab", Args.Kind.VALUE), Map.entry("model", Args.Kind.VALUE), Map.entry("image", Args.Kind.VALUES),
             Map.entry("text", Args.Kind.VALUES), Map.entry("pairs", Args.Kind.VALUE), Map.entry("labels", Args.Kind.VALUE),
             Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
+            Map.entry("algorithm", Args.Kind.VALUE),
             Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
             Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG),
             Map.entry("exif-transpose", Args.Kind.FLAG), Map.entry("allow-nonfinite", Args.Kind.FLAG));
@@ -554,12 +570,13 @@ public final class Cli {
         boolean json = a.flag("json");
         Logits logits = logits(a, Logits.ALL);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
+        Conv2d.Algorithm algorithm = algorithm(a, items.size());
         try (Threads threads = threads(a)) {
             Tokenizer tokenizer = null;
             if (vocab != null) {
                 tokenizer = Tokenizer.load(vocab);
             }
-            Thread warming = inBackground(() -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
+            Thread warming = warmUpFor(algorithm, () -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             if (tokenizer == null) {
                 Vocabulary v = bundle.vocabulary().orElseThrow(() -> new IllegalArgumentException("the model " + model.name()
@@ -585,7 +602,7 @@ public final class Cli {
                             + " sees only the unknown-word id " + tokenizer.unknownId());
                 }
             }
-            FusionModel net = FusionModel.fromStateDict(weights(a, bundle)).withPool(threads.pool);
+            FusionModel net = FusionModel.fromStateDict(weights(a, bundle)).withPool(threads.pool).withAlgorithm(algorithm);
             int side = preprocessor().cropSize();
             Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the kernels warm up
             int vocabRows = net.vocabularyRows();
@@ -658,6 +675,7 @@ public final class Cli {
     private static final Map<String, Args.Kind> CLASSIFY_OPTIONS = Map.ofEntries(Map.entry("weights", Args.Kind.VALUE),
             Map.entry("model", Args.Kind.VALUE), Map.entry("image", Args.Kind.VALUES), Map.entry("labels", Args.Kind.VALUE),
             Map.entry("top", Args.Kind.VALUE), Map.entry("batch", Args.Kind.VALUE), Map.entry("threads", Args.Kind.VALUE),
+            Map.entry("algorithm", Args.Kind.VALUE),
             Map.entry("json", Args.Kind.FLAG), Map.entry("logits", Args.Kind.VALUE), Map.entry("fail-fast", Args.Kind.FLAG),
             Map.entry("quiet", Args.Kind.FLAG), Map.entry("verbose", Args.Kind.FLAG),
             Map.entry("exif-transpose", Args.Kind.FLAG), Map.entry("allow-nonfinite", Args.Kind.FLAG));
@@ -672,10 +690,11 @@ public final class Cli {
         boolean json = a.flag("json");
         Logits logits = logits(a, Logits.TOP);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
+        Conv2d.Algorithm algorithm = algorithm(a, items.size());
         try (Threads threads = threads(a)) {
-            Thread warming = inBackground(() -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
+            Thread warming = warmUpFor(algorithm, () -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
-            ResNet18 net = ResNet18.fromStateDict(weights(a, bundle)).withPool(threads.pool);
+            ResNet18 net = ResNet18.fromStateDict(weights(a, bundle)).withPool(threads.pool).withAlgorithm(algorithm);
             if (!net.hasClassifier()) {
                 throw new IllegalArgumentException(model.name() + " has no classifier (fc.weight, fc.bias): classify needs"
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
@@ -1066,8 +1085,31 @@ public final class Cli {
         return t;
     }
 
-    /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores). */
+    /** {@code --algorithm}: auto (by the number of pictures, see {@link #DIRECT_UP_TO}), direct or fastest. */
+    static Conv2d.Algorithm algorithm(Args a, int pictures) {
+        String value = a.value("algorithm", "auto");
+        return switch (value) {
+            case "auto" -> pictures <= DIRECT_UP_TO ? Conv2d.Algorithm.DIRECT : Conv2d.Algorithm.FASTEST;
+            case "direct" -> Conv2d.Algorithm.DIRECT;
+            case "fastest" -> Conv2d.Algorithm.FASTEST;
+            default -> throw new Args.UsageException("--algorithm must be auto, direct or fastest, got '" + value + "'");
+        };
+    }
+
+    /**
+     * {@link #inBackground} for the fastest algorithm's kernels, or null for the direct algorithm: its
+     * few kernels compile soon enough during the first pass, and a warm-up beside it only took the
+     * other core (a cold {@code classify} of one picture, 1.6-1.9 s with it, 1.5-1.6 without).
+     */
+    static Thread warmUpFor(Conv2d.Algorithm algorithm, Runnable warmUp) {
+        return algorithm == Conv2d.Algorithm.DIRECT ? null : inBackground(warmUp);
+    }
+
+    /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores); null: none. */
     static void join(Thread warming) {
+        if (warming == null) {
+            return;
+        }
         try {
             warming.join();
         } catch (InterruptedException e) {

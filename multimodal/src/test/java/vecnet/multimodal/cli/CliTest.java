@@ -16,8 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import vecnet.engine.Tensor;
+import vecnet.layers.Conv2d;
 import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ImagePreprocessor;
 import vecnet.multimodal.ResNet18;
@@ -165,7 +167,8 @@ class CliTest {
         List<String> lines = r.outLines();
         assertEquals(2, lines.size(), r.out());
 
-        FusionModel model = FusionModel.load(demoWeights);
+        // two pictures: --algorithm auto runs the direct convolutions (see Cli.DIRECT_UP_TO)
+        FusionModel model = FusionModel.load(demoWeights).withAlgorithm(Conv2d.Algorithm.DIRECT);
         int[] ids = Tokenizer.load(demoVocab).encode("what colour is the shape");
         Tensor expected = model.predict(ImagePreprocessor.imagenet().preprocess(List.of(demoPicture, land)),
                 new int[][] {ids, ids});
@@ -219,17 +222,18 @@ class CliTest {
 
     // ------------------------------------------------------------------------------- classify
 
-    @Test
-    void classifyAFolderShowsProgressAndMatchesTheLibrary() throws IOException {
+    @ParameterizedTest
+    @CsvSource({"auto, DIRECT", "direct, DIRECT", "fastest, FASTEST"}) // auto: three pictures are few, see Cli.DIRECT_UP_TO
+    void classifyAFolderShowsProgressAndMatchesTheLibrary(String option, Conv2d.Algorithm algorithm) throws IOException {
         CliRun.Result r = CliRun.onTerminal("classify", "--weights", resnetWeights.toString(), "--image", pictures.toString(),
-                "--json", "--logits", "all", "--top", "5");
+                "--json", "--logits", "all", "--top", "5", "--algorithm", option);
         assertEquals(0, r.status(), r.err());
         assertTrue(r.err().contains("3/3 images"), "no progress bar on stderr: " + r.err());
         List<String> lines = r.outLines();
         assertEquals(3, lines.size(), r.out()); // notes.txt is not a picture
         List<Path> files = List.of(pictures.resolve("photo.jpg"), pictures.resolve("src_land.png"), pictures.resolve("src_port.png"));
         // one batch of 3, as the CLI's default --batch 8 (logits may differ in the last bits with other batchings)
-        Tensor logits = ResNet18.load(resnetWeights).classify(ImagePreprocessor.imagenet().preprocess(files));
+        Tensor logits = ResNet18.load(resnetWeights).withAlgorithm(algorithm).classify(ImagePreprocessor.imagenet().preprocess(files));
         List<String> names = Cli.imagenetClasses();
         for (int i = 0; i < 3; i++) {
             Map<?, ?> m = (Map<?, ?>) Json.parse(lines.get(i));
@@ -247,6 +251,14 @@ class CliTest {
             assertEquals(names.get(index), best.get("label"));
             assertEquals(5, ((List<?>) m.get("top")).size());
         }
+    }
+
+    @Test
+    void anUnknownAlgorithmIsAUsageError() {
+        CliRun.Result r = run("classify", "--weights", resnetWeights.toString(), "--image", demoPicture.toString(),
+                "--algorithm", "winograd");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.oneErrorLine().contains("--algorithm must be auto, direct or fastest"), r.err());
     }
 
     @Test
