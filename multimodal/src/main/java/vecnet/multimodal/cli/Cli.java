@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -576,6 +578,7 @@ public final class Cli {
             if (vocab != null) {
                 tokenizer = Tokenizer.load(vocab);
             }
+            FutureTask<Decoded> firstBatch = decodeFirstBatch(items, batch);
             Thread warming = warmUpFor(algorithm, () -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             if (tokenizer == null) {
@@ -604,7 +607,7 @@ public final class Cli {
             }
             FusionModel net = FusionModel.fromStateDict(weights(a, bundle)).withPool(threads.pool).withAlgorithm(algorithm);
             int side = preprocessor().cropSize();
-            Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the kernels warm up
+            Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the first batch decodes
             int vocabRows = net.vocabularyRows();
             if (tokenizer.vocabulary().maxId() >= vocabRows) {
                 throw new IllegalArgumentException("vocabulary " + vocabName + " has ids up to " + tokenizer.vocabulary().maxId()
@@ -616,8 +619,8 @@ public final class Cli {
             }
             List<String> labels = labels(labelsFile, bundle, net.numClasses(), false);
             join(warming);
-            join(preparing);
-            return runAll("predict", items, batch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
+            return runAll("predict", items, batch, firstBatch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
+                join(preparing); // the first batch is decoded meanwhile
                 int[][] part = new int[rows.length][];
                 for (int r = 0; r < rows.length; r++) {
                     part[r] = ids[rows[r]];
@@ -692,6 +695,7 @@ public final class Cli {
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         Conv2d.Algorithm algorithm = algorithm(a, items.size());
         try (Threads threads = threads(a)) {
+            FutureTask<Decoded> firstBatch = decodeFirstBatch(items, batch);
             Thread warming = warmUpFor(algorithm, () -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             ResNet18 net = ResNet18.fromStateDict(weights(a, bundle)).withPool(threads.pool).withAlgorithm(algorithm);
@@ -700,13 +704,13 @@ public final class Cli {
                         + " torchvision's ResNet-18 state_dict; for the fusion model use vecnet predict");
             }
             int side = preprocessor().cropSize();
-            Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the kernels warm up
+            Thread preparing = inBackground(() -> net.prepare(side, side)); // the weights for 224², while the first batch decodes
             List<String> labels = labels(labelsFile, bundle, net.classes(), true);
             join(warming);
-            join(preparing);
-            return runAll("classify", items, batch, a.flag("fail-fast"), threads.pool,
-                    (images, rows) -> Prediction.of(net.classify(images)), i -> null,
-                    (item, p) -> print(item.name(), null, p, labels, top, json, logits));
+            return runAll("classify", items, batch, firstBatch, a.flag("fail-fast"), threads.pool, (images, rows) -> {
+                join(preparing); // the first batch is decoded meanwhile
+                return Prediction.of(net.classify(images));
+            }, i -> null, (item, p) -> print(item.name(), null, p, labels, top, json, logits));
         }
     }
 
@@ -766,8 +770,8 @@ public final class Cli {
      * is the only one (then the exception is thrown: one error line, as for any failure). Returns the
      * exit status: 1 if any item failed.
      */
-    private int runAll(String command, List<Item> items, int batch, boolean failFast, ComputePool pool, Batch model,
-            Refusal refusal, Printer printer) throws IOException {
+    private int runAll(String command, List<Item> items, int batch, FutureTask<Decoded> firstBatch, boolean failFast,
+            ComputePool pool, Batch model, Refusal refusal, Printer printer) throws IOException {
         boolean alone = items.size() == 1;
         ProgressBar bar = items.size() > 1 && terminal && !quiet ? new ProgressBar(err, items.size(), "images") : null;
         ImagePreprocessor pre = preprocessor();
@@ -778,20 +782,16 @@ public final class Cli {
         }
         try {
             for (int from = 0; from < items.size(); from += batch) {
-                int to = Math.min(items.size(), from + batch), n = to - from, first = from;
-                float[] pixels = new float[n * plane];
-                Exception[] failures = new Exception[n];
-                pool.parallelFor(n, j -> {
-                    try {
-                        Exception refused = refusal.of(first + j);
-                        if (refused != null) {
-                            throw refused;
-                        }
-                        System.arraycopy(pre.preprocess(decode(items.get(first + j))).data(), 0, pixels, j * plane, plane);
-                    } catch (Exception e) {
-                        failures[j] = e;
+                int to = Math.min(items.size(), from + batch), n = to - from;
+                Decoded decoded = from == 0 && firstBatch != null ? result(firstBatch) : decode(items, from, to, refusal, pool);
+                float[] pixels = decoded.pixels();
+                Exception[] failures = decoded.failures();
+                for (int j = 0; j < n; j++) {
+                    Exception refused = refusal.of(from + j);
+                    if (refused != null) {
+                        failures[j] = refused;
                     }
-                });
+                }
                 int good = 0;
                 int[] rows = new int[n];
                 for (int j = 0; j < n; j++) {
@@ -838,6 +838,58 @@ public final class Cli {
             return 1;
         }
         return 0;
+    }
+
+    /** The pictures of a batch, preprocessed one after the other in {@code pixels}; a picture that failed has its exception. */
+    private record Decoded(float[] pixels, Exception[] failures) {}
+
+    /** Decodes and preprocesses the pictures of {@code items[from, to)} on {@code pool}, but for those {@code refusal} refuses. */
+    private Decoded decode(List<Item> items, int from, int to, Refusal refusal, ComputePool pool) {
+        ImagePreprocessor pre = preprocessor();
+        int plane = 3 * pre.cropSize() * pre.cropSize(), n = to - from;
+        float[] pixels = new float[n * plane];
+        Exception[] failures = new Exception[n];
+        pool.parallelFor(n, j -> {
+            try {
+                if (refusal.of(from + j) == null) {
+                    System.arraycopy(pre.preprocess(decode(items.get(from + j))).data(), 0, pixels, j * plane, plane);
+                }
+            } catch (Exception e) {
+                failures[j] = e;
+            }
+        });
+        return new Decoded(pixels, failures);
+    }
+
+    /**
+     * The first batch of {@code items}, decoded on a thread of its own that starts now: a short run reads
+     * its weights meanwhile, on the other core. Null (the batch is decoded in its turn) when a picture
+     * comes from stdin, which the model may be read from first.
+     */
+    private FutureTask<Decoded> decodeFirstBatch(List<Item> items, int batch) {
+        if (items.stream().anyMatch(item -> item.path() == null)) {
+            return null;
+        }
+        FutureTask<Decoded> task = new FutureTask<>(
+                () -> decode(items, 0, Math.min(batch, items.size()), i -> null, ComputePool.sequential()));
+        Thread t = new Thread(task, "vecnet-first-batch");
+        t.setDaemon(true);
+        t.start();
+        return task;
+    }
+
+    private static Decoded result(FutureTask<Decoded> task) {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the first pictures were decoded", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error error) {
+                throw error; // an OutOfMemoryError, say: as if it had happened here
+            }
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
     }
 
     private static RuntimeException rethrow(Exception e) throws IOException {
