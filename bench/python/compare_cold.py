@@ -183,7 +183,8 @@ def report(t, peers, rows, elapsed):
          " with the launcher on each JDK (its start-up cache made by an untimed run first), against"
          " `bench/python/cold_torch.py` doing the same job (import torch and torchvision, load the `.pth`,"
          " preprocess with torchvision's transforms, forward, print the top 5). For the folder, %d JPEG pictures"
-         " in batches of %d: vecnet decodes the next batch on another thread while one computes; the script uses a"
+         " in batches of %d: vecnet decodes each batch on all its threads, then computes it (the first while the weights"
+         " load); the script uses a"
          " DataLoader with one worker process. Both use their default thread count (one per core). Both name the"
          " same top-1 class (%d) for the picture. Median [min–max]."
          % (t.rounds, t.folder_rounds, elapsed, t.pictures, t.batch, rows["top1"]), ""]
