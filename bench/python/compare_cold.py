@@ -107,6 +107,7 @@ def main(argv):
     p.add_argument("--label", default="full")
     t = p.parse_args(argv)
     started = time.time()
+    os.makedirs(t.dir, exist_ok=True)
     weights = os.path.join(t.dir, "resnet18.pth")
     if not os.path.exists(weights):
         subprocess.run([sys.executable, os.path.join(ROOT, "weights", "python", "make_resnet18.py"), weights,

@@ -59,6 +59,17 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private final int[] kTap, tapK;
     /** For each phase {@code py·strideW + px}: whether some k reads it (the others are never split out). */
     private final boolean[] phaseRead;
+    /**
+     * Whether a run has started. A plan's first run copies the input with scalar loops instead of the
+     * vector ones ({@link #packFlatScalar}), the same bits: in a fresh JVM the first run is the one
+     * that executes in the interpreter and C1 while C2 compiles the kernels, and there each Vector API
+     * call is its Java fallback, which allocates, and a reinterpretation copies its lanes through a
+     * ByteBuffer. The micro-kernel stays vector: its work dwarfs the copies', and C2 compiles it first.
+     * A cold one-picture {@code vecnet classify} (ResNet-18, 2 cores, AVX-512, eight interleaved runs
+     * each) took 1.38-1.86 s instead of 1.76-2.28 on JDK 17, 1.27-1.96 instead of 1.77-2.27 on JDK 25.
+     * A race between two first runs makes both scalar, which changes nothing but their speed.
+     */
+    private volatile boolean ranBefore;
 
     /**
      * @param packed per group, the GEMM's left matrix packed as {@link #packedWeights} describes
@@ -207,7 +218,9 @@ final class VectorConv implements Kernels.Conv2dPlan {
         }
         int oh = g.outH(h), ow = g.outW(w), pixels = oh * ow;
         int cin = g.cin();
-        Source src = source(pool, x, n * cin, h, w);
+        boolean scalarCopies = !ranBefore;
+        ranBefore = true;
+        Source src = source(pool, x, n * cin, h, w, scalarCopies);
         boolean flat = src.wp == ow;
         int groups = g.groups(), coutG = g.coutPerGroup();
         int mPanels = mPad / MR;
@@ -250,13 +263,17 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 oyOf[j] = j < nc ? (p0 + j) / ow : NO_ROW;
                 oyOf[cols + j] = j < nc ? (p0 + j) % ow : 0;
             }
-            if (flat) {
+            if (flat && scalarCopies) {
+                keepMasksScalar(src, cols, oyOf);
+            } else if (flat) {
                 keepMasks(src, cols, oyOf);
             }
             float[] ap = packedWeights[grp];
             for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
                 int kc = Math.min(sliceDepth, depth - k0);
-                if (flat) {
+                if (flat && scalarCopies) {
+                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, oyOf, bp);
+                } else if (flat) {
                     packFlat(src, firstPlane, k0, kc, p0, taskPanels, oyOf, bp);
                 } else {
                     packSegments(src, firstPlane, ow, k0, kc, p0, nc, bp);
@@ -307,9 +324,9 @@ final class VectorConv implements Kernels.Conv2dPlan {
 
     /**
      * The input itself for a stride-1 convolution, else its phase split (in the caller's scratch),
-     * where only the phases some tap reads are filled.
+     * where only the phases some tap reads are filled; {@code scalar}: without {@link #splitColumnPairs}.
      */
-    private Source source(ComputePool pool, float[] x, int planes, int h, int w) {
+    private Source source(ComputePool pool, float[] x, int planes, int h, int w, boolean scalar) {
         int sh = g.strideH(), sw = g.strideW();
         if (sh == 1 && sw == 1) {
             return new Source(x, planes, h, w, 1, 1, h, w);
@@ -320,7 +337,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
         int parts = Math.min(planes, pool.threads() * 4);
         pool.parallelFor(parts, part -> {
             int c0 = ComputePool.splitStart(planes, parts, part), c1 = ComputePool.splitStart(planes, parts, part + 1);
-            if (sw == 2) {
+            if (sw == 2 && !scalar) {
                 splitColumnPairs(x, h, w, src, c0, c1);
                 return;
             }
@@ -432,6 +449,45 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 IntVector sx = IntVector.fromArray(IS, oyOf, cols + j).add(rx);
                 IntVector outside = sy.or(sy.neg().add(lastRow)).or(sx).or(sx.neg().add(lastCol));
                 outside.lanewise(VectorOperators.ASHR, 31).not().intoArray(oyOf, dst + j);
+            }
+        }
+    }
+
+    /** {@link #keepMasks} in scalar code, for a plan's first run ({@link #ranBefore}). */
+    private void keepMasksScalar(Source src, int cols, int[] oyOf) {
+        for (int t = 0; t < tapK.length; t++) {
+            int k = tapK[t];
+            int ry = kShiftY[k], rx = kShiftX[k];
+            int lastRow = src.rowsOf(kPhaseY[k]) - 1, lastCol = src.colsOf(kPhaseX[k]) - 1;
+            int dst = (2 + t) * cols;
+            for (int j = 0; j < cols; j++) {
+                int sy = oyOf[j] + ry, sx = oyOf[cols + j] + rx;
+                oyOf[dst + j] = ~((sy | (lastRow - sy) | sx | (lastCol - sx)) >> 31);
+            }
+        }
+    }
+
+    /**
+     * {@link #packFlat} in scalar code, for a plan's first run ({@link #ranBefore}): a float where its
+     * keep mask is all ones, else +0 (the vector loop's and, bit for bit). Once compiled it is the slower one
+     * (with this and {@link #keepMasksScalar} on every run, a ResNet-18 7×7/2 stem took 1.47× as long,
+     * layer1's 3×3 as a direct convolution 1.45×: JMH, one thread, JDK 17, AVX-512), but before C2 has compiled {@link #packFlat}, that one runs the Vector API's fallbacks:
+     * in a cold one-picture {@code vecnet classify} (JFR, 5 ms samples) its reinterpretations were the
+     * top of a quarter of all samples.
+     */
+    private void packFlatScalar(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf,
+                                float[] bp) {
+        float[] in = src.in;
+        int hp = src.hp, wp = src.wp, cols = taskPanels * NR;
+        for (int kk = 0; kk < kc; kk++) {
+            int k = k0 + kk;
+            int ry = kShiftY[k], rx = kShiftX[k], masks = (2 + kTap[k]) * cols;
+            int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
+            for (int j = 0; j < cols; j += NR) {
+                int dst = (j / NR) * NR * kc + kk * NR;
+                for (int l = 0; l < NR; l++) {
+                    bp[dst + l] = oyOf[masks + j + l] != 0 ? in[base + j + l] : 0f;
+                }
             }
         }
     }

@@ -64,16 +64,54 @@ class ConvTest extends LibraryTest {
         float[] x = random(rnd, n * cin * h * w), wt = random(rnd, g.weightSize());
         int oh = g.outH(h), ow = g.outW(w);
         float[] scale = random(rnd, cout), shift = random(rnd, cout), res = random(rnd, n * cout * oh * ow);
+        Kernels.Conv2dPlan plan = VECTOR.planConv2d(g, wt);
         for (Epilogue ep : new Epilogue[] {Epilogue.NONE, Epilogue.rowAffine(scale, shift).withResidual(res, 0).withRelu()}) {
             float[] expected = new float[n * cout * oh * ow], actual = new float[expected.length];
             SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, expected, ep);
             try (ComputePool pool = ComputePool.create(2)) {
-                VECTOR.planConv2d(g, wt).run(pool, x, n, h, w, actual, ep);
+                plan.run(pool, x, n, h, w, actual, ep); // the first run of the plan copies with scalar loops, the second with vectors
             }
             int depth = g.patchSize();
             // Winograd (3×3 stride 1) rounds in its transforms too: its error grows with the outputs' scale.
             double magnitude = Winograd.applies(g) ? Check.scale(expected) : 1;
             Check.close("conv " + g, expected, actual, 3e-6 * Math.sqrt(depth) * magnitude, 1e-5);
+        }
+    }
+
+    /**
+     * A direct plan's first run copies the input with scalar loops, later runs with vector ones
+     * (VectorConv.ranBefore): the same bits, padding and NaN, infinities, -0 and subnormals near the
+     * edges included.
+     */
+    @ParameterizedTest(name = "{0}x{1} k{2} s{3} p{4}")
+    @CsvSource({
+            "41, 35, 7, 2, 3",   // the stem, phases of unequal sizes
+            "28, 28, 3, 2, 1",
+            "15, 14, 1, 2, 0",   // a downsampling 1×1
+            "13, 11, 3, 1, 1",
+            "9, 8, 5, 1, 2",
+    })
+    void aPlansFirstRunGivesTheBitsOfItsLaterRuns(int h, int w, int k, int s, int p) {
+        ConvGeometry g = ConvGeometry.square(6, 19, k, s, p);
+        SplittableRandom rnd = new SplittableRandom(h * 131L + k);
+        float[] x = random(rnd, 2 * 6 * h * w), wt = random(rnd, g.weightSize());
+        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, Float.MIN_VALUE, -Float.MIN_NORMAL / 3};
+        for (int i = 0; i < special.length; i++) {
+            x[i * 7 * w + (i % 2 == 0 ? 0 : w - 1)] = special[i];   // first or last column of a row, on both images' planes
+            x[x.length - 1 - i * 5 * w] = special[i];
+        }
+        int outputs = 2 * 19 * g.outH(h) * g.outW(w);
+        Kernels.Conv2dPlan plan = VECTOR.planConv2dDirect(g, wt);
+        float[] first = new float[outputs], second = new float[outputs], reference = new float[outputs];
+        float[] shift = random(rnd, 19);
+        plan.run(ComputePool.sequential(), x, 2, h, w, first, Epilogue.rowBias(shift));
+        plan.run(ComputePool.sequential(), x, 2, h, w, second, Epilogue.rowBias(shift));
+        Check.identical("first and second run of " + g, second, first);
+        SCALAR.planConv2dDirect(g, wt).run(ComputePool.sequential(), x, 2, h, w, reference, Epilogue.rowBias(shift));
+        for (int i = 0; i < outputs; i++) {
+            if (Float.isNaN(reference[i]) != Float.isNaN(first[i])) {
+                throw new AssertionError("NaN at " + i + " in only one of scalar kernels and vector ones: " + reference[i] + " vs " + first[i]);
+            }
         }
     }
 
