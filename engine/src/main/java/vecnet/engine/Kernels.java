@@ -209,6 +209,16 @@ public interface Kernels {
     }
 
     /**
+     * Gets the matrix products' micro-kernel compiled now, on a tile of a few KB: for a program that
+     * has yet to load its weights, so that its first product runs compiled code (until the JIT compiles
+     * them, the vector kernels run the Vector API's slow Java fallbacks). Optional: the default, and
+     * the scalar kernels, do nothing. Thread-safe; it changes no result, and takes some tens of
+     * milliseconds of one thread.
+     */
+    default void warmUp() {
+    }
+
+    /**
      * Max pooling, NCHW: {@code y[n,c,oh,ow] = max over the window at (oh*stride - pad, ow*stride - pad)}
      * of size {@code k×k}, where padded cells count as −∞ (PyTorch's rule). Output size as for a
      * convolution: {@code floor((h + 2*pad - k)/stride) + 1}. {@code x} is {@code [n,c,h,w]}.

@@ -677,6 +677,40 @@ final class VectorGemm {
     }
 
     /**
+     * Calls of {@link #block} {@link #warmUp} makes. In a tiered JVM a method is queued for C2 after
+     * about 5,000 calls, or after 600 when its calls and loop iterations add up to 15,000 (HotSpot's
+     * Tier4InvocationThreshold, Tier4MinInvocationThreshold, Tier4CompileThreshold): {@link #micro8}
+     * (25 per call at depth 24) and {@link #addTile} (17) pass at 600 and 900, {@link #epilogue},
+     * 8 a call when the tile is the last, at 5,000.
+     */
+    static final int WARM_UP_CALLS = 1300;
+
+    /**
+     * Runs the micro-kernel, the sum of k-slices and every kind of epilogue a ResNet applies on one
+     * tile of depth 24 until C2 compiles them, so that a program that has yet to load its weights
+     * gets compiled kernels for its first product. Until then a kernel runs in the interpreter or C1,
+     * where each Vector API call is its Java fallback (about a hundred times slower): a cold
+     * one-picture {@code vecnet classify} spent 280-450 ms in its first convolution, the 7×7 stem,
+     * which runs the micro-kernel 3,136 times. The tile cycles through first and later slices, last
+     * and not, and epilogues with and without residual and ReLU, so that the profile C2 compiles with
+     * has seen each branch a real pass takes. A tile is a few KB; the calls take tens of milliseconds.
+     */
+    static void warmUp() {
+        int kc = 24;
+        float[] ap = new float[MR * kc], bp = new float[NR * kc], c = new float[MR * NR], tile = new float[MR * NR];
+        float[] scale = new float[MR], shift = new float[MR], residual = new float[MR * NR];
+        Arrays.fill(ap, 0.01f);
+        Arrays.fill(bp, 0.5f);
+        Arrays.fill(scale, 1f);
+        Epilogue affine = Epilogue.rowAffine(scale, shift);
+        Epilogue[] epilogues = {affine.withRelu(), affine.withResidual(residual, 0).withRelu(), affine};
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            boolean first = i % 4 == 0, last = i % 4 != 2;
+            block(kc, ap, 0, bp, 0, c, 0, NR, MR, NR, first, last, epilogues[i % 3], 0, 0, tile);
+        }
+    }
+
+    /**
      * One MR×NR tile of C at {@code c[cIdx]}: full tiles go straight to C (or, added to it by the
      * 8-row kernel, through {@code tile}), partial ones through {@code tile}. {@code ch} is the
      * epilogue channel of the tile's first row (perRow) or column.

@@ -130,6 +130,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void warmUp() {
+        VectorGemm.warmUp();
+    }
+
+    @Override
     public void adaptiveAvgPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int oh, int ow, float[] y) {
         VectorOps.adaptiveAvgPool2d(pool, x, n, c, h, w, oh, ow, y);
     }

@@ -73,6 +73,14 @@ final class VectorOps {
      * window (in row-major order) that equals the maximum (this matters for -0.0 versus 0.0), or NaN
      * if the window holds one. Skipped padding cells and −∞ fillers never replace anything.
      */
+    /**
+     * Whether a max pooling has run in this JVM. The first one runs the scalar twin, the same bits: it
+     * comes before C2 has compiled these loops, whose vector calls would run their Java fallbacks in
+     * the interpreter and C1 (ResNet-18's pooling, 64 planes of 112², took 100-120 ms so in a cold
+     * one-picture {@code vecnet classify}).
+     */
+    private static volatile boolean maxPoolRanBefore;
+
     static void maxPool2d(ComputePool pool, float[] x, int n, int c, int h, int w, int k, int stride, int pad, float[] y) {
         if (k < 1 || stride < 1 || pad < 0) {
             throw new IllegalArgumentException("maxPool2d: kernel " + k + ", stride " + stride + ", padding " + pad
@@ -81,6 +89,11 @@ final class VectorOps {
         int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
         int planes = n * c;
         if (planes <= 0 || oh <= 0 || ow <= 0) {
+            return;
+        }
+        if (!maxPoolRanBefore) {
+            maxPoolRanBefore = true;
+            ScalarKernels.INSTANCE.maxPool2d(pool, x, n, c, h, w, k, stride, pad, y);
             return;
         }
         int parts = Math.min(planes, pool.threads() * 4);

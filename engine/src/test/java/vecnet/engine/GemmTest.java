@@ -68,6 +68,32 @@ class GemmTest extends LibraryTest {
     }
 
     /**
+     * {@link Kernels#warmUp} runs the micro-kernel on its own tile: a product and a convolution with
+     * every kind of epilogue give the same bits before and after it (it shares no buffer with them).
+     */
+    @Test
+    void aWarmUpChangesNoResult() {
+        SplittableRandom rnd = new SplittableRandom(77);
+        int m = 37, n = 70, k = 300;
+        float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = random(rnd, n), res = random(rnd, m * n);
+        Epilogue ep = Epilogue.columnBias(bias).withResidual(res, 0).withRelu();
+        ConvGeometry g = ConvGeometry.square(5, 9, 3, 2, 1);
+        float[] x = random(rnd, 5 * 17 * 17), w = random(rnd, g.weightSize()), shift = random(rnd, 9);
+        Kernels.Conv2dPlan plan = VECTOR.planConv2dDirect(g, w);
+        float[][] before = {new float[m * n], new float[9 * 9 * 9]}, after = {new float[m * n], new float[9 * 9 * 9]};
+        for (float[][] out : new float[][][] {before, after}) {
+            if (out == after) {
+                VECTOR.warmUp();
+            }
+            VECTOR.sgemm(ComputePool.sequential(), m, n, k, a, 0, k, b, 0, n, false, out[0], 0, n, ep);
+            plan.run(ComputePool.sequential(), x, 1, 17, 17, out[1], Epilogue.rowAffine(shift, shift).withRelu());
+        }
+        Check.identical("sgemm around a warm-up", before[0], after[0]);
+        Check.identical("convolution around a warm-up", before[1], after[1]);
+        Kernels.scalar().warmUp(); // does nothing, and says so by not throwing
+    }
+
+    /**
      * sgemm gives the same bits on any thread count: the tasks (runs of row blocks × column blocks)
      * change with it, each element's sums do not. Shapes span several blocks of rows and of columns;
      * the last two have rows enough for one wide band a thread on two and three threads.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -267,6 +268,15 @@ class VectorOpsTest extends LibraryTest {
                     : new float[] {0f, -0f, Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}[r];
         }
         return x;
+    }
+
+    /**
+     * The JVM's first max pooling runs the scalar twin (VectorOps.maxPoolRanBefore, for a cold start):
+     * one here, so that the tests below compare the vector loops with it.
+     */
+    @BeforeAll
+    static void firstMaxPoolingOfTheJvm() {
+        VECTOR.maxPool2d(ComputePool.sequential(), new float[9], 1, 1, 3, 3, 3, 2, 1, new float[4]);
     }
 
     @ParameterizedTest(name = "maxpool {0}x{1}x{2}x{3} k{4} s{5} p{6}")

@@ -1149,12 +1149,16 @@ public final class Cli {
     }
 
     /**
-     * {@link #inBackground} for the fastest algorithm's kernels, or null for the direct algorithm: its
-     * few kernels compile soon enough during the first pass, and a warm-up beside it only took the
-     * other core (a cold {@code classify} of one picture, 1.6-1.9 s with it, 1.5-1.6 without).
+     * {@link #inBackground}: for the fastest algorithm, {@code warmUp} (the model's kernels, on small
+     * pictures); for the direct algorithm only the micro-kernel ({@link Kernels#warmUp}), its other
+     * kernels running their first pass with scalar copies. A whole model's warm-up beside the loading
+     * took the other core for longer than it saved (a cold {@code classify} of one picture, 1.6-1.9 s
+     * with it, 1.5-1.6 without); the micro-kernel's alone made the first convolution, ResNet-18's 7×7
+     * stem, take 40-65 ms instead of 280-450 (JDK 17, 2 cores) and the whole call 0.91-1.15 s instead
+     * of 1.08-1.39.
      */
     static Thread warmUpFor(Conv2d.Algorithm algorithm, Runnable warmUp) {
-        return algorithm == Conv2d.Algorithm.DIRECT ? null : inBackground(warmUp);
+        return inBackground(algorithm == Conv2d.Algorithm.DIRECT ? Kernels.get()::warmUp : warmUp);
     }
 
     /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores); null: none. */
