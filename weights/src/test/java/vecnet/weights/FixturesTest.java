@@ -46,7 +46,7 @@ class FixturesTest extends LibraryTest {
     }
 
     /** Every tensor of {@code expected} is in {@code actual} with the same dtype, shape and bytes. */
-    private static void sameTensors(String what, StateDict expected, StateDict actual) {
+    static void sameTensors(String what, StateDict expected, StateDict actual) {
         assertEquals(new HashSet<>(expected.keys()), new HashSet<>(actual.keys()), what + ": key sets");
         for (String k : expected.keys()) {
             assertEquals(expected.dtype(k), actual.dtype(k), what + " " + k + " dtype");

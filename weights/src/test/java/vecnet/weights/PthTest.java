@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,9 +16,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vecnet.testing.Check;
+import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
 
 /** The .pth reader on hand-written archives: views it must rebuild and files it must refuse, with the reason. */
@@ -43,6 +50,46 @@ class PthTest extends LibraryTest {
             assertTrue(e.getMessage().contains(frag), "message should contain '" + frag + "': " + e.getMessage());
         }
         return e;
+    }
+
+    /**
+     * torch.save's uncompressed entries are memory-mapped at the offsets {@link Pth#storedData} reads
+     * from the zip's directories: at each offset lie the entry's bytes as ZipFile reads them; and the
+     * same entries deflated, which are read through ZipFile, give the same tensors, bit for bit.
+     */
+    @Test
+    void mappedEntriesAreTheBytesZipFileReads() throws IOException {
+        for (String name : List.of("tiny_fusion.pth", "views.pth", "checkpoint.pth", "dataparallel.pth")) {
+            Path f = Fixtures.file(name);
+            Map<String, byte[]> entries = new LinkedHashMap<>();
+            Map<String, Long> dataAt;
+            try (ZipFile z = new ZipFile(f.toFile()); FileChannel ch = FileChannel.open(f)) {
+                dataAt = Pth.storedData(ch, Files.size(f));
+                for (ZipEntry e : java.util.Collections.list(z.entries())) {
+                    byte[] bytes;
+                    try (InputStream in = z.getInputStream(e)) {
+                        bytes = in.readAllBytes();
+                    }
+                    entries.put(e.getName(), bytes);
+                    ByteBuffer there = ByteBuffer.allocate(bytes.length);
+                    ch.read(there, dataAt.get(e.getName()));
+                    assertArrayEquals(bytes, there.array(), name + ": " + e.getName() + " at " + dataAt.get(e.getName()));
+                }
+            }
+            assertEquals(entries.keySet(), dataAt.keySet(), name + ": every entry is stored");
+            Path deflated = dir.resolve("deflated-" + name);
+            try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(deflated))) {
+                for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                    out.putNextEntry(new ZipEntry(e.getKey()));
+                    out.write(e.getValue());
+                    out.closeEntry();
+                }
+            }
+            try (FileChannel ch = FileChannel.open(deflated)) {
+                assertTrue(Pth.storedData(ch, Files.size(deflated)).isEmpty(), "nothing stored in " + deflated);
+            }
+            FixturesTest.sameTensors(name + " mapped vs deflated", StateDict.read(deflated), StateDict.read(f));
+        }
     }
 
     @Test
