@@ -212,8 +212,8 @@ public interface Kernels {
      * Gets the matrix products' micro-kernel compiled now, on a tile of a few KB: for a program that
      * has yet to load its weights, so that its first product runs compiled code (until the JIT compiles
      * them, the vector kernels run the Vector API's slow Java fallbacks). Optional: the default, and
-     * the scalar kernels, do nothing. Thread-safe; it changes no result, and takes some tens of
-     * milliseconds of one thread.
+     * the scalar kernels, do nothing. Thread-safe; it changes no result, and takes 0.1-0.25 s of one
+     * thread.
      */
     default void warmUp() {
     }

@@ -1158,7 +1158,9 @@ public final class Cli {
      * of 1.08-1.39.
      */
     static Thread warmUpFor(Conv2d.Algorithm algorithm, Runnable warmUp) {
-        return inBackground(algorithm == Conv2d.Algorithm.DIRECT ? Kernels.get()::warmUp : warmUp);
+        // Kernels.get() inside the lambda: the Vector API's classes are set up on the background thread
+        // (40-50 ms on JDK 17), not on the one about to read the weights
+        return inBackground(algorithm == Conv2d.Algorithm.DIRECT ? () -> Kernels.get().warmUp() : warmUp);
     }
 
     /** Waits for the warm-up before the first forward pass (both would otherwise compete for the cores); null: none. */

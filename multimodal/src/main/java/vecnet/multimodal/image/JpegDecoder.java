@@ -292,10 +292,10 @@ public final class JpegDecoder {
      */
     private record YccRows(int width, int height, byte[] ycc, int offset) implements RgbRows {
         @Override
-        public void toStrip(int y0, int rows, int[] strip, int stripRows) {
+        public void toStrip(int y0, int rows, int[] strip, int stripRows, Kernels kernels) {
             Rgb8.toPlanes(ycc, offset, width, y0, rows, strip, stripRows);
             int plane = width * stripRows;
-            Kernels.get().ycbcrToRgb(strip, 0, plane, 2 * plane, plane);
+            kernels.ycbcrToRgb(strip, 0, plane, 2 * plane, plane);
         }
     }
 

@@ -1,5 +1,7 @@
 package vecnet.multimodal.image;
 
+import vecnet.engine.Kernels;
+
 /**
  * A decoded picture as Pillow's {@code convert('RGB')} gives it: {@code (H, W, 3)} uint8, interleaved,
  * row after row ({@code rgb[(y*W + x)*3 + c]}). The decoders of this package return it and
@@ -14,7 +16,7 @@ public record Rgb8(int width, int height, byte[] rgb) implements RgbRows {
     }
 
     @Override
-    public void toStrip(int y0, int rows, int[] strip, int stripRows) {
+    public void toStrip(int y0, int rows, int[] strip, int stripRows, Kernels kernels) {
         toPlanes(rgb, 0, width, y0, rows, strip, stripRows);
     }
 
