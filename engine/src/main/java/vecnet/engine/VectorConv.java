@@ -1,6 +1,7 @@
 package vecnet.engine;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -60,16 +61,20 @@ final class VectorConv implements Kernels.Conv2dPlan {
     /** For each phase {@code py·strideW + px}: whether some k reads it (the others are never split out). */
     private final boolean[] phaseRead;
     /**
-     * Whether a run has started. A plan's first run copies the input with scalar loops instead of the
-     * vector ones ({@link #packFlatScalar}), the same bits: in a fresh JVM the first run is the one
-     * that executes in the interpreter and C1 while C2 compiles the kernels, and there each Vector API
-     * call is its Java fallback, which allocates, and a reinterpretation copies its lanes through a
-     * ByteBuffer. The micro-kernel stays vector: its work dwarfs the copies', and C2 compiles it first.
-     * A cold one-picture {@code vecnet classify} (ResNet-18, 2 cores, AVX-512, eight interleaved runs
-     * each) took 1.38-1.86 s instead of 1.76-2.28 on JDK 17, 1.27-1.96 instead of 1.77-2.27 on JDK 25.
-     * A race between two first runs makes both scalar, which changes nothing but their speed.
+     * The JVM's first {@value #SCALAR_RUNS} runs of direct convolutions copy the input with scalar loops
+     * instead of the vector ones ({@link #packFlatScalar}), the same bits: they are the runs that
+     * execute in the interpreter and C1 while C2 compiles the kernels, and there each Vector API call is
+     * its Java fallback, which allocates, and a reinterpretation copies its lanes through a ByteBuffer.
+     * Once compiled, the scalar copies are the slower ones. The micro-kernel stays vector: its work
+     * dwarfs the copies', and C2 compiles it first. A cold one-picture {@code vecnet classify}
+     * (ResNet-18, 2 cores, AVX-512, eight interleaved runs each) took 1.38-1.86 s instead of 1.76-2.28 on
+     * JDK 17, 1.27-1.96 instead of 1.77-2.27 on JDK 25. (Counted for the JVM, not for each plan: a
+     * training step makes new plans after each update, and a first run of each plan made the
+     * training steps of {@code bench/compare.sh} 1.3-1.6× as long.)
      */
-    private volatile boolean ranBefore;
+    private static final AtomicInteger RUNS = new AtomicInteger();
+    /** See {@link #RUNS}: about three passes of ResNet-18, whose 20 convolutions are direct in a short run. */
+    static final int SCALAR_RUNS = 64;
 
     /**
      * @param packed per group, the GEMM's left matrix packed as {@link #packedWeights} describes
@@ -212,14 +217,18 @@ final class VectorConv implements Kernels.Conv2dPlan {
 
     @Override
     public void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep) {
+        boolean early = RUNS.get() < SCALAR_RUNS && RUNS.incrementAndGet() <= SCALAR_RUNS;
+        run(pool, x, n, h, w, y, ep, early);
+    }
+
+    /** {@link #run(ComputePool, float[], int, int, int, float[], Epilogue)}, copying with scalar loops when {@code scalarCopies}. */
+    void run(ComputePool pool, float[] x, int n, int h, int w, float[] y, Epilogue ep, boolean scalarCopies) {
         g.checkInput(h, w);
         if (!ep.perRow()) {
             throw new IllegalArgumentException("a convolution epilogue is per output channel (perRow)");
         }
         int oh = g.outH(h), ow = g.outW(w), pixels = oh * ow;
         int cin = g.cin();
-        boolean scalarCopies = !ranBefore;
-        ranBefore = true;
         Source src = source(pool, x, n * cin, h, w, scalarCopies);
         boolean flat = src.wp == ow;
         int groups = g.groups(), coutG = g.coutPerGroup();
@@ -453,7 +462,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
         }
     }
 
-    /** {@link #keepMasks} in scalar code, for a plan's first run ({@link #ranBefore}). */
+    /** {@link #keepMasks} in scalar code, for the JVM's first runs ({@link #RUNS}). */
     private void keepMasksScalar(Source src, int cols, int[] oyOf) {
         for (int t = 0; t < tapK.length; t++) {
             int k = tapK[t];
@@ -468,7 +477,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
     }
 
     /**
-     * {@link #packFlat} in scalar code, for a plan's first run ({@link #ranBefore}): a float where its
+     * {@link #packFlat} in scalar code, for the JVM's first runs ({@link #RUNS}): a float where its
      * keep mask is all ones, else +0 (the vector loop's and, bit for bit). Once compiled it is the slower one
      * (with this and {@link #keepMasksScalar} on every run, a ResNet-18 7×7/2 stem took 1.47× as long,
      * layer1's 3×3 as a direct convolution 1.45×: JMH, one thread, JDK 17, AVX-512), but before C2 has compiled {@link #packFlat}, that one runs the Vector API's fallbacks:

@@ -69,7 +69,7 @@ class ConvTest extends LibraryTest {
             float[] expected = new float[n * cout * oh * ow], actual = new float[expected.length];
             SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, expected, ep);
             try (ComputePool pool = ComputePool.create(2)) {
-                plan.run(pool, x, n, h, w, actual, ep); // the first run of the plan copies with scalar loops, the second with vectors
+                plan.run(pool, x, n, h, w, actual, ep);
             }
             int depth = g.patchSize();
             // Winograd (3×3 stride 1) rounds in its transforms too: its error grows with the outputs' scale.
@@ -79,8 +79,8 @@ class ConvTest extends LibraryTest {
     }
 
     /**
-     * A direct plan's first run copies the input with scalar loops, later runs with vector ones
-     * (VectorConv.ranBefore): the same bits, padding and NaN, infinities, -0 and subnormals near the
+     * The JVM's first direct convolutions copy the input with scalar loops, later ones with vector
+     * loops (VectorConv.RUNS): the same bits, padding and NaN, infinities, -0 and subnormals near the
      * edges included.
      */
     @ParameterizedTest(name = "{0}x{1} k{2} s{3} p{4}")
@@ -91,7 +91,7 @@ class ConvTest extends LibraryTest {
             "13, 11, 3, 1, 1",
             "9, 8, 5, 1, 2",
     })
-    void aPlansFirstRunGivesTheBitsOfItsLaterRuns(int h, int w, int k, int s, int p) {
+    void scalarAndVectorCopiesGiveTheSameBits(int h, int w, int k, int s, int p) {
         ConvGeometry g = ConvGeometry.square(6, 19, k, s, p);
         SplittableRandom rnd = new SplittableRandom(h * 131L + k);
         float[] x = random(rnd, 2 * 6 * h * w), wt = random(rnd, g.weightSize());
@@ -101,12 +101,12 @@ class ConvTest extends LibraryTest {
             x[x.length - 1 - i * 5 * w] = special[i];
         }
         int outputs = 2 * 19 * g.outH(h) * g.outW(w);
-        Kernels.Conv2dPlan plan = VECTOR.planConv2dDirect(g, wt);
+        VectorConv plan = (VectorConv) VECTOR.planConv2dDirect(g, wt);
         float[] first = new float[outputs], second = new float[outputs], reference = new float[outputs];
         float[] shift = random(rnd, 19);
-        plan.run(ComputePool.sequential(), x, 2, h, w, first, Epilogue.rowBias(shift));
-        plan.run(ComputePool.sequential(), x, 2, h, w, second, Epilogue.rowBias(shift));
-        Check.identical("first and second run of " + g, second, first);
+        plan.run(ComputePool.sequential(), x, 2, h, w, first, Epilogue.rowBias(shift), true);
+        plan.run(ComputePool.sequential(), x, 2, h, w, second, Epilogue.rowBias(shift), false);
+        Check.identical("scalar and vector copies of " + g, second, first);
         SCALAR.planConv2dDirect(g, wt).run(ComputePool.sequential(), x, 2, h, w, reference, Epilogue.rowBias(shift));
         for (int i = 0; i < outputs; i++) {
             if (Float.isNaN(reference[i]) != Float.isNaN(first[i])) {
