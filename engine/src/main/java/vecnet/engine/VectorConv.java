@@ -478,20 +478,20 @@ final class VectorConv implements Kernels.Conv2dPlan {
 
     /**
      * {@link #packFlat} in scalar code, for the JVM's first runs ({@link #RUNS}): a float where its
-     * keep mask is all ones, else +0 (the vector loop's and, bit for bit). Once compiled it is the slower one
-     * (with this and {@link #keepMasksScalar} on every run, a ResNet-18 7×7/2 stem took 1.47× as long,
-     * layer1's 3×3 as a direct convolution 1.45×: JMH, one thread, JDK 17, AVX-512), but before C2 has compiled {@link #packFlat}, that one runs the Vector API's fallbacks:
-     * in a cold one-picture {@code vecnet classify} (JFR, 5 ms samples) its reinterpretations were the
-     * top of a quarter of all samples.
+     * keep mask is all ones, else +0 (the vector loop's and, bit for bit). Once compiled it is the
+     * slower one (with this and {@link #keepMasksScalar} on every run, a ResNet-18 7×7/2 stem took
+     * 1.47× as long, layer1's 3×3 as a direct convolution 1.45×: JMH, one thread, JDK 17, AVX-512), but
+     * before C2 has compiled {@link #packFlat}, that one runs the Vector API's fallbacks: in a cold
+     * one-picture {@code vecnet classify} (JFR, 5 ms samples) its reinterpretations were the top of a
+     * quarter of all samples.
      */
     private void packFlatScalar(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf,
                                 float[] bp) {
         float[] in = src.in;
-        int hp = src.hp, wp = src.wp, cols = taskPanels * NR;
+        int cols = taskPanels * NR;
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
-            int ry = kShiftY[k], rx = kShiftX[k], masks = (2 + kTap[k]) * cols;
-            int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
+            int masks = (2 + kTap[k]) * cols, base = flatBase(src, firstPlane, k, p0);
             for (int j = 0; j < cols; j += NR) {
                 int dst = (j / NR) * NR * kc + kk * NR;
                 for (int l = 0; l < NR; l++) {
@@ -499,6 +499,12 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 }
             }
         }
+    }
+
+    /** Where {@code X̂[k, p0]} lies in {@code src.in} when a source row is as long as an output row ({@link #packFlat}). */
+    private int flatBase(Source src, int firstPlane, int k, int p0) {
+        return src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * src.hp * src.wp
+                + kShiftY[k] * src.wp + kShiftX[k] + p0;
     }
 
     /**
@@ -511,11 +517,10 @@ final class VectorConv implements Kernels.Conv2dPlan {
      */
     private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf, float[] bp) {
         float[] in = src.in;
-        int hp = src.hp, wp = src.wp, cols = taskPanels * NR;
+        int cols = taskPanels * NR;
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
-            int ry = kShiftY[k], rx = kShiftX[k], masks = (2 + kTap[k]) * cols;
-            int base = src.phaseOffset(kPhaseY[k], kPhaseX[k]) + (firstPlane + kChannel[k]) * hp * wp + ry * wp + rx + p0;
+            int masks = (2 + kTap[k]) * cols, base = flatBase(src, firstPlane, k, p0);
             for (int j = 0; j < cols; j += VL) {
                 int off = base + j, dst = (j / NR) * NR * kc + kk * NR + j % NR;
                 if (off < 0 || off > in.length - VL) {
