@@ -76,7 +76,7 @@ final class VectorOps {
     /**
      * Whether a max pooling has run in this JVM. The first one runs the scalar twin, the same bits: it
      * comes before C2 has compiled these loops, whose vector calls would run their Java fallbacks in
-     * the interpreter and C1 (ResNet-18's pooling, 64 planes of 112², took 100-120 ms so in a cold
+     * the interpreter and C1 (ResNet-18's pooling, 64 planes of 112², took 100-120 ms in a cold
      * one-picture {@code vecnet classify}).
      */
     private static volatile boolean maxPoolRanBefore;
