@@ -209,6 +209,31 @@ public interface Kernels {
     }
 
     /**
+     * A convolution followed by max pooling, {@code maxPool2d(conv(x))}, in one pass: ResNet's stem and
+     * the pooling after it. Equal, element for element, to {@link #planConv2d}'s plan run with the same
+     * epilogue and then {@link #maxPool2d}. Null where these kernels have no such pass (the scalar
+     * kernels never do), and then the caller runs the two steps.
+     *
+     * @param k      the pooling window
+     * @param stride the pooling stride
+     * @param pad    the pooling padding, at most {@code k / 2}
+     */
+    default ConvPoolPlan planConvMaxPool(ConvGeometry geometry, float[] weight, int k, int stride, int pad) {
+        return null;
+    }
+
+    /** A convolution and the max pooling after it, with the convolution's weights ready; see {@link #planConvMaxPool}. */
+    interface ConvPoolPlan {
+        ConvGeometry geometry();
+
+        /**
+         * {@code y = maxPool2d(conv(x) with ep)}: {@code x} is {@code [n, cin, h, w]}, {@code y} the pooled
+         * {@code [n, cout, ph, pw]}. The epilogue is per output channel and has no residual.
+         */
+        void run(ComputePool pool, float[] x, int n, int h, int w, Epilogue ep, float[] y);
+    }
+
+    /**
      * Gets the matrix products' micro-kernel compiled now, on a tile of a few KB: for a program that
      * has yet to load its weights, so that its first product runs compiled code (until the JIT compiles
      * them, the vector kernels run the Vector API's slow Java fallbacks). Optional: the default, and

@@ -120,6 +120,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public ConvPoolPlan planConvMaxPool(ConvGeometry geometry, float[] weight, int k, int stride, int pad) {
+        return VectorConvPool.plan(geometry, weight, k, stride, pad);
+    }
+
+    @Override
     public Conv2dPlan planConvInputGradient(ConvGeometry geometry, float[] weight) {
         return VectorConv.inputGradient(geometry, weight);
     }

@@ -53,6 +53,7 @@ public final class Conv2d implements Layer, HasStateDict {
     private final Kernels kernels;
     private volatile Kernels.Conv2dPlan plan;
     private volatile Kernels.Conv2dPlan directPlan;   // Algorithm.DIRECT's: see Kernels.planConv2dDirect
+    private volatile PooledPlan pooledPlan;             // forwardMaxPooled's
     private volatile Kernels.Conv2dPlan inputGradientPlan;   // backward's, see #inputGradientPlan
 
     /** A square {@code k×k} kernel, same stride and padding on both axes, no dilation, one group. */
@@ -93,6 +94,7 @@ public final class Conv2d implements Layer, HasStateDict {
         synchronized (this) {
             plan = null;
             directPlan = null;
+            pooledPlan = null;
             inputGradientPlan = null;
         }
     }
@@ -138,6 +140,59 @@ public final class Conv2d implements Layer, HasStateDict {
      */
     public Tensor forward(Tensor x, ComputePool pool, Epilogue ep, Tensor out, Algorithm algorithm) {
         return run(algorithm == Algorithm.DIRECT, x, pool, ep, out);
+    }
+
+    /**
+     * {@code then.forward(forward(x, pool, ep))} in one pass, where the kernels have one
+     * ({@link Kernels#planConvMaxPool}: ResNet's stem and its max pooling): the same values, without
+     * the convolution's whole output in memory. Where they have none, or {@code ep} has a residual,
+     * this writes nothing and returns false, and the caller runs the two steps. It serves either
+     * {@link Algorithm}: the kernels have no such pass for a convolution they would run by Winograd.
+     *
+     * @param out the pooled output, {@code (N, cout, pooledH, pooledW)}, not {@code x}
+     * @return    whether {@code out} was written
+     */
+    public boolean forwardMaxPooled(Tensor x, ComputePool pool, Epilogue ep, MaxPool2d then, Tensor out) {
+        x.requireShape("Conv2d input", -1, geometry.cin(), -1, -1);
+        int n = x.dim(0), h = x.dim(2), w = x.dim(3);
+        geometry.checkInput(h, w);
+        Epilogue full = withBias(ep);
+        if (full.residual() != null) {
+            return false;
+        }
+        Kernels.ConvPoolPlan p = pooledPlan(then);
+        if (p == null) {
+            return false;
+        }
+        int ph = then.outSize(geometry.outH(h)), pw = then.outSize(geometry.outW(w));
+        if (ph < 1 || pw < 1) {
+            throw new IllegalArgumentException("MaxPool2d input " + geometry.outH(h) + "x" + geometry.outW(w)
+                    + " is too small for kernel " + then.kernelSize() + " with padding " + then.padding());
+        }
+        out.requireShape("pooled Conv2d output", n, geometry.cout(), ph, pw);
+        if (out.data() == x.data()) {
+            throw new IllegalArgumentException("Conv2d output must not share memory with its input");
+        }
+        if (n > 0) {
+            p.run(pool, x.data(), n, h, w, full, out.data());
+        }
+        return true;
+    }
+
+    /** A fused plan and the pooling it was made for; {@code plan} null when the kernels have none. */
+    private record PooledPlan(int k, int stride, int pad, Kernels.ConvPoolPlan plan) {
+    }
+
+    private Kernels.ConvPoolPlan pooledPlan(MaxPool2d then) {
+        PooledPlan p = pooledPlan;
+        if (p == null || p.k != then.kernelSize() || p.stride != then.stride() || p.pad != then.padding()) {
+            synchronized (this) {
+                p = new PooledPlan(then.kernelSize(), then.stride(), then.padding(),
+                        kernels.planConvMaxPool(geometry, weight.data(), then.kernelSize(), then.stride(), then.padding()));
+                pooledPlan = p;
+            }
+        }
+        return p.plan;
     }
 
     /**

@@ -39,6 +39,19 @@ public final class MaxPool2d implements Layer {
         this.padding = padding;
     }
 
+    /** The window's side. */
+    public int kernelSize() {
+        return kernelSize;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int padding() {
+        return padding;
+    }
+
     public int outSize(int in) {
         return Math.floorDiv(in + 2 * padding - kernelSize, stride) + 1;
     }

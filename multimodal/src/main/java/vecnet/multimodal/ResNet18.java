@@ -18,6 +18,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import vecnet.engine.ComputePool;
 import vecnet.engine.ConvGeometry;
+import vecnet.engine.Epilogue;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
@@ -338,10 +339,14 @@ public final class ResNet18 implements HasStateDict {
      */
     public Tensor features(Tensor images) {
         images.requireShape("ResNet input (N, 3, H, W)", -1, 3, -1, -1);
-        Tensor stem = conv1.forward(images, pool, bn1.asEpilogue().withRelu(), buffers.take(conv1.outputShape(images.shape())),
-                algorithm);
-        Tensor x = maxpool.forward(stem, pool, buffers.take(maxpool.outputShape(stem.shape())));
-        buffers.give(stem);
+        Epilogue stemEpilogue = bn1.asEpilogue().withRelu();
+        Tensor x = buffers.take(maxpool.outputShape(conv1.outputShape(images.shape())));
+        if (!conv1.forwardMaxPooled(images, pool, stemEpilogue, maxpool, x)) {
+            Tensor stem = conv1.forward(images, pool, stemEpilogue, buffers.take(conv1.outputShape(images.shape())),
+                    algorithm);
+            maxpool.forward(stem, pool, x);
+            buffers.give(stem);
+        }
         for (List<BasicBlock> layer : layers) {
             for (BasicBlock block : layer) {
                 Tensor next = block.forward(x, pool, buffers, algorithm);

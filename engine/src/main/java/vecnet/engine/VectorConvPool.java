@@ -1,0 +1,364 @@
+package vecnet.engine;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A convolution and the max pooling after it, in one pass, with the output channels in the vector
+ * lanes: ResNet's stem, a 7×7/2 convolution of the three colour planes followed by a 3×3/2 max
+ * pooling.
+ *
+ * <p>{@link VectorConv} puts output pixels in the lanes, which needs the patch matrix X̂ packed: for
+ * the stem that copy is 147 floats per output pixel, about a fifth of the convolution's time. Here a
+ * micro-tile is {@code MR} neighbouring pixels of one output row × {@code NR} output channels, and
+ * its broadcast operand is read in place, from a zero-padded copy of the input rows: pixel {@code r}
+ * of the tile reads tap {@code k} at {@code offset(k) + 2r} (the column stride is 2). The weights are
+ * packed once, as k-major panels of NR channels. Each tile is then one pixel per row of output
+ * (NHWC), the wrong layout for the next layer; so the max pooling is done here too, on rows in that
+ * layout, where the window's values are whole vectors of channels, and only the pooled values, a
+ * quarter as many, are transposed to NCHW.
+ *
+ * <p>Same bits as the convolution's plan followed by {@link Kernels#maxPool2d}: each output element
+ * of the convolution is one chain of FMAs from zero over {@code k} in order (the depth is at most
+ * {@link VectorGemm#KC}, one slice, as VectorConv sums it), the epilogue is {@link Epilogue#apply}'s
+ * arithmetic, and the pooling compares in the scalar twin's window order ({@code v > m || isNaN(v)}:
+ * the first of equal values, the last NaN).
+ *
+ * <p>Tasks are (image, block of pooled rows). A task computes the convolution rows its pooled rows
+ * read, into a ring of {@code k} rows; two tasks whose windows share a row both compute it, the same
+ * way. So the thread count changes no result.
+ */
+final class VectorConvPool implements Kernels.ConvPoolPlan {
+    private static final VectorSpecies<Float> S = VectorGemm.S;
+    private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
+    /** The column stride the micro-kernels are written for. */
+    private static final int STRIDE = 2;
+    /**
+     * The JVM's first runs take the two steps (the convolution's plan, then {@link VectorOps}'s max
+     * pooling), whose first runs are tuned for a cold JVM (scalar copies, see {@code VectorConv.RUNS});
+     * this path's kernels would run the Vector API's fallbacks until C2 compiles them. A one-picture
+     * run stays on the two steps.
+     */
+    static final int TWO_STEP_RUNS = 2;
+    private static final AtomicInteger RUNS = new AtomicInteger();
+
+    private final ConvGeometry g;
+    private final int poolK, poolStride, poolPad;
+    private final int depth;
+    /** Panel q of NR output channels: {@code packed[(q·depth + k)·NR + l] = w[q·NR + l, k]}. */
+    private final float[] packed;
+    /** The two steps, for the JVM's first runs. */
+    private final Kernels.Conv2dPlan conv;
+
+    private VectorConvPool(ConvGeometry g, float[] weight, int poolK, int poolStride, int poolPad) {
+        this.g = g;
+        this.poolK = poolK;
+        this.poolStride = poolStride;
+        this.poolPad = poolPad;
+        this.depth = g.patchSize();
+        int cout = g.cout();
+        packed = new float[cout * depth];
+        for (int q = 0; q < cout / NR; q++) {
+            for (int k = 0; k < depth; k++) {
+                for (int l = 0; l < NR; l++) {
+                    packed[(q * depth + k) * NR + l] = weight[(q * NR + l) * depth + k];
+                }
+            }
+        }
+        conv = VectorConv.plan(g, weight);
+    }
+
+    /**
+     * The fused plan of {@code g} followed by {@code MaxPool2d(poolK, poolStride, poolPad)}, or null
+     * where it does not apply: it needs one group, no dilation, a column stride of 2, at most
+     * {@link VectorGemm#KC} products per output and a multiple of NR output channels, and not a
+     * geometry that {@link VectorKernels#planConv2d} runs by Winograd (whose sums differ).
+     */
+    static Kernels.ConvPoolPlan plan(ConvGeometry g, float[] weight, int poolK, int poolStride, int poolPad) {
+        g.checkWeights(weight);
+        if (g.groups() != 1 || g.dilH() != 1 || g.dilW() != 1 || g.strideW() != STRIDE
+                || g.patchSize() > VectorGemm.KC || g.cout() % NR != 0 || Winograd.applies(g)
+                || poolK < 1 || poolStride < 1 || poolPad < 0 || 2 * poolPad > poolK) {
+            return null;
+        }
+        return new VectorConvPool(g, weight, poolK, poolStride, poolPad);
+    }
+
+    @Override
+    public ConvGeometry geometry() {
+        return g;
+    }
+
+    private int pooledSize(int in) {
+        return Math.floorDiv(in + 2 * poolPad - poolK, poolStride) + 1;
+    }
+
+    /** Per-thread buffers, grown on demand and reused. */
+    private static final class Scratch {
+        float[] band = new float[0];
+        float[] ring = new float[0];
+        float[] pooled = new float[0];
+        int[] offsets = new int[0];
+        final float[] tile = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    @Override
+    public void run(ComputePool pool, float[] x, int n, int h, int w, Epilogue ep, float[] y) {
+        boolean early = RUNS.get() < TWO_STEP_RUNS && RUNS.incrementAndGet() <= TWO_STEP_RUNS;
+        run(pool, x, n, h, w, ep, y, early);
+    }
+
+    /** {@link #run(ComputePool, float[], int, int, int, Epilogue, float[])}, in the two steps when {@code twoSteps}. */
+    void run(ComputePool pool, float[] x, int n, int h, int w, Epilogue ep, float[] y, boolean twoSteps) {
+        g.checkInput(h, w);
+        if (ep.residual() != null || !ep.perRow()) {
+            throw new IllegalArgumentException("a pooled convolution's epilogue is per output channel, with no residual");
+        }
+        int oh = g.outH(h), ow = g.outW(w), ph = pooledSize(oh), pw = pooledSize(ow);
+        if (ph < 1 || pw < 1) {
+            throw new IllegalArgumentException("max pooling of a " + oh + "x" + ow + " map: too small for kernel " + poolK
+                    + " with padding " + poolPad);
+        }
+        if (twoSteps) {
+            float[] maps = new float[n * g.cout() * oh * ow];
+            conv.run(pool, x, n, h, w, maps, ep);
+            VectorOps.maxPool2d(pool, maps, n, g.cout(), oh, ow, poolK, poolStride, poolPad, y);
+            return;
+        }
+        // One image on several threads: its pooled rows in as many blocks as threads.
+        int blocks = n < pool.threads() ? Math.min(ph, pool.threads()) : 1;
+        pool.parallelFor(n * blocks, task -> {
+            int b = task / blocks, block = task % blocks;
+            int py0 = ComputePool.splitStart(ph, blocks, block), py1 = ComputePool.splitStart(ph, blocks, block + 1);
+            runRows(x, b, h, w, oh, ow, pw, py0, py1, ep, y, SCRATCH.get());
+        });
+    }
+
+    /** Pooled rows {@code [py0, py1)} of image {@code b}. */
+    private void runRows(float[] x, int b, int h, int w, int oh, int ow, int pw, int py0, int py1, Epilogue ep,
+                         float[] y, Scratch s) {
+        int cin = g.cin(), cout = g.cout(), kh = g.kh(), kw = g.kw(), sh = g.strideH();
+        // The convolution rows these pooled rows read, and the input rows those read.
+        int cyLo = Math.max(0, py0 * poolStride - poolPad), cyHi = Math.min(oh, (py1 - 1) * poolStride - poolPad + poolK);
+        int iyLo = cyLo * sh - g.padH(), bandH = (cyHi - 1 - cyLo) * sh + kh;
+        int wp = w + 2 * g.padW();
+        int slack = STRIDE * MR + kw; // read by the lanes of a last, partial block of pixels
+        float[] band = s.band = grow(s.band, cin * bandH * wp + slack);
+        for (int c = 0; c < cin; c++) {
+            for (int r = 0; r < bandH; r++) {
+                int iy = iyLo + r, dst = (c * bandH + r) * wp;
+                if (iy < 0 || iy >= h) {
+                    Arrays.fill(band, dst, dst + wp, 0f);
+                    continue;
+                }
+                Arrays.fill(band, dst, dst + g.padW(), 0f);
+                System.arraycopy(x, ((b * cin + c) * h + iy) * w, band, dst + g.padW(), w);
+                Arrays.fill(band, dst + g.padW() + w, dst + wp, 0f);
+            }
+        }
+        if (s.offsets.length < depth) {
+            s.offsets = new int[depth];
+        }
+        int[] off = s.offsets;
+        for (int k = 0; k < depth; k++) { // k = (c, i, j)
+            int j = k % kw, i = (k / kw) % kh, c = k / (kw * kh);
+            off[k] = (c * bandH + i) * wp + j;
+        }
+        int rowLen = ow * cout;
+        float[] ring = s.ring = grow(s.ring, poolK * rowLen);
+        float[] pooled = s.pooled = grow(s.pooled, pw * cout);
+        int next = cyLo; // the next convolution row to compute
+        for (int py = py0; py < py1; py++) {
+            int first = py * poolStride - poolPad;
+            int lo = Math.max(0, first), hi = Math.min(oh, first + poolK);
+            for (; next < hi; next++) {
+                if (next >= lo) {
+                    convolveRow(band, off, (next - cyLo) * sh * wp, ow, ep, ring, (next % poolK) * rowLen, s.tile);
+                }
+            }
+            Arrays.fill(pooled, 0, pw * cout, Float.NEGATIVE_INFINITY);
+            for (int cy = lo; cy < hi; cy++) { // the window in the scalar twin's order: rows, then columns
+                int at = (cy % poolK) * rowLen;
+                for (int j = 0; j < poolK; j++) {
+                    // pooled columns whose window column j falls inside the row: 0 <= px·s - pad + j < ow
+                    int pxLo = Math.max(0, ceilDiv(poolPad - j, poolStride));
+                    int pxHi = Math.min(pw, Math.floorDiv(ow - 1 + poolPad - j, poolStride) + 1);
+                    if (pxHi > pxLo) {
+                        foldMax(ring, at + (pxLo * poolStride - poolPad + j) * cout, poolStride * cout, pooled, pxLo * cout,
+                                pxHi - pxLo, cout);
+                    }
+                }
+            }
+            int ph = pooledSize(oh);
+            for (int c = 0; c < cout; c++) { // NHWC to NCHW
+                int dst = ((b * cout + c) * ph + py) * pw;
+                for (int px = 0; px < pw; px++) {
+                    y[dst + px] = pooled[px * cout + c];
+                }
+            }
+        }
+    }
+
+    /**
+     * One row of the convolution with its epilogue, into {@code ring[at + ox·cout + co]}: blocks of MR
+     * pixels (the last one partial) × panels of NR channels.
+     */
+    private void convolveRow(float[] band, int[] off, int rowOff, int ow, Epilogue ep, float[] ring, int at,
+                             float[] tile) {
+        int cout = g.cout();
+        for (int ox0 = 0; ox0 < ow; ox0 += MR) {
+            int pixels = Math.min(MR, ow - ox0);
+            for (int q = 0; q < cout / NR; q++) {
+                if (MR == 8) { // a constant: the JIT keeps one branch
+                    taps8(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
+                } else {
+                    taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
+                }
+                store(tile, pixels, ep, q * NR, ring, at + ox0 * cout + q * NR, cout);
+            }
+        }
+    }
+
+    /**
+     * Eight pixels × NR channels: {@code t[r·NR + j] = Σ_p x[xOff + off[p] + 2r] · w[wOff + p·NR + j]},
+     * one chain of FMAs from zero per element, stored on the loop's last step (see "Small enough for
+     * C2" in {@link VectorGemm}).
+     */
+    private static void taps8(int kc, float[] x, int xOff, int[] off, float[] w, int wOff, float[] t) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        for (int p = 0; p < kc; p++) {
+            int bi = wOff + p * NR, ai = xOff + off[p];
+            FloatVector b0 = FloatVector.fromArray(S, w, bi);
+            FloatVector b1 = FloatVector.fromArray(S, w, bi + VL);
+            FloatVector a0 = b0.broadcast(x[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = b0.broadcast(x[ai + 2]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = b0.broadcast(x[ai + 4]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = b0.broadcast(x[ai + 6]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = b0.broadcast(x[ai + 8]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = b0.broadcast(x[ai + 10]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = b0.broadcast(x[ai + 12]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = b0.broadcast(x[ai + 14]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+            if (p == kc - 1) {
+                c00.intoArray(t, 0);
+                c01.intoArray(t, VL);
+                c10.intoArray(t, NR);
+                c11.intoArray(t, NR + VL);
+                c20.intoArray(t, 2 * NR);
+                c21.intoArray(t, 2 * NR + VL);
+                c30.intoArray(t, 3 * NR);
+                c31.intoArray(t, 3 * NR + VL);
+                c40.intoArray(t, 4 * NR);
+                c41.intoArray(t, 4 * NR + VL);
+                c50.intoArray(t, 5 * NR);
+                c51.intoArray(t, 5 * NR + VL);
+                c60.intoArray(t, 6 * NR);
+                c61.intoArray(t, 6 * NR + VL);
+                c70.intoArray(t, 7 * NR);
+                c71.intoArray(t, 7 * NR + VL);
+            }
+        }
+    }
+
+    /** {@link #taps8} with four pixels, for 256-bit vectors (AVX2's 16 registers). */
+    private static void taps4(int kc, float[] x, int xOff, int[] off, float[] w, int wOff, float[] t) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        for (int p = 0; p < kc; p++) {
+            int bi = wOff + p * NR, ai = xOff + off[p];
+            FloatVector b0 = FloatVector.fromArray(S, w, bi);
+            FloatVector b1 = FloatVector.fromArray(S, w, bi + VL);
+            FloatVector a0 = b0.broadcast(x[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = b0.broadcast(x[ai + 2]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = b0.broadcast(x[ai + 4]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = b0.broadcast(x[ai + 6]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            if (p == kc - 1) {
+                c00.intoArray(t, 0);
+                c01.intoArray(t, VL);
+                c10.intoArray(t, NR);
+                c11.intoArray(t, NR + VL);
+                c20.intoArray(t, 2 * NR);
+                c21.intoArray(t, 2 * NR + VL);
+                c30.intoArray(t, 3 * NR);
+                c31.intoArray(t, 3 * NR + VL);
+            }
+        }
+    }
+
+    /**
+     * The first {@code pixels} rows of a tile, each NR channels from {@code ch0}, through the epilogue
+     * ({@link Epilogue#apply}'s arithmetic, lane by lane) into {@code ring[at + r·cout ..]}.
+     */
+    private static void store(float[] t, int pixels, Epilogue ep, int ch0, float[] ring, int at, int cout) {
+        float[] scale = ep.scale(), shift = ep.shift();
+        for (int r = 0; r < pixels; r++) {
+            for (int j = 0; j < NR; j += VL) {
+                FloatVector v = FloatVector.fromArray(S, t, r * NR + j);
+                if (scale != null) {
+                    FloatVector sc = FloatVector.fromArray(S, scale, ch0 + j);
+                    v = v.fma(sc, shift == null ? sc.broadcast(0f) : FloatVector.fromArray(S, shift, ch0 + j));
+                } else if (shift != null) {
+                    v = v.add(FloatVector.fromArray(S, shift, ch0 + j));
+                }
+                if (ep.relu()) {
+                    v = v.blend(0f, v.compare(VectorOperators.LT, 0f)); // NaN and -0.0 stay
+                }
+                v.intoArray(ring, at + r * cout + j);
+            }
+        }
+    }
+
+    /**
+     * {@code m = v > m || isNaN(v) ? v : m} (the scalar twin's rule, lane-wise) for the {@code cout}
+     * channels of {@code count} pooled columns, {@code cout} apart in {@code m} from {@code mAt}, each
+     * with its window column's pixel of a ring row, {@code vStride} apart from {@code vAt}.
+     */
+    private static void foldMax(float[] ring, int vAt, int vStride, float[] m, int mAt, int count, int cout) {
+        for (int c = 0; c < cout; c += VL) {
+            for (int i = 0; i < count; i++) {
+                int mi = mAt + i * cout + c;
+                FloatVector cur = FloatVector.fromArray(S, m, mi);
+                FloatVector v = FloatVector.fromArray(S, ring, vAt + i * vStride + c);
+                cur.blend(v, v.compare(VectorOperators.GT, cur).or(v.compare(VectorOperators.NE, v))).intoArray(m, mi);
+            }
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
+    }
+
+    private static float[] grow(float[] a, int n) {
+        return a.length >= n ? a : new float[n];
+    }
+}

@@ -1,0 +1,110 @@
+package vecnet.engine;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import vecnet.testing.Check;
+import vecnet.testing.LibraryTest;
+import vecnet.testing.SteadyState;
+
+/**
+ * The convolution and max pooling in one pass ({@link VectorConvPool}) against the two steps it
+ * replaces (the vector kernels' convolution, then their max pooling), bit for bit, on every thread
+ * count; and against the scalar kernels' two steps.
+ */
+class ConvPoolTest extends LibraryTest {
+    static final Kernels VECTOR = ConvTest.VECTOR;
+    static final Kernels SCALAR = ConvTest.SCALAR;
+
+    /** Uniform values in (-1, 1), with NaN, ±∞, ±0 and ties sprinkled in when {@code special}. */
+    static float[] values(SplittableRandom rnd, int n, boolean special) {
+        float[] a = ConvTest.random(rnd, n);
+        if (special) {
+            float[] odd = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 0f, 0.5f, -0.5f};
+            for (int i = 0; i < n; i += 1 + rnd.nextInt(40)) {
+                a[i] = odd[rnd.nextInt(odd.length)];
+            }
+        }
+        return a;
+    }
+
+    @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4} k{5}x{6} s{7},2 p{8},{9} pool{10}/{11}/{12}")
+    @CsvSource({
+            "1, 3, 64, 97, 83, 7, 7, 2, 3, 3, 3, 2, 1",   // the stem and its pooling, odd image
+            "2, 3, 64, 40, 34, 7, 7, 2, 3, 3, 3, 2, 1",   // even image, two images
+            "1, 3, 32, 9, 9, 7, 7, 2, 3, 3, 3, 2, 1",     // a map of 5x5: one partial block of pixels
+            "1, 4, 32, 23, 30, 5, 3, 1, 2, 1, 2, 2, 0",   // row stride 1, another pooling
+            "1, 2, 64, 17, 21, 3, 3, 3, 1, 1, 3, 1, 1",   // row stride 3, pooling stride 1
+            "3, 3, 32, 12, 26, 7, 7, 2, 3, 3, 1, 1, 0",   // a 1x1 pooling: the convolution alone
+            "1, 3, 32, 30, 30, 7, 7, 2, 3, 3, 3, 4, 1",   // pooling stride past its window: rows skipped
+    })
+    void oneOrTwoStepsGiveTheSameBits(int n, int cin, int cout, int h, int w, int kh, int kw, int sh, int ph, int pw,
+                                      int poolK, int poolS, int poolP) {
+        ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, sh, 2, ph, pw, 1, 1, 1);
+        SplittableRandom rnd = new SplittableRandom(cin * 1000 + h * 31 + w);
+        for (boolean special : new boolean[] {false, true}) {
+            float[] x = values(rnd, n * cin * h * w, special), wt = values(rnd, g.weightSize(), special);
+            float[] scale = values(rnd, cout, special), shift = values(rnd, cout, false);
+            int oh = g.outH(h), ow = g.outW(w);
+            int poh = Math.floorDiv(oh + 2 * poolP - poolK, poolS) + 1, pow = Math.floorDiv(ow + 2 * poolP - poolK, poolS) + 1;
+            for (Epilogue ep : new Epilogue[] {Epilogue.rowAffine(scale, shift).withRelu(), Epilogue.rowBias(shift),
+                    Epilogue.NONE, new Epilogue(scale, null, true, null, 0, true)}) {
+                float[] maps = new float[n * cout * oh * ow], expected = new float[n * cout * poh * pow];
+                VECTOR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, maps, ep);
+                VECTOR.maxPool2d(ComputePool.sequential(), maps, n, cout, oh, ow, poolK, poolS, poolP, expected);
+                VectorConvPool plan = (VectorConvPool) VECTOR.planConvMaxPool(g, wt, poolK, poolS, poolP);
+                assertNotNull(plan, g + " should have a fused plan");
+                for (int threads = 1; threads <= 3; threads++) {
+                    try (ComputePool pool = ComputePool.create(threads)) {
+                        for (boolean twoSteps : new boolean[] {false, true}) {
+                            float[] actual = new float[expected.length];
+                            java.util.Arrays.fill(actual, 7f);
+                            plan.run(pool, x, n, h, w, ep, actual, twoSteps);
+                            Check.identical(g + " pooled " + poolK + "/" + poolS + "/" + poolP + ", " + threads
+                                    + " threads" + (twoSteps ? ", two steps" : "") + (special ? ", special values" : ""),
+                                    expected, actual);
+                        }
+                    }
+                }
+                if (!special) { // and close to the scalar kernels' two steps
+                    float[] scalarMaps = new float[maps.length], reference = new float[expected.length];
+                    SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, scalarMaps, ep);
+                    SCALAR.maxPool2d(ComputePool.sequential(), scalarMaps, n, cout, oh, ow, poolK, poolS, poolP, reference);
+                    Check.close(g + " against the scalar kernels", reference, expected, 3e-6 * Math.sqrt(g.patchSize()), 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
+    void onlyWhereItApplies() {
+        float[] w = new float[64 * 3 * 49];
+        assertNotNull(VECTOR.planConvMaxPool(ConvGeometry.square(3, 64, 7, 2, 3), w, 3, 2, 1));
+        assertNull(SCALAR.planConvMaxPool(ConvGeometry.square(3, 64, 7, 2, 3), w, 3, 2, 1), "scalar kernels");
+        assertNull(VECTOR.planConvMaxPool(ConvGeometry.square(64, 64, 3, 1, 1), new float[64 * 64 * 9], 3, 2, 1),
+                "3x3 stride 1 (Winograd's)");
+        assertNull(VECTOR.planConvMaxPool(ConvGeometry.square(3, 64, 7, 1, 3), w, 3, 2, 1), "column stride 1");
+        assertNull(VECTOR.planConvMaxPool(ConvGeometry.square(3, 60, 7, 2, 3), new float[60 * 3 * 49], 3, 2, 1),
+                "channels not a multiple of a panel");
+        assertNull(VECTOR.planConvMaxPool(ConvGeometry.square(64, 64, 7, 2, 3), new float[64 * 64 * 49], 3, 2, 1),
+                "more products per output than one slice");
+    }
+
+    @Test
+    void warmedUpRunAllocatesNothing() {
+        ConvGeometry g = ConvGeometry.square(3, 64, 7, 2, 3);
+        SplittableRandom rnd = new SplittableRandom(3);
+        float[] x = ConvTest.random(rnd, 3 * 64 * 64), wt = ConvTest.random(rnd, g.weightSize());
+        Epilogue ep = Epilogue.rowAffine(ConvTest.random(rnd, 64), ConvTest.random(rnd, 64)).withRelu();
+        float[] y = new float[64 * 16 * 16];
+        VectorConvPool plan = (VectorConvPool) VECTOR.planConvMaxPool(g, wt, 3, 2, 1);
+        ComputePool pool = ComputePool.sequential();
+        long perCall = SteadyState.allocation(() -> plan.run(pool, x, 1, 64, 64, ep, y, false), 50, 50 * 1023) / 50;
+        assertTrue(perCall < 1024, "a warmed-up pooled convolution allocated " + perCall + " bytes per call");
+    }
+}
