@@ -28,8 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the first of equal values, the last NaN).
  *
  * <p>Tasks are (image, block of pooled rows). A task computes the convolution rows its pooled rows
- * read, into a ring of {@code k} rows; two tasks whose windows share a row both compute it, the same
- * way. So the thread count changes no result.
+ * read, one at a time, and keeps each row's horizontal maxima (over the window's columns) in a ring
+ * of {@code k} rows, from which each pooled row takes its maxima over the window's rows; two tasks
+ * whose windows share a row both compute it, the same way. So the thread count changes no result.
  */
 final class VectorConvPool implements Kernels.ConvPoolPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
@@ -99,6 +100,9 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     /** Per-thread buffers, grown on demand and reused. */
     private static final class Scratch {
         float[] band = new float[0];
+        /** One row of the convolution, NHWC. */
+        float[] row = new float[0];
+        /** The pooled rows' horizontal maxima of the last {@code poolK} convolution rows. */
         float[] ring = new float[0];
         float[] pooled = new float[0];
         int[] offsets = new int[0];
@@ -169,30 +173,25 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             int j = k % kw, i = (k / kw) % kh, c = k / (kw * kh);
             off[k] = (c * bandH + i) * wp + j;
         }
-        int rowLen = ow * cout;
-        float[] ring = s.ring = grow(s.ring, poolK * rowLen);
-        float[] pooled = s.pooled = grow(s.pooled, pw * cout);
+        int hLen = pw * cout;
+        float[] row = s.row = grow(s.row, ow * cout);
+        float[] ring = s.ring = grow(s.ring, poolK * hLen);
+        float[] pooled = s.pooled = grow(s.pooled, hLen);
         int next = cyLo; // the next convolution row to compute
         for (int py = py0; py < py1; py++) {
             int first = py * poolStride - poolPad;
             int lo = Math.max(0, first), hi = Math.min(oh, first + poolK);
             for (; next < hi; next++) {
                 if (next >= lo) {
-                    convolveRow(band, off, (next - cyLo) * sh * wp, ow, ep, ring, (next % poolK) * rowLen, s.tile);
+                    convolveRow(band, off, (next - cyLo) * sh * wp, ow, ep, row, 0, s.tile);
+                    horizontalMax(row, ow, pw, cout, ring, (next % poolK) * hLen);
                 }
             }
-            Arrays.fill(pooled, 0, pw * cout, Float.NEGATIVE_INFINITY);
-            for (int cy = lo; cy < hi; cy++) { // the window in the scalar twin's order: rows, then columns
-                int at = (cy % poolK) * rowLen;
-                for (int j = 0; j < poolK; j++) {
-                    // pooled columns whose window column j falls inside the row: 0 <= px·s - pad + j < ow
-                    int pxLo = Math.max(0, ceilDiv(poolPad - j, poolStride));
-                    int pxHi = Math.min(pw, Math.floorDiv(ow - 1 + poolPad - j, poolStride) + 1);
-                    if (pxHi > pxLo) {
-                        foldMax(ring, at + (pxLo * poolStride - poolPad + j) * cout, poolStride * cout, pooled, pxLo * cout,
-                                pxHi - pxLo, cout);
-                    }
-                }
+            // The window's rows in order, each row's maxima taken over its columns in order: the scalar
+            // twin's row-major order gives the same value (the first of equal values, the last NaN).
+            System.arraycopy(ring, (lo % poolK) * hLen, pooled, 0, hLen);
+            for (int cy = lo + 1; cy < hi; cy++) {
+                foldMax(ring, (cy % poolK) * hLen, cout, pooled, 0, pw, cout);
             }
             int ph = pooledSize(oh);
             for (int c = 0; c < cout; c++) { // NHWC to NCHW
@@ -205,10 +204,25 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     }
 
     /**
-     * One row of the convolution with its epilogue, into {@code ring[at + ox·cout + co]}: blocks of MR
+     * For each pooled column, the maximum over its window's columns of one convolution row ({@code
+     * row[cx·cout + c]}), in window order, into {@code h[hAt + px·cout + c]}: the first column inside
+     * the row copied (folding it into −∞ gives the same bits), the others folded in.
+     */
+    private void horizontalMax(float[] row, int ow, int pw, int cout, float[] h, int hAt) {
+        for (int px = 0; px < pw; px++) {
+            int c0 = px * poolStride - poolPad, from = Math.max(0, c0), to = Math.min(ow, c0 + poolK);
+            System.arraycopy(row, from * cout, h, hAt + px * cout, cout);
+            for (int cx = from + 1; cx < to; cx++) {
+                foldMax(row, cx * cout, cout, h, hAt + px * cout, 1, cout);
+            }
+        }
+    }
+
+    /**
+     * One row of the convolution with its epilogue, into {@code out[at + ox·cout + co]}: blocks of MR
      * pixels (the last one partial) × panels of NR channels.
      */
-    private void convolveRow(float[] band, int[] off, int rowOff, int ow, Epilogue ep, float[] ring, int at,
+    private void convolveRow(float[] band, int[] off, int rowOff, int ow, Epilogue ep, float[] out, int at,
                              float[] tile) {
         int cout = g.cout();
         for (int ox0 = 0; ox0 < ow; ox0 += MR) {
@@ -219,7 +233,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 } else {
                     taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
                 }
-                store(tile, pixels, ep, q * NR, ring, at + ox0 * cout + q * NR, cout);
+                store(tile, pixels, ep, q * NR, out, at + ox0 * cout + q * NR, cout);
             }
         }
     }
@@ -317,9 +331,9 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
 
     /**
      * The first {@code pixels} rows of a tile, each NR channels from {@code ch0}, through the epilogue
-     * ({@link Epilogue#apply}'s arithmetic, lane by lane) into {@code ring[at + r·cout ..]}.
+     * ({@link Epilogue#apply}'s arithmetic, lane by lane) into {@code out[at + r·cout ..]}.
      */
-    private static void store(float[] t, int pixels, Epilogue ep, int ch0, float[] ring, int at, int cout) {
+    private static void store(float[] t, int pixels, Epilogue ep, int ch0, float[] out, int at, int cout) {
         float[] scale = ep.scale(), shift = ep.shift();
         for (int r = 0; r < pixels; r++) {
             for (int j = 0; j < NR; j += VL) {
@@ -333,7 +347,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 if (ep.relu()) {
                     v = v.blend(0f, v.compare(VectorOperators.LT, 0f)); // NaN and -0.0 stay
                 }
-                v.intoArray(ring, at + r * cout + j);
+                v.intoArray(out, at + r * cout + j);
             }
         }
     }
@@ -341,21 +355,17 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     /**
      * {@code m = v > m || isNaN(v) ? v : m} (the scalar twin's rule, lane-wise) for the {@code cout}
      * channels of {@code count} pooled columns, {@code cout} apart in {@code m} from {@code mAt}, each
-     * with its window column's pixel of a ring row, {@code vStride} apart from {@code vAt}.
+     * with its value from {@code v}, {@code vStride} apart from {@code vAt}.
      */
-    private static void foldMax(float[] ring, int vAt, int vStride, float[] m, int mAt, int count, int cout) {
+    private static void foldMax(float[] v, int vAt, int vStride, float[] m, int mAt, int count, int cout) {
         for (int c = 0; c < cout; c += VL) {
             for (int i = 0; i < count; i++) {
                 int mi = mAt + i * cout + c;
                 FloatVector cur = FloatVector.fromArray(S, m, mi);
-                FloatVector v = FloatVector.fromArray(S, ring, vAt + i * vStride + c);
-                cur.blend(v, v.compare(VectorOperators.GT, cur).or(v.compare(VectorOperators.NE, v))).intoArray(m, mi);
+                FloatVector x = FloatVector.fromArray(S, v, vAt + i * vStride + c);
+                cur.blend(x, x.compare(VectorOperators.GT, cur).or(x.compare(VectorOperators.NE, x))).intoArray(m, mi);
             }
         }
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return -Math.floorDiv(-a, b);
     }
 
     private static float[] grow(float[] a, int n) {
