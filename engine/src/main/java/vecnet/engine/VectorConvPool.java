@@ -146,6 +146,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     /** Pooled rows {@code [py0, py1)} of image {@code b}. */
     private void runRows(float[] x, int b, int h, int w, int oh, int ow, int pw, int py0, int py1, Epilogue ep,
                          float[] y, Scratch s) {
+        int ph = pooledSize(oh);
         int cin = g.cin(), cout = g.cout(), kh = g.kh(), kw = g.kw(), sh = g.strideH();
         // The convolution rows these pooled rows read, and the input rows those read.
         int cyLo = Math.max(0, py0 * poolStride - poolPad), cyHi = Math.min(oh, (py1 - 1) * poolStride - poolPad + poolK);
@@ -193,7 +194,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             for (int cy = lo + 1; cy < hi; cy++) {
                 foldMax(ring, (cy % poolK) * hLen, cout, pooled, 0, pw, cout);
             }
-            int ph = pooledSize(oh);
             for (int c = 0; c < cout; c++) { // NHWC to NCHW
                 int dst = ((b * cout + c) * ph + py) * pw;
                 for (int px = 0; px < pw; px++) {

@@ -181,15 +181,20 @@ public final class Conv2d implements Layer, HasStateDict {
 
     /** A fused plan and the pooling it was made for; {@code plan} null when the kernels have none. */
     private record PooledPlan(int k, int stride, int pad, Kernels.ConvPoolPlan plan) {
+        boolean isFor(MaxPool2d pool) {
+            return k == pool.kernelSize() && stride == pool.stride() && pad == pool.padding();
+        }
     }
 
     private Kernels.ConvPoolPlan pooledPlan(MaxPool2d then) {
         PooledPlan p = pooledPlan;
-        if (p == null || p.k != then.kernelSize() || p.stride != then.stride() || p.pad != then.padding()) {
+        if (p == null || !p.isFor(then)) {
             synchronized (this) {
-                p = new PooledPlan(then.kernelSize(), then.stride(), then.padding(),
-                        kernels.planConvMaxPool(geometry, weight.data(), then.kernelSize(), then.stride(), then.padding()));
-                pooledPlan = p;
+                p = pooledPlan;
+                if (p == null || !p.isFor(then)) {
+                    pooledPlan = p = new PooledPlan(then.kernelSize(), then.stride(), then.padding(),
+                            kernels.planConvMaxPool(geometry, weight.data(), then.kernelSize(), then.stride(), then.padding()));
+                }
             }
         }
         return p.plan;

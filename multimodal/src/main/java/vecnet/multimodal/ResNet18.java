@@ -41,6 +41,7 @@ import vecnet.weights.internal.Escape;
  *   child 0 conv1    7×7 stride 2 padding 3, 3 -> w0 channels      (N, 3, H, W) -> (N, w0, H/2, W/2)
  *   child 1 bn1, child 2 relu                                      (fused into child 0's epilogue)
  *   child 3 maxpool  3×3 stride 2 padding 1                        -> (N, w0, H/4, W/4)
+ *                    (with the vector kernels, one pass with child 0: Conv2d.forwardMaxPooled)
  *   child 4..7 layer1..layer4: BasicBlocks, the first of layer2..4 with stride 2 and a downsample
  *   child 8 avgpool  AdaptiveAvgPool2d(1, 1), then flatten         -> features (N, w3)
  *   fc               Linear(w3, classes), torchvision files only   -> logits (N, classes)
