@@ -206,16 +206,37 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     /**
      * For each pooled column, the maximum over its window's columns of one convolution row ({@code
      * row[cx·cout + c]}), in window order, into {@code h[hAt + px·cout + c]}: the first column inside
-     * the row copied (folding it into −∞ gives the same bits), the others folded in.
+     * the row copied (folding it into −∞ gives the same bits), the others folded in. One pass per
+     * window column, over all the pooled columns it reaches, in runs that copy or fold.
      */
     private void horizontalMax(float[] row, int ow, int pw, int cout, float[] h, int hAt) {
-        for (int px = 0; px < pw; px++) {
-            int c0 = px * poolStride - poolPad, from = Math.max(0, c0), to = Math.min(ow, c0 + poolK);
-            System.arraycopy(row, from * cout, h, hAt + px * cout, cout);
-            for (int cx = from + 1; cx < to; cx++) {
-                foldMax(row, cx * cout, cout, h, hAt + px * cout, 1, cout);
+        for (int j = 0; j < poolK; j++) {
+            // pooled columns whose window column j falls inside the row: 0 <= px·s - pad + j < ow
+            int pxLo = Math.max(0, -Math.floorDiv(j - poolPad, poolStride));
+            int pxHi = Math.min(pw, Math.floorDiv(ow - 1 + poolPad - j, poolStride) + 1);
+            for (int px = pxLo; px < pxHi; ) {
+                boolean copy = firstInside(px, j);
+                int end = px + 1;
+                while (end < pxHi && firstInside(end, j) == copy) {
+                    end++;
+                }
+                int from = (px * poolStride - poolPad + j) * cout;
+                if (copy) {
+                    for (int q = px; q < end; q++, from += poolStride * cout) {
+                        System.arraycopy(row, from, h, hAt + q * cout, cout);
+                    }
+                } else {
+                    foldMax(row, from, poolStride * cout, h, hAt + px * cout, end - px, cout);
+                }
+                px = end;
             }
         }
+    }
+
+    /** Whether window column {@code j} of pooled column {@code px} is its first inside the row (not in the padding). */
+    private boolean firstInside(int px, int j) {
+        int c0 = px * poolStride - poolPad;
+        return c0 + j == Math.max(0, c0);
     }
 
     /**
