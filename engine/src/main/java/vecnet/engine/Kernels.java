@@ -224,8 +224,6 @@ public interface Kernels {
 
     /** A convolution and the max pooling after it, with the convolution's weights ready; see {@link #planConvMaxPool}. */
     interface ConvPoolPlan {
-        ConvGeometry geometry();
-
         /**
          * {@code y = maxPool2d(conv(x) with ep)}: {@code x} is {@code [n, cin, h, w]}, {@code y} the pooled
          * {@code [n, cout, ph, pw]}. The epilogue is per output channel and has no residual.

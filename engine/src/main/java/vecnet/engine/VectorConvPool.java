@@ -88,11 +88,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         return new VectorConvPool(g, weight, poolK, poolStride, poolPad);
     }
 
-    @Override
-    public ConvGeometry geometry() {
-        return g;
-    }
-
     private int pooledSize(int in) {
         return Math.floorDiv(in + 2 * poolPad - poolK, poolStride) + 1;
     }
@@ -139,14 +134,13 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         pool.parallelFor(n * blocks, task -> {
             int b = task / blocks, block = task % blocks;
             int py0 = ComputePool.splitStart(ph, blocks, block), py1 = ComputePool.splitStart(ph, blocks, block + 1);
-            runRows(x, b, h, w, oh, ow, pw, py0, py1, ep, y, SCRATCH.get());
+            runRows(x, b, h, w, oh, ow, ph, pw, py0, py1, ep, y, SCRATCH.get());
         });
     }
 
     /** Pooled rows {@code [py0, py1)} of image {@code b}. */
-    private void runRows(float[] x, int b, int h, int w, int oh, int ow, int pw, int py0, int py1, Epilogue ep,
+    private void runRows(float[] x, int b, int h, int w, int oh, int ow, int ph, int pw, int py0, int py1, Epilogue ep,
                          float[] y, Scratch s) {
-        int ph = pooledSize(oh);
         int cin = g.cin(), cout = g.cout(), kh = g.kh(), kw = g.kw(), sh = g.strideH();
         // The convolution rows these pooled rows read, and the input rows those read.
         int cyLo = Math.max(0, py0 * poolStride - poolPad), cyHi = Math.min(oh, (py1 - 1) * poolStride - poolPad + poolK);
@@ -184,7 +178,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             int lo = Math.max(0, first), hi = Math.min(oh, first + poolK);
             for (; next < hi; next++) {
                 if (next >= lo) {
-                    convolveRow(band, off, (next - cyLo) * sh * wp, ow, ep, row, 0, s.tile);
+                    convolveRow(band, off, (next - cyLo) * sh * wp, ow, ep, row, s.tile);
                     horizontalMax(row, ow, pw, cout, ring, (next % poolK) * hLen);
                 }
             }
@@ -240,11 +234,10 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     }
 
     /**
-     * One row of the convolution with its epilogue, into {@code out[at + ox·cout + co]}: blocks of MR
+     * One row of the convolution with its epilogue, into {@code out[ox·cout + co]}: blocks of MR
      * pixels (the last one partial) × panels of NR channels.
      */
-    private void convolveRow(float[] band, int[] off, int rowOff, int ow, Epilogue ep, float[] out, int at,
-                             float[] tile) {
+    private void convolveRow(float[] band, int[] off, int rowOff, int ow, Epilogue ep, float[] out, float[] tile) {
         int cout = g.cout();
         for (int ox0 = 0; ox0 < ow; ox0 += MR) {
             int pixels = Math.min(MR, ow - ox0);
@@ -254,7 +247,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 } else {
                     taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
                 }
-                store(tile, pixels, ep, q * NR, out, at + ox0 * cout + q * NR, cout);
+                store(tile, pixels, ep, q * NR, out, ox0 * cout + q * NR, cout);
             }
         }
     }
