@@ -179,8 +179,6 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         /** An 8 × NR product of {@link VectorGemm#microRows8} on its way to being added to M. */
         final float[] sum = new float[8 * NR];
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
-        /** The residual of one output tile, laid out like {@link #out}. */
-        final float[] residual = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
         /** {@link #phaseMap}: where each float of one channel's phase planes comes from, and whether it is kept. */
         int[] map = new int[0];
@@ -449,6 +447,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         boolean touch = b == 0 && t1 - t0 <= TOUCH_TILES;
         multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch, s.sum);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
+        if (ep.residual() != null) {
+            addResiduals(sh, b, t0, t1, cp0, cp1, y, ep);
+        }
     }
 
     /**
@@ -716,8 +717,9 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * is pixel (m*ty + i, m*tx + j) of channel co + l before the epilogue; pixels past the image are dropped.
      * The epilogue is {@link Epilogue#apply}'s arithmetic written as one {@code fma(acc, scale, shift)}
      * (scale 1 and shift −0 stand for none: both leave every float unchanged), then the residual, then
-     * ReLU. With VL channels it runs on whole vectors: the tile's residual is first gathered into the
-     * same layout, so that the per-pixel loops below only move floats (no data-dependent branch).
+     * ReLU. With VL channels the affine part (and ReLU when there is no residual) runs here on whole
+     * vectors, the channels in the lanes; the residual and the ReLU after it are added later by
+     * {@link #addResiduals}, along the output's rows, where the residual is read as it is laid out.
      */
     private void store(Scratch s, Shape sh, int b, int ty, int tx, int co, int lanes, float[] y, Epilogue ep) {
         float[] out = s.out, scale = ep.scale(), shift = ep.shift(), res = ep.residual();
@@ -728,29 +730,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         if (lanes == VL) {
             // One call of affine only: a second call site, inlined too, pushed the caller past C2's
             // inlining budget, and the late-inlined vector calls then boxed (see block).
-            boolean whole = rows == tile && cols == tile;
-            float[] r = null;
-            if (res != null) {
-                r = s.residual;
-                if (whole && tile == 4) {
-                    gather4(res, origin + resDelta, planeSize, sh.ow, r);
-                } else if (whole) {
-                    gather2(res, origin + resDelta, planeSize, sh.ow, r);
-                } else {
-                    for (int l = 0; l < VL; l++) {
-                        int plane = origin + l * planeSize + resDelta;
-                        for (int i = 0; i < rows; i++) {
-                            for (int j = 0; j < cols; j++) {
-                                r[(i * tile + j) * VL + l] = res[plane + i * sh.ow + j];
-                            }
-                        }
-                    }
-                }
-            }
-            affine(out, tile * tile * VL, scale, shift, co, r, relu);
-            if (whole && tile == 4) {
+            affine(out, tile * tile * VL, scale, shift, co, relu && res == null);
+            if (rows == tile && cols == tile && tile == 4) {
                 scatter4(out, y, origin, planeSize, sh.ow);
-            } else if (whole) {
+            } else if (rows == tile && cols == tile) {
                 scatter2(out, y, origin, planeSize, sh.ow);
             } else {
                 for (int l = 0; l < VL; l++) {
@@ -812,29 +795,6 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
     }
 
-    /** The reverse of {@link #scatter4}: a whole 4×4 tile of the residual into {@code r}'s layout. */
-    private static void gather4(float[] res, int origin, int planeSize, int ow, float[] r) {
-        for (int l = 0; l < VL; l++) {
-            int r0 = origin + l * planeSize, r1 = r0 + ow, r2 = r1 + ow, r3 = r2 + ow;
-            r[l] = res[r0];
-            r[VL + l] = res[r0 + 1];
-            r[2 * VL + l] = res[r0 + 2];
-            r[3 * VL + l] = res[r0 + 3];
-            r[4 * VL + l] = res[r1];
-            r[5 * VL + l] = res[r1 + 1];
-            r[6 * VL + l] = res[r1 + 2];
-            r[7 * VL + l] = res[r1 + 3];
-            r[8 * VL + l] = res[r2];
-            r[9 * VL + l] = res[r2 + 1];
-            r[10 * VL + l] = res[r2 + 2];
-            r[11 * VL + l] = res[r2 + 3];
-            r[12 * VL + l] = res[r3];
-            r[13 * VL + l] = res[r3 + 1];
-            r[14 * VL + l] = res[r3 + 2];
-            r[15 * VL + l] = res[r3 + 3];
-        }
-    }
-
     /** {@link #scatter4} for a 2×2 tile. */
     private static void scatter2(float[] out, float[] y, int origin, int planeSize, int ow) {
         for (int l = 0; l < VL; l++) {
@@ -846,35 +806,76 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
     }
 
-    /** {@link #gather4} for a 2×2 tile. */
-    private static void gather2(float[] res, int origin, int planeSize, int ow, float[] r) {
-        for (int l = 0; l < VL; l++) {
-            int r0 = origin + l * planeSize, r1 = r0 + ow;
-            r[l] = res[r0];
-            r[VL + l] = res[r0 + 1];
-            r[2 * VL + l] = res[r1];
-            r[3 * VL + l] = res[r1 + 1];
-        }
-    }
-
     /**
-     * {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's m² vectors ({@code length} floats), plus
-     * {@code residual[k]} if given, then ReLU if asked. Slots of pixels past the image hold garbage,
-     * which is never stored.
+     * {@code out[k] = fma(out[k], scale[co..], shift[co..])} for the tile's m² vectors ({@code length}
+     * floats), then ReLU if asked. Slots of pixels past the image hold garbage, which is never stored.
      */
-    private static void affine(float[] out, int length, float[] scale, float[] shift, int co, float[] residual, boolean relu) {
+    private static void affine(float[] out, int length, float[] scale, float[] shift, int co, boolean relu) {
         FloatVector sc = scale == null ? FloatVector.broadcast(S, 1f) : FloatVector.fromArray(S, scale, co);
         FloatVector sf = shift != null ? FloatVector.fromArray(S, shift, co)
                 : FloatVector.broadcast(S, scale != null ? 0f : -0f);
         for (int k = 0; k < length; k += VL) {
             FloatVector v = FloatVector.fromArray(S, out, k).fma(sc, sf);
-            if (residual != null) {
-                v = v.add(FloatVector.fromArray(S, residual, k));
-            }
             if (relu) {
                 v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
             }
             v.intoArray(out, k);
+        }
+    }
+
+    /**
+     * The end of the epilogue for the task's tiles {@code [t0, t1)} of the pictures from b on and its
+     * channels of whole VL-blocks in panels {@code [cp0, cp1)}, once {@link #store} has written them:
+     * {@code y = y + residual}, then ReLU if asked, the arithmetic {@link Epilogue#apply} ends with. It
+     * runs along the output's rows (a run of whole tile rows is one stretch of each channel's plane),
+     * a vector at a time. Gathering each 4×4 tile's residual into the channels-in-lanes layout
+     * instead, sixteen floats from sixteen planes per vector, took a tenth of layer2's time on two
+     * threads (JFR).
+     */
+    private void addResiduals(Shape sh, int b, int t0, int t1, int cp0, int cp1, float[] y, Epilogue ep) {
+        int c0 = cp0 * NR, c1 = Math.min(cp1 * NR, g.cout() / VL * VL); // the others: see store's lanes < VL
+        int tile = sh.tile, oh = sh.oh, ow = sh.ow, planeSize = oh * ow, imageTiles = sh.imageTiles(), tw = sh.tilesW;
+        float[] res = ep.residual();
+        int resDelta = ep.residualOffset();
+        boolean relu = ep.relu();
+        for (int t = t0; t < t1; ) {
+            int image = b + t / imageTiles, local = t % imageTiles, ty = local / tw, tx = local % tw;
+            int imageBase = image * g.cout() * planeSize;
+            int wholeRows = tx == 0 ? Math.min((t1 - t) / tw, sh.tilesH - ty) : 0;
+            if (wholeRows > 0) { // tile rows [ty, ty + wholeRows): one stretch of each plane
+                int from = ty * tile * ow, to = Math.min(oh, (ty + wholeRows) * tile) * ow;
+                for (int c = c0; c < c1; c++) {
+                    int at = imageBase + c * planeSize + from;
+                    addRelu(y, at, res, at + resDelta, to - from, relu);
+                }
+                t += wholeRows * tw;
+                continue;
+            }
+            int txEnd = Math.min(tw, tx + (t1 - t)); // part of one tile row
+            int x0 = tx * tile, x1 = Math.min(ow, txEnd * tile);
+            for (int c = c0; c < c1; c++) {
+                for (int i = ty * tile; i < Math.min(oh, ty * tile + tile); i++) {
+                    int at = imageBase + c * planeSize + i * ow + x0;
+                    addRelu(y, at, res, at + resDelta, x1 - x0, relu);
+                }
+            }
+            t += txEnd - tx;
+        }
+    }
+
+    /** {@code y[at..] = y + res[rAt..]}, then ReLU if asked (a blend on {@code < 0}, as {@link #affine}), for {@code len} floats. */
+    private static void addRelu(float[] y, int at, float[] res, int rAt, int len, boolean relu) {
+        int i = 0;
+        for (; i <= len - VL; i += VL) {
+            FloatVector v = FloatVector.fromArray(S, y, at + i).add(FloatVector.fromArray(S, res, rAt + i));
+            if (relu) {
+                v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
+            }
+            v.intoArray(y, at + i);
+        }
+        for (; i < len; i++) {
+            float v = y[at + i] + res[rAt + i];
+            y[at + i] = relu && v < 0f ? 0f : v;
         }
     }
 }
