@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Two builds of vecnet timed in one JVM, alternated (vecnet.bench.AbAlternate): on a host whose
+# speed moves by more than the change being measured, a ratio taken in one JVM, round by round, is
+# what can show a few per cent; two JMH runs minutes apart cannot.
+#
+#   bench/ab.sh REV_A REV_B CASE[,CASE...] [THREADS [ROUNDS [BATCH]]]
+#
+#   bench/ab.sh HEAD~1 HEAD resnet18 2          # the last commit's effect, ResNet-18 batch 1, 2 threads
+#   bench/ab.sh main . conv:l2,conv:l3 1 9      # the working tree against main, two layers, 9 rounds
+#   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/ab.sh HEAD~1 HEAD resnet18 1
+#   JAVA_OPTS=-Dvecnet.vectorBits=256 bench/ab.sh HEAD~1 HEAD resnet18 1
+#
+# A revision is anything git names, "." for the working tree as it is, or a benchmarks.jar built
+# before. Each revision is built (mvn package, tests skipped) in a temporary worktree, nothing
+# installed. Cases: resnet18, and conv:<layer> (stem, l1, l2down, l2, l3down, l3, l4down, l4), see
+# AbSubject. It prints, per case, the median, lowest and highest of the rounds' ratios B / A (below
+# 1: B is faster) and each round's medians in ms. Nothing else should run meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 3 ] || { sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2; exit 2; }
+java="${JAVA:-java}"
+javac="$(dirname "$(readlink -f "$(command -v "$java")")")/javac"
+work="$(mktemp -d)"
+cleanup() {
+  for tree in "$work"/tree-*; do
+    [ -d "$tree" ] && git worktree remove --force "$tree" 2>/dev/null
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+build() { # build REV OUT_JAR
+  if [[ "$1" == *.jar && -f "$1" ]]; then # a benchmarks.jar built before
+    cp "$1" "$2"
+    return
+  fi
+  local src=.
+  if [ "$1" != "." ]; then
+    src="$work/tree-$(basename "$2" .jar)"
+    git worktree add --detach -q "$src" "$1"
+  fi
+  echo "== building $1" >&2
+  (cd "$src" && mvn -q -B -Dstyle.color=never package -pl bench -am -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true) >&2
+  cp "$src/bench/target/benchmarks.jar" "$2"
+}
+build "$1" "$work/a.jar"
+build "$2" "$work/b.jar"
+
+# AbSubject from this tree, compiled against build B and loaded next to each build's jar;
+# AbAlternate from this tree too, on its own class path.
+mkdir -p "$work/subject" "$work/main"
+"$javac" --release 17 -nowarn -cp "$work/b.jar" \
+  -d "$work/subject" bench/src/main/java/vecnet/bench/AbSubject.java 2>&1 | grep -v '^warning\|incubat' >&2 || true
+"$javac" --release 17 -d "$work/main" bench/src/main/java/vecnet/bench/AbAlternate.java
+# shellcheck disable=SC2086
+"$java" --add-modules jdk.incubator.vector -Xmx6g ${JAVA_OPTS:-} -cp "$work/main" vecnet.bench.AbAlternate \
+  "$work/subject" "$work/a.jar" "$work/b.jar" "$3" "${4:-1}" "${5:-9}" "${6:-1}" 2>&1 | grep -v 'incubator modules'
