@@ -12,7 +12,7 @@
 #
 # A revision is anything git names, "." for the working tree as it is, or a benchmarks.jar built
 # before. Each revision is built (mvn package, tests skipped) in a temporary worktree, nothing
-# installed. Cases: resnet18, and conv:<layer> (stem, l1, l2down, l2, l3down, l3, l4down, l4), see
+# installed. Cases: resnet18, stempool, and conv:<layer> (stem, l1, l2down, l2, l3down, l3, l4down, l4), see
 # AbSubject. It prints, per case, the median, lowest and highest of the rounds' ratios B / A (below
 # 1: B is faster) and each round's medians in ms. Nothing else should run meanwhile.
 set -euo pipefail

@@ -20,7 +20,8 @@ public final class AbSubject {
 
     /**
      * One call of {@code name}: {@code resnet18} (ResNet-18's logits, random weights, {@code batch}
-     * pictures) or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
+     * pictures), {@code stempool} (its stem and max pooling in one pass, {@link Kernels#planConvMaxPool})
+     * or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
      * residual and ReLU, cycling through 8 copies of its weights so that they come from memory as in
      * a forward pass).
      */
@@ -31,8 +32,16 @@ public final class AbSubject {
             Tensor images = RandomModels.images(batch, 2);
             return () -> model.classify(images);
         }
+        if (name.equals("stempool")) {
+            ConvGeometry g = ConvGeometry.square(3, 64, 7, 2, 3);
+            SplittableRandom rnd = new SplittableRandom(7);
+            float[] x = random(rnd, batch * 3 * 224 * 224), y = new float[batch * 64 * 56 * 56];
+            Epilogue ep = Epilogue.rowAffine(random(rnd, 64), random(rnd, 64)).withRelu();
+            Kernels.ConvPoolPlan plan = Kernels.get().planConvMaxPool(g, random(rnd, g.weightSize()), 3, 2, 1);
+            return () -> plan.run(pool, x, batch, 224, 224, ep, y);
+        }
         if (!name.startsWith("conv:")) {
-            throw new IllegalArgumentException("unknown case " + name + " (resnet18 or conv:<layer>)");
+            throw new IllegalArgumentException("unknown case " + name + " (resnet18, stempool or conv:<layer>)");
         }
         int[] s = switch (name.substring(5)) { // {cin, cout, kernel, stride, pad, input side}
             case "stem" -> new int[] {3, 64, 7, 2, 3, 224};
