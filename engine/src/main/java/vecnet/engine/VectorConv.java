@@ -278,6 +278,9 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 keepMasks(src, cols, oyOf);
             }
             float[] ap = packedWeights[grp];
+            // The tiles of a last, partial column panel are computed whole, into a scratch NR wide,
+            // and only their real columns copied to Y after the last slice (see copyEdge).
+            float[] edge = nc % NR != 0 ? s.edge((ip1 - ip0) * MR * NR) : null;
             for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
                 int kc = Math.min(sliceDepth, depth - k0);
                 if (flat && scalarCopies) {
@@ -293,7 +296,14 @@ final class VectorConv implements Kernels.Conv2dPlan {
                     int j = p0 + jp * NR;
                     for (int ip = ip0; ip < ip1; ip++) {
                         int row = ip * MR;
-                        if (kc <= KC) {
+                        if (edge != null && kc <= KC && jp == taskPanels - 1 && coutG - row >= MR) {
+                            int e = (ip - ip0) * MR * NR;
+                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, edge, e, NR, MR, NR,
+                                    first, last && ep.residual() == null, ep, grp * coutG + row, 0, s.tile);
+                            if (last) {
+                                copyEdge(edge, e, y, yBase + row * pixels + j, pixels, nc % NR, ep, grp * coutG + row);
+                            }
+                        } else if (kc <= KC) {
                             VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j,
                                     pixels, Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
                                     grp * coutG + row, ep.residualOffset(), s.tile);
@@ -306,6 +316,29 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 }
             }
         });
+    }
+
+    /**
+     * The first {@code cols} columns of an MR×NR tile of the edge scratch ({@code edge[e + r·NR + j]})
+     * to Y, row r at {@code y[at + r·ldc]}. Without a residual the epilogue is already applied (by
+     * {@link VectorGemm#block}, whole vectors); with one it is applied here, element by element,
+     * where the residual is read at Y's index (a vector would read past the tile's real columns).
+     * Each element is the same chain of FMAs per slice, added slice by slice, as a tile written
+     * straight to Y: the same bits. (Before, a partial tile's product went to a scratch and was
+     * added to Y element by element at every slice: a tenth of layer4's 3×3/2 convolution, whose 49
+     * pixels fill 1.5 panels.)
+     */
+    private static void copyEdge(float[] edge, int e, float[] y, int at, int ldc, int cols, Epilogue ep, int ch) {
+        for (int r = 0; r < MR; r++) {
+            int from = e + r * NR, to = at + r * ldc;
+            if (ep.residual() == null) {
+                System.arraycopy(edge, from, y, to, cols);
+                continue;
+            }
+            for (int j = 0; j < cols; j++) {
+                y[to + j] = ep.apply(edge[from + j], ch + r, to + j + ep.residualOffset());
+            }
+        }
     }
 
     /**

@@ -56,6 +56,8 @@ final class VectorGemm {
         float[] b = new float[0];
         float[] split = new float[0];
         int[] ints = new int[0];
+        /** {@link VectorConv}'s tiles of a partial column panel, whole (see there). */
+        float[] edge = new float[0];
         final float[] tile = new float[MR * NR];
         /** A second tile, for a sum that is added to {@link #tile} ({@link VectorConv}'s chained sums). */
         final float[] sum = new float[MR * NR];
@@ -79,6 +81,13 @@ final class VectorGemm {
         }
 
         /** The phase-split input of a strided convolution (used by the calling thread only). */
+        float[] edge(int size) {
+            if (edge.length < size) {
+                edge = new float[size];
+            }
+            return edge;
+        }
+
         float[] split(int size) {
             if (split.length < size) {
                 split = new float[size];

@@ -65,7 +65,8 @@ class ConvTest extends LibraryTest {
         int oh = g.outH(h), ow = g.outW(w);
         float[] scale = random(rnd, cout), shift = random(rnd, cout), res = random(rnd, n * cout * oh * ow);
         Kernels.Conv2dPlan plan = VECTOR.planConv2d(g, wt);
-        for (Epilogue ep : new Epilogue[] {Epilogue.NONE, Epilogue.rowAffine(scale, shift).withResidual(res, 0).withRelu()}) {
+        for (Epilogue ep : new Epilogue[] {Epilogue.NONE, Epilogue.rowAffine(scale, shift).withRelu(),
+                Epilogue.rowAffine(scale, shift).withResidual(res, 0).withRelu()}) {
             float[] expected = new float[n * cout * oh * ow], actual = new float[expected.length];
             SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, expected, ep);
             try (ComputePool pool = ComputePool.create(2)) {
