@@ -147,6 +147,42 @@ class ConvTest extends LibraryTest {
         Check.identical("conv 1 vs 2 threads", one, two);
     }
 
+    /**
+     * Small maps of one picture, where the threads split the output channels, and the last panel of
+     * columns is partial (VectorConv's edge scratch): the same bits on 1, 2 and 3 threads, with and
+     * without a residual, and close to the scalar kernels.
+     */
+    @ParameterizedTest(name = "cin{0} cout{1} k{2} s{3} on {4}x{4}")
+    @CsvSource({
+            "64, 96, 3, 2, 14",    // 49 pixels: a panel and a half; 576 deep: three k-slices
+            "32, 48, 3, 2, 28",    // 196 pixels: seven panels, the last with 4 columns
+            "64, 128, 1, 2, 14",   // a downsampling 1×1
+            "300, 40, 3, 2, 9",    // 25 pixels, 2700 deep, channels not a multiple of the micro-tile's rows
+    })
+    void smallMapsAreBitIdenticalOnAnyThreadCount(int cin, int cout, int k, int s, int side) {
+        ConvGeometry g = ConvGeometry.square(cin, cout, k, s, k / 2);
+        SplittableRandom rnd = new SplittableRandom(cin * 7L + cout + k);
+        float[] x = random(rnd, cin * side * side), wt = random(rnd, g.weightSize());
+        int size = cout * g.outH(side) * g.outW(side);
+        float[] scale = random(rnd, cout), shift = random(rnd, cout), res = random(rnd, size + 3);
+        Kernels.Conv2dPlan plan = VECTOR.planConv2dDirect(g, wt);
+        for (Epilogue ep : new Epilogue[] {Epilogue.rowAffine(scale, shift).withRelu(),
+                Epilogue.rowAffine(scale, shift).withResidual(res, 3).withRelu()}) {
+            float[] expected = new float[size];
+            SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, 1, side, side, expected, ep);
+            float[][] out = new float[3][size];
+            for (int t = 0; t < 3; t++) {
+                try (ComputePool pool = ComputePool.create(t + 1)) {
+                    plan.run(pool, x, 1, side, side, out[t], ep);
+                    plan.run(pool, x, 1, side, side, out[t], ep); // a second call: the scratch reused
+                }
+            }
+            Check.identical("conv " + g + " 1 vs 2 threads", out[0], out[1]);
+            Check.identical("conv " + g + " 1 vs 3 threads", out[0], out[2]);
+            Check.close("conv " + g + " vs scalar", expected, out[1], 3e-6 * Math.sqrt(g.patchSize()), 1e-5);
+        }
+    }
+
     @Test
     void warmedUpConvolutionAllocatesNothingPerPixel() {
         SplittableRandom rnd = new SplittableRandom(9);
