@@ -12,9 +12,10 @@
 #
 # A revision is anything git names, "." for the working tree as it is, or a benchmarks.jar built
 # before. Each revision is built (mvn package, tests skipped) in a temporary worktree, nothing
-# installed. Cases: resnet18, stempool, and conv:<layer> (stem, l1, l2down, l2, l3down, l3, l4down, l4), see
-# AbSubject. It prints, per case, the median, lowest and highest of the rounds' ratios B / A (below
-# 1: B is faster) and each round's medians in ms. Nothing else should run meanwhile.
+# installed. Cases (see AbSubject): resnet18, stempool, sgemm:<size>, and conv:<layer> with layer
+# one of stem, l1, l2down, l2, l3down, l3, l4down, l4. It prints, per case, the median, lowest and
+# highest of the rounds' ratios B / A (below 1: B is faster) and each round's medians in ms.
+# Nothing else should run meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2; exit 2; }

@@ -20,8 +20,8 @@ public final class AbSubject {
 
     /**
      * One call of {@code name}: {@code resnet18} (ResNet-18's logits, random weights, {@code batch}
-     * pictures), {@code stempool} (its stem and max pooling in one pass, {@link Kernels#planConvMaxPool})
-     * or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
+     * pictures), {@code stempool} (its stem and max pooling in one pass, {@link Kernels#planConvMaxPool}),
+     * {@code sgemm:<size>} (square matrices) or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
      * residual and ReLU, cycling through 8 copies of its weights so that they come from memory as in
      * a forward pass).
      */
@@ -32,6 +32,13 @@ public final class AbSubject {
             Tensor images = RandomModels.images(batch, 2);
             return () -> model.classify(images);
         }
+        if (name.startsWith("sgemm:")) { // sgemm:<size>, C = A·B on square matrices
+            int size = Integer.parseInt(name.substring(6));
+            SplittableRandom rnd = new SplittableRandom(3);
+            float[] a = random(rnd, size * size), b = random(rnd, size * size), c = new float[size * size];
+            Kernels kernels = Kernels.get();
+            return () -> kernels.sgemm(pool, size, size, size, a, 0, size, b, 0, size, false, c, 0, size, Epilogue.NONE);
+        }
         if (name.equals("stempool")) {
             ConvGeometry g = ConvGeometry.square(3, 64, 7, 2, 3);
             SplittableRandom rnd = new SplittableRandom(7);
@@ -41,7 +48,7 @@ public final class AbSubject {
             return () -> plan.run(pool, x, batch, 224, 224, ep, y);
         }
         if (!name.startsWith("conv:")) {
-            throw new IllegalArgumentException("unknown case " + name + " (resnet18, stempool or conv:<layer>)");
+            throw new IllegalArgumentException("unknown case " + name + " (resnet18, stempool, sgemm:<size> or conv:<layer>)");
         }
         int[] s = switch (name.substring(5)) { // {cin, cout, kernel, stride, pad, input side}
             case "stem" -> new int[] {3, 64, 7, 2, 3, 224};
