@@ -50,17 +50,7 @@ public final class AbSubject {
         if (!name.startsWith("conv:")) {
             throw new IllegalArgumentException("unknown case " + name + " (resnet18, stempool, sgemm:<size> or conv:<layer>)");
         }
-        int[] s = switch (name.substring(5)) { // {cin, cout, kernel, stride, pad, input side}
-            case "stem" -> new int[] {3, 64, 7, 2, 3, 224};
-            case "l1" -> new int[] {64, 64, 3, 1, 1, 56};
-            case "l2down" -> new int[] {64, 128, 3, 2, 1, 56};
-            case "l2" -> new int[] {128, 128, 3, 1, 1, 28};
-            case "l3down" -> new int[] {128, 256, 3, 2, 1, 28};
-            case "l3" -> new int[] {256, 256, 3, 1, 1, 14};
-            case "l4down" -> new int[] {256, 512, 3, 2, 1, 14};
-            case "l4" -> new int[] {512, 512, 3, 1, 1, 7};
-            default -> throw new IllegalArgumentException("unknown layer in " + name);
-        };
+        int[] s = convLayer(name.substring(5));
         ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
         int h = s[5];
         SplittableRandom rnd = new SplittableRandom(7);
@@ -79,10 +69,30 @@ public final class AbSubject {
         };
     }
 
-    private static float[] random(SplittableRandom rnd, int n) {
+    /**
+     * ResNet-18's convolution {@code layer} at 224² ({@link ConvBenchmark}'s layers): {cin, cout,
+     * kernel, stride, pad, input side}. Here rather than there, because this class is loaded beside
+     * older builds, whose ConvBenchmark may lack it.
+     */
+    static int[] convLayer(String layer) {
+        return switch (layer) {
+            case "stem" -> new int[] {3, 64, 7, 2, 3, 224};
+            case "l1" -> new int[] {64, 64, 3, 1, 1, 56};
+            case "l2down" -> new int[] {64, 128, 3, 2, 1, 56};
+            case "l2" -> new int[] {128, 128, 3, 1, 1, 28};
+            case "l3down" -> new int[] {128, 256, 3, 2, 1, 28};
+            case "l3" -> new int[] {256, 256, 3, 1, 1, 14};
+            case "l4down" -> new int[] {256, 512, 3, 2, 1, 14};
+            case "l4" -> new int[] {512, 512, 3, 1, 1, 7};
+            default -> throw new IllegalArgumentException("unknown layer " + layer);
+        };
+    }
+
+    /** {@code n} floats uniform in [-1, 1). */
+    static float[] random(SplittableRandom rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
-            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+            a[i] = (float) rnd.nextDouble(-1, 1);
         }
         return a;
     }

@@ -74,28 +74,18 @@ public class ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        // {cin, cout, kernel, stride, pad, input side}
-        int[] s = switch (layer) {
-            case "stem" -> new int[] {3, 64, 7, 2, 3, 224};
-            case "l1" -> new int[] {64, 64, 3, 1, 1, 56};
-            case "l2down" -> new int[] {64, 128, 3, 2, 1, 56};
-            case "l2" -> new int[] {128, 128, 3, 1, 1, 28};
-            case "l3down" -> new int[] {128, 256, 3, 2, 1, 28};
-            case "l3" -> new int[] {256, 256, 3, 1, 1, 14};
-            case "l4down" -> new int[] {256, 512, 3, 2, 1, 14};
-            case "l4" -> new int[] {512, 512, 3, 1, 1, 7};
-            default -> throw new IllegalArgumentException("unknown layer " + layer);
-        };
+        int[] s = AbSubject.convLayer(layer); // {cin, cout, kernel, stride, pad, input side}
         ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
         h = w = s[5];
         SplittableRandom rnd = new SplittableRandom(7);
-        x = random(rnd, batch * s[0] * h * w);
+        x = AbSubject.random(rnd, batch * s[0] * h * w);
         y = new float[batch * s[1] * g.outH(h) * g.outW(w)];
-        float[] scale = random(rnd, s[1]), shift = random(rnd, s[1]), residual = random(rnd, y.length);
+        float[] scale = AbSubject.random(rnd, s[1]), shift = AbSubject.random(rnd, s[1]);
+        float[] residual = AbSubject.random(rnd, y.length);
         ep = Epilogue.rowAffine(scale, shift).withResidual(residual, 0).withRelu();
         plans = new Kernels.Conv2dPlan[copies];
         for (int i = 0; i < copies; i++) {
-            float[] weight = random(rnd, g.weightSize());
+            float[] weight = AbSubject.random(rnd, g.weightSize());
             plans[i] = switch (algorithm) {
                 case "auto" -> Kernels.get().planConv2d(g, weight);
                 case "direct" -> Kernels.get().planConv2dDirect(g, weight);
@@ -103,14 +93,6 @@ public class ConvBenchmark {
             };
         }
         pool = ComputePool.create(threads);
-    }
-
-    private static float[] random(SplittableRandom rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) rnd.nextDouble(-1, 1);
-        }
-        return a;
     }
 
     @TearDown(Level.Trial)
