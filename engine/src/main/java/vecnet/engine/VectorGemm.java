@@ -80,7 +80,6 @@ final class VectorGemm {
             return b;
         }
 
-        /** The phase-split input of a strided convolution (used by the calling thread only). */
         float[] edge(int size) {
             if (edge.length < size) {
                 edge = new float[size];
@@ -88,6 +87,7 @@ final class VectorGemm {
             return edge;
         }
 
+        /** The phase-split input of a strided convolution (used by the calling thread only). */
         float[] split(int size) {
             if (split.length < size) {
                 split = new float[size];
