@@ -53,6 +53,8 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     private final float[] packed;
     /** The two steps, for the JVM's first runs. */
     private final Kernels.Conv2dPlan conv;
+    /** 1, +0 and −0 per output channel, for {@link #multipliers} and {@link #addends}. */
+    private final float[] ones, zeros, negativeZeros;
 
     private VectorConvPool(ConvGeometry g, float[] weight, int poolK, int poolStride, int poolPad) {
         this.g = g;
@@ -70,6 +72,11 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             }
         }
         conv = VectorConv.plan(g, weight);
+        ones = new float[cout];
+        zeros = new float[cout];
+        negativeZeros = new float[cout];
+        Arrays.fill(ones, 1f);
+        Arrays.fill(negativeZeros, -0f);
     }
 
     /**
@@ -172,21 +179,35 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         float[] row = s.row = grow(s.row, ow * cout);
         float[] ring = s.ring = grow(s.ring, poolK * hLen);
         float[] pooled = s.pooled = grow(s.pooled, hLen);
+        boolean inTiles = windowsInTiles(ow);
         int next = cyLo; // the next convolution row to compute
         for (int py = py0; py < py1; py++) {
             int first = py * poolStride - poolPad;
             int lo = Math.max(0, first), hi = Math.min(oh, first + poolK);
+            // A whole window of rows is pooled vertically as its last row is computed (inTiles).
+            boolean whole = inTiles && hi - lo == poolK;
             for (; next < hi; next++) {
-                if (next >= lo) {
-                    convolveRow(band, off, (next - cyLo) * sh * wp, ow, ep, row, s.tile);
-                    horizontalMax(row, ow, pw, cout, ring, (next % poolK) * hLen);
+                if (next < lo) {
+                    continue;
+                }
+                int rowOff = (next - cyLo) * sh * wp, at = (next % poolK) * hLen;
+                if (inTiles) {
+                    boolean closes = whole && next == hi - 1;
+                    convolveRowPooled(band, off, rowOff, ow, pw, ep, ring, at,
+                            closes ? (lo % poolK) * hLen : -1, ((lo + 1) % poolK) * hLen, pooled, s.tile);
+                } else {
+                    convolveRow(band, off, rowOff, ow, ep, row, s.tile);
+                    horizontalMax(row, ow, pw, cout, ring, at);
                 }
             }
-            // The window's rows in order, each row's maxima taken over its columns in order: the scalar
-            // twin's row-major order gives the same value (the first of equal values, the last NaN).
-            System.arraycopy(ring, (lo % poolK) * hLen, pooled, 0, hLen);
-            for (int cy = lo + 1; cy < hi; cy++) {
-                foldMax(ring, (cy % poolK) * hLen, cout, pooled, 0, pw, cout);
+            if (!whole) {
+                // The window's rows in order, each row's maxima taken over its columns in order: the
+                // scalar twin's row-major order gives the same value (the first of equal values, the
+                // last NaN).
+                System.arraycopy(ring, (lo % poolK) * hLen, pooled, 0, hLen);
+                for (int cy = lo + 1; cy < hi; cy++) {
+                    foldMax(ring, (cy % poolK) * hLen, cout, pooled, 0, pw, cout);
+                }
             }
             for (int c = 0; c < cout; c++) { // NHWC to NCHW
                 int dst = ((b * cout + c) * ph + py) * pw;
@@ -231,6 +252,108 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     private boolean firstInside(int px, int j) {
         int c0 = px * poolStride - poolPad;
         return c0 + j == Math.max(0, c0);
+    }
+
+    /**
+     * Whether {@link #convolveRowPooled} pools the rows of a map {@code ow} wide: ResNet's 3×3 windows
+     * of stride 2 with a padding of 1, on rows of whole blocks of MR pixels (an even count, so each
+     * block holds whole windows but the one it shares with the next block).
+     */
+    private boolean windowsInTiles(int ow) {
+        return poolK == 3 && poolStride == 2 && poolPad == 1 && ow % MR == 0;
+    }
+
+    /**
+     * {@link #convolveRow} and {@link #horizontalMax} of ResNet's pooling ({@link #windowsInTiles}) in
+     * one: each tile goes through the epilogue and into its row's maxima {@code h[hAt + px·cout + co]}
+     * in registers ({@link #poolTile}), so the row itself is never stored. When {@code rowA ≥ 0} this
+     * row closes a window of three rows, whose first two left their maxima at {@code h[rowA ..]} and
+     * {@code h[rowB ..]}: the tile's pooled values go to {@code pooled[px·cout + co]} as well.
+     */
+    private void convolveRowPooled(float[] band, int[] off, int rowOff, int ow, int pw, Epilogue ep, float[] h,
+                                   int hAt, int rowA, int rowB, float[] pooled, float[] tile) {
+        int cout = g.cout();
+        float[] mul = multipliers(ep), add = addends(ep);
+        // Pixel −1, in the padding, as the first window's value so far: folding −∞ first changes nothing.
+        Arrays.fill(h, hAt, hAt + cout, Float.NEGATIVE_INFINITY);
+        for (int ox0 = 0; ox0 < ow; ox0 += MR) {
+            for (int q = 0; q < cout / NR; q++) {
+                if (MR == 8) { // a constant: the JIT keeps one branch
+                    taps8(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
+                } else {
+                    taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
+                }
+                poolTile(tile, mul, add, ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
+            }
+        }
+    }
+
+    /**
+     * A tile of MR pixels (from column {@code 2·px0}) × NR channels (from {@code ch0}) through the
+     * epilogue, as {@link #store}, into its row's maxima over 3-wide windows of stride 2: pooled column
+     * {@code px0 + u} takes the tile's pixels {@code 2u−1, 2u, 2u+1} in that order, pixel −1 being the
+     * previous tile's last, which that tile left at {@code h[hAt + px0·cout ..]} as the column's value
+     * so far (or −∞ at the row's start); this tile leaves its last pixel there for the next one. The
+     * rule is the scalar twin's ({@code v > m || isNaN(v)}), in window order, as {@link #horizontalMax}
+     * folds. With {@code rowA ≥ 0}, each column's maxima of rows A, B and this one are folded in that
+     * order into {@code pooled}, as the two-step path folds the ring's rows.
+     */
+    private static void poolTile(float[] t, float[] mul, float[] add, boolean relu, int ch0, int px0, int pw, int cout,
+                                 float[] h, int hAt, int rowA, int rowB, float[] pooled) {
+        for (int j = 0; j < NR; j += VL) {
+            int ch = ch0 + j;
+            FloatVector sc = FloatVector.fromArray(S, mul, ch), sh = FloatVector.fromArray(S, add, ch);
+            FloatVector m = FloatVector.fromArray(S, h, hAt + px0 * cout + ch);
+            for (int u = 0; u < MR / 2; u++) { // a constant trip count: unrolled by the JIT
+                FloatVector even = activate(FloatVector.fromArray(S, t, 2 * u * NR + j), sc, sh, relu);
+                FloatVector odd = activate(FloatVector.fromArray(S, t, (2 * u + 1) * NR + j), sc, sh, relu);
+                FloatVector max = fold(fold(m, even), odd);
+                int at = (px0 + u) * cout + ch;
+                max.intoArray(h, hAt + at);
+                if (rowA >= 0) {
+                    FloatVector a = FloatVector.fromArray(S, h, rowA + at), b = FloatVector.fromArray(S, h, rowB + at);
+                    fold(fold(a, b), max).intoArray(pooled, at);
+                }
+                m = odd;
+            }
+            if (px0 + MR / 2 < pw) {
+                m.intoArray(h, hAt + (px0 + MR / 2) * cout + ch);
+            }
+        }
+    }
+
+    /**
+     * {@link Epilogue#apply}'s arithmetic on a vector of channels, as {@code fma(v, sc, sh)} whatever the
+     * epilogue ({@link #multipliers}, {@link #addends}), then the ReLU.
+     */
+    private static FloatVector activate(FloatVector v, FloatVector sc, FloatVector sh, boolean relu) {
+        v = v.fma(sc, sh);
+        return relu ? v.blend(0f, v.compare(VectorOperators.LT, 0f)) : v; // NaN and -0.0 stay
+    }
+
+    /**
+     * The multipliers and addends ({@link #addends}) that make an epilogue's affine part one
+     * {@code fma(v, mul, add)}: the scale and shift (+0 without a shift); without a scale, 1 and the
+     * bias, since {@code fma(v, 1, b)} rounds {@code v + b} once, as the bias's addition does; with
+     * neither, 1 and −0, since {@code v + (−0)} is {@code v} for every v, −0 included. (A vector that
+     * is null on some paths would live on the heap: C2 cannot keep it in a register across that merge.)
+     */
+    private float[] multipliers(Epilogue ep) {
+        return ep.scale() != null ? ep.scale() : ones;
+    }
+
+    /** See {@link #multipliers}. */
+    private float[] addends(Epilogue ep) {
+        return ep.shift() != null ? ep.shift() : ep.scale() != null ? zeros : negativeZeros;
+    }
+
+    /**
+     * The scalar twin's {@code m = v > m || isNaN(v) ? v : m}, lane-wise. {@code v} is the receiver: it is
+     * always a vector whose class C2 knows, where {@code m} may be one carried around a loop (see "Exact
+     * receivers" in {@link VectorOps}).
+     */
+    private static FloatVector fold(FloatVector m, FloatVector v) {
+        return v.blend(m, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)).not());
     }
 
     /**
