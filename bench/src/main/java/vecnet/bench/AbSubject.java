@@ -7,6 +7,7 @@ import vecnet.engine.Epilogue;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.multimodal.ResNet18;
+import vecnet.multimodal.TextEncoder;
 import vecnet.weights.StateDict;
 
 /**
@@ -21,7 +22,8 @@ public final class AbSubject {
     /**
      * One call of {@code name}: {@code resnet18} (ResNet-18's logits, random weights, {@code batch}
      * pictures), {@code stempool} (its stem and max pooling in one pass, {@link Kernels#planConvMaxPool}),
-     * {@code sgemm:<size>} (square matrices) or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
+     * {@code sgemm:<size>} (square matrices), {@code text:<tokens>} (the seed's text branch, as
+     * {@link TextBranchBenchmark}) or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
      * residual and ReLU, cycling through 8 copies of its weights so that they come from memory as in
      * a forward pass).
      */
@@ -39,6 +41,11 @@ public final class AbSubject {
             Kernels kernels = Kernels.get();
             return () -> kernels.sgemm(pool, size, size, size, a, 0, size, b, 0, size, false, c, 0, size, Epilogue.NONE);
         }
+        if (name.startsWith("text:")) { // text:<tokens>, Embedding → LSTM → last step, one sequence
+            TextEncoder text = TextEncoder.fromStateDict(RandomModels.fusion(1));
+            int[][] ids = RandomModels.tokens(1, Integer.parseInt(name.substring(5)), 3);
+            return () -> text.encode(ids, pool);
+        }
         if (name.equals("stempool")) {
             ConvGeometry g = ConvGeometry.square(3, 64, 7, 2, 3);
             SplittableRandom rnd = new SplittableRandom(7);
@@ -48,7 +55,8 @@ public final class AbSubject {
             return () -> plan.run(pool, x, batch, 224, 224, ep, y);
         }
         if (!name.startsWith("conv:")) {
-            throw new IllegalArgumentException("unknown case " + name + " (resnet18, stempool, sgemm:<size> or conv:<layer>)");
+            throw new IllegalArgumentException("unknown case " + name
+                    + " (resnet18, stempool, sgemm:<size>, text:<tokens> or conv:<layer>)");
         }
         int[] s = convLayer(name.substring(5));
         ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
