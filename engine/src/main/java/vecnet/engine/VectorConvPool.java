@@ -314,10 +314,12 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                     FloatVector a = FloatVector.fromArray(S, h, rowA + at), b = FloatVector.fromArray(S, h, rowB + at);
                     fold(fold(a, b), max).intoArray(pooled, at);
                 }
+                if (u == MR / 2 - 1 && px0 + MR / 2 < pw) {
+                    // stored here, not after the loop: odd's class is known, m's is not (see "Exact
+                    // receivers" in VectorOps)
+                    odd.intoArray(h, hAt + at + cout);
+                }
                 m = odd;
-            }
-            if (px0 + MR / 2 < pw) {
-                m.intoArray(h, hAt + (px0 + MR / 2) * cout + ch);
             }
         }
     }
