@@ -53,8 +53,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     private final float[] packed;
     /** The two steps, for the JVM's first runs. */
     private final Kernels.Conv2dPlan conv;
-    /** 1, +0 and −0 per output channel, for {@link #multipliers} and {@link #addends}. */
-    private final float[] ones, zeros, negativeZeros;
 
     private VectorConvPool(ConvGeometry g, float[] weight, int poolK, int poolStride, int poolPad) {
         this.g = g;
@@ -72,11 +70,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             }
         }
         conv = VectorConv.plan(g, weight);
-        ones = new float[cout];
-        zeros = new float[cout];
-        negativeZeros = new float[cout];
-        Arrays.fill(ones, 1f);
-        Arrays.fill(negativeZeros, -0f);
     }
 
     /**
@@ -176,10 +169,10 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             off[k] = (c * bandH + i) * wp + j;
         }
         int hLen = pw * cout;
-        float[] row = s.row = grow(s.row, ow * cout);
+        boolean inTiles = windowsInTiles(ow);
+        float[] row = inTiles ? null : (s.row = grow(s.row, ow * cout)); // a whole convolution row (else never stored)
         float[] ring = s.ring = grow(s.ring, poolK * hLen);
         float[] pooled = s.pooled = grow(s.pooled, hLen);
-        boolean inTiles = windowsInTiles(ow);
         int next = cyLo; // the next convolution row to compute
         for (int py = py0; py < py1; py++) {
             int first = py * poolStride - poolPad;
@@ -273,7 +266,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     private void convolveRowPooled(float[] band, int[] off, int rowOff, int ow, int pw, Epilogue ep, float[] h,
                                    int hAt, int rowA, int rowB, float[] pooled, float[] tile) {
         int cout = g.cout();
-        float[] mul = multipliers(ep), add = addends(ep);
         // Pixel −1, in the padding, as the first window's value so far: folding −∞ first changes nothing.
         Arrays.fill(h, hAt, hAt + cout, Float.NEGATIVE_INFINITY);
         for (int ox0 = 0; ox0 < ow; ox0 += MR) {
@@ -283,7 +275,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 } else {
                     taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
                 }
-                poolTile(tile, mul, add, ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
+                poolTile(tile, ep.scale(), ep.shift(), ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
             }
         }
     }
@@ -298,11 +290,14 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
      * folds. With {@code rowA ≥ 0}, each column's maxima of rows A, B and this one are folded in that
      * order into {@code pooled}, as the two-step path folds the ring's rows.
      */
-    private static void poolTile(float[] t, float[] mul, float[] add, boolean relu, int ch0, int px0, int pw, int cout,
-                                 float[] h, int hAt, int rowA, int rowB, float[] pooled) {
+    private static void poolTile(float[] t, float[] scale, float[] shift, boolean relu, int ch0, int px0, int pw,
+                                 int cout, float[] h, int hAt, int rowA, int rowB, float[] pooled) {
         for (int j = 0; j < NR; j += VL) {
             int ch = ch0 + j;
-            FloatVector sc = FloatVector.fromArray(S, mul, ch), sh = FloatVector.fromArray(S, add, ch);
+            // As VectorWinograd's affine: scale 1 and shift −0 stand for none (see activate).
+            FloatVector sc = scale == null ? FloatVector.broadcast(S, 1f) : FloatVector.fromArray(S, scale, ch);
+            FloatVector sh = shift != null ? FloatVector.fromArray(S, shift, ch)
+                    : FloatVector.broadcast(S, scale != null ? 0f : -0f);
             FloatVector m = FloatVector.fromArray(S, h, hAt + px0 * cout + ch);
             for (int u = 0; u < MR / 2; u++) { // a constant trip count: unrolled by the JIT
                 FloatVector even = activate(FloatVector.fromArray(S, t, 2 * u * NR + j), sc, sh, relu);
@@ -326,27 +321,14 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
 
     /**
      * {@link Epilogue#apply}'s arithmetic on a vector of channels, as {@code fma(v, sc, sh)} whatever the
-     * epilogue ({@link #multipliers}, {@link #addends}), then the ReLU.
+     * epilogue, then the ReLU: without a scale, 1 and the bias, since {@code fma(v, 1, b)} rounds
+     * {@code v + b} once, as the bias's addition does; with neither, 1 and −0, since {@code v + (−0)}
+     * is {@code v} for every v, −0 included. (Never a vector that is null on some paths: C2 cannot
+     * keep such a vector in a register across that merge, and boxes it.)
      */
     private static FloatVector activate(FloatVector v, FloatVector sc, FloatVector sh, boolean relu) {
         v = v.fma(sc, sh);
         return relu ? v.blend(0f, v.compare(VectorOperators.LT, 0f)) : v; // NaN and -0.0 stay
-    }
-
-    /**
-     * The multipliers and addends ({@link #addends}) that make an epilogue's affine part one
-     * {@code fma(v, mul, add)}: the scale and shift (+0 without a shift); without a scale, 1 and the
-     * bias, since {@code fma(v, 1, b)} rounds {@code v + b} once, as the bias's addition does; with
-     * neither, 1 and −0, since {@code v + (−0)} is {@code v} for every v, −0 included. (A vector that
-     * is null on some paths would live on the heap: C2 cannot keep it in a register across that merge.)
-     */
-    private float[] multipliers(Epilogue ep) {
-        return ep.scale() != null ? ep.scale() : ones;
-    }
-
-    /** See {@link #multipliers}. */
-    private float[] addends(Epilogue ep) {
-        return ep.shift() != null ? ep.shift() : ep.scale() != null ? zeros : negativeZeros;
     }
 
     /**
