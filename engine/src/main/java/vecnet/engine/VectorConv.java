@@ -296,17 +296,20 @@ final class VectorConv implements Kernels.Conv2dPlan {
                     int j = p0 + jp * NR;
                     for (int ip = ip0; ip < ip1; ip++) {
                         int row = ip * MR;
-                        if (edge != null && kc <= KC && jp == taskPanels - 1 && coutG - row >= MR) {
-                            int e = (ip - ip0) * MR * NR;
-                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, edge, e, NR, MR, NR,
-                                    first, last && ep.residual() == null, ep, grp * coutG + row, 0, s.tile);
-                            if (last) {
-                                copyEdge(edge, e, y, yBase + row * pixels + j, pixels, nc % NR, ep, grp * coutG + row);
+                        if (kc <= KC) {
+                            // One call of block for both targets, Y or the edge scratch: each call site
+                            // inlines the micro-kernel's 43 Vector API calls, and two of them took this
+                            // lambda past C2's inlining budget (see "Small enough for C2" in VectorGemm).
+                            boolean toEdge = edge != null && jp == taskPanels - 1 && coutG - row >= MR;
+                            int e = (ip - ip0) * MR * NR, at = yBase + row * pixels + j;
+                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, toEdge ? edge : y,
+                                    toEdge ? e : at, toEdge ? NR : pixels, Math.min(MR, coutG - row),
+                                    toEdge ? NR : Math.min(NR, pixels - j), first,
+                                    last && !(toEdge && ep.residual() != null), ep, grp * coutG + row,
+                                    toEdge ? 0 : ep.residualOffset(), s.tile);
+                            if (toEdge && last) {
+                                copyEdge(edge, e, y, at, pixels, nc % NR, ep, grp * coutG + row);
                             }
-                        } else if (kc <= KC) {
-                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j,
-                                    pixels, Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
-                                    grp * coutG + row, ep.residualOffset(), s.tile);
                         } else {
                             chained(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j, pixels,
                                     Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,

@@ -184,12 +184,10 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                     continue;
                 }
                 int rowOff = (next - cyLo) * sh * wp, at = (next % poolK) * hLen;
-                if (inTiles) {
-                    boolean closes = whole && next == hi - 1;
-                    convolveRowPooled(band, off, rowOff, ow, pw, ep, ring, at,
-                            closes ? (lo % poolK) * hLen : -1, ((lo + 1) % poolK) * hLen, pooled, s.tile);
-                } else {
-                    convolveRow(band, off, rowOff, ow, ep, row, s.tile);
+                boolean closes = whole && next == hi - 1;
+                convolveRow(band, off, rowOff, ow, pw, ep, row, ring, at,
+                        closes ? (lo % poolK) * hLen : -1, ((lo + 1) % poolK) * hLen, pooled, s.tile);
+                if (!inTiles) {
                     horizontalMax(row, ow, pw, cout, ring, at);
                 }
             }
@@ -248,7 +246,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     }
 
     /**
-     * Whether {@link #convolveRowPooled} pools the rows of a map {@code ow} wide: ResNet's 3×3 windows
+     * Whether {@link #convolveRow} pools the rows of a map {@code ow} wide: ResNet's 3×3 windows
      * of stride 2 with a padding of 1, on rows of whole blocks of MR pixels (an even count, so each
      * block holds whole windows but the one it shares with the next block).
      */
@@ -257,17 +255,24 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     }
 
     /**
-     * {@link #convolveRow} and {@link #horizontalMax} of ResNet's pooling ({@link #windowsInTiles}) in
-     * one: each tile goes through the epilogue and into its row's maxima {@code h[hAt + px·cout + co]}
-     * in registers ({@link #poolTile}), so the row itself is never stored. When {@code rowA ≥ 0} this
-     * row closes a window of three rows, whose first two left their maxima at {@code h[rowA ..]} and
-     * {@code h[rowB ..]}: the tile's pooled values go to {@code pooled[px·cout + co]} as well.
+     * One row of the convolution with its epilogue, in blocks of MR pixels (the last one partial) ×
+     * panels of NR channels. With {@code row} given, the row goes to {@code row[ox·cout + co]}. With
+     * {@code row} null (ResNet's pooling, {@link #windowsInTiles}), each tile goes through the
+     * epilogue and into its row's maxima {@code h[hAt + px·cout + co]} in registers ({@link #poolTile}),
+     * so the row itself is never stored: {@link #horizontalMax} in the tiles. When {@code rowA ≥ 0}
+     * this row closes a window of three rows, whose first two left their maxima at {@code h[rowA ..]}
+     * and {@code h[rowB ..]}: the tile's pooled values go to {@code pooled[px·cout + co]} as well.
+     * Both ways in one method, with one call of the micro-kernel: each call site inlines its 43 Vector
+     * API calls, and two took {@link #runRows} past C2's inlining budget (see "Small enough for C2" in
+     * {@link VectorGemm}).
      */
-    private void convolveRowPooled(float[] band, int[] off, int rowOff, int ow, int pw, Epilogue ep, float[] h,
-                                   int hAt, int rowA, int rowB, float[] pooled, float[] tile) {
+    private void convolveRow(float[] band, int[] off, int rowOff, int ow, int pw, Epilogue ep, float[] row,
+                             float[] h, int hAt, int rowA, int rowB, float[] pooled, float[] tile) {
         int cout = g.cout();
-        // Pixel −1, in the padding, as the first window's value so far: folding −∞ first changes nothing.
-        Arrays.fill(h, hAt, hAt + cout, Float.NEGATIVE_INFINITY);
+        if (row == null) {
+            // Pixel −1, in the padding, as the first window's value so far: folding −∞ first changes nothing.
+            Arrays.fill(h, hAt, hAt + cout, Float.NEGATIVE_INFINITY);
+        }
         for (int ox0 = 0; ox0 < ow; ox0 += MR) {
             for (int q = 0; q < cout / NR; q++) {
                 if (MR == 8) { // a constant: the JIT keeps one branch
@@ -275,7 +280,11 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 } else {
                     taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
                 }
-                poolTile(tile, ep.scale(), ep.shift(), ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
+                if (row == null) {
+                    poolTile(tile, ep.scale(), ep.shift(), ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
+                } else {
+                    store(tile, Math.min(MR, ow - ox0), ep, q * NR, row, ox0 * cout + q * NR, cout);
+                }
             }
         }
     }
@@ -338,25 +347,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
      */
     private static FloatVector fold(FloatVector m, FloatVector v) {
         return v.blend(m, v.compare(VectorOperators.GT, m).or(v.compare(VectorOperators.NE, v)).not());
-    }
-
-    /**
-     * One row of the convolution with its epilogue, into {@code out[ox·cout + co]}: blocks of MR
-     * pixels (the last one partial) × panels of NR channels.
-     */
-    private void convolveRow(float[] band, int[] off, int rowOff, int ow, Epilogue ep, float[] out, float[] tile) {
-        int cout = g.cout();
-        for (int ox0 = 0; ox0 < ow; ox0 += MR) {
-            int pixels = Math.min(MR, ow - ox0);
-            for (int q = 0; q < cout / NR; q++) {
-                if (MR == 8) { // a constant: the JIT keeps one branch
-                    taps8(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
-                } else {
-                    taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
-                }
-                store(tile, pixels, ep, q * NR, out, ox0 * cout + q * NR, cout);
-            }
-        }
     }
 
     /**
