@@ -9,12 +9,14 @@
 #   bench/ab.sh main . conv:l2,conv:l3 1 9      # the working tree against main, two layers, 9 rounds
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/ab.sh HEAD~1 HEAD resnet18 1
 #   JAVA_OPTS=-Dvecnet.vectorBits=256 bench/ab.sh HEAD~1 HEAD resnet18 1
+#   CALLS=6 bench/ab.sh HEAD~1 HEAD train 1 5 2  # a ResNet-18 SGD step on 2 pictures, 6 calls a block
 #
 # A revision is anything git names, "." for the working tree as it is, or a benchmarks.jar built
 # before. Each revision is built (mvn package, tests skipped) in a temporary worktree, nothing
-# installed. Cases (see AbSubject): resnet18, stempool, sgemm:<size>, text:<tokens>, and conv:<layer> with layer
+# installed. Cases (see AbSubject): resnet18, stempool, train, sgemm:<size>, text:<tokens>, and conv:<layer> with layer
 # one of stem, l1, l2down, l2, l3down, l3, l4down, l4. It prints, per case, the median, lowest and
-# highest of the rounds' ratios B / A (below 1: B is faster) and each round's medians in ms.
+# highest of the rounds' ratios B / A (below 1: B is faster) and each round's medians in ms, each
+# median over a block of CALLS calls (40 unless set; the warm-up is ten blocks of each build).
 # Nothing else should run meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,4 +57,4 @@ mkdir -p "$work/subject" "$work/main"
 "$javac" --release 17 -d "$work/main" bench/src/main/java/vecnet/bench/AbAlternate.java
 # shellcheck disable=SC2086
 "$java" --add-modules jdk.incubator.vector -Xmx6g ${JAVA_OPTS:-} -cp "$work/main" vecnet.bench.AbAlternate \
-  "$work/subject" "$work/a.jar" "$work/b.jar" "$3" "${4:-1}" "${5:-9}" "${6:-1}" 2>&1 | grep -v 'incubator modules'
+  "$work/subject" "$work/a.jar" "$work/b.jar" "$3" "${4:-1}" "${5:-9}" "${6:-1}" "${CALLS:-40}" 2>&1 | grep -v 'incubator modules'

@@ -41,6 +41,13 @@ public final class AbSubject {
             Kernels kernels = Kernels.get();
             return () -> kernels.sgemm(pool, size, size, size, a, 0, size, b, 0, size, false, c, 0, size, Epilogue.NONE);
         }
+        if (name.equals("train")) { // one SGD step of ResNet-18 on batch pictures, as ResNet18TrainingBenchmark
+            ResNet18TrainingBenchmark step = new ResNet18TrainingBenchmark();
+            step.batch = batch;
+            step.threads = threads;
+            step.setup();
+            return step::step;
+        }
         if (name.startsWith("text:")) { // text:<tokens>, Embedding → LSTM → last step, one sequence
             TextEncoder text = TextEncoder.fromStateDict(RandomModels.fusion(1));
             int[][] ids = RandomModels.tokens(1, Integer.parseInt(name.substring(5)), 3);
@@ -56,7 +63,7 @@ public final class AbSubject {
         }
         if (!name.startsWith("conv:")) {
             throw new IllegalArgumentException("unknown case " + name
-                    + " (resnet18, stempool, sgemm:<size>, text:<tokens> or conv:<layer>)");
+                    + " (resnet18, stempool, train, sgemm:<size>, text:<tokens> or conv:<layer>)");
         }
         int[] s = convLayer(name.substring(5));
         ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
