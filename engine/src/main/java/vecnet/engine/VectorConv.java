@@ -252,6 +252,12 @@ final class VectorConv implements Kernels.Conv2dPlan {
             }
         }
         int colBlocks = cb, rowBlocks = rb;
+        // The tap masks of every column, once for all images and tasks. Not in each task: there their
+        // 13 Vector API calls, with packFlat's and the epilogue's, took the task's compilation past
+        // C2's inlining budget in some runs, and the epilogue's vectors were then boxed for good
+        // (ConvTest's allocation guard: 140 KB a call, 1 engine run in 6; see "Small enough for C2"
+        // in VectorGemm).
+        int[] keep = flat ? keepMasks(src, ow, pixels, nPanels * NR, scalarCopies) : null;
         pool.parallelFor(images * cb * rb, task -> {
             int rowBlock = task % rowBlocks, rest = task / rowBlocks;
             int colBlock = rest % colBlocks, image = rest / colBlocks;
@@ -266,17 +272,6 @@ final class VectorConv implements Kernels.Conv2dPlan {
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
             int taskPanels = (nc + NR - 1) / NR;
             float[] bp = s.b(taskPanels * NR * Math.max(KC, sliceDepth));
-            int cols = taskPanels * NR;
-            int[] oyOf = s.ints((2 + (flat ? tapK.length : 0)) * cols);
-            for (int j = 0; j < cols; j++) {
-                oyOf[j] = j < nc ? (p0 + j) / ow : NO_ROW;
-                oyOf[cols + j] = j < nc ? (p0 + j) % ow : 0;
-            }
-            if (flat && scalarCopies) {
-                keepMasksScalar(src, cols, oyOf);
-            } else if (flat) {
-                keepMasks(src, cols, oyOf);
-            }
             float[] ap = packedWeights[grp];
             // The tiles of a last, partial column panel are computed whole, into a scratch NR wide,
             // and only their real columns copied to Y after the last slice (see copyEdge).
@@ -284,9 +279,9 @@ final class VectorConv implements Kernels.Conv2dPlan {
             for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
                 int kc = Math.min(sliceDepth, depth - k0);
                 if (flat && scalarCopies) {
-                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, oyOf, bp);
+                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, keep, nPanels * NR, bp);
                 } else if (flat) {
-                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, oyOf, bp);
+                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, keep, nPanels * NR, bp);
                 } else {
                     packSegments(src, firstPlane, ow, k0, kc, p0, nc, bp);
                 }
@@ -474,64 +469,69 @@ final class VectorConv implements Kernels.Conv2dPlan {
     }
 
     /**
-     * For each tap t and each of the task's columns, whether the pixel it reads is inside its phase
-     * plane, as an int lane of all ones (keep) or zeros (padding, or a column past the last pixel):
-     * {@code oyOf[(2 + t)·cols + j]}. Every k of a tap shares them, so {@link #packFlat} only loads them.
-     *
-     * @param oyOf output row of each of the task's columns, then (from {@code cols} on) its column
+     * For each tap t and each output column p (pixels rounded up to whole panels), whether the pixel
+     * it reads is inside its phase plane, as an int lane of all ones (keep) or zeros (padding, or a
+     * column past the last pixel): {@code keep[(2 + t)·cols + p]}, after each column's output row
+     * ({@code keep[p]}) and column ({@code keep[cols + p]}). Every k of a tap, every image and every
+     * task shares them, so {@link #packFlat} only loads them. In the calling thread's scratch;
+     * {@code scalar}: with scalar loops ({@link #RUNS}).
      */
-    private void keepMasks(Source src, int cols, int[] oyOf) {
+    private int[] keepMasks(Source src, int ow, int pixels, int cols, boolean scalar) {
+        int[] keep = VectorGemm.SCRATCH.get().masks((2 + tapK.length) * cols);
+        for (int p = 0; p < cols; p++) {
+            keep[p] = p < pixels ? p / ow : NO_ROW;
+            keep[cols + p] = p < pixels ? p % ow : 0;
+        }
         for (int t = 0; t < tapK.length; t++) {
             int k = tapK[t];
             int ry = kShiftY[k], rx = kShiftX[k];
             int lastRow = src.rowsOf(kPhaseY[k]) - 1, lastCol = src.colsOf(kPhaseX[k]) - 1;
             int dst = (2 + t) * cols;
-            for (int j = 0; j < cols; j += VL) {
+            if (scalar) {
+                tapMaskScalar(keep, cols, dst, ry, rx, lastRow, lastCol);
+                continue;
+            }
+            for (int p = 0; p < cols; p += VL) {
                 // Lane l reads source pixel (sy, sx); it is inside when 0 <= sy <= lastRow and
                 // 0 <= sx <= lastCol, i.e. when none of sy, lastRow-sy, sx, lastCol-sx is negative.
                 // The sign bits make a bit mask, so no VectorMask is needed (JDK 17 boxes those here).
-                IntVector sy = IntVector.fromArray(IS, oyOf, j).add(ry);
-                IntVector sx = IntVector.fromArray(IS, oyOf, cols + j).add(rx);
+                IntVector sy = IntVector.fromArray(IS, keep, p).add(ry);
+                IntVector sx = IntVector.fromArray(IS, keep, cols + p).add(rx);
                 IntVector outside = sy.or(sy.neg().add(lastRow)).or(sx).or(sx.neg().add(lastCol));
-                outside.lanewise(VectorOperators.ASHR, 31).not().intoArray(oyOf, dst + j);
+                outside.lanewise(VectorOperators.ASHR, 31).not().intoArray(keep, dst + p);
             }
         }
+        return keep;
     }
 
-    /** {@link #keepMasks} in scalar code, for the JVM's first runs ({@link #RUNS}). */
-    private void keepMasksScalar(Source src, int cols, int[] oyOf) {
-        for (int t = 0; t < tapK.length; t++) {
-            int k = tapK[t];
-            int ry = kShiftY[k], rx = kShiftX[k];
-            int lastRow = src.rowsOf(kPhaseY[k]) - 1, lastCol = src.colsOf(kPhaseX[k]) - 1;
-            int dst = (2 + t) * cols;
-            for (int j = 0; j < cols; j++) {
-                int sy = oyOf[j] + ry, sx = oyOf[cols + j] + rx;
-                oyOf[dst + j] = ~((sy | (lastRow - sy) | sx | (lastCol - sx)) >> 31);
-            }
+    /** One tap's {@link #keepMasks} in scalar code, for the JVM's first runs ({@link #RUNS}). */
+    private static void tapMaskScalar(int[] keep, int cols, int dst, int ry, int rx, int lastRow, int lastCol) {
+        for (int p = 0; p < cols; p++) {
+            int sy = keep[p] + ry, sx = keep[cols + p] + rx;
+            keep[dst + p] = ~((sy | (lastRow - sy) | sx | (lastCol - sx)) >> 31);
         }
     }
 
     /**
      * {@link #packFlat} in scalar code, for the JVM's first runs ({@link #RUNS}): a float where its
      * keep mask is all ones, else +0 (the vector loop's and, bit for bit). Once compiled it is the
-     * slower one (with this and {@link #keepMasksScalar} on every run, a ResNet-18 7×7/2 stem took
+     * slower one (with this and {@link #keepMasks}' scalar loops on every run, a ResNet-18 7×7/2 stem took
      * 1.47× as long, layer1's 3×3 as a direct convolution 1.45×: JMH, one thread, JDK 17, AVX-512), but
      * before C2 has compiled {@link #packFlat}, that one runs the Vector API's fallbacks: in a cold
      * one-picture {@code vecnet classify} (JFR, 5 ms samples) its reinterpretations were the top of a
      * quarter of all samples.
      */
-    private void packFlatScalar(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf,
-                                float[] bp) {
+    private void packFlatScalar(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] keep,
+                                int allCols, float[] bp) {
         float[] in = src.in;
         int cols = taskPanels * NR;
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
-            int masks = (2 + kTap[k]) * cols, base = flatBase(src, firstPlane, k, p0);
+            int masks = (2 + kTap[k]) * allCols + p0, base = flatBase(src, firstPlane, k, p0);
             for (int j = 0; j < cols; j += NR) {
                 int dst = (j / NR) * NR * kc + kk * NR;
                 for (int l = 0; l < NR; l++) {
-                    bp[dst + l] = oyOf[masks + j + l] != 0 ? in[base + j + l] : 0f;
+                    bp[dst + l] = keep[masks + j + l] != 0 ? in[base + j + l] : 0f;
                 }
             }
         }
@@ -549,23 +549,25 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * and-ed with its tap's {@link #keepMasks} (zero where the source pixel lies outside its phase,
      * the zero padding, or past the last pixel).
      *
-     * @param oyOf output row of each of the task's columns, then its column, then the tap masks
+     * @param keep    {@link #keepMasks}'s masks
+     * @param allCols the columns {@code keep} has masks for
      */
-    private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] oyOf, float[] bp) {
+    private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] keep, int allCols,
+                          float[] bp) {
         float[] in = src.in;
         int cols = taskPanels * NR;
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
-            int masks = (2 + kTap[k]) * cols, base = flatBase(src, firstPlane, k, p0);
+            int masks = (2 + kTap[k]) * allCols + p0, base = flatBase(src, firstPlane, k, p0);
             for (int j = 0; j < cols; j += VL) {
                 int off = base + j, dst = (j / NR) * NR * kc + kk * NR + j % NR;
                 if (off < 0 || off > in.length - VL) {
-                    packLanes(in, off, oyOf, masks + j, bp, dst);
+                    packLanes(in, off, keep, masks + j, bp, dst);
                     continue;
                 }
                 // Exact receivers only (see VectorOps): the reinterpreted vectors are arguments, and
                 // -0.0 + v is v, bit for bit, for every float v.
-                IntVector kept = IntVector.fromArray(IS, oyOf, masks + j).and(FloatVector.fromArray(S, in, off).reinterpretAsInts());
+                IntVector kept = IntVector.fromArray(IS, keep, masks + j).and(FloatVector.fromArray(S, in, off).reinterpretAsInts());
                 NEGATIVE_ZERO.add(kept.reinterpretAsFloats()).intoArray(bp, dst);
             }
         }

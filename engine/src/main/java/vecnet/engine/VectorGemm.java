@@ -61,7 +61,8 @@ final class VectorGemm {
         float[] a = new float[0];
         float[] b = new float[0];
         float[] split = new float[0];
-        int[] ints = new int[0];
+        /** {@link VectorConv}'s tap masks (used by the calling thread only). */
+        int[] masks = new int[0];
         /** {@link VectorConv}'s tiles of a partial column panel, whole (see there). */
         float[] edge = new float[0];
         final float[] tile = new float[MR * NR];
@@ -101,11 +102,11 @@ final class VectorGemm {
             return split;
         }
 
-        int[] ints(int size) {
-            if (ints.length < size) {
-                ints = new int[size];
+        int[] masks(int size) {
+            if (masks.length < size) {
+                masks = new int[size];
             }
-            return ints;
+            return masks;
         }
     }
 
