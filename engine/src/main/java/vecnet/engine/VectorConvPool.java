@@ -29,8 +29,15 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Tasks are (image, block of pooled rows). A task computes the convolution rows its pooled rows
  * read, one at a time, and keeps each row's horizontal maxima (over the window's columns) in a ring
- * of {@code k} rows, from which each pooled row takes its maxima over the window's rows; two tasks
- * whose windows share a row both compute it, the same way. So the thread count changes no result.
+ * of three rows; the row that closes a window folds the window's rows as its tiles are pooled. Two
+ * tasks whose windows share a row both compute it, the same way. So the thread count changes no
+ * result.
+ *
+ * <p>One path only, ResNet's (3×3/2 pooling with a padding of 1, rows of whole blocks of MR pixels);
+ * other maps take the two steps. A general path (any pooling, any row length) lived here too, and
+ * its vector code, compiled into {@link #runRows} with this one's, took that compilation past C2's
+ * inlining budget in 3 engine test runs in 5 on Temurin 25 (see "Small enough for C2" in
+ * {@link VectorGemm}).
  */
 final class VectorConvPool implements Kernels.ConvPoolPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
@@ -46,19 +53,18 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     static final int TWO_STEP_RUNS = 2;
     private static final AtomicInteger RUNS = new AtomicInteger();
 
+    /** ResNet's pooling, the one this pass does: 3×3 windows, stride 2, padding 1. */
+    private static final int POOL_K = 3, POOL_STRIDE = 2, POOL_PAD = 1;
+
     private final ConvGeometry g;
-    private final int poolK, poolStride, poolPad;
     private final int depth;
     /** Panel q of NR output channels: {@code packed[(q·depth + k)·NR + l] = w[q·NR + l, k]}. */
     private final float[] packed;
     /** The two steps, for the JVM's first runs. */
     private final Kernels.Conv2dPlan conv;
 
-    private VectorConvPool(ConvGeometry g, float[] weight, int poolK, int poolStride, int poolPad) {
+    private VectorConvPool(ConvGeometry g, float[] weight) {
         this.g = g;
-        this.poolK = poolK;
-        this.poolStride = poolStride;
-        this.poolPad = poolPad;
         this.depth = g.patchSize();
         int cout = g.cout();
         packed = new float[cout * depth];
@@ -74,30 +80,30 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
 
     /**
      * The fused plan of {@code g} followed by {@code MaxPool2d(poolK, poolStride, poolPad)}, or null
-     * where it does not apply: it needs one group, no dilation, a column stride of 2, at most
-     * {@link VectorGemm#KC} products per output and a multiple of NR output channels, and not a
-     * geometry that {@link VectorKernels#planConv2d} runs by Winograd (whose sums differ).
+     * where it does not apply: it needs ResNet's pooling (3×3 windows, stride 2, padding 1), one
+     * group, no dilation, a column stride of 2, at most {@link VectorGemm#KC} products per output and
+     * a multiple of NR output channels, and not a geometry that {@link VectorKernels#planConv2d} runs
+     * by Winograd (whose sums differ). Maps whose rows are not whole blocks of MR pixels take the two
+     * steps ({@link #windowsInTiles}).
      */
     static Kernels.ConvPoolPlan plan(ConvGeometry g, float[] weight, int poolK, int poolStride, int poolPad) {
         g.checkWeights(weight);
         if (g.groups() != 1 || g.dilH() != 1 || g.dilW() != 1 || g.strideW() != STRIDE
                 || g.patchSize() > VectorGemm.KC || g.cout() % NR != 0 || Winograd.applies(g)
-                || poolK < 1 || poolStride < 1 || poolPad < 0 || 2 * poolPad > poolK) {
+                || poolK != 3 || poolStride != 2 || poolPad != 1) {
             return null;
         }
-        return new VectorConvPool(g, weight, poolK, poolStride, poolPad);
+        return new VectorConvPool(g, weight);
     }
 
-    private int pooledSize(int in) {
-        return Math.floorDiv(in + 2 * poolPad - poolK, poolStride) + 1;
+    private static int pooledSize(int in) {
+        return Math.floorDiv(in + 2 * POOL_PAD - POOL_K, POOL_STRIDE) + 1;
     }
 
     /** Per-thread buffers, grown on demand and reused. */
     private static final class Scratch {
         float[] band = new float[0];
-        /** One row of the convolution, NHWC. */
-        float[] row = new float[0];
-        /** The pooled rows' horizontal maxima of the last {@code poolK} convolution rows. */
+        /** The pooled columns' maxima (NHWC) of the last {@link #POOL_K} convolution rows. */
         float[] ring = new float[0];
         float[] pooled = new float[0];
         int[] offsets = new int[0];
@@ -120,13 +126,13 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         }
         int oh = g.outH(h), ow = g.outW(w), ph = pooledSize(oh), pw = pooledSize(ow);
         if (ph < 1 || pw < 1) {
-            throw new IllegalArgumentException("max pooling of a " + oh + "x" + ow + " map: too small for kernel " + poolK
-                    + " with padding " + poolPad);
+            throw new IllegalArgumentException("max pooling of a " + oh + "x" + ow + " map: too small for kernel " + POOL_K
+                    + " with padding " + POOL_PAD);
         }
-        if (twoSteps) {
+        if (twoSteps || !windowsInTiles(ow)) {
             float[] maps = new float[n * g.cout() * oh * ow];
             conv.run(pool, x, n, h, w, maps, ep);
-            VectorOps.maxPool2d(pool, maps, n, g.cout(), oh, ow, poolK, poolStride, poolPad, y);
+            VectorOps.maxPool2d(pool, maps, n, g.cout(), oh, ow, POOL_K, POOL_STRIDE, POOL_PAD, y);
             return;
         }
         // One image on several threads: its pooled rows in as many blocks as threads.
@@ -143,7 +149,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                          float[] y, Scratch s) {
         int cin = g.cin(), cout = g.cout(), kh = g.kh(), kw = g.kw(), sh = g.strideH();
         // The convolution rows these pooled rows read, and the input rows those read.
-        int cyLo = Math.max(0, py0 * poolStride - poolPad), cyHi = Math.min(oh, (py1 - 1) * poolStride - poolPad + poolK);
+        int cyLo = Math.max(0, py0 * POOL_STRIDE - POOL_PAD), cyHi = Math.min(oh, (py1 - 1) * POOL_STRIDE - POOL_PAD + POOL_K);
         int iyLo = cyLo * sh - g.padH(), bandH = (cyHi - 1 - cyLo) * sh + kh;
         int wp = w + 2 * g.padW();
         int slack = STRIDE * MR + kw; // read by the lanes of a last, partial block of pixels
@@ -169,36 +175,22 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             off[k] = (c * bandH + i) * wp + j;
         }
         int hLen = pw * cout;
-        boolean inTiles = windowsInTiles(ow);
-        float[] row = inTiles ? null : (s.row = grow(s.row, ow * cout)); // a whole convolution row (else never stored)
-        float[] ring = s.ring = grow(s.ring, poolK * hLen);
+        float[] ring = s.ring = grow(s.ring, POOL_K * hLen);
         float[] pooled = s.pooled = grow(s.pooled, hLen);
         int next = cyLo; // the next convolution row to compute
         for (int py = py0; py < py1; py++) {
-            int first = py * poolStride - poolPad;
-            int lo = Math.max(0, first), hi = Math.min(oh, first + poolK);
-            // A whole window of rows is pooled vertically as its last row is computed (inTiles).
-            boolean whole = inTiles && hi - lo == poolK;
+            int first = py * POOL_STRIDE - POOL_PAD;
+            int lo = Math.max(0, first), hi = Math.min(oh, first + POOL_K);
+            // The window's rows are pooled as its last row is computed, in the tiles: rows lo, lo + 1
+            // and this one, or, for a window of two rows (at the map's edges), row lo twice and this
+            // one (row lo folded into itself is row lo, bit for bit: v > v is false, and a NaN stays).
             for (; next < hi; next++) {
-                if (next < lo) {
-                    continue;
-                }
-                int rowOff = (next - cyLo) * sh * wp, at = (next % poolK) * hLen;
-                boolean closes = whole && next == hi - 1;
-                convolveRow(band, off, rowOff, ow, pw, ep, row, ring, at,
-                        closes ? (lo % poolK) * hLen : -1, ((lo + 1) % poolK) * hLen, pooled, s.tile);
-                if (!inTiles) {
-                    horizontalMax(row, ow, pw, cout, ring, at);
-                }
+                boolean closes = next == hi - 1 && hi - lo > 1;
+                convolveRow(band, off, (next - cyLo) * sh * wp, ow, pw, ep, ring, (next % POOL_K) * hLen,
+                        closes ? (lo % POOL_K) * hLen : -1, closes ? ((hi - 2) % POOL_K) * hLen : -1, pooled, s.tile);
             }
-            if (!whole) {
-                // The window's rows in order, each row's maxima taken over its columns in order: the
-                // scalar twin's row-major order gives the same value (the first of equal values, the
-                // last NaN).
-                System.arraycopy(ring, (lo % poolK) * hLen, pooled, 0, hLen);
-                for (int cy = lo + 1; cy < hi; cy++) {
-                    foldMax(ring, (cy % poolK) * hLen, cout, pooled, 0, pw, cout);
-                }
+            if (hi - lo == 1) { // a window of one row (a map one row high)
+                System.arraycopy(ring, (lo % POOL_K) * hLen, pooled, 0, hLen);
             }
             for (int c = 0; c < cout; c++) { // NHWC to NCHW
                 int dst = ((b * cout + c) * ph + py) * pw;
@@ -210,69 +202,26 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     }
 
     /**
-     * For each pooled column, the maximum over its window's columns of one convolution row ({@code
-     * row[cx·cout + c]}), in window order, into {@code h[hAt + px·cout + c]}: the first column inside
-     * the row copied (folding it into −∞ gives the same bits), the others folded in. One pass per
-     * window column, over all the pooled columns it reaches, in runs that copy or fold.
+     * Whether this pass pools a map {@code ow} wide in its tiles ({@link #convolveRow}): rows of whole
+     * blocks of MR pixels (an even count, so each block holds whole windows but the one it shares with
+     * the next block). Other maps take the two steps.
      */
-    private void horizontalMax(float[] row, int ow, int pw, int cout, float[] h, int hAt) {
-        for (int j = 0; j < poolK; j++) {
-            // pooled columns whose window column j falls inside the row: 0 <= px·s - pad + j < ow
-            int pxLo = Math.max(0, -Math.floorDiv(j - poolPad, poolStride));
-            int pxHi = Math.min(pw, Math.floorDiv(ow - 1 + poolPad - j, poolStride) + 1);
-            for (int px = pxLo; px < pxHi; ) {
-                boolean copy = firstInside(px, j);
-                int end = px + 1;
-                while (end < pxHi && firstInside(end, j) == copy) {
-                    end++;
-                }
-                int from = (px * poolStride - poolPad + j) * cout;
-                if (copy) {
-                    for (int q = px; q < end; q++, from += poolStride * cout) {
-                        System.arraycopy(row, from, h, hAt + q * cout, cout);
-                    }
-                } else {
-                    foldMax(row, from, poolStride * cout, h, hAt + px * cout, end - px, cout);
-                }
-                px = end;
-            }
-        }
-    }
-
-    /** Whether window column {@code j} of pooled column {@code px} is its first inside the row (not in the padding). */
-    private boolean firstInside(int px, int j) {
-        int c0 = px * poolStride - poolPad;
-        return c0 + j == Math.max(0, c0);
+    private static boolean windowsInTiles(int ow) {
+        return ow % MR == 0;
     }
 
     /**
-     * Whether {@link #convolveRow} pools the rows of a map {@code ow} wide: ResNet's 3×3 windows
-     * of stride 2 with a padding of 1, on rows of whole blocks of MR pixels (an even count, so each
-     * block holds whole windows but the one it shares with the next block).
+     * One row of the convolution with its epilogue, in blocks of MR pixels × panels of NR channels,
+     * each tile through the epilogue and into its row's maxima {@code h[hAt + px·cout + co]} in
+     * registers ({@link #poolTile}), so the row itself is never stored. When {@code rowA ≥ 0} this row
+     * closes a window, whose first two rows left their maxima at {@code h[rowA ..]} and
+     * {@code h[rowB ..]}: the tile's pooled values go to {@code pooled[px·cout + co]} as well.
      */
-    private boolean windowsInTiles(int ow) {
-        return poolK == 3 && poolStride == 2 && poolPad == 1 && ow % MR == 0;
-    }
-
-    /**
-     * One row of the convolution with its epilogue, in blocks of MR pixels (the last one partial) ×
-     * panels of NR channels. With {@code row} given, the row goes to {@code row[ox·cout + co]}. With
-     * {@code row} null (ResNet's pooling, {@link #windowsInTiles}), each tile goes through the
-     * epilogue and into its row's maxima {@code h[hAt + px·cout + co]} in registers ({@link #poolTile}),
-     * so the row itself is never stored: {@link #horizontalMax} in the tiles. When {@code rowA ≥ 0}
-     * this row closes a window of three rows, whose first two left their maxima at {@code h[rowA ..]}
-     * and {@code h[rowB ..]}: the tile's pooled values go to {@code pooled[px·cout + co]} as well.
-     * Both ways in one method, with one call of the micro-kernel: each call site inlines its 43 Vector
-     * API calls, and two took {@link #runRows} past C2's inlining budget (see "Small enough for C2" in
-     * {@link VectorGemm}).
-     */
-    private void convolveRow(float[] band, int[] off, int rowOff, int ow, int pw, Epilogue ep, float[] row,
-                             float[] h, int hAt, int rowA, int rowB, float[] pooled, float[] tile) {
+    private void convolveRow(float[] band, int[] off, int rowOff, int ow, int pw, Epilogue ep, float[] h, int hAt,
+                             int rowA, int rowB, float[] pooled, float[] tile) {
         int cout = g.cout();
-        if (row == null) {
-            // Pixel −1, in the padding, as the first window's value so far: folding −∞ first changes nothing.
-            Arrays.fill(h, hAt, hAt + cout, Float.NEGATIVE_INFINITY);
-        }
+        // Pixel −1, in the padding, as the first window's value so far: folding −∞ first changes nothing.
+        Arrays.fill(h, hAt, hAt + cout, Float.NEGATIVE_INFINITY);
         for (int ox0 = 0; ox0 < ow; ox0 += MR) {
             for (int q = 0; q < cout / NR; q++) {
                 if (MR == 8) { // a constant: the JIT keeps one branch
@@ -280,24 +229,20 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 } else {
                     taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
                 }
-                if (row == null) {
-                    poolTile(tile, ep.scale(), ep.shift(), ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
-                } else {
-                    store(tile, Math.min(MR, ow - ox0), ep, q * NR, row, ox0 * cout + q * NR, cout);
-                }
+                poolTile(tile, ep.scale(), ep.shift(), ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
             }
         }
     }
 
     /**
      * A tile of MR pixels (from column {@code 2·px0}) × NR channels (from {@code ch0}) through the
-     * epilogue, as {@link #store}, into its row's maxima over 3-wide windows of stride 2: pooled column
+     * epilogue ({@link Epilogue#apply}'s arithmetic, lane by lane) into its row's maxima over 3-wide
+     * windows of stride 2: pooled column
      * {@code px0 + u} takes the tile's pixels {@code 2u−1, 2u, 2u+1} in that order, pixel −1 being the
      * previous tile's last, which that tile left at {@code h[hAt + px0·cout ..]} as the column's value
      * so far (or −∞ at the row's start); this tile leaves its last pixel there for the next one. The
-     * rule is the scalar twin's ({@code v > m || isNaN(v)}), in window order, as {@link #horizontalMax}
-     * folds. With {@code rowA ≥ 0}, each column's maxima of rows A, B and this one are folded in that
-     * order into {@code pooled}, as the two-step path folds the ring's rows.
+     * rule is the scalar twin's ({@code v > m || isNaN(v)}), in window order. With {@code rowA ≥ 0},
+     * each column's maxima of rows A, B and this one are folded in that order into {@code pooled}.
      */
     private static void poolTile(float[] t, float[] scale, float[] shift, boolean relu, int ch0, int px0, int pw,
                                  int cout, float[] h, int hAt, int rowA, int rowB, float[] pooled) {
@@ -436,45 +381,6 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
                 c21.intoArray(t, 2 * NR + VL);
                 c30.intoArray(t, 3 * NR);
                 c31.intoArray(t, 3 * NR + VL);
-            }
-        }
-    }
-
-    /**
-     * The first {@code pixels} rows of a tile, each NR channels from {@code ch0}, through the epilogue
-     * ({@link Epilogue#apply}'s arithmetic, lane by lane) into {@code out[at + r·cout ..]}.
-     */
-    private static void store(float[] t, int pixels, Epilogue ep, int ch0, float[] out, int at, int cout) {
-        float[] scale = ep.scale(), shift = ep.shift();
-        for (int r = 0; r < pixels; r++) {
-            for (int j = 0; j < NR; j += VL) {
-                FloatVector v = FloatVector.fromArray(S, t, r * NR + j);
-                if (scale != null) {
-                    FloatVector sc = FloatVector.fromArray(S, scale, ch0 + j);
-                    v = v.fma(sc, shift == null ? sc.broadcast(0f) : FloatVector.fromArray(S, shift, ch0 + j));
-                } else if (shift != null) {
-                    v = v.add(FloatVector.fromArray(S, shift, ch0 + j));
-                }
-                if (ep.relu()) {
-                    v = v.blend(0f, v.compare(VectorOperators.LT, 0f)); // NaN and -0.0 stay
-                }
-                v.intoArray(out, at + r * cout + j);
-            }
-        }
-    }
-
-    /**
-     * {@code m = v > m || isNaN(v) ? v : m} (the scalar twin's rule, lane-wise) for the {@code cout}
-     * channels of {@code count} pooled columns, {@code cout} apart in {@code m} from {@code mAt}, each
-     * with its value from {@code v}, {@code vStride} apart from {@code vAt}.
-     */
-    private static void foldMax(float[] v, int vAt, int vStride, float[] m, int mAt, int count, int cout) {
-        for (int c = 0; c < cout; c += VL) {
-            for (int i = 0; i < count; i++) {
-                int mi = mAt + i * cout + c;
-                FloatVector cur = FloatVector.fromArray(S, m, mi);
-                FloatVector x = FloatVector.fromArray(S, v, vAt + i * vStride + c);
-                cur.blend(x, x.compare(VectorOperators.GT, cur).or(x.compare(VectorOperators.NE, x))).intoArray(m, mi);
             }
         }
     }

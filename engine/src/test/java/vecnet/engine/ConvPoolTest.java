@@ -15,7 +15,8 @@ import vecnet.testing.SteadyState;
 /**
  * The convolution and max pooling in one pass ({@link VectorConvPool}) against the two steps it
  * replaces (the vector kernels' convolution, then their max pooling), bit for bit, on every thread
- * count; and against the scalar kernels' two steps.
+ * count; and against the scalar kernels' two steps. Maps whose rows are not whole blocks of pixels
+ * take the two steps inside the plan: two cases check that they do.
  */
 class ConvPoolTest extends LibraryTest {
     static final Kernels VECTOR = ConvTest.VECTOR;
@@ -35,16 +36,15 @@ class ConvPoolTest extends LibraryTest {
 
     @ParameterizedTest(name = "n{0} cin{1} cout{2} {3}x{4} k{5}x{6} s{7},2 p{8},{9} pool{10}/{11}/{12}")
     @CsvSource({
-            "1, 3, 64, 97, 83, 7, 7, 2, 3, 3, 3, 2, 1",   // the stem and its pooling, odd image
-            "2, 3, 64, 40, 34, 7, 7, 2, 3, 3, 3, 2, 1",   // even image, two images
-            "1, 3, 32, 9, 9, 7, 7, 2, 3, 3, 3, 2, 1",     // a map of 5x5: one partial block of pixels
-            "1, 4, 32, 23, 30, 5, 3, 1, 2, 1, 2, 2, 0",   // row stride 1, another pooling
-            "1, 2, 64, 17, 21, 3, 3, 3, 1, 1, 3, 1, 1",   // row stride 3, pooling stride 1
-            "3, 3, 32, 12, 26, 7, 7, 2, 3, 3, 1, 1, 0",   // a 1x1 pooling: the convolution alone
-            "1, 3, 32, 30, 30, 7, 7, 2, 3, 3, 3, 4, 1",   // pooling stride past its window: rows skipped
             "1, 3, 64, 32, 32, 7, 7, 2, 3, 3, 3, 2, 1",   // rows of whole blocks of pixels: pooled in the tiles
-            "2, 3, 32, 33, 48, 7, 7, 2, 3, 3, 3, 2, 1",   // the same, an odd map height: the last window has 2 rows
-            "1, 3, 32, 35, 16, 7, 7, 2, 3, 3, 3, 2, 1",   // the same, one block of pixels per row
+            "2, 3, 32, 33, 48, 7, 7, 2, 3, 3, 3, 2, 1",   // an odd map height: the last window has 2 rows
+            "1, 3, 32, 35, 16, 7, 7, 2, 3, 3, 3, 2, 1",   // one block of pixels per row
+            "1, 4, 32, 30, 64, 5, 3, 1, 2, 1, 3, 2, 1",   // row stride 1, another kernel
+            "1, 2, 64, 40, 32, 3, 3, 3, 1, 1, 3, 2, 1",   // row stride 3
+            "1, 3, 32, 2, 16, 7, 7, 2, 3, 3, 3, 2, 1",    // a map one row high: a window of one row
+            "2, 3, 32, 4, 32, 7, 7, 2, 3, 3, 3, 2, 1",    // a map two rows high: one window of two rows
+            "1, 3, 64, 97, 83, 7, 7, 2, 3, 3, 3, 2, 1",   // rows not whole blocks of pixels: the two steps
+            "2, 3, 64, 40, 34, 7, 7, 2, 3, 3, 3, 2, 1",   // the same, two images
     })
     void oneOrTwoStepsGiveTheSameBits(int n, int cin, int cout, int h, int w, int kh, int kw, int sh, int ph, int pw,
                                       int poolK, int poolS, int poolP) {
@@ -103,6 +103,10 @@ class ConvPoolTest extends LibraryTest {
                 "channels not a multiple of a panel");
         assertNull(VECTOR.planConvMaxPool(ConvGeometry.square(64, 64, 7, 2, 3), new float[64 * 64 * 49], 3, 2, 1),
                 "more products per output than one slice");
+        for (int[] pooling : new int[][] {{2, 2, 0}, {3, 1, 1}, {3, 4, 1}, {1, 1, 0}, {3, 2, 0}, {5, 2, 2}}) {
+            assertNull(VECTOR.planConvMaxPool(ConvGeometry.square(3, 64, 7, 2, 3), w, pooling[0], pooling[1], pooling[2]),
+                    "pooling " + java.util.Arrays.toString(pooling) + ", not ResNet's 3/2/1");
+        }
     }
 
     @Test
