@@ -257,7 +257,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
         // C2's inlining budget in some runs, and the epilogue's vectors were then boxed for good
         // (ConvTest's allocation guard: 140 KB a call, 1 engine run in 6; see "Small enough for C2"
         // in VectorGemm).
-        int[] keep = flat ? keepMasks(src, ow, pixels, nPanels * NR, scalarCopies) : null;
+        int allCols = nPanels * NR;
+        int[] keep = flat ? keepMasks(src, ow, pixels, allCols, scalarCopies) : null;
         pool.parallelFor(images * cb * rb, task -> {
             int rowBlock = task % rowBlocks, rest = task / rowBlocks;
             int colBlock = rest % colBlocks, image = rest / colBlocks;
@@ -279,9 +280,9 @@ final class VectorConv implements Kernels.Conv2dPlan {
             for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
                 int kc = Math.min(sliceDepth, depth - k0);
                 if (flat && scalarCopies) {
-                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, keep, nPanels * NR, bp);
+                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, keep, allCols, bp);
                 } else if (flat) {
-                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, keep, nPanels * NR, bp);
+                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, keep, allCols, bp);
                 } else {
                     packSegments(src, firstPlane, ow, k0, kc, p0, nc, bp);
                 }

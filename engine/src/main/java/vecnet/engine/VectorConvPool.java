@@ -60,7 +60,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
     private final int depth;
     /** Panel q of NR output channels: {@code packed[(q·depth + k)·NR + l] = w[q·NR + l, k]}. */
     private final float[] packed;
-    /** The two steps, for the JVM's first runs. */
+    /** The two steps, for the JVM's first runs and for maps whose rows are not whole blocks of pixels. */
     private final Kernels.Conv2dPlan conv;
 
     private VectorConvPool(ConvGeometry g, float[] weight) {
@@ -152,8 +152,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         int cyLo = Math.max(0, py0 * POOL_STRIDE - POOL_PAD), cyHi = Math.min(oh, (py1 - 1) * POOL_STRIDE - POOL_PAD + POOL_K);
         int iyLo = cyLo * sh - g.padH(), bandH = (cyHi - 1 - cyLo) * sh + kh;
         int wp = w + 2 * g.padW();
-        int slack = STRIDE * MR + kw; // read by the lanes of a last, partial block of pixels
-        float[] band = s.band = grow(s.band, cin * bandH * wp + slack);
+        float[] band = s.band = grow(s.band, cin * bandH * wp);
         for (int c = 0; c < cin; c++) {
             for (int r = 0; r < bandH; r++) {
                 int iy = iyLo + r, dst = (c * bandH + r) * wp;
