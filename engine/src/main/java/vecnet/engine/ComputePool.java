@@ -14,7 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * whole inside one task, always in the same order: results are bit-identical for any thread count.
  * It matters for speed: each thread first runs its own contiguous share of the tasks (the caller
  * the first), then helps with the others', so that a thread mostly reads what it wrote in the layer
- * before (see {@code Job}).
+ * before (see {@code Job}). {@link #parallelForShares} gives each thread one range of the work, sized
+ * to how fast that thread has been running lately: for kernels that cannot be cut finer without doing
+ * some of the work twice.
  *
  * <p>The calling thread works too, so a pool of {@code n} threads owns {@code n - 1} workers.
  * Many threads may call one pool at once (each call is its own job), and a task may itself call
@@ -44,6 +46,7 @@ public final class ComputePool implements AutoCloseable {
     private final int threads;
     private final Worker[] workers;
     private final ConcurrentLinkedQueue<Work> jobs = new ConcurrentLinkedQueue<>();
+    private final Speeds speeds;
     private volatile boolean closed;
 
     private ComputePool(int threads) {
@@ -51,6 +54,7 @@ public final class ComputePool implements AutoCloseable {
             throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         }
         this.threads = threads;
+        this.speeds = new Speeds(threads);
         this.workers = new Worker[threads - 1];
         int id = POOL_IDS.incrementAndGet();
         for (int i = 0; i < workers.length; i++) {
@@ -117,6 +121,59 @@ public final class ComputePool implements AutoCloseable {
         jobs.remove(job);
         job.awaitAll();
         rethrow(job.failure.get());
+    }
+
+    /** A body that runs units {@code [from, to)} of a {@link #parallelForShares}. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, units)} cut into one contiguous range per thread (fewer if there
+     * are fewer units), thread {@code p}'s range sized to its recent speed, and returns when all are done.
+     *
+     * <p>For the steps of a pass at batch 1, which split their work in as many parts as threads: a part
+     * more would copy or transform the same input twice. Split evenly, a step lasts as long as its
+     * slower thread, and the threads of a virtual machine are often not alike: measured on two vCPUs
+     * (ResNet-18 at batch 1), one thread's shares took 1.1-1.7× as long as the other's, for seconds at
+     * a time, and which one was slow changed from minute to minute. So the pool times each part (from
+     * the call to the part's end, which counts a worker's late start too) and moves units towards the
+     * thread that finished first, a little at each call ({@link Speeds}).
+     *
+     * <p>Only for kernels whose result does not depend on where the cuts fall (every output computed
+     * whole inside one range, the same way in any range): the cuts depend on timing.
+     */
+    public void parallelForShares(int units, RangeTask body) {
+        int parts = Math.min(units, threads);
+        if (parts <= 1 || closed) {
+            if (units > 0) {
+                body.run(0, units);
+            }
+            return;
+        }
+        int[] cuts = speeds.cuts(units, parts);
+        long start = System.nanoTime();
+        Job job = new Job(parts, parts, i -> body.run(cuts[i], cuts[i + 1]), Thread.currentThread());
+        job.timeParts();
+        post(job, parts - 1);
+        job.drain(0);
+        jobs.remove(job);
+        job.awaitAll();
+        rethrow(job.failure.get());
+        if (parts == threads && job.eachRanItsOwn()) {
+            speeds.update(cuts, job.ends, start);
+        }
+    }
+
+    /** Sets the threads' weights that {@link #parallelForShares} cuts by (tests: unequal cuts on demand). */
+    void speeds(double... weights) {
+        speeds.set(weights);
+    }
+
+    /** The threads' weights that {@link #parallelForShares} cuts by now, the caller's first. */
+    double[] speeds() {
+        return speeds.weights();
     }
 
     /** A body run by each member of a team ({@link #together}). */
@@ -293,6 +350,9 @@ public final class ComputePool implements AutoCloseable {
         final AtomicIntegerArray next;
         final AtomicInteger done = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
+        /** For {@link #timeParts}: when each task ended, and which thread's part ran it. */
+        long[] ends;
+        int[] ranBy;
 
         Job(int tasks, int parts, Task body, Thread owner) {
             this.tasks = tasks;
@@ -303,6 +363,22 @@ public final class ComputePool implements AutoCloseable {
             for (int p = 1; p < parts; p++) {
                 next.set(p, splitStart(tasks, parts, p));
             }
+        }
+
+        /** Records when each task ends and who ran it (one task a part: {@link #parallelForShares}). */
+        void timeParts() {
+            ends = new long[tasks];
+            ranBy = new int[tasks];
+        }
+
+        /** Whether every task ran on the thread whose part it was (nobody took over a late part). */
+        boolean eachRanItsOwn() {
+            for (int i = 0; i < tasks; i++) {
+                if (ranBy[i] != i) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
@@ -328,6 +404,10 @@ public final class ComputePool implements AutoCloseable {
                     } catch (Throwable t) {
                         failure.compareAndSet(null, t);
                     } finally {
+                        if (ends != null) {
+                            ends[i] = System.nanoTime();
+                            ranBy[i] = part;
+                        }
                         if (done.incrementAndGet() == tasks) {
                             LockSupport.unpark(owner);
                         }
@@ -450,6 +530,69 @@ public final class ComputePool implements AutoCloseable {
         /** Waits until every part has returned. */
         void awaitAll() {
             awaitCount(done, parts);
+        }
+    }
+
+    /**
+     * Each thread's share of a {@link #parallelForShares}: weights that sum to 1, thread 0 the caller.
+     * After a call in which every thread ran its own range, each thread's speed is its units over the
+     * time from the call to its range's end, and each weight moves a tenth of the way to its thread's
+     * part of the summed speeds. A thread measured more than {@link #MAX_RATIO} times slower than the
+     * fastest counts as that much slower: one late wake-up, or one step whose parts are not alike, must
+     * not throw the next steps off, and no thread's share falls to nothing.
+     */
+    static final class Speeds {
+        static final double RATE = 0.1, MAX_RATIO = 3;
+        private final double[] weights;
+
+        Speeds(int threads) {
+            weights = new double[threads];
+            java.util.Arrays.fill(weights, 1.0 / threads);
+        }
+
+        /** Where {@code parts} ranges of {@code [0, units)} start, by the weights, and {@code units} last. */
+        synchronized int[] cuts(int units, int parts) {
+            int[] cuts = new int[parts + 1];
+            double sum = 0, total = 0;
+            for (int p = 0; p < parts; p++) {
+                total += weights[p];
+            }
+            for (int p = 1; p < parts; p++) {
+                sum += weights[p - 1];
+                cuts[p] = Math.max(cuts[p - 1], (int) Math.round(units * sum / total));
+            }
+            cuts[parts] = units;
+            return cuts;
+        }
+
+        /** Moves the weights towards the speeds of the call that started at {@code start}. */
+        synchronized void update(int[] cuts, long[] ends, long start) {
+            int parts = ends.length;
+            double[] speed = new double[parts];
+            double fastest = 0;
+            for (int p = 0; p < parts; p++) {
+                speed[p] = (cuts[p + 1] - cuts[p]) / (double) Math.max(1, ends[p] - start);
+                fastest = Math.max(fastest, speed[p]);
+            }
+            double sum = 0;
+            for (int p = 0; p < parts; p++) {
+                speed[p] = Math.max(speed[p], fastest / MAX_RATIO);
+                sum += speed[p];
+            }
+            for (int p = 0; p < parts; p++) {
+                weights[p] += RATE * (speed[p] / sum - weights[p]);
+            }
+        }
+
+        synchronized void set(double... w) {
+            if (w.length != weights.length) {
+                throw new IllegalArgumentException(w.length + " weights for " + weights.length + " threads");
+            }
+            System.arraycopy(w, 0, weights, 0, w.length);
+        }
+
+        synchronized double[] weights() {
+            return weights.clone();
         }
     }
 

@@ -259,15 +259,13 @@ final class VectorConv implements Kernels.Conv2dPlan {
         // in VectorGemm).
         int allCols = nPanels * NR;
         int[] keep = flat ? keepMasks(src, ow, pixels, allCols, scalarCopies) : null;
-        pool.parallelFor(images * cb * rb, task -> {
-            int rowBlock = task % rowBlocks, rest = task / rowBlocks;
-            int colBlock = rest % colBlocks, image = rest / colBlocks;
+        Block block = (image, pp0, pp1, ip0, ip1) -> {
+            if (pp1 <= pp0 || ip1 <= ip0) {
+                return;
+            }
             int b = image / groups, grp = image % groups;
-            int pp0 = ComputePool.splitStart(nPanels, colBlocks, colBlock);
             int p0 = pp0 * NR;
-            int nc = Math.min((ComputePool.splitStart(nPanels, colBlocks, colBlock + 1) - pp0) * NR, pixels - p0);
-            int ip0 = ComputePool.splitStart(mPanels, rowBlocks, rowBlock);
-            int ip1 = ComputePool.splitStart(mPanels, rowBlocks, rowBlock + 1);
+            int nc = Math.min((pp1 - pp0) * NR, pixels - p0);
             int firstPlane = b * cin + grp * g.cinPerGroup();
             int yBase = (b * g.cout() + grp * coutG) * pixels;
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
@@ -314,7 +312,27 @@ final class VectorConv implements Kernels.Conv2dPlan {
                     }
                 }
             }
-        });
+        };
+        if (images == 1 && cb * rb == threads && rb == 1) { // one block of columns a thread, sized to its speed
+            pool.parallelForShares(nPanels, (pp0, pp1) -> block.run(0, pp0, pp1, 0, mPanels));
+        } else if (images == 1 && cb * rb == threads && cb == 1) { // one block of channels a thread, sized to its speed
+            pool.parallelForShares(mPanels, (ip0, ip1) -> block.run(0, 0, nPanels, ip0, ip1));
+        } else {
+            pool.parallelFor(images * cb * rb, task -> {
+                int rowBlock = task % rowBlocks, rest = task / rowBlocks;
+                int colBlock = rest % colBlocks, image = rest / colBlocks;
+                block.run(image, ComputePool.splitStart(nPanels, colBlocks, colBlock),
+                        ComputePool.splitStart(nPanels, colBlocks, colBlock + 1),
+                        ComputePool.splitStart(mPanels, rowBlocks, rowBlock),
+                        ComputePool.splitStart(mPanels, rowBlocks, rowBlock + 1));
+            });
+        }
+    }
+
+    /** The work of one task: output column panels {@code [pp0, pp1)} × row panels {@code [ip0, ip1)} of one image. */
+    @FunctionalInterface
+    private interface Block {
+        void run(int image, int pp0, int pp1, int ip0, int ip1);
     }
 
     /**

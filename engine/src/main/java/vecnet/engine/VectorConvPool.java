@@ -135,7 +135,10 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
             VectorOps.maxPool2d(pool, maps, n, g.cout(), oh, ow, POOL_K, POOL_STRIDE, POOL_PAD, y);
             return;
         }
-        // One image on several threads: its pooled rows in as many blocks as threads.
+        if (n == 1) { // one image: its pooled rows in a block a thread, sized to the thread's speed
+            pool.parallelForShares(ph, (py0, py1) -> runRows(x, 0, h, w, oh, ow, ph, pw, py0, py1, ep, y, SCRATCH.get()));
+            return;
+        }
         int blocks = n < pool.threads() ? Math.min(ph, pool.threads()) : 1;
         pool.parallelFor(n * blocks, task -> {
             int b = task / blocks, block = task % blocks;

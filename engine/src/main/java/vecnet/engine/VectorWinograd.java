@@ -336,14 +336,22 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         }
         float[] phases = shared;
         int phaseSize = sharedSize;
-        pool.parallelFor(tb * cb, task -> {
-            int cBlock = task % cb, tBlock = task / cb;
-            int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
-            int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
-            if (q1 > q0 && cp1 > cp0) {
-                block(SCRATCH.get(), sh, x, phases, phaseSize, uu, b0, q0 * MR, Math.min(q1 * MR, tiles), cp0, cp1, y, ep);
-            }
-        });
+        if (tb * cb == threads && cb == 1) { // one block of tiles a thread, sized to its speed
+            pool.parallelForShares(quads, (q0, q1) -> block(SCRATCH.get(), sh, x, phases, phaseSize, uu, b0, q0 * MR,
+                    Math.min(q1 * MR, tiles), 0, coPanels, y, ep));
+        } else if (tb * cb == threads && tb == 1) { // one block of channels a thread, sized to its speed
+            pool.parallelForShares(coPanels, (cp0, cp1) -> block(SCRATCH.get(), sh, x, phases, phaseSize, uu, b0, 0,
+                    tiles, cp0, cp1, y, ep));
+        } else {
+            pool.parallelFor(tb * cb, task -> {
+                int cBlock = task % cb, tBlock = task / cb;
+                int q0 = ComputePool.splitStart(quads, tb, tBlock), q1 = ComputePool.splitStart(quads, tb, tBlock + 1);
+                int cp0 = ComputePool.splitStart(coPanels, cb, cBlock), cp1 = ComputePool.splitStart(coPanels, cb, cBlock + 1);
+                if (q1 > q0 && cp1 > cp0) {
+                    block(SCRATCH.get(), sh, x, phases, phaseSize, uu, b0, q0 * MR, Math.min(q1 * MR, tiles), cp0, cp1, y, ep);
+                }
+            });
+        }
     }
 
     /**

@@ -201,4 +201,67 @@ class ComputePoolTest extends LibraryTest {
             }
         }
     }
+
+    @Test
+    void sharesCoverEveryUnitOnceInOneRangeAThread() {
+        for (double[] weights : UnequalShares.WEIGHTS) {
+            for (int units : new int[] {1, 2, 3, 7, 100}) {
+                try (ComputePool pool = UnequalShares.pool(weights)) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(units);
+                    AtomicInteger ranges = new AtomicInteger();
+                    pool.parallelForShares(units, (from, to) -> {
+                        ranges.incrementAndGet();
+                        for (int i = from; i < to; i++) {
+                            hits.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < units; i++) {
+                        assertEquals(1, hits.get(i), UnequalShares.name(weights) + ", unit " + i + " of " + units);
+                    }
+                    assertEquals(Math.min(units, weights.length), ranges.get(), units + " units");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theCutsFollowTheWeights() {
+        ComputePool.Speeds speeds = new ComputePool.Speeds(3);
+        speeds.set(0.2, 0.3, 0.5);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 20, 50, 100}, speeds.cuts(100, 3));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 1, 2, 4}, speeds.cuts(4, 3));
+        speeds.set(0.01, 0.01, 0.98); // a range may be empty, never negative
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 0, 0, 3}, speeds.cuts(3, 3));
+    }
+
+    @Test
+    void weightsMoveTowardsTheThreadThatFinishedFirst() {
+        ComputePool.Speeds speeds = new ComputePool.Speeds(2);
+        // Even cuts, the caller done at 100 µs, the worker at 150: the caller is 1.5 times as fast.
+        speeds.update(new int[] {0, 50, 100}, new long[] {1_100_000, 1_150_000}, 1_000_000);
+        double[] w = speeds.weights();
+        assertEquals(0.5 + ComputePool.Speeds.RATE * (0.6 - 0.5), w[0], 1e-12);
+        assertEquals(1.0, w[0] + w[1], 1e-12);
+        for (int i = 0; i < 200; i++) { // the same speeds again and again: the cuts reach 60/40
+            int[] cuts = speeds.cuts(100, 2);
+            long caller = cuts[1] * 2_000L, worker = (100 - cuts[1]) * 3_000L;
+            speeds.update(cuts, new long[] {caller, worker}, 0);
+        }
+        assertEquals(60, speeds.cuts(100, 2)[1], 1);
+    }
+
+    @Test
+    void oneSlowMeasurementMovesTheWeightsALittle() {
+        ComputePool.Speeds speeds = new ComputePool.Speeds(2);
+        // The worker woke up late: 100 times slower by this call's clock. It counts as MAX_RATIO slower.
+        speeds.update(new int[] {0, 50, 100}, new long[] {100, 10_000}, 0);
+        double[] w = speeds.weights();
+        double target = ComputePool.Speeds.MAX_RATIO / (ComputePool.Speeds.MAX_RATIO + 1);
+        assertEquals(0.5 + ComputePool.Speeds.RATE * (target - 0.5), w[0], 1e-12);
+        for (int i = 0; i < 500; i++) { // always that slow: the worker keeps a quarter of the units
+            speeds.update(speeds.cuts(100, 2), new long[] {100, 10_000}, 0);
+        }
+        assertEquals(1 / (ComputePool.Speeds.MAX_RATIO + 1), speeds.weights()[1], 1e-9);
+        assertEquals(1.0, speeds.weights()[0] + speeds.weights()[1], 1e-9);
+    }
 }

@@ -81,6 +81,14 @@ class ConvPoolTest extends LibraryTest {
                         }
                     }
                 }
+                for (double[] weights : UnequalShares.WEIGHTS) {
+                    float[] actual = new float[expected.length];
+                    try (ComputePool pool = UnequalShares.pool(weights)) {
+                        plan.run(pool, x, n, h, w, ep, actual, false);
+                    }
+                    Check.identical(g + " pooled, " + UnequalShares.name(weights) + (special ? ", special values" : ""),
+                            expected, actual);
+                }
                 if (!special) { // and close to the scalar kernels' two steps
                     float[] scalarMaps = new float[maps.length], reference = new float[expected.length];
                     SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, n, h, w, scalarMaps, ep);

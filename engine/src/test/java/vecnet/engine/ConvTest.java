@@ -148,7 +148,7 @@ class ConvTest extends LibraryTest {
     }
 
     /**
-     * Small maps of one picture, where the threads split the output channels, and the last panel of
+     * Maps of one picture, where the threads split the output channels (small maps) or the columns, and the last panel of
      * columns is partial (VectorConv's edge scratch): the same bits on 1, 2 and 3 threads, with and
      * without a residual, and close to the scalar kernels.
      */
@@ -158,6 +158,7 @@ class ConvTest extends LibraryTest {
             "32, 48, 3, 2, 28",    // 196 pixels: seven panels, the last with 4 columns
             "64, 128, 1, 2, 14",   // a downsampling 1×1
             "300, 40, 3, 2, 9",    // 25 pixels, 2700 deep, channels not a multiple of the micro-tile's rows
+            "64, 128, 3, 2, 56",   // 784 pixels: 25 panels (13 at 256 bits), the threads split the columns
     })
     void smallMapsAreBitIdenticalOnAnyThreadCount(int cin, int cout, int k, int s, int side) {
         ConvGeometry g = ConvGeometry.square(cin, cout, k, s, k / 2);
@@ -180,6 +181,13 @@ class ConvTest extends LibraryTest {
             Check.identical("conv " + g + " 1 vs 2 threads", out[0], out[1]);
             Check.identical("conv " + g + " 1 vs 3 threads", out[0], out[2]);
             Check.close("conv " + g + " vs scalar", expected, out[1], 3e-6 * Math.sqrt(g.patchSize()), 1e-5);
+            for (double[] weights : UnequalShares.WEIGHTS) {
+                float[] shared = new float[size];
+                try (ComputePool pool = UnequalShares.pool(weights)) {
+                    plan.run(pool, x, 1, side, side, shared, ep);
+                }
+                Check.identical("conv " + g + " 1 thread vs " + UnequalShares.name(weights), out[0], shared);
+            }
         }
     }
 

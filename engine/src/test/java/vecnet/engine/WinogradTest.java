@@ -190,6 +190,32 @@ class WinogradTest extends LibraryTest {
     }
 
     @Test
+    void unequalSharesOfTheThreadsGiveTheSameBits() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        // One picture: tile blocks a thread (56², 28²), channel blocks a thread (14², 7²).
+        int[][] cases = {{64, 64, 56}, {128, 128, 28}, {256, 256, 14}, {96, 512, 7}};
+        for (int[] c : cases) {
+            for (Winograd f : new Winograd[] {Winograd.F4, Winograd.F2}) {
+                int cin = c[0], cout = c[1], side = c[2], size = cout * side * side;
+                ConvGeometry g = ConvGeometry.square(cin, cout, 3, 1, 1);
+                float[] x = random(rnd, cin * side * side), wt = random(rnd, g.weightSize());
+                Epilogue ep = epilogues(rnd, cout, size)[3];
+                Kernels.Conv2dPlan plan = VectorWinograd.plan(g, wt, f);
+                float[] one = new float[size];
+                plan.run(ComputePool.sequential(), x, 1, side, side, one, ep);
+                for (double[] weights : UnequalShares.WEIGHTS) {
+                    float[] shared = new float[size];
+                    try (ComputePool pool = UnequalShares.pool(weights)) {
+                        plan.run(pool, x, 1, side, side, shared, ep);
+                    }
+                    Check.identical("winograd " + f + " " + g + " on " + side + "², " + UnequalShares.name(weights),
+                            one, shared);
+                }
+            }
+        }
+    }
+
+    @Test
     void eachImageOfABatchEqualsItAlone() {
         // The choice between Winograd and direct depends on the image, never on the batch.
         SplittableRandom rnd = new SplittableRandom(21);
