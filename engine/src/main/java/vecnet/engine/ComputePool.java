@@ -132,6 +132,7 @@ public final class ComputePool implements AutoCloseable {
     /**
      * Runs {@code body} over {@code [0, units)} cut into one contiguous range per thread (fewer if there
      * are fewer units), thread {@code p}'s range sized to its recent speed, and returns when all are done.
+     * Empty ranges are not run.
      *
      * <p>For the steps of a pass at batch 1, which split their work in as many parts as threads: a part
      * more would copy or transform the same input twice. Split evenly, a step lasts as long as its
@@ -154,7 +155,11 @@ public final class ComputePool implements AutoCloseable {
         }
         int[] cuts = speeds.cuts(units, parts);
         long start = System.nanoTime();
-        Job job = new Job(parts, parts, i -> body.run(cuts[i], cuts[i + 1]), Thread.currentThread());
+        Job job = new Job(parts, parts, i -> {
+            if (cuts[i] < cuts[i + 1]) { // a thread measured much slower may get no unit at all
+                body.run(cuts[i], cuts[i + 1]);
+            }
+        }, Thread.currentThread());
         job.timeParts();
         post(job, parts - 1);
         job.drain(0);

@@ -203,13 +203,14 @@ class ComputePoolTest extends LibraryTest {
     }
 
     @Test
-    void sharesCoverEveryUnitOnceInOneRangeAThread() {
+    void sharesCoverEveryUnitOnceInAtMostOneRangeAThread() {
         for (double[] weights : UnequalShares.WEIGHTS) {
             for (int units : new int[] {1, 2, 3, 7, 100}) {
                 try (ComputePool pool = UnequalShares.pool(weights)) {
                     AtomicIntegerArray hits = new AtomicIntegerArray(units);
                     AtomicInteger ranges = new AtomicInteger();
                     pool.parallelForShares(units, (from, to) -> {
+                        assertTrue(from < to, "an empty range run: " + from + ", " + to);
                         ranges.incrementAndGet();
                         for (int i = from; i < to; i++) {
                             hits.incrementAndGet(i);
@@ -218,7 +219,7 @@ class ComputePoolTest extends LibraryTest {
                     for (int i = 0; i < units; i++) {
                         assertEquals(1, hits.get(i), UnequalShares.name(weights) + ", unit " + i + " of " + units);
                     }
-                    assertEquals(Math.min(units, weights.length), ranges.get(), units + " units");
+                    assertTrue(ranges.get() <= Math.min(units, weights.length), units + " units: " + ranges + " ranges");
                 }
             }
         }
