@@ -195,7 +195,8 @@ def main(argv):
     p.add_argument("--train-iters", type=int, default=3, help="training cases: measured iterations")
     p.add_argument("--train-iter-s", type=float, default=3.0)
     p.add_argument("--jit-warmup-s", type=float, default=6.0,
-                   help="vecnet only: untimed calls before JMH's warm-up, once per JVM (C2 compiling the Vector API)")
+                   help="vecnet only: untimed calls before JMH's warm-up at each thread count (C2 compiling the Vector API,"
+                        " then the paths of that thread count)")
     p.add_argument("--configs", default="", help="file with the vecnet/ORT configuration lines (ParityDump)")
     p.add_argument("--parity", default="", help="markdown table written by compare_check.py")
     p.add_argument("--out", default="bench/RESULTS-compare.md")
@@ -221,7 +222,7 @@ def main(argv):
         print("  " + c)
     print("  JMH/JVM: %s %s" % (jdk, " ".join(JVM_FLAGS)))
     print("  timing: %d round(s) x (warm-up %d x %.1fs, measure %d x %.1fs) per peer, case and thread count;"
-          " vecnet: %.0f s of untimed JIT warm-up calls first, once per JVM; training cases: warm-up %d x %.1fs,"
+          " vecnet: %.0f s of untimed JIT warm-up calls first, at each thread count; training cases: warm-up %d x %.1fs,"
           " measure %d x %.1fs"
           % (t.rounds, t.warmup, t.warmup_s, t.iters, t.iter_s, t.jit_warmup_s, t.train_warmup, t.train_warmup_s,
              t.train_iters, t.train_iter_s))
@@ -306,9 +307,11 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
           "- each CPU alone (`vecnet.bench.CoreSpeed` pinned with taskset; vector FMA GFLOP/s / GB/s read from its L2)"
           " before timing: %s; after: %s. CPUs that differ (one core shared with another tenant) make one-thread"
           " figures vary from round to round and within a JVM, and slow the two-thread steps." % t.cores,
-          "- vecnet's JVM first runs %.0f s of untimed calls (once per JVM, before the warm-up above): the Vector"
-          " API kernels are slow until C2 has compiled them (seconds; the LSTM takes about 4 s to reach its steady"
-          " state), so a cold JVM's first calls are much slower than these figures." % t.jit_warmup_s,
+          "- vecnet's JVM first runs %.0f s of untimed calls at each thread count (before the warm-up above): the"
+          " Vector API kernels are slow until C2 has compiled them (seconds; the LSTM takes about 4 s to reach its"
+          " steady state), so a cold JVM's first calls are much slower than these figures; and a JVM that ran one"
+          " thread first compiles the two-thread paths anew (measured: the first two-thread iterations after one"
+          " thread took 17 and 14 ms, where a JVM that ran two threads only took 10.5-10.9)." % t.jit_warmup_s,
           "- same weights everywhere: torch builds the models (seeded, BatchNorm statistics randomized), vecnet loads"
           " their state_dict from safetensors, ONNX Runtime their `torch.onnx.export` (opset 13).", ""]
     if t.parity and os.path.exists(t.parity):

@@ -43,27 +43,24 @@ public class VecnetBenchmark {
     public String dir;
 
     /**
-     * Seconds of untimed calls in the first trial's setup, once per JVM, before JMH's own warm-up. The
+     * Seconds of untimed calls in each trial's setup (each thread count), before JMH's own warm-up. The
      * Vector API kernels run slowly (boxed vectors) until C2 has compiled them, which takes seconds of
      * calls (the LSTM at 16 tokens needs about 4 s to reach its steady state); JMH's short warm-up
-     * iterations, the same for every peer, would otherwise time the compiler. 0 disables it.
+     * iterations, the same for every peer, would otherwise time the compiler. A trial on two threads
+     * after one on one thread compiles the pool's two-thread paths anew: measured (ResNet-18, batch 1),
+     * its first iterations took 17 and 14 ms, where a JVM that ran two threads only took 10.5-10.9. 0 disables it.
      */
     @Param({"0"})
     public double jitWarmup;
-
-    private static boolean warmed;
 
     VecnetCase run;
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
         run = new VecnetCase(Path.of(dir), name, threads, false);
-        if (!warmed) {
-            long end = System.nanoTime() + (long) (jitWarmup * 1e9);
-            while (System.nanoTime() < end) {
-                run.run();
-            }
-            warmed = true;
+        long end = System.nanoTime() + (long) (jitWarmup * 1e9);
+        while (System.nanoTime() < end) {
+            run.run();
         }
     }
 
