@@ -176,11 +176,6 @@ public final class ComputePool implements AutoCloseable {
         speeds.set(weights);
     }
 
-    /** The threads' weights that {@link #parallelForShares} cuts by now, the caller's first. */
-    double[] speeds() {
-        return speeds.weights();
-    }
-
     /** A body run by each member of a team ({@link #together}). */
     @FunctionalInterface
     public interface TeamTask {

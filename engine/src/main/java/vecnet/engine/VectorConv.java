@@ -260,9 +260,6 @@ final class VectorConv implements Kernels.Conv2dPlan {
         int allCols = nPanels * NR;
         int[] keep = flat ? keepMasks(src, ow, pixels, allCols, scalarCopies) : null;
         Block block = (image, pp0, pp1, ip0, ip1) -> {
-            if (pp1 <= pp0 || ip1 <= ip0) {
-                return;
-            }
             int b = image / groups, grp = image % groups;
             int p0 = pp0 * NR;
             int nc = Math.min((pp1 - pp0) * NR, pixels - p0);
@@ -313,9 +310,10 @@ final class VectorConv implements Kernels.Conv2dPlan {
                 }
             }
         };
-        if (images == 1 && cb * rb == threads && rb == 1) { // one block of columns a thread, sized to its speed
+        boolean blockAThread = images == 1 && cb * rb == threads; // each block sized to its thread's speed
+        if (blockAThread && rb == 1) { // columns
             pool.parallelForShares(nPanels, (pp0, pp1) -> block.run(0, pp0, pp1, 0, mPanels));
-        } else if (images == 1 && cb * rb == threads && cb == 1) { // one block of channels a thread, sized to its speed
+        } else if (blockAThread && cb == 1) { // output channels
             pool.parallelForShares(mPanels, (ip0, ip1) -> block.run(0, 0, nPanels, ip0, ip1));
         } else {
             pool.parallelFor(images * cb * rb, task -> {

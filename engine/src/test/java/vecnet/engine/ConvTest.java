@@ -148,9 +148,9 @@ class ConvTest extends LibraryTest {
     }
 
     /**
-     * Maps of one picture, where the threads split the output channels (small maps) or the columns, and the last panel of
-     * columns is partial (VectorConv's edge scratch): the same bits on 1, 2 and 3 threads, with and
-     * without a residual, and close to the scalar kernels.
+     * Maps of one picture, where the threads split the output channels (small maps) or the columns,
+     * and the last panel of columns is partial (VectorConv's edge scratch): the same bits on 1, 2 and
+     * 3 threads and with unequal shares, with and without a residual, and close to the scalar kernels.
      */
     @ParameterizedTest(name = "cin{0} cout{1} k{2} s{3} on {4}x{4}")
     @CsvSource({
