@@ -545,8 +545,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * {@link VectorGemm#touch} first: layer3's and layer4's 16 tiles, and layer2's 49 cut in two on
      * two threads (16 → 32, layer2's convolution alone on two threads, alternated in one JVM: about
      * 10-15 % faster in either order at 512 bits, 0.91-1.02 at 256; ResNet-18 batch 1 on two threads
-     * 0.984, and 0.989 with the builds swapped). Touching U before layer1's blocks and layer2's on one
-     * thread as well changed nothing (0.99-1.02).
+     * 0.984, and 0.989 with the builds swapped; at 256 bits 0.990 and 1.007, no change either way).
+     * Touching U before layer1's blocks and layer2's on one thread as well changed nothing (0.99-1.02).
      */
     private static final int TOUCH_TILES = 32;
 
