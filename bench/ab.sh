@@ -13,7 +13,8 @@
 #
 # A revision is anything git names, "." for the working tree as it is, or a benchmarks.jar built
 # before. Each revision is built (mvn package, tests skipped) in a temporary worktree, nothing
-# installed. Cases (see AbSubject): resnet18, stempool, train, sgemm:<size>, text:<tokens>, and conv:<layer> with layer
+# installed. Cases (see AbSubject): resnet18, stempool, train, sgemm:<size>, text:<tokens>,
+# fusion:<tokens> (the seed's model), and conv:<layer> with layer
 # one of stem, l1, l2down, l2, l3down, l3, l4down, l4. It prints, per case, the median, lowest and
 # highest of the rounds' ratios B / A (below 1: B is faster) and each round's medians in ms, each
 # median over a block of CALLS calls (40 unless set; the warm-up is ten blocks of each build).

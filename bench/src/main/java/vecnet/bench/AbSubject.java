@@ -6,6 +6,7 @@ import vecnet.engine.ConvGeometry;
 import vecnet.engine.Epilogue;
 import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
+import vecnet.multimodal.FusionModel;
 import vecnet.multimodal.ResNet18;
 import vecnet.multimodal.TextEncoder;
 import vecnet.weights.StateDict;
@@ -23,7 +24,8 @@ public final class AbSubject {
      * One call of {@code name}: {@code resnet18} (ResNet-18's logits, random weights, {@code batch}
      * pictures), {@code stempool} (its stem and max pooling in one pass, {@link Kernels#planConvMaxPool}),
      * {@code sgemm:<size>} (square matrices), {@code text:<tokens>} (the seed's text branch, as
-     * {@link TextBranchBenchmark}) or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
+     * {@link TextBranchBenchmark}), {@code fusion:<tokens>} (the seed's whole model on {@code batch}
+     * pictures and texts, as {@link FusionModelBenchmark}) or {@code conv:<layer>} (one of {@link ConvBenchmark}'s layers with batch-norm,
      * residual and ReLU, cycling through 8 copies of its weights so that they come from memory as in
      * a forward pass).
      */
@@ -53,6 +55,12 @@ public final class AbSubject {
             int[][] ids = RandomModels.tokens(1, Integer.parseInt(name.substring(5)), 3);
             return () -> text.encode(ids, pool);
         }
+        if (name.startsWith("fusion:")) { // fusion:<tokens>, image and text branches, then the head
+            FusionModel model = FusionModel.fromStateDict(RandomModels.fusion(1)).withPool(pool);
+            Tensor images = RandomModels.images(batch, 2);
+            int[][] ids = RandomModels.tokens(batch, Integer.parseInt(name.substring(7)), 3);
+            return () -> model.predict(images, ids);
+        }
         if (name.equals("stempool")) {
             ConvGeometry g = ConvGeometry.square(3, 64, 7, 2, 3);
             SplittableRandom rnd = new SplittableRandom(7);
@@ -63,7 +71,7 @@ public final class AbSubject {
         }
         if (!name.startsWith("conv:")) {
             throw new IllegalArgumentException("unknown case " + name
-                    + " (resnet18, stempool, train, sgemm:<size>, text:<tokens> or conv:<layer>)");
+                    + " (resnet18, stempool, train, sgemm:<size>, text:<tokens>, fusion:<tokens> or conv:<layer>)");
         }
         int[] s = convLayer(name.substring(5));
         ConvGeometry g = ConvGeometry.square(s[0], s[1], s[2], s[3], s[4]);
