@@ -30,7 +30,7 @@ public final class ConvTrainingFixtures {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            assertEquals("1", fixtures.metadata().get("vecnet_conv_training"),
+            assertEquals("2", fixtures.metadata().get("vecnet_conv_training"),
                     "conv_training.safetensors has another version; re-run /usr/bin/python3 weights/python/make_conv_training_fixtures.py");
         }
         return fixtures;
