@@ -84,7 +84,8 @@ class TrainFeaturesCliTest extends LibraryTest {
 
         // the features Spark computed are, bit for bit, the ones the trainer computes from the pictures
         // (with the kernels the fixture was made with; else to float rounding)
-        boolean sameKernels = Kernels.get().name().equals(FIXTURE_KERNELS);
+        String kernels = Kernels.get().name();
+        boolean sameKernels = kernels.equals(FIXTURE_KERNELS);
         DemoModel demo = DemoModel.load(ComputePool.sequential());
         ImagePreprocessor pre = ImagePreprocessor.imagenet();
         List<FeaturesFile.Row> rows = FeaturesFile.read(features).rows();
@@ -96,7 +97,7 @@ class TrainFeaturesCliTest extends LibraryTest {
             if (sameKernels) {
                 assertArrayEquals(want, rows.get(i).features(), what);
             } else {
-                Check.close(what + ", kernels " + Kernels.get().name(), want, rows.get(i).features(), 1e-4, 1e-4);
+                Check.close(what + ", kernels " + kernels, want, rows.get(i).features(), 1e-4, 1e-4);
             }
         }
 
@@ -123,7 +124,7 @@ class TrainFeaturesCliTest extends LibraryTest {
             StateDict fromParquet = StateDict.read(b.resolve("model.safetensors"));
             assertEquals(fromData.keys(), fromParquet.keys());
             for (String k : fromData.keys()) {
-                Check.close(k + ", kernels " + Kernels.get().name(), fromData.tensor(k).data(),
+                Check.close(k + ", kernels " + kernels, fromData.tensor(k).data(),
                         fromParquet.tensor(k).data(), 1e-4, 1e-3);
             }
         }
