@@ -26,9 +26,12 @@ import vecnet.engine.Kernels;
  *
  * <p>{@code layer}: {@code stem} (7×7/2, 3→64 at 224²), {@code l1} (3×3, 64 at 56²), {@code l2} (3×3,
  * 128 at 28²), {@code l3} (256 at 14²), {@code l4} (512 at 7²), and {@code l2down}, {@code l3down},
- * {@code l4down} (the 3×3/2 convolution that opens the stage). The 3×3 stride-1 ones run Winograd
- * F(4×4, 3×3) on the Vector API kernels. GFLOP/s = 2·cout·cin·9·pixels / time (direct-convolution
- * work, so Winograd shows as more than the FMA ceiling).
+ * {@code l4down} (the 3×3/2 convolution that opens the stage). The {@code stem} case times the
+ * generic implicit GEMM; ResNet-18's forward pass runs its stem fused with the max pooling after it
+ * ({@code Kernels.planConvMaxPool}, {@code bench/ab.sh}'s {@code stempool} case), which is faster.
+ * The 3×3 stride-1 ones run Winograd (F(4×4, 3×3), F(2×2, 3×3) on the 7×7 maps) on the Vector API
+ * kernels. To read a time as GFLOP/s, count the direct convolution's work, 2·cout·cin·kh·kw·pixels
+ * (so Winograd's show as more than the FMA ceiling).
  * Run: {@code java -jar bench/target/benchmarks.jar ConvBenchmark -p threads=1,2}; add
  * {@code -p copies=8} to read the weights from memory at each call as a forward pass does,
  * {@code -p algorithm=direct} for the implicit GEMM where Winograd would run, {@code -p batch=8} for a batch, and
