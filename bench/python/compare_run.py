@@ -11,7 +11,9 @@ JMH run is its own JVM (JMH -f 0 inside a fresh `java`, the JVM flags given to t
 pays the JIT warm-up, which for the Vector API kernels is seconds); every peer does the same warm-up and
 measurement iterations (AverageTime: mean ms per call over an iteration). A case's figure
 is the median over all its measurement iterations of all rounds, with their min and max; the ratio is
-vecnet's median / the peer's median (below 1: vecnet is faster).
+vecnet's median / the peer's median (below 1: vecnet is faster). With more than one round the report also
+gives vecnet / ONNX Runtime round by round (each round's medians, the JSON's "rounds"): the host's speed
+moves from minute to minute, and a case whose rounds fall on both sides of 1 is not decided by the run.
 
 The training cases (TRAIN_CASES: one optimizer step each) run vecnet's own JMH benchmarks
 (TrainStepBenchmark, DemoTrainStepBenchmark, ResNet18TrainingBenchmark) against the PyTorch peer scripts'
@@ -145,6 +147,18 @@ def summary(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
 
+def round_ratios(by_round, case, th):
+    """{peer: [vecnet's median / the peer's median, one per round]}: each round's peers ran minutes apart at most,
+    so these ratios show how far the host moved the verdict from round to round."""
+    mine = by_round.get((case, th, "vecnet"))
+    out = {}
+    for peer in PEERS[1:]:
+        theirs = by_round.get((case, th, peer))
+        if mine and theirs:
+            out[peer] = [statistics.median(a) / statistics.median(b) for a, b in zip(mine, theirs)]
+    return out
+
+
 def fmt(ms):
     return "%.3g" % ms if ms < 100 else "%.0f" % ms
 
@@ -231,6 +245,7 @@ def main(argv):
     sys.stdout.flush()
 
     samples = {}  # (case, threads, peer) -> [ms]
+    by_round = {}  # (case, threads, peer) -> [[ms of round 1], [ms of round 2], ...]
     for r in range(t.rounds):
         for case in cases:
             ct = timing(t, case)
@@ -250,6 +265,7 @@ def main(argv):
                            for th in threads}
                 for th in threads:
                     samples.setdefault((case, th, peer), []).extend(got[th])
+                    by_round.setdefault((case, th, peer), []).append(got[th])
                 print("round %d/%d  %-12s %-13s %s  (run %.1f s, %.0f s elapsed)" % (
                     r + 1, t.rounds, case, peer, "  ".join("%dT: %s ms" % (th, " ".join(fmt(x) for x in got[th]))
                                                            for th in threads), time.time() - t0, time.time() - started))
@@ -265,6 +281,7 @@ def main(argv):
             for peer in PEERS:
                 if (case, th, peer) in samples:
                     row["peers"][peer] = summary(samples[(case, th, peer)])
+            row["rounds"] = round_ratios(by_round, case, th)
             rows.append(row)
     elapsed = time.time() - started
     with open(os.path.splitext(t.out)[0] + ".json", "w") as f:
@@ -329,6 +346,15 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
         ratio = lambda k: "%.2f" % (p["vecnet"]["median"] / p[k]["median"]) if k in p and "vecnet" in p else "—"  # noqa: E731
         L.append("| %s | %d | %s | %s | %s | %s | %s |" % (row["label"], row["threads"], cell("vecnet"), cell("PyTorch"),
                                                         cell("ONNX Runtime"), ratio("PyTorch"), ratio("ONNX Runtime")))
+    if t.rounds > 1 and any(row.get("rounds", {}).get("ONNX Runtime") for row in rows):
+        L += ["", "vecnet / ONNX Runtime round by round (each round's medians; the two peers ran one after the other,"
+              " within a minute): where these ratios straddle 1, the run does not decide that case.", "",
+              "| case | threads | %s |" % " | ".join("round %d" % (r + 1) for r in range(t.rounds)),
+              "|---|---|%s" % ("---|" * t.rounds)]
+        for row in rows:
+            ratios = row.get("rounds", {}).get("ONNX Runtime")
+            if ratios:
+                L.append("| %s | %d | %s |" % (row["label"], row["threads"], " | ".join("%.2f" % x for x in ratios)))
     L += ["", "A ratio below 1 means vecnet is faster than that peer; above 1, slower. sgemm is vecnet's"
           " `Kernels.sgemm` (as `GemmBenchmark.vector`) against `torch.mm(a, b, out=c)` (OpenBLAS); ONNX Runtime"
           " does not run it.", ""]
