@@ -244,7 +244,6 @@ def main(argv):
              t.train_iters, t.train_iter_s))
     sys.stdout.flush()
 
-    samples = {}  # (case, threads, peer) -> [ms]
     by_round = {}  # (case, threads, peer) -> [[ms of round 1], [ms of round 2], ...]
     for r in range(t.rounds):
         for case in cases:
@@ -264,7 +263,6 @@ def main(argv):
                                            "warmup_s": ct.warmup_s, "iters": ct.iters, "iter_s": ct.iter_s})["ms"]
                            for th in threads}
                 for th in threads:
-                    samples.setdefault((case, th, peer), []).extend(got[th])
                     by_round.setdefault((case, th, peer), []).append(got[th])
                 print("round %d/%d  %-12s %-13s %s  (run %.1f s, %.0f s elapsed)" % (
                     r + 1, t.rounds, case, peer, "  ".join("%dT: %s ms" % (th, " ".join(fmt(x) for x in got[th]))
@@ -279,8 +277,8 @@ def main(argv):
         for th in threads:
             row = {"case": case, "label": LABELS[case], "threads": th, "peers": {}}
             for peer in PEERS:
-                if (case, th, peer) in samples:
-                    row["peers"][peer] = summary(samples[(case, th, peer)])
+                if (case, th, peer) in by_round:
+                    row["peers"][peer] = summary([ms for rnd in by_round[(case, th, peer)] for ms in rnd])
             row["rounds"] = round_ratios(by_round, case, th)
             rows.append(row)
     elapsed = time.time() - started
