@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static vecnet.layers.ConvTrainingFixtures.closeToTorch;
-import static vecnet.layers.ConvTrainingFixtures.tensor;
+import static vecnet.layers.testing.ConvTrainingFixtures.closeToTorch;
+import static vecnet.layers.testing.ConvTrainingFixtures.tensor;
 
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static vecnet.layers.testing.ConvTrainingFixtures.closeToTorch;
+import static vecnet.layers.testing.ConvTrainingFixtures.tensor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +22,7 @@ import vecnet.engine.Kernels;
 import vecnet.engine.Tensor;
 import vecnet.layers.Gradients;
 import vecnet.layers.Traced;
+import vecnet.layers.testing.ConvTrainingFixtures;
 import vecnet.layers.train.Adam;
 import vecnet.layers.train.CrossEntropyLoss;
 import vecnet.layers.train.Optimizer;
@@ -37,38 +40,13 @@ import vecnet.weights.StateDict;
  * mode (widths 4-8-16-32); then 20 SGD-with-momentum steps of the 4-8-16-32 ResNet and its fc.
  */
 class ResNetTrainingParityTest extends LibraryTest {
-    private static final double VS_TORCH = 1e-4;
     private static final ComputePool TWO = ComputePool.create(2);
     private static final ComputePool THREE = ComputePool.create(3);
-    private static StateDict fixtures;
 
     @AfterAll
     static void close() {
         TWO.close();
         THREE.close();
-    }
-
-    static synchronized StateDict fixtures() {
-        if (fixtures == null) {
-            try {
-                fixtures = StateDict.read(Fixtures.file("conv_training.safetensors"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            assertEquals("2", fixtures.metadata().get("vecnet_conv_training"),
-                    "conv_training.safetensors has another version; re-run /usr/bin/python3 weights/python/make_conv_training_fixtures.py");
-        }
-        return fixtures;
-    }
-
-    static Tensor tensor(String key) {
-        return fixtures().tensor(key);
-    }
-
-    static void closeToTorch(String key, float[] actual) {
-        Tensor torch = tensor(key);
-        assertEquals(torch.size(), actual.length, key + " size");
-        Check.close(key + " vs torch", torch.data(), actual, VS_TORCH * Check.scale(torch.data()), 0);
     }
 
     /** torchvision's key ({@code layer2.0.conv1.weight}) as the seed's Sequential names it ({@code 5.0.conv1.weight}). */
@@ -96,7 +74,7 @@ class ResNetTrainingParityTest extends LibraryTest {
     static ResNet18 resnet4(Kernels kernels, ComputePool pool) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         String pre = "rn4.param.";
-        for (String k : fixtures().keys()) {
+        for (String k : ConvTrainingFixtures.get().keys()) {
             if (k.startsWith(pre)) {
                 Tensor t = tensor(k);
                 m.put(k.substring(pre.length()), k.endsWith("num_batches_tracked") ? Tensor.of(t.data()) : t);
@@ -110,7 +88,7 @@ class ResNetTrainingParityTest extends LibraryTest {
         Map<String, float[]> out = new LinkedHashMap<>();
         Map<String, Tensor> named = net.namedTensors();
         List<String> tvKeys = new ArrayList<>();
-        for (String k : fixtures().keys()) {
+        for (String k : ConvTrainingFixtures.get().keys()) {
             if (k.startsWith("rn4.param.") && !k.startsWith("rn4.param.fc.")) {
                 tvKeys.add(k.substring("rn4.param.".length()));
             }
@@ -145,7 +123,7 @@ class ResNetTrainingParityTest extends LibraryTest {
             assertEquals(net.parameters().size(), g.size(), "every parameter has a gradient");
             g.forEach((k, v) -> closeToTorch("rn8.grad." + k, v));
             Map<String, Tensor> named = net.namedTensors();
-            for (String k : fixtures().keys()) {
+            for (String k : ConvTrainingFixtures.get().keys()) {
                 if (k.startsWith("rn8.after.")) {
                     String tv = k.substring("rn8.after.".length());
                     closeToTorch(k, named.get(sequentialKey(tv)).data());

@@ -1,4 +1,4 @@
-package vecnet.layers;
+package vecnet.layers.testing;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +13,9 @@ import vecnet.weights.StateDict;
 /**
  * The PyTorch references of the convolutional side of training, {@code conv_training.safetensors},
  * written by {@code weights/python/make_conv_training_fixtures.py}, and the tolerance of issue 11.
+ * Read by the layers' {@code ConvTrainingParityTest} and, through this module's test-jar (this
+ * package only), by multimodal's {@code ResNetTrainingParityTest}: one reader and one version check
+ * for both.
  */
 public final class ConvTrainingFixtures {
     /** {@code |vecnet − torch_f32| ≤ 1e-4 · max(1, max|torch|)}, per tensor. */
