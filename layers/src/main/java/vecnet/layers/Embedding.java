@@ -82,6 +82,24 @@ public final class Embedding implements HasStateDict {
         return forward(l, idShape);
     }
 
+    /**
+     * Throws what {@link #forward(int[], int...)} throws for an id outside {@code [0, num_embeddings)}:
+     * for callers that read the rows some other way (projected rows, see {@link LSTM#projectRows}).
+     */
+    public void checkIds(int[] ids) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= numEmbeddings) {
+                throw outOfRange(ids[i], i);
+            }
+        }
+    }
+
+    private IndexOutOfBoundsException outOfRange(long id, int position) {
+        return new IndexOutOfBoundsException("Embedding: id " + id + " at position " + position
+                + " is out of range for a vocabulary of " + numEmbeddings + " (ids must be in [0, "
+                + numEmbeddings + "))");
+    }
+
     /** As {@link #forward(int[], int...)} for int64 ids, PyTorch's usual index type. */
     public Tensor forward(long[] ids, int... idShape) {
         if (Tensor.sizeOf(idShape) != ids.length) {
@@ -90,9 +108,7 @@ public final class Embedding implements HasStateDict {
         }
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= numEmbeddings) {
-                throw new IndexOutOfBoundsException("Embedding: id " + ids[i] + " at position " + i
-                        + " is out of range for a vocabulary of " + numEmbeddings + " (ids must be in [0, "
-                        + numEmbeddings + "))");
+                throw outOfRange(ids[i], i);
             }
         }
         int[] shape = Arrays.copyOf(idShape, idShape.length + 1);

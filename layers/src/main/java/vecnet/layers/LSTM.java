@@ -45,6 +45,12 @@ import vecnet.engine.Tensor;
  * at that step, and output positions at or past {@code lengths[n]} are zero. Without lengths every
  * sample uses all {@code T} steps, like a plain padded PyTorch batch.
  *
+ * <p><b>A lookup table's rows projected once.</b> When layer 0's inputs are rows of a fixed table
+ * (an embedding's), {@link #projectRows} computes {@code W_ih·e + b_ih} for every row {@code e} once,
+ * and {@link #forward(InputProjections, int[], int, int, int[], ComputePool)} then reads each step's
+ * projection from there instead of multiplying: the same bits (each element is the same chain of
+ * FMAs over the same row and weights, whatever the batch), for a table of {@code rows × 4H·D} floats.
+ *
  * <p><b>Training.</b> {@link #trace} runs the same forward (bit for bit) and keeps what
  * backpropagation through time needs; {@link Trace#backward} gives every parameter's gradient and
  * the input sequence's, for every configuration above (see {@link Trace}). After an optimizer changes
@@ -70,6 +76,8 @@ public final class LSTM implements HasStateDict {
     private final PackedWeight[][] packedIh, packedHh;
     /** Each layer's forward weights cut for {@link #runTogether}, or null until needed; guarded by {@code this}. */
     private final Split[] splits;
+    /** Incremented by {@link #weightsChanged()}: {@link InputProjections} made before it are stale. */
+    private volatile int generation;
     /** How many layer runs {@link #runTogether} did (tests check that the team path runs). */
     final AtomicInteger teamRuns = new AtomicInteger();
     /**
@@ -228,6 +236,90 @@ public final class LSTM implements HasStateDict {
         }
     }
 
+    /**
+     * Layer 0's input projections {@code W_ih·e + b_ih} of every row {@code e} of a lookup table, per
+     * direction: what {@link #forward(InputProjections, int[], int, int, int[], ComputePool)} reads
+     * instead of multiplying. Valid until {@link #weightsChanged()}; the table's values are read now, so
+     * after changing them, project again.
+     *
+     * @param table {@code (rows, input_size)}, e.g. an embedding's weight
+     */
+    public InputProjections projectRows(Tensor table, ComputePool pool) {
+        table.requireRank("LSTM projected table", 2);
+        if (table.dim(1) != inputSize) {
+            throw new IllegalArgumentException("LSTM: table rows have " + table.dim(1) + " values, input_size is "
+                    + inputSize + " (shape " + table + ")");
+        }
+        int rows = table.dim(0), stamp = generation;
+        float[][] projected = new float[dirs][];
+        for (int d = 0; d < dirs; d++) {
+            Tensor b = bIh[0][d];
+            projected[d] = new float[Math.multiplyExact(rows, 4 * hidden)];
+            packedIh[0][d].multiplyTransposed(pool, table.data(), rows, b == null ? null : b.data(), projected[d]);
+        }
+        return new InputProjections(this, stamp, rows, projected);
+    }
+
+    /**
+     * Layer 0's input projections of a table's rows ({@link #projectRows}): {@code rows × 4H} floats
+     * per direction. Immutable; made stale by the LSTM's {@link #weightsChanged()}.
+     */
+    public static final class InputProjections {
+        private final LSTM owner;
+        private final int generation, rows;
+        /** {@code [direction][row·4H + j]}. */
+        private final float[][] projected;
+
+        private InputProjections(LSTM owner, int generation, int rows, float[][] projected) {
+            this.owner = owner;
+            this.generation = generation;
+            this.rows = rows;
+            this.projected = projected;
+        }
+
+        /** The table's rows: ids must be below it. */
+        public int rows() {
+            return rows;
+        }
+
+        /** The memory it holds. */
+        public long bytes() {
+            return 4L * projected.length * projected[0].length;
+        }
+
+        /** Whether {@code lstm} made it and its weights have not changed since. */
+        public boolean currentFor(LSTM lstm) {
+            return owner == lstm && generation == lstm.generation;
+        }
+    }
+
+    /**
+     * {@link #forward(Tensor, int[], ComputePool)} on the table rows {@code ids} that {@code projections}
+     * projected: sample {@code s}, step {@code t} reads row {@code ids[s·steps + t]} (batch-first, whatever
+     * {@code batch_first} says of the output). The same bits as forwarding those rows themselves.
+     *
+     * @param ids     {@code N·steps} row ids in {@code [0, projections.rows())}, batch-first row-major
+     * @param lengths null or {@code N} lengths in {@code [1, steps]}; ids past a sample's length are
+     *                checked but never used
+     * @throws IllegalStateException if the weights changed since {@code projections} were made
+     */
+    public Result forward(InputProjections projections, int[] ids, int n, int steps, int[] lengths, ComputePool pool) {
+        if (!projections.currentFor(this)) {
+            throw new IllegalStateException("LSTM: these input projections were made by another LSTM or before"
+                    + " its weights changed; project the table again");
+        }
+        if (n < 1 || steps < 1 || (long) n * steps != ids.length) {
+            throw new IllegalArgumentException("LSTM: " + ids.length + " ids for " + n + " samples of " + steps + " steps");
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= projections.rows) {
+                throw new IndexOutOfBoundsException("LSTM: id " + ids[i] + " at position " + i
+                        + " is out of range for a table of " + projections.rows + " rows");
+            }
+        }
+        return run(null, projections, ids, n, steps, lengths, pool, null);
+    }
+
     private Result run(Tensor x, int[] lengths, ComputePool pool, Tape tape) {
         x.requireRank("LSTM input", 3);
         int n = batchFirst ? x.dim(0) : x.dim(1), steps = batchFirst ? x.dim(1) : x.dim(0);
@@ -238,9 +330,19 @@ public final class LSTM implements HasStateDict {
         if (steps < 1) {
             throw new IllegalArgumentException("LSTM: expected sequence length to be larger than 0, got input " + x);
         }
+        return run(batchFirst ? x.data() : swapFirstTwo(x.data(), steps, n, inputSize), null, null, n, steps, lengths,
+                pool, tape);
+    }
+
+    /**
+     * The layers over a batch-first input: layer 0's rows {@code input} or, with {@code projections},
+     * the projected rows {@code ids}.
+     */
+    private Result run(float[] input0, InputProjections projections, int[] ids, int n, int steps, int[] lengths,
+                       ComputePool pool, Tape tape) {
         int[] len = lengths(lengths, n, steps);
         int h = hidden, out = h * dirs;
-        float[] layerIn = batchFirst ? x.data() : swapFirstTwo(x.data(), steps, n, inputSize);
+        float[] layerIn = input0;
         Tensor hn = Tensor.zeros(numLayers * dirs, n, h), cn = Tensor.zeros(numLayers * dirs, n, h);
         float[] layerOut = null;
         if (tape != null) {
@@ -251,7 +353,8 @@ public final class LSTM implements HasStateDict {
         for (int l = 0; l < numLayers; l++) {
             float[] input = layerIn;
             float[] output = new float[n * steps * out];
-            if (tape == null && n * dirs == 1 && runTogether(pool, l, input, len[0], output, hn.data(), cn.data())) {
+            float[][] table = l == 0 && projections != null ? projections.projected : null;
+            if (tape == null && n * dirs == 1 && runTogether(pool, l, input, table, ids, len[0], output, hn.data(), cn.data())) {
                 layerIn = output;
                 layerOut = output;
                 continue;
@@ -260,7 +363,13 @@ public final class LSTM implements HasStateDict {
             float[][] pre = new float[dirs][n * steps * 4 * h];
             for (int d = 0; d < dirs; d++) {
                 Tensor b = bIh[l][d];
-                packedIh[l][d].multiplyTransposed(pool, input, n * steps, b == null ? null : b.data(), pre[d]);
+                if (table != null) {
+                    for (int r = 0; r < n * steps; r++) {
+                        System.arraycopy(table[d], ids[r] * 4 * h, pre[d], r * 4 * h, 4 * h);
+                    }
+                } else {
+                    packedIh[l][d].multiplyTransposed(pool, input, n * steps, b == null ? null : b.data(), pre[d]);
+                }
                 if (tape != null) {
                     tape.gates[l][d] = new float[n * steps * 4 * h];
                     tape.cells[l][d] = new float[n * steps * h];
@@ -321,8 +430,8 @@ public final class LSTM implements HasStateDict {
      *
      * @return false, having written nothing, when the pool cannot form the team
      */
-    private boolean runTogether(ComputePool pool, int l, float[] input, int len, float[] output, float[] hn,
-                                float[] cn) {
+    private boolean runTogether(ComputePool pool, int l, float[] input, float[][] table, int[] ids, int len,
+                                float[] output, float[] hn, float[] cn) {
         int parts = Math.min(Math.min(pool.threads(), PROCESSORS), hidden / TEAM_UNITS);
         if (parts < 2 || 4L * hidden * hidden < TEAM_WORK) {
             return false;
@@ -333,7 +442,15 @@ public final class LSTM implements HasStateDict {
         boolean ran = pool.together(parts, (p, barrier) -> {
             int u0 = split.start[p], hp = split.start[p + 1] - u0;
             float[] pre = new float[len * 4 * hp]; // (W_ih·x_t + b_ih) for this part's gate rows, every step
-            split.ih[p].multiplyTransposed(ALONE, input, len, split.bIh[p], pre);
+            if (table != null) { // the projected rows' values for this part's gate rows
+                for (int t = 0; t < len; t++) {
+                    for (int g = 0; g < 4; g++) {
+                        System.arraycopy(table[0], ids[t] * 4 * h + g * h + u0, pre, (t * 4 + g) * hp, hp);
+                    }
+                }
+            } else {
+                split.ih[p].multiplyTransposed(ALONE, input, len, split.bIh[p], pre);
+            }
             float[] gates = new float[4 * hp];
             float[] hState = new float[hp], cState = new float[hp], fc = new float[hp], ig = new float[hp], tc = new float[hp];
             for (int t = 0; t < len; t++) {
@@ -675,10 +792,14 @@ public final class LSTM implements HasStateDict {
         return y;
     }
 
-    /** Call after changing the weights' values once the layer has run: the input weights are packed again. */
+    /**
+     * Call after changing the weights' values once the layer has run: the input weights are packed
+     * again, and {@link InputProjections} made before are stale.
+     */
     public void weightsChanged() {
         synchronized (this) {
             Arrays.fill(splits, null);
+            generation++;
         }
         for (PackedWeight[][] packed : List.of(packedIh, packedHh)) {
             for (PackedWeight[] layer : packed) {

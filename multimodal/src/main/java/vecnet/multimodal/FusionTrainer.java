@@ -130,7 +130,7 @@ public final class FusionTrainer {
 
     /** Tells the layers that their weights changed (after an optimizer step made outside {@link #step}). */
     public void weightsChanged() {
-        text.lstm.weightsChanged();
+        text.weightsChanged();
         fc.weightsChanged();
     }
 }

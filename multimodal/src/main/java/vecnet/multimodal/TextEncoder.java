@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import vecnet.engine.ComputePool;
 import vecnet.engine.HasStateDict;
 import vecnet.engine.Kernels;
@@ -32,11 +33,30 @@ import vecnet.weights.StateDict;
  * <p>Keys: {@code embedding.weight} {@code [vocab, E]} and {@code lstm.weight_ih_l0}, {@code weight_hh_l0},
  * {@code bias_ih_l0}, {@code bias_hh_l0} (see {@link LSTM}): the seed's one-layer unidirectional LSTM;
  * the sizes are read from the weights.
+ *
+ * <p><b>The embedding's rows projected once.</b> Each token's step starts with the LSTM's input
+ * projection {@code W_ih·e + b_ih} of its embedding row {@code e}: {@code 4H × E} multiply-adds,
+ * about a fifth of the branch's time at one thread. Once the branch has run as many tokens as the
+ * vocabulary has rows (since it was made or its weights last changed), it projects every row at
+ * once ({@link LSTM#projectRows}: what those tokens cost again; the call that does it takes that much
+ * longer, about 40 ms on one core for the seed's sizes) and from then on reads each token's
+ * projection from that table: the same bits, for {@code vocab × 4H} floats of memory (39 MiB for the
+ * seed's 10,000 × 1,024). A process that runs a few texts never pays for it. The table is made only
+ * if it fits in {@code -Dvecnet.text.projectedRowsMB} MiB (default 64; 0 turns it off).
  */
 public final class TextEncoder implements HasStateDict {
     // Not public: the weights reach users only through namedTensors() and weightsChanged().
     final Embedding embedding;
     final LSTM lstm;
+
+    /** The largest table of projected rows a branch makes, in bytes: {@code -Dvecnet.text.projectedRowsMB}. */
+    private static final long PROJECTED_ROWS_LIMIT = Math.max(0, Long.getLong("vecnet.text.projectedRowsMB", 64)) << 20;
+    /** The embedding's rows projected by the LSTM, once worth it; null before, and after the weights change. */
+    private volatile LSTM.InputProjections projected;
+    /** Tokens run since the branch was made or its weights changed, towards making {@link #projected}. */
+    private final AtomicLong tokensRun = new AtomicLong();
+    /** Whether a caller is making {@link #projected}; guarded by {@link #tokensRun}. */
+    private boolean projecting;
 
     private TextEncoder(Embedding embedding, LSTM lstm) {
         this.embedding = embedding;
@@ -150,12 +170,65 @@ public final class TextEncoder implements HasStateDict {
     }
 
     /**
-     * Refreshes the LSTM's packed weights after a change through {@link #namedTensors()} (the
-     * embedding is read as it is); see {@link HasStateDict}.
+     * Refreshes the LSTM's packed weights and drops the projected embedding rows after a change
+     * through {@link #namedTensors()}; see {@link HasStateDict}.
      */
     @Override
     public void weightsChanged() {
+        synchronized (tokensRun) {
+            projected = null;
+            tokensRun.set(0);
+        }
         lstm.weightsChanged();
+    }
+
+    /** Whether the embedding's rows are projected now (tests). */
+    boolean projectsRows() {
+        LSTM.InputProjections p = projected;
+        return p != null && p.currentFor(lstm);
+    }
+
+    /**
+     * The projected embedding rows if they exist, or once {@code tokens} more bring the count since
+     * the last change to the vocabulary's size (then made here, on {@code pool}, while other callers
+     * go on without them); else null.
+     */
+    private LSTM.InputProjections projected(int tokens, ComputePool pool) {
+        LSTM.InputProjections p = projected;
+        if (p != null && p.currentFor(lstm)) {
+            return p;
+        }
+        int rows = embedding.numEmbeddings();
+        if (16L * rows * lstm.hiddenSize() * (lstm.bidirectional() ? 2 : 1) > PROJECTED_ROWS_LIMIT) {
+            return null;
+        }
+        synchronized (tokensRun) {
+            if (projected != null && projected.currentFor(lstm)) { // made meanwhile by another caller
+                return projected;
+            }
+            if (projected != null) { // made before the LSTM's weights changed (through it, not through this)
+                projected = null;
+                tokensRun.set(0);
+            }
+            if (projecting || tokensRun.addAndGet(tokens) < rows) {
+                return null;
+            }
+            projecting = true;
+        }
+        try {
+            p = lstm.projectRows(embedding.weight, pool);
+            synchronized (tokensRun) {
+                if (!p.currentFor(lstm)) { // the weights changed meanwhile: count again
+                    return null;
+                }
+                projected = p;
+                return p;
+            }
+        } finally {
+            synchronized (tokensRun) {
+                projecting = false;
+            }
+        }
     }
 
     /**
@@ -170,6 +243,11 @@ public final class TextEncoder implements HasStateDict {
         int[] lengths = lengths(tokenIds);
         int t = Arrays.stream(lengths).max().orElseThrow();
         int[] padded = padded(tokenIds, t);
+        LSTM.InputProjections rows = projected(tokens(lengths), pool);
+        if (rows != null) {
+            embedding.checkIds(padded);
+            return lstm.forward(rows, padded, n, t, lengths, pool);
+        }
         Tensor embedded = embedding.forward(padded, n, t);
         return lstm.forward(embedded, lengths, pool);
     }
@@ -223,6 +301,14 @@ public final class TextEncoder implements HasStateDict {
             System.arraycopy(tokenIds[i], 0, padded, i * t, tokenIds[i].length);
         }
         return padded;
+    }
+
+    private static int tokens(int[] lengths) {
+        int sum = 0;
+        for (int length : lengths) {
+            sum += length;
+        }
+        return sum;
     }
 
     private static int[] lengths(int[][] tokenIds) {
