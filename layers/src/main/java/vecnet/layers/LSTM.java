@@ -359,15 +359,13 @@ public final class LSTM implements HasStateDict {
                 layerOut = output;
                 continue;
             }
-            // pre[d][(n*T + t)*4H + j] = (W_ih·x_t + b_ih)[j] for every step at once.
-            float[][] pre = new float[dirs][n * steps * 4 * h];
+            // pre[d][(n*T + t)*4H + j] = (W_ih·x_t + b_ih)[j] for every step at once; or, with projected
+            // rows, the table itself, sample s's step t at row ids[s*T + t].
+            float[][] pre = table != null ? table : new float[dirs][n * steps * 4 * h];
+            int[] rowIds = table != null ? ids : null;
             for (int d = 0; d < dirs; d++) {
                 Tensor b = bIh[l][d];
-                if (table != null) {
-                    for (int r = 0; r < n * steps; r++) {
-                        System.arraycopy(table[d], ids[r] * 4 * h, pre[d], r * 4 * h, 4 * h);
-                    }
-                } else {
+                if (table == null) {
                     packedIh[l][d].multiplyTransposed(pool, input, n * steps, b == null ? null : b.data(), pre[d]);
                 }
                 if (tape != null) {
@@ -384,7 +382,7 @@ public final class LSTM implements HasStateDict {
             if (tape == null) {
                 pool.parallelFor(n * dirs, task -> {
                     int s = task / dirs, d = task % dirs;
-                    runSequence(pool, layer, d, pre[d], s, steps, len[s], output, hn.data(), cn.data(), n);
+                    runSequence(pool, layer, d, pre[d], rowIds, s, steps, len[s], output, hn.data(), cn.data(), n);
                 });
             } else {
                 for (int d = 0; d < dirs; d++) {
@@ -399,8 +397,11 @@ public final class LSTM implements HasStateDict {
         return new Result(output, hn, cn);
     }
 
-    /** One sample, one direction of one layer: {@code len} steps of the recurrence. */
-    private void runSequence(ComputePool pool, int l, int d, float[] pre, int s, int steps, int len,
+    /**
+     * One sample, one direction of one layer: {@code len} steps of the recurrence. Step t's input
+     * projection is row {@code s·steps + t} of {@code pre}, or row {@code rowIds[s·steps + t]} when given.
+     */
+    private void runSequence(ComputePool pool, int l, int d, float[] pre, int[] rowIds, int s, int steps, int len,
                              float[] output, float[] hn, float[] cn, int n) {
         int h = hidden, out = h * dirs;
         float[] bias = bHh[l][d] == null ? null : bHh[l][d].data();
@@ -408,7 +409,7 @@ public final class LSTM implements HasStateDict {
         float[] fc = new float[h], ig = new float[h], tc = new float[h];
         for (int k = 0; k < len; k++) {
             int t = d == 0 ? k : len - 1 - k;
-            int row = (s * steps + t) * 4 * h;
+            int row = (rowIds == null ? s * steps + t : rowIds[s * steps + t]) * 4 * h;
             // gates = (W_hh·h + b_hh) + pre[row]
             packedHh[l][d].multiplyVector(pool, hState, gates, new Epilogue(null, bias, true, pre, row, false));
             cellStep(h, gates, cState, hState, fc, ig, tc);

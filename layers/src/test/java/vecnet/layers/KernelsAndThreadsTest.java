@@ -426,7 +426,8 @@ class KernelsAndThreadsTest extends LibraryTest {
             "1.num_batches_tracked", "3.weight", "3.bias"}, s.namedTensors().keySet().toArray(new String[0]));
     }
 
-    private static void sleep(long millis) {
+    /** Between calls that wait for a team of threads to form (also {@link ProjectedRowsTest}). */
+    static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package vecnet.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,7 +106,7 @@ class ProjectedRowsTest extends LibraryTest {
                 // a team forms only if the worker joins in time (see KernelsAndThreadsTest): call until one has
                 for (int attempt = 0; attempt < 200 && lstm.teamRuns.get() == before; attempt++) {
                     if (attempt > 0) {
-                        sleep(5);
+                        KernelsAndThreadsTest.sleep(5);
                     }
                     identical(k.name() + " layers=" + layers + " 2 threads", one,
                             lstm.forward(projected, ids, 1, steps, lengths, TWO));
@@ -131,16 +132,7 @@ class ProjectedRowsTest extends LibraryTest {
         assertThrows(IllegalArgumentException.class, () -> lstm.forward(projected, ids, 2, 3, null, ONE));
         assertThrows(IllegalArgumentException.class, () -> lstm.projectRows(Tensor.zeros(6, 4), ONE));
         lstm.weightsChanged();
-        assertTrue(!projected.currentFor(lstm), "weightsChanged makes the projections stale");
+        assertFalse(projected.currentFor(lstm), "weightsChanged makes the projections stale");
         assertThrows(IllegalStateException.class, () -> lstm.forward(projected, ids, 1, 3, null, ONE));
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 }
