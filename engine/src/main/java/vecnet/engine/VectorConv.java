@@ -45,7 +45,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private final ConvGeometry g;
     /** GEMM depth: cin/groups × kh × kw. */
     private final int depth;
-    /** Length of the k-slices: {@link VectorGemm#KC}, or one tap's channels for the input gradient. */
+    /** Length of the k-slices: {@link VectorGemm#sliceDepth} of the depth, or one tap's channels for the input gradient. */
     private final int sliceDepth;
     /** Output channels per group, rounded up to a multiple of MR. */
     private final int mPad;
@@ -137,7 +137,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
             taps[4][k] = Math.floorDiv(qx, g.strideW());
             taps[5][k] = k % (g.kw() * g.kh());
         }
-        return new VectorConv(g, pack(g, weight, KC), KC, taps);
+        int sliceDepth = VectorGemm.sliceDepth(depth);
+        return new VectorConv(g, pack(g, weight, sliceDepth), sliceDepth, taps);
     }
 
     /**
@@ -147,7 +148,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * sum sgemm takes for one column entry (with {@code opg ≤ KC}), and the slices are added
      * to the output in tap order, as col2im adds the columns: the same bits. A tap whose source falls
      * outside dY gives a chain of zeros, which adds +0 and changes nothing. With more than {@code KC}
-     * channels per group, a tap's sum is taken in chains of KC as sgemm takes it ({@link #chained}).
+     * channels per group, a tap's sum is taken in slices as sgemm takes it ({@link #chained}).
      * Null for a stride other than 1 or padding past the kernel's reach.
      */
     static Kernels.Conv2dPlan inputGradient(ConvGeometry g, float[] weight) {
@@ -267,7 +268,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
             int yBase = (b * g.cout() + grp * coutG) * pixels;
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
             int taskPanels = (nc + NR - 1) / NR;
-            float[] bp = s.b(taskPanels * NR * Math.max(KC, sliceDepth));
+            float[] bp = s.b(taskPanels * NR * sliceDepth);
             float[] ap = packedWeights[grp];
             // The tiles of a last, partial column panel are computed whole, into a scratch NR wide,
             // and only their real columns copied to Y after the last slice (see copyEdge).
@@ -359,7 +360,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
     /**
      * One MR×NR tile of a k-slice deeper than {@link VectorGemm#KC} (one tap of an input gradient with
      * more than KC channels): the slice's sum is taken as sgemm takes a sum over more than KC terms,
-     * a chain of FMAs from zero per KC terms, each chain added to the previous ones in order, in
+     * a chain of FMAs from zero per {@link VectorGemm#sliceDepth} terms, each chain added to the previous ones in order, in
      * {@code tile} (each chain passing through {@code sum}); then the tile is written to C
      * ({@code first}) or added to it, as col2im adds one column entry, and the epilogue applied
      * ({@code last}).
@@ -367,8 +368,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private static void chained(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
                                 int rows, int cols, boolean first, boolean last, Epilogue ep, int ch, int resDelta,
                                 float[] tile, float[] sum) {
-        for (int p0 = 0; p0 < kc; p0 += KC) {
-            VectorGemm.micro(Math.min(KC, kc - p0), ap, aOff + p0 * MR, bp, bOff + p0 * NR, tile, 0, NR, p0 == 0, sum);
+        for (int p0 = 0, depth = VectorGemm.sliceDepth(kc); p0 < kc; p0 += depth) {
+            VectorGemm.micro(Math.min(depth, kc - p0), ap, aOff + p0 * MR, bp, bOff + p0 * NR, tile, 0, NR, p0 == 0, sum);
         }
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {

@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>C is cut into blocks of {@link #NC} columns, and those into runs of blocks of {@link #MC} rows:
  * each run is one task of the {@link ComputePool}, one run of all the rows on one thread, as many
- * runs as keep every thread busy on more. Inside a task, K is walked in slices of {@link #KC}: the
- * slice of B is packed into panels {@link #NR} columns wide (once for the whole run), and for each
+ * runs as keep every thread busy on more. Inside a task, K is walked in slices of at most {@link #KC}
+ * ({@link #sliceDepth}): the slice of B is packed into panels {@link #NR} columns wide (once for the whole run), and for each
  * block of rows the slice of A into panels {@link #MR} rows tall (both k-major and zero-padded),
  * then the micro-kernel multiplies one A panel by one B panel with {@code MR × 2} vector
  * accumulators that stay in registers for the whole slice. The first slice writes C, later ones add
@@ -39,19 +39,49 @@ final class VectorGemm {
     /** Columns of the micro-tile: two vectors. */
     static final int NR = 2 * VL;
     /**
-     * Depth of one packed slice. Every slice after the first reads and writes C's tiles again, so a
-     * deeper slice halves that traffic: 512 rather than 256 made sgemm 1024³ 8 % faster on one thread
-     * and 2-11 % on two (AVX-512 host; 256-bit paths 2 %), and left ResNet-18 unchanged. A B panel's
-     * slice is then 64 KB (32 KB with 256-bit vectors), more than L1: it streams from L2, which costs
-     * less than the C traffic saved. A block of A (MC × KC, 256 KB) still fits Zen 3's 512 KB L2.
+     * Greatest depth of one packed slice ({@link #sliceDepth}). Every slice after the first reads and
+     * writes C's tiles again, so deeper slices save that traffic: 512 rather than 256 made sgemm
+     * 1024³ 8 % faster on one thread and 2-11 % on two (AVX-512 host; 256-bit paths 2 %), and 1024
+     * rather than 512 another 4 % (one slice instead of two). A B panel's slice is then up to 128 KB
+     * (64 KB with 256-bit vectors), more than L1: it streams from L2, which the micro-kernel hides
+     * (bench/RESULTS.md, "Probe: does a B panel larger than L1 slow the GEMM's micro-kernel?").
      */
-    static final int KC = 512;
-    /** Rows of C per task (a multiple of MR). */
+    static final int KC = 1024;
+    /** Rows of C per task, and of a packed block of A (a multiple of MR; fewer for deep slices, {@link #blockRows}). */
     static final int MC = 128;
+    /**
+     * Floats in a packed block of A: 256 KB, which leaves room in Zen 3's 512 KB L2 for the B panel
+     * it meets. Deeper slices take blocks of fewer rows ({@link #blockRows}).
+     */
+    static final int A_BLOCK = 64 * 1024;
     /** Columns of C per task (a multiple of NR). */
     static final int NC = 16 * NR;
+    /** Floats in a slice of B packed by one task of {@link #sgemm} (8 MB): its columns are as many as fit. */
+    static final int B_SLICE = 2 * 1024 * 1024;
     /** Columns of C per block of {@link #sgemm} on one thread; on more, the most a band of rows takes whole. */
     static final int SOLO_NC = 4096;
+
+    /**
+     * Depth of each k-slice of a sum over {@code k} terms (the last may be shorter): as few slices as
+     * {@link #KC} allows, of even depth, so that no slice is a short tail (k = 1152 is two slices of
+     * 576, not 1024 and 128). A function of k alone: every path that sums k terms (sgemm, the plans,
+     * the convolutions) cuts them alike, which keeps their results equal bit for bit, whatever the
+     * thread count or the shape of the tasks.
+     */
+    static int sliceDepth(int k) {
+        int slices = Math.max(1, (k + KC - 1) / KC);
+        return (k + slices - 1) / slices;
+    }
+
+    /** Rows of A in a packed block of slices {@code kc} deep: MC, or fewer so that the block stays within {@link #A_BLOCK}. */
+    static int blockRows(int kc) {
+        return Math.max(MR, Math.min(MC, A_BLOCK / Math.max(1, kc) / MR * MR));
+    }
+
+    /** Columns of C a task of {@link #sgemm} may take whole for slices {@code depth} deep (a multiple of NR). */
+    private static int soloWidth(int depth) {
+        return Math.max(NR, Math.min(SOLO_NC, B_SLICE / depth / NR * NR));
+    }
 
     private VectorGemm() {
     }
@@ -122,8 +152,8 @@ final class VectorGemm {
             ScalarKernels.INSTANCE.sgemm(pool, m, n, 0, a, aOff, lda, b, bOff, ldb, bTransposed, c, cOff, ldc, ep);
             return;
         }
-        // On one thread, blocks of up to SOLO_NC columns: each block packs every slice of A again.
-        // On more, with rows enough for two MC blocks a thread and at most SOLO_NC columns, one task a
+        // On one thread, blocks of up to soloWidth columns: each block packs every slice of A again.
+        // On more, with rows enough for two MC blocks a thread and at most soloWidth columns, one task a
         // thread: a band of rows (in MR-row panels, as even as they go) with all the columns, which
         // packs its rows of A once and all of B (1024³ on two threads 3-6 % faster than four tasks of
         // 512 columns, each packing half of A and half of B). Else narrower blocks of columns and
@@ -131,9 +161,9 @@ final class VectorGemm {
         // columns were slower (576×6272×128, a stride-2 input gradient's shape: 256-bit vectors 10-13 %,
         // B's slices too wide for the L2 where A is cheap to pack again; with the rows cut in MC
         // blocks, uneven tasks, 16-33 %).
-        int threads = pool.threads();
-        boolean bands = threads > 1 && m >= 2 * MC * threads && n <= SOLO_NC;
-        int width = threads == 1 || bands ? Math.min(SOLO_NC, (n + NR - 1) / NR * NR) : NC;
+        int threads = pool.threads(), solo = soloWidth(sliceDepth(k));
+        boolean bands = threads > 1 && m >= 2 * MC * threads && n <= solo;
+        int width = threads == 1 || bands ? Math.min(solo, (n + NR - 1) / NR * NR) : NC;
         int nBlocks = (n + width - 1) / width;
         int rowsPerTask = bands ? ((m + MR - 1) / MR + threads - 1) / threads * MR
                 : rowsPerTask(m, nBlocks, threads == 1 ? 1 : 2 * threads);
@@ -233,7 +263,7 @@ final class VectorGemm {
     private record RawB(float[] b, int bOff, int ldb, boolean transposed) implements BPanels {
         @Override
         public float[] slice(Scratch s, int k0, int kc, int n0, int nc) {
-            float[] bp = s.b((nc + NR - 1) / NR * NR * KC);
+            float[] bp = s.b((nc + NR - 1) / NR * NR * kc);
             if (transposed) {
                 packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
             } else {
@@ -257,7 +287,7 @@ final class VectorGemm {
     private record InputColumns(ConvGeometry g, int group, float[] x, int n, int h, int w) implements BPanels {
         @Override
         public float[] slice(Scratch s, int k0, int kc, int n0, int nc) {
-            float[] bp = s.b((nc + NR - 1) / NR * NR * KC);
+            float[] bp = s.b((nc + NR - 1) / NR * NR * kc);
             int oh = g.outH(h), ow = g.outW(w), taps = g.kh() * g.kw();
             for (int j0 = 0; j0 < nc; j0 += NR) {
                 int base = j0 * kc, panelCols = Math.min(NR, nc - j0);
@@ -318,8 +348,8 @@ final class VectorGemm {
 
     /**
      * One task: the block {@code [i0, i1) × [n0, n0+nc)} of C ({@code i0} a multiple of MR), K walked
-     * in slices of KC. For each slice, B comes packed from {@code b} once (packed here unless it was
-     * planned), then the rows go by blocks of MC: A's slice of the block comes packed from {@code a},
+     * in slices of {@link #sliceDepth}. For each slice, B comes packed from {@code b} once (packed here
+     * unless it was planned), then the rows go by blocks of {@link #blockRows}: A's slice of the block comes packed from {@code a},
      * and every MR×NR tile goes through {@link #block}. A task that holds many rows thus packs each
      * slice of B once for all of them. Every element of C gets the same sums in the same order
      * whatever the block, so neither the task's shape nor the thread count changes a bit.
@@ -327,14 +357,14 @@ final class VectorGemm {
     private static void multiplyBlock(Scratch s, APanels a, BPanels b, int m, int n, int k, int i0, int i1,
                                       int n0, int nc, float[] c, int cOff, int ldc, Epilogue ep) {
         int nPanels = (nc + NR - 1) / NR;
-        int resDelta = ep.residualOffset() - cOff;
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
+        int resDelta = ep.residualOffset() - cOff, depth = sliceDepth(k);
+        for (int k0 = 0; k0 < k; k0 += depth) {
+            int kc = Math.min(depth, k - k0), mc = blockRows(kc);
             float[] bp = b.slice(s, k0, kc, n0, nc);
             int bBase = b.offset(k0, kc, n0);
             boolean first = k0 == 0, last = k0 + kc >= k;
-            for (int m0 = i0; m0 < i1; m0 += MC) {
-                int m1 = Math.min(i1, m0 + MC);
+            for (int m0 = i0; m0 < i1; m0 += mc) {
+                int m1 = Math.min(i1, m0 + mc);
                 float[] ap = a.slice(s, k0, kc, m0, m1);
                 int aBase = a.offset(k0, kc, m0);
                 for (int jp = 0; jp < nPanels; jp++) {
@@ -365,9 +395,10 @@ final class VectorGemm {
             this.k = k;
             this.mPad = (m + MR - 1) / MR * MR;
             this.packed = new float[Math.max(1, k) * mPad];
-            float[] slice = new float[Math.min(KC, Math.max(1, k)) * mPad];
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
+            int depth = sliceDepth(k);
+            float[] slice = new float[Math.max(1, depth) * mPad];
+            for (int k0 = 0; k0 < k; k0 += depth) {
+                int kc = Math.min(depth, k - k0);
                 packA(a, aOff + k0, lda, m, kc, slice);
                 System.arraycopy(slice, 0, packed, k0 * mPad, kc * mPad);
             }
@@ -452,8 +483,8 @@ final class VectorGemm {
                 for (int step = 0; step < q1 - q0; step++) {
                     int q = backwards ? q1 - 1 - step : q0 + step;
                     int i0 = q * chunk, rows = Math.min(chunk, m - i0);
-                    for (int k0 = 0; k0 < k; k0 += KC) {
-                        int kc = Math.min(KC, k - k0);
+                    for (int k0 = 0, depth = sliceDepth(k); k0 < k; k0 += depth) {
+                        int kc = Math.min(depth, k - k0);
                         columnChunk(transposed, q * chunk * k, b, bOff, xStride, k0, kc, acc);
                         boolean first = k0 == 0, last = k0 + kc >= k;
                         int r = 0;
@@ -498,9 +529,10 @@ final class VectorGemm {
             this.k = k;
             this.nPad = (n + NR - 1) / NR * NR;
             this.packed = new float[Math.max(1, k) * nPad];
-            float[] slice = new float[Math.min(KC, Math.max(1, k)) * nPad];
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
+            int depth = sliceDepth(k);
+            float[] slice = new float[Math.max(1, depth) * nPad];
+            for (int k0 = 0; k0 < k; k0 += depth) {
+                int kc = Math.min(depth, k - k0);
                 packBTransposed(w, wOff + k0, ldw, kc, n, slice);
                 System.arraycopy(slice, 0, packed, k0 * nPad, kc * nPad);
             }

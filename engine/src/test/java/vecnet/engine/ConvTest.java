@@ -55,7 +55,7 @@ class ConvTest extends LibraryTest {
             "1, 4, 4, 9, 9, 3, 3, 3, 1, 1, 4",     // depthwise
             "1, 5, 7, 13, 207, 5, 1, 1, 2, 1, 1",
             "1, 3, 5, 4, 4, 3, 3, 4, 0, 1, 1",     // stride larger than the image allows twice
-            "1, 64, 70, 9, 8, 3, 3, 1, 1, 1, 1",   // K > KC
+            "1, 120, 70, 9, 8, 3, 3, 1, 1, 1, 1",  // K > KC: two slices of 540
             "1, 40, 33, 7, 7, 3, 3, 1, 1, 1, 1",
     })
     void vectorMatchesScalar(int n, int cin, int cout, int h, int w, int kh, int kw, int s, int p, int d, int groups) {
@@ -154,10 +154,10 @@ class ConvTest extends LibraryTest {
      */
     @ParameterizedTest(name = "cin{0} cout{1} k{2} s{3} on {4}x{4}")
     @CsvSource({
-            "64, 96, 3, 2, 14",    // 49 pixels: a panel and a half; 576 deep: three k-slices
+            "128, 96, 3, 2, 14",   // 49 pixels: a panel and a half; 1152 deep: two k-slices
             "32, 48, 3, 2, 28",    // 196 pixels: seven panels, the last with 4 columns
             "64, 128, 1, 2, 14",   // a downsampling 1×1
-            "300, 40, 3, 2, 9",    // 25 pixels, 2700 deep, channels not a multiple of the micro-tile's rows
+            "300, 40, 3, 2, 9",    // 25 pixels, 2700 deep (three slices), channels not a multiple of the micro-tile's rows
             "64, 128, 3, 2, 56",   // 784 pixels: 25 panels (13 at 256 bits), the threads split the columns
     })
     void smallMapsAreBitIdenticalOnAnyThreadCount(int cin, int cout, int k, int s, int side) {

@@ -51,7 +51,7 @@ class GemmTest extends LibraryTest {
 
     @ParameterizedTest
     @CsvSource({"1,1,1", "1,7,13", "7,8,9", "9,13,1", "13,207,9", "4,32,256", "5,33,257", "64,64,64", "100,200,300",
-            "207,13,702", "31,1024,17", "129,65,513", "3,4099,5", "702,9,7"})
+            "207,13,702", "31,1024,17", "129,65,513", "129,65,1025", "37,70,2305", "3,4099,5", "702,9,7"})
     void vectorMatchesScalarAndEjml(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(m * 1_000_003L + n * 1009L + k);
         float[] a = random(rnd, m * k), b = random(rnd, k * n);
@@ -99,7 +99,7 @@ class GemmTest extends LibraryTest {
      * the last two have rows enough for one wide band a thread on two and three threads.
      */
     @ParameterizedTest
-    @CsvSource({"300,600,300", "129,1100,257", "1024,40,70", "800,1100,300"})
+    @CsvSource({"300,600,300", "129,1100,257", "1024,40,70", "800,1100,300", "300,200,1500"})
     void sgemmIsTheSameOnAnyThreadCount(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(31L * m + 7L * n + k);
         float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = random(rnd, n);
@@ -141,7 +141,7 @@ class GemmTest extends LibraryTest {
 
     @ParameterizedTest
     @CsvSource({"1,1,1", "7,9,13", "13,207,8", "33,65,300", "1024,16,300", "130,70,1024", "5,3,0",
-            "1024,1,256", "1024,1,300", "1000,1,512", "13,1,7", "150,1,600", "16,1,1"})
+            "1024,1,256", "1024,1,300", "1000,1,512", "13,1,7", "150,1,600", "150,1,1100", "130,70,2100", "16,1,1"})
     void plannedGemmEqualsSgemmBitForBit(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(13 * m + n + k);
         float[] a = random(rnd, 3 + m * (k + 2)), b = random(rnd, 2 + (n + 1) * (k + 1)), bias = random(rnd, m);
@@ -179,7 +179,8 @@ class GemmTest extends LibraryTest {
         "64, 16, 3, 3, 1, 1, 1, 1, 1, 9, 9",
         "6, 4, 3, 2, 2, 0, 2, 2, 2, 13, 10",
         "4, 6, 1, 1, 2, 0, 1, 1, 2, 7, 8",
-        "4, 300, 3, 3, 1, 1, 1, 1, 2, 13, 13"})   // several blocks of rows (MC)
+        "4, 300, 3, 3, 1, 1, 1, 1, 2, 13, 13",    // several blocks of rows (MC)
+        "8, 16, 3, 3, 1, 1, 1, 1, 2, 40, 33"})    // N·P = 2640: three k-slices of 880
     void columnsProductEqualsSgemmOverIm2colBitForBit(int cin, int cout, int kh, int kw, int stride, int pad, int dil,
                                                       int groups, int n, int h, int w) {
         ConvGeometry g = new ConvGeometry(cin, cout, kh, kw, stride, stride, pad, pad, dil, dil, groups);
@@ -217,7 +218,7 @@ class GemmTest extends LibraryTest {
      * its batch. Shapes cover partial tiles in both directions, K past one slice and an empty K.
      */
     @ParameterizedTest
-    @CsvSource({"1,1,1", "2,9,13", "16,1024,300", "7,33,257", "5,1000,512", "130,70,600", "4,64,0", "33,513,17"})
+    @CsvSource({"1,1,1", "2,9,13", "16,1024,300", "7,33,257", "5,1000,512", "130,70,600", "130,70,1300", "4,64,0", "33,513,17"})
     void rightPlanEqualsSgemmAndTheSwappedLeftPlanBitForBit(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(7 * m + 3 * n + k);
         float[] a = random(rnd, 3 + m * (k + 2)), w = random(rnd, 2 + n * (k + 1)), bias = random(rnd, n);
@@ -255,7 +256,7 @@ class GemmTest extends LibraryTest {
     @Test
     void oneAndTwoThreadsAreBitIdentical() {
         SplittableRandom rnd = new SplittableRandom(42);
-        int m = 300, n = 700, k = 600;
+        int m = 300, n = 700, k = 1200;
         float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = random(rnd, m);
         float[] one = new float[m * n], two = new float[m * n];
         try (ComputePool p1 = ComputePool.create(1); ComputePool p2 = ComputePool.create(2); ComputePool p3 = ComputePool.create(3)) {

@@ -39,8 +39,8 @@ class ConvInputGradientTest extends LibraryTest {
             Arguments.of(3, 5, 3, 2, 2, 2, 1, 1, 9, 7),  // rectangular, dilated, padding at the kernel's reach across (dX unpadded)
             Arguments.of(3, 5, 3, 3, 3, 1, 1, 2, 6, 5),  // padding past the reach: the columns
             Arguments.of(6, 4, 3, 3, 0, 1, 2, 2, 6, 5),  // groups, no padding (dX is padded by 2)
-            Arguments.of(2, 300, 3, 3, 1, 1, 1, 1, 5, 19),  // more output channels than one GEMM slice (256 on the vector kernels)
-            Arguments.of(16, 600, 3, 3, 1, 1, 2, 2, 7, 7),  // so in each of two groups, layer4's plane
+            Arguments.of(2, 1100, 3, 3, 1, 1, 1, 1, 5, 19),  // more output channels than one GEMM slice (1024 on the vector kernels)
+            Arguments.of(16, 2100, 3, 3, 1, 1, 2, 2, 7, 7),  // so in each of two groups, layer4's plane
             Arguments.of(300, 6, 3, 3, 1, 1, 3, 1, 4, 4),  // more input channels than a micro-tile, groups
             Arguments.of(4, 4, 1, 1, 0, 1, 1, 2, 3, 17)   // 1×1
         );
