@@ -45,6 +45,7 @@ class ConvPoolTest extends LibraryTest {
             "2, 3, 32, 4, 32, 7, 7, 2, 3, 3, 3, 2, 1",    // a map two rows high: one window of two rows
             "1, 3, 64, 97, 83, 7, 7, 2, 3, 3, 3, 2, 1",   // rows not whole blocks of pixels: the two steps
             "2, 3, 64, 40, 34, 7, 7, 2, 3, 3, 3, 2, 1",   // the same, two images
+            "1, 20, 32, 30, 32, 7, 7, 2, 3, 3, 3, 2, 1",  // 980 products per output: one slice, past 512
     })
     void oneOrTwoStepsGiveTheSameBits(int n, int cin, int cout, int h, int w, int kh, int kw, int sh, int ph, int pw,
                                       int poolK, int poolS, int poolP) {
