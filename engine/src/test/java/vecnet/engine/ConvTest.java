@@ -150,7 +150,8 @@ class ConvTest extends LibraryTest {
     /**
      * Maps of one picture, where the threads split the output channels (small maps) or the columns,
      * and the last panel of columns is partial (VectorConv's edge scratch): the same bits on 1, 2 and
-     * 3 threads and with unequal shares, with and without a residual, and close to the scalar kernels.
+     * 3 threads and with unequal shares, with and without a residual, as the first of two copies of
+     * the picture, and close to the scalar kernels.
      */
     @ParameterizedTest(name = "cin{0} cout{1} k{2} s{3} on {4}x{4}")
     @CsvSource({
@@ -167,8 +168,15 @@ class ConvTest extends LibraryTest {
         int size = cout * g.outH(side) * g.outW(side);
         float[] scale = random(rnd, cout), shift = random(rnd, cout), res = random(rnd, size + 3);
         Kernels.Conv2dPlan plan = VECTOR.planConv2dDirect(g, wt);
-        for (Epilogue ep : new Epilogue[] {Epilogue.rowAffine(scale, shift).withRelu(),
-                Epilogue.rowAffine(scale, shift).withResidual(res, 3).withRelu()}) {
+        // Two copies of the picture: the tasks split the columns of both pictures instead of one
+        // picture's output channels, and the first copy's map must be the same bits.
+        float[] x2 = java.util.Arrays.copyOf(x, 2 * x.length), res2 = java.util.Arrays.copyOf(res, 2 * size + 3);
+        System.arraycopy(x, 0, x2, x.length, x.length);
+        Epilogue[] pairs = {Epilogue.rowAffine(scale, shift).withRelu(), Epilogue.rowAffine(scale, shift).withRelu(),
+                Epilogue.rowAffine(scale, shift).withResidual(res, 3).withRelu(),
+                Epilogue.rowAffine(scale, shift).withResidual(res2, 3).withRelu()};
+        for (int e = 0; e < pairs.length; e += 2) {
+            Epilogue ep = pairs[e];
             float[] expected = new float[size];
             SCALAR.planConv2d(g, wt).run(ComputePool.sequential(), x, 1, side, side, expected, ep);
             float[][] out = new float[3][size];
@@ -180,6 +188,11 @@ class ConvTest extends LibraryTest {
             }
             Check.identical("conv " + g + " 1 vs 2 threads", out[0], out[1]);
             Check.identical("conv " + g + " 1 vs 3 threads", out[0], out[2]);
+            float[] two = new float[2 * size];
+            try (ComputePool pool = ComputePool.create(2)) {
+                plan.run(pool, x2, 2, side, side, two, pairs[e + 1]);
+            }
+            Check.identical("conv " + g + " one picture vs the first of two", out[0], java.util.Arrays.copyOf(two, size));
             Check.close("conv " + g + " vs scalar", expected, out[1], 3e-6 * Math.sqrt(g.patchSize()), 1e-5);
             for (double[] weights : UnequalShares.WEIGHTS) {
                 float[] shared = new float[size];
