@@ -243,7 +243,7 @@ public final class TextEncoder implements HasStateDict {
         int[] lengths = lengths(tokenIds);
         int t = Arrays.stream(lengths).max().orElseThrow();
         int[] padded = padded(tokenIds, t);
-        LSTM.InputProjections rows = projected(tokens(lengths), pool);
+        LSTM.InputProjections rows = projected(Arrays.stream(lengths).sum(), pool);
         if (rows != null) {
             embedding.checkIds(padded);
             return lstm.forward(rows, padded, n, t, lengths, pool);
@@ -301,14 +301,6 @@ public final class TextEncoder implements HasStateDict {
             System.arraycopy(tokenIds[i], 0, padded, i * t, tokenIds[i].length);
         }
         return padded;
-    }
-
-    private static int tokens(int[] lengths) {
-        int sum = 0;
-        for (int length : lengths) {
-            sum += length;
-        }
-        return sum;
     }
 
     private static int[] lengths(int[][] tokenIds) {
