@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import vecnet.engine.ComputePool;
 import vecnet.engine.Tensor;
 import vecnet.multimodal.demo.DemoModel;
+import vecnet.layers.testing.VersionedFixtures;
 import vecnet.multimodal.demo.ShapesDataset;
-import vecnet.testing.Fixtures;
 import vecnet.testing.LibraryTest;
 import vecnet.weights.StateDict;
 
@@ -36,9 +36,7 @@ class ExplainerTest extends LibraryTest {
     @BeforeAll
     static void load() throws IOException {
         demo = DemoModel.load();
-        ref = StateDict.read(Fixtures.file("explain.safetensors"));
-        assertEquals("1", ref.metadata().get("vecnet_fixtures"),
-                "explain.safetensors has another fixture version; re-run /usr/bin/python3 weights/python/make_explain_fixtures.py");
+        ref = VersionedFixtures.read("explain.safetensors", "vecnet_fixtures", "1", "make_explain_fixtures.py");
     }
 
     private static Tensor image(int c) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +18,7 @@ import vecnet.engine.ComputePool;
 import vecnet.engine.Tensor;
 import vecnet.layers.Gradients;
 import vecnet.layers.Linear;
+import vecnet.layers.testing.VersionedFixtures;
 import vecnet.layers.train.Adam;
 import vecnet.layers.train.CrossEntropyLoss;
 import vecnet.layers.train.GradClip;
@@ -42,14 +42,8 @@ class FusionTrainerTest extends LibraryTest {
     private static StateDict seed, training;
 
     private static synchronized StateDict fixture(String name) {
-        try {
-            StateDict sd = StateDict.read(Fixtures.file("train_text/" + name + ".safetensors"));
-            assertEquals("1", sd.metadata().get("vecnet_fixtures"),
-                    name + ".safetensors has another version; re-run /usr/bin/python3 weights/python/make_training_fixtures.py");
-            return sd;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return VersionedFixtures.read("train_text/" + name + ".safetensors", "vecnet_fixtures", "1",
+                "make_training_fixtures.py");
     }
 
     private static synchronized StateDict seed() {

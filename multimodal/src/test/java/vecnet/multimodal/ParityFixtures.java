@@ -1,13 +1,10 @@
 package vecnet.multimodal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import vecnet.engine.Tensor;
+import vecnet.layers.testing.VersionedFixtures;
 import vecnet.testing.Check;
-import vecnet.testing.Fixtures;
 import vecnet.weights.StateDict;
 
 /** The PyTorch references of the tiny fusion model ({@code tiny_fusion_io.safetensors}) and the tolerances of the parity tests. */
@@ -24,13 +21,7 @@ final class ParityFixtures {
 
     static synchronized StateDict io() {
         if (io == null) {
-            try {
-                io = StateDict.read(Fixtures.file("tiny_fusion_io.safetensors"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            assertEquals("1", io.metadata().get("vecnet_fixtures"),
-                    "tiny_fusion_io.safetensors has another fixture version; re-run /usr/bin/python3 weights/python/make_fixtures.py");
+            io = VersionedFixtures.read("tiny_fusion_io.safetensors", "vecnet_fixtures", "1", "make_fixtures.py");
         }
         return io;
     }

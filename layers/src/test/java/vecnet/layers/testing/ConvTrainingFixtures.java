@@ -3,11 +3,8 @@ package vecnet.layers.testing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import vecnet.engine.Tensor;
 import vecnet.testing.Check;
-import vecnet.testing.Fixtures;
 import vecnet.weights.StateDict;
 
 /**
@@ -28,13 +25,8 @@ public final class ConvTrainingFixtures {
 
     public static synchronized StateDict get() {
         if (fixtures == null) {
-            try {
-                fixtures = StateDict.read(Fixtures.file("conv_training.safetensors"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            assertEquals("2", fixtures.metadata().get("vecnet_conv_training"),
-                    "conv_training.safetensors has another version; re-run /usr/bin/python3 weights/python/make_conv_training_fixtures.py");
+            fixtures = VersionedFixtures.read("conv_training.safetensors", "vecnet_conv_training", "2",
+                    "make_conv_training_fixtures.py");
         }
         return fixtures;
     }
