@@ -2,6 +2,7 @@ package vecnet.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -170,7 +171,7 @@ class ConvTest extends LibraryTest {
         Kernels.Conv2dPlan plan = VECTOR.planConv2dDirect(g, wt);
         // Two copies of the picture: the tasks split the columns of both pictures instead of one
         // picture's output channels, and the first copy's map must be the same bits.
-        float[] x2 = java.util.Arrays.copyOf(x, 2 * x.length), res2 = java.util.Arrays.copyOf(res, 2 * size + 3);
+        float[] x2 = Arrays.copyOf(x, 2 * x.length), res2 = Arrays.copyOf(res, 2 * size + 3);
         System.arraycopy(x, 0, x2, x.length, x.length);
         Epilogue[] pairs = {Epilogue.rowAffine(scale, shift).withRelu(), Epilogue.rowAffine(scale, shift).withRelu(),
                 Epilogue.rowAffine(scale, shift).withResidual(res, 3).withRelu(),
@@ -192,7 +193,7 @@ class ConvTest extends LibraryTest {
             try (ComputePool pool = ComputePool.create(2)) {
                 plan.run(pool, x2, 2, side, side, two, pairs[e + 1]);
             }
-            Check.identical("conv " + g + " one picture vs the first of two", out[0], java.util.Arrays.copyOf(two, size));
+            Check.identical("conv " + g + " one picture vs the first of two", out[0], Arrays.copyOf(two, size));
             Check.close("conv " + g + " vs scalar", expected, out[1], 3e-6 * Math.sqrt(g.patchSize()), 1e-5);
             for (double[] weights : UnequalShares.WEIGHTS) {
                 float[] shared = new float[size];

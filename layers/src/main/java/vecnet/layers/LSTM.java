@@ -336,7 +336,8 @@ public final class LSTM implements HasStateDict {
 
     /**
      * The layers over a batch-first input: layer 0's rows {@code input} or, with {@code projections},
-     * the projected rows {@code ids}.
+     * the projected rows {@code ids}. Projections come only without a {@code tape}: training's
+     * {@code runBatch} reads its input projections in sample-and-step order, not by row id.
      */
     private Result run(float[] input0, InputProjections projections, int[] ids, int n, int steps, int[] lengths,
                        ComputePool pool, Tape tape) {
