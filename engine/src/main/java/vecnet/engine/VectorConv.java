@@ -36,9 +36,10 @@ final class VectorConv implements Kernels.Conv2dPlan {
     private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(S, -0f);
     /**
      * Input channels packed together by {@link #inputGradient}: 32 channels of 512 output channels' 3×3
-     * weights are 590 KB, inside a core's L2.
+     * weights are 590 KB, inside a core's L2. A multiple of MR (30 for 6 rows), since the panels of
+     * MR rows start at multiples of MR.
      */
-    private static final int CHANNEL_BLOCK = 32;
+    private static final int CHANNEL_BLOCK = 32 / MR * MR;
     /** A row index no pixel can have: marks the padding lanes of a partial panel as invalid. */
     private static final int NO_ROW = -(1 << 28);
 

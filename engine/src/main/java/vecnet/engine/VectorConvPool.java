@@ -41,7 +41,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorConvPool implements Kernels.ConvPoolPlan {
     private static final VectorSpecies<Float> S = VectorGemm.S;
-    private static final int VL = VectorGemm.VL, MR = VectorGemm.MR, NR = VectorGemm.NR;
+    private static final int VL = VectorGemm.VL, NR = VectorGemm.NR;
+    /** Pixels of a micro-tile ({@link #taps8}, {@link #taps4}): an even count, so a block of them holds whole windows. */
+    private static final int MR = VL >= 16 ? 8 : 4;
     /** The column stride the micro-kernels are written for. */
     private static final int STRIDE = 2;
     /**
