@@ -24,9 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Why {@link #MR} rows × 2 vectors: with AVX-512's 32 registers, 8 rows: 16 accumulators hide the
  * FMA latency better than 8 (on L1-resident panels 215-220 GFLOP/s against 195-200 for 4 rows; sgemm
  * 1024³ 8-12 % faster). With AVX2's 16, 6 rows on JDK 17 (12 accumulators, 2 B vectors and a
- * broadcast: 15 registers), 5 on JDK 25, whose C2 spills the 6-row tile, and 4 on the JDKs not
- * measured ({@link #rowsFor}, docs/FORMATS-AND-KERNELS.md). The tile's shape never changes a result: each
- * element is the same chain of FMAs.
+ * broadcast: 15 registers) and 4 elsewhere: JDK 25's C2 spills the 6-row tile, and the JDKs between
+ * were not measured ({@link #rowsFor}, docs/FORMATS-AND-KERNELS.md). The tile's shape never changes
+ * a result: each element is the same chain of FMAs.
  */
 final class VectorGemm {
     static final VectorSpecies<Float> S = VectorKernels.SPECIES;
@@ -35,8 +35,8 @@ final class VectorGemm {
     /**
      * Rows of the micro-tile: 8 with 512-bit vectors (16 accumulators of AVX-512's 32 registers). With
      * 256-bit vectors (AVX2's 16 registers), 6 on JDK 17, whose C2 keeps 12 accumulators, the two B
-     * vectors and a broadcast in registers; 5 on JDK 25, whose C2 spills the 6-row tile (half the
-     * speed); 4 on the JDKs not measured. {@link #rowsFor}.
+     * vectors and a broadcast in registers; 4 on other JDKs: JDK 25's C2 spills the 6-row tile (half
+     * the speed), and the others were not measured. {@link #rowsFor}.
      */
     static final int MR = rowsFor(VL, Runtime.version().feature());
     /** Columns of the micro-tile: two vectors. */
@@ -80,18 +80,17 @@ final class VectorGemm {
      * The micro-tile's rows for vectors of {@code vl} floats on JDK {@code jdk}. On L1-resident panels
      * with {@code -XX:UseAVX=2} (AVX2 code, 16 registers; Zen 5, one thread, GFLOP/s), 4 × 2 vectors
      * ran at 96-102 on JDK 17 and 98-103 on Temurin 25, 6 × 2 at 109-113 on JDK 17 and 49-52 on
-     * Temurin 25 (spilled), 5 × 2 at 85 and 104-108 (bench/RESULTS.md, "The GEMM: an 8-row micro-tile
-     * with AVX-512" and "Six and five rows for AVX2"). Only JDKs 17 and 25 were measured; the others
-     * take 4 rows, the shape that was good on both.
+     * Temurin 25 (spilled); the engine's 6-row kernel 102-107 against 97-98 for its 4-row one on JDK
+     * 17 (bench/RESULTS.md, "The GEMM: an 8-row micro-tile with AVX-512" and "Six and five rows for
+     * AVX2"). A 5-row kernel on Temurin 25 ran at 104-108 in one probe and at 41 in another (the
+     * engine's kernel, called from a probe's loop), and gained sgemm under 3 %: not kept. Only JDKs 17 and
+     * 25 were measured; the others take 4 rows, the shape that was good on both.
      */
     static int rowsFor(int vl, int jdk) {
         if (vl >= 16) {
             return 8;
         }
-        if (vl == 8 && jdk == 17) {
-            return 6;
-        }
-        return vl == 8 && jdk == 25 ? 5 : 4;
+        return vl == 8 && jdk == 17 ? 6 : 4;
     }
 
     /** Rows of A in a packed block of slices {@code kc} deep: MC, or fewer so that the block stays within {@link #A_BLOCK}. */
@@ -826,7 +825,7 @@ final class VectorGemm {
     /**
      * The micro-kernel: C[0:MR, 0:NR] = Apanel(MR×kc) · Bpanel(kc×NR) when {@code first}, else C +=
      * that product; {@code kc ≥ 1}. The product is a chain of FMAs from zero per element, added to C
-     * in one rounding. The 5-, 6- and 8-row kernels add it through {@code sum} (an MR×NR scratch apart from
+     * in one rounding. The 6- and 8-row kernels add it through {@code sum} (an MR×NR scratch apart from
      * C) and {@link #addTile}; see "Small enough for C2".
      */
     static void micro(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cIdx, int ldc,
@@ -835,9 +834,7 @@ final class VectorGemm {
             micro4(kc, ap, aOff, bp, bOff, c, cIdx, ldc, first);
             return;
         }
-        if (MR == 5) {
-            micro5(kc, ap, aOff, bp, bOff, first ? c : sum, first ? cIdx : 0, first ? ldc : NR);
-        } else if (MR == 6) {
+        if (MR == 6) {
             micro6(kc, ap, aOff, bp, bOff, first ? c : sum, first ? cIdx : 0, first ? ldc : NR);
         } else {
             micro8(kc, ap, aOff, bp, bOff, first ? c : sum, first ? cIdx : 0, first ? ldc : NR);
@@ -964,45 +961,6 @@ final class VectorGemm {
                 c41.intoArray(d, dIdx + 4 * ldd + VL);
                 c50.intoArray(d, dIdx + 5 * ldd);
                 c51.intoArray(d, dIdx + 5 * ldd + VL);
-            }
-        }
-    }
-
-    /** {@link #micro8} with five rows, for 256-bit vectors on JDK 25 ({@link #rowsFor}). */
-    private static void micro5(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] d, int dIdx, int ldd) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
-        FloatVector c30 = z, c31 = z, c40 = z, c41 = z;
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * 5;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
-            FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a0 = b0.broadcast(ap[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = b0.broadcast(ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = b0.broadcast(ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = b0.broadcast(ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = b0.broadcast(ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            if (p == kc - 1) { // see "Small enough for C2"
-                c00.intoArray(d, dIdx);
-                c01.intoArray(d, dIdx + VL);
-                c10.intoArray(d, dIdx + ldd);
-                c11.intoArray(d, dIdx + ldd + VL);
-                c20.intoArray(d, dIdx + 2 * ldd);
-                c21.intoArray(d, dIdx + 2 * ldd + VL);
-                c30.intoArray(d, dIdx + 3 * ldd);
-                c31.intoArray(d, dIdx + 3 * ldd + VL);
-                c40.intoArray(d, dIdx + 4 * ldd);
-                c41.intoArray(d, dIdx + 4 * ldd + VL);
             }
         }
     }
