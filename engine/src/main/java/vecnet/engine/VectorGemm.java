@@ -83,8 +83,8 @@ final class VectorGemm {
      * Temurin 25 (spilled); the engine's 6-row kernel 102-107 against 97-98 for its 4-row one on JDK
      * 17 (bench/RESULTS.md, "The GEMM: an 8-row micro-tile with AVX-512" and "Six and five rows for
      * AVX2"). A 5-row kernel on Temurin 25 ran at 104-108 in one probe and at 41 in another (the
-     * engine's kernel, called from a probe's loop), and gained sgemm under 3 %: not kept. Only JDKs 17 and
-     * 25 were measured; the others take 4 rows, the shape that was good on both.
+     * engine's kernel, called from a probe's loop), and gained sgemm under 3 %: not kept. Only JDKs
+     * 17 and 25 were measured; the others take 4 rows, the shape that was good on both.
      */
     static int rowsFor(int vl, int jdk) {
         if (vl >= 16) {
