@@ -50,7 +50,10 @@ final class VectorGemm {
      * (bench/RESULTS.md, "Probe: does a B panel larger than L1 slow the GEMM's micro-kernel?").
      */
     static final int KC = 1024;
-    /** Rows of C per task, and of a packed block of A: 128, or the multiple of MR below it (fewer for deep slices, {@link #blockRows}). */
+    /**
+     * Rows of C per task, and of a packed block of A (fewer for deep slices, {@link #blockRows}): 128,
+     * or the multiple of MR below it, since tasks and blocks start at multiples of MR.
+     */
     static final int MC = 128 / MR * MR;
     /**
      * Floats in a packed block of A: 256 KB, which leaves room in Zen 3's 512 KB L2 for the B panel
