@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -292,6 +293,12 @@ def main(argv):
     print("wrote %s and %s (%.0f s of timing)" % (t.out, t.svg, elapsed))
 
 
+def openblas_core(torch_config):
+    """The core type in OpenBLAS's configuration string ("OpenBLAS 0.3.21 ... Haswell MAX_THREADS=64"), or '?'."""
+    m = re.search(r"\[OpenBLAS [^\]]*?(\w+) MAX_THREADS", torch_config)
+    return m.group(1) if m else "?"
+
+
 def write_report(t, rows, torch_config, configs, jdk, elapsed):
     now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     L = ["# vecnet compared with PyTorch and ONNX Runtime", "",
@@ -357,11 +364,12 @@ def write_report(t, rows, torch_config, configs, jdk, elapsed):
           " `Kernels.sgemm` (as `GemmBenchmark.vector`) against `torch.mm(a, b, out=c)` (OpenBLAS); ONNX Runtime"
           " does not run it.", ""]
     if any(row["case"] == "gemm_1024_avx512" for row in rows):
-        L += ["Debian's OpenBLAS 0.3.21 does not recognise this AMD CPU and runs its AVX2 (Haswell) kernels, as"
-              " PyTorch's own row `sgemm 1024³` shows. The row `sgemm 1024³, OpenBLAS's AVX-512 kernel` is the same"
-              " `torch.mm` in a second PyTorch process started with `OPENBLAS_CORETYPE=%s`, which makes OpenBLAS use"
-              " its AVX-512 kernels; vecnet's figures in that row are `gemm_1024` timed again beside it."
-              % AVX512_CORETYPE, ""]
+        L += ["Debian's OpenBLAS 0.3.21 does not recognise this host's CPU model and runs the kernels of the core"
+              " it falls back to (%s, from its configuration string above: the AVX2 Haswell kernels on AMD Zen 5,"
+              " the SSE3 Prescott ones on Intel Emerald Rapids), as PyTorch's own row `sgemm 1024³` shows. The row"
+              " `sgemm 1024³, OpenBLAS's AVX-512 kernel` is the same `torch.mm` in a second PyTorch process started"
+              " with `OPENBLAS_CORETYPE=%s`, which makes OpenBLAS use its AVX-512 kernels; vecnet's figures in that"
+              " row are `gemm_1024` timed again beside it." % (openblas_core(torch_config), AVX512_CORETYPE), ""]
     if any(row["case"] in TRAIN_CASES for row in rows):
         L += ["Training steps (issue 11, the rows `train: ...`, ms per step): one optimizer step each, zero_grad,"
               " forward, cross-entropy, backward, update (and vecnet's refresh of its packed weights), on a batch held"
