@@ -1072,32 +1072,39 @@ final class VectorGemm {
     }
 
     /**
-     * {@link #microRows} with eight rows, {@code rows[r0 .. r0 + 8)}, for 512-bit vectors (16
-     * accumulators of AVX-512's 32 registers, as {@link #micro8}): {@code d[dIdx + r*ldd + j]} is
-     * written, never added to (a sum over several slices goes through a scratch tile and {@link
-     * #addTile}), on the loop's last step as in micro8 (see "Small enough for C2"). The same chain of
-     * FMAs per element as microRows, so the same bits. Four rows of tiles leave the FMA latency
-     * half hidden (8 accumulators: 197-202 GFLOP/s on L1-resident panels against 222-224 for 8 × 2).
-     * An 8-row variant tried before V was stored in blocks of VL tiles read each row with a bounds
-     * check and was slower; now ResNet-18 ran faster, alternated in one JVM (Zen 5): at batch 1 by
-     * 3-6 % on one thread and 0-1 % on two (JDK 17), 2.5 % and 5.5 % (Temurin 25); at batch 8 by 3 %.
+     * {@link #microRows} with six rows, {@code rows[r0 .. r0 + 6)}, for 512-bit vectors (12
+     * accumulators of AVX-512's 32 registers): {@code d[dIdx + r*ldd + j]} is written, never added to
+     * (a sum over several slices goes through a scratch tile and {@link #addTile(float[], float[],
+     * int, int, int)}), on the loop's last step as in {@link #micro8} (see "Small enough for C2"). The
+     * same chain of FMAs per element as microRows, so the same bits. Four rows of tiles leave the FMA
+     * latency half hidden (8 accumulators: 197-202 GFLOP/s on L1-resident panels against 222-224 for
+     * 8 × 2, Zen 5); six hide it.
      *
-     * <p>Each row walks its own index ({@code i0 .. i7}, VL apart per step) rather than {@code ai +
-     * row_r}: eight row offsets, the step and the panels' indices are more integers than x86's
-     * registers hold, and JDK 17's C2 spilled them to vector registers, moving them back with
-     * {@code vmovq} on the ports that also issue the FMAs of Intel's cores (abstract disassembly of
-     * this method, Emerald Rapids). Written so, ResNet-18 batch 1 on one thread ran 2.7 % and 4.0 %
-     * faster (JDK 17, alternated in one JVM, both orders), two threads 1.7 % and 0.6 %; Temurin 25 and
-     * batch 8 unchanged. The 4-row kernel written the same way ran 7 % slower with 256-bit vectors.
+     * <p>Why six rows and not eight, as the GEMM's own kernel: unlike micro8's rows, which sit side by
+     * side in a packed panel (one index, constant displacements), each row here is a tile at its own
+     * offset in V (the padding tiles in between are skipped), so each row needs an integer register
+     * of its own. With eight, those indices, the step and the panels' indices were more integers than
+     * the 13 registers C2 allocates on x86: JDK 17 spilled them to vector registers (its default,
+     * {@code -XX:+UseFPUForSpilling}) and moved them back with {@code vmovq} at every step, on the
+     * ports that also issue the FMAs of Intel's cores (abstract disassembly, Emerald Rapids). Six
+     * fit. ResNet-18 batch 1 on one thread, against eight rows (JDK 17, alternated in one JVM, both
+     * orders, Intel host): 0.915 and 1/1.072, 1/1.029; with the spills sent to the stack instead
+     * ({@code -XX:-UseFPUForSpilling}, which the launcher passes on Intel CPUs) 0.983; two threads
+     * 1.007 and 1/1.000; batch 8 0.952; Temurin 25 0.991. Each row walks its own index ({@code i0 +=
+     * VL}) rather than {@code ai + row_r}: with eight rows that alone gained 2.7-4 % (one thread);
+     * the 4-row kernel written so ran 7 % slower with 256-bit vectors, so it keeps {@code ai + row_r}.
+     * (An 8-row kernel tried before V was stored in blocks of VL tiles read each row with a bounds
+     * check and was slower than four; with those blocks, eight rows ran 3-6 % faster than four on
+     * Zen 5.)
      */
-    static void microRows8(int kc, float[] a, int aOff, int[] rows, int r0, float[] bp, int bOff, float[] d, int dIdx,
+    static void microRows6(int kc, float[] a, int aOff, int[] rows, int r0, float[] bp, int bOff, float[] d, int dIdx,
                            int ldd) {
         int i0 = aOff + rows[r0], i1 = aOff + rows[r0 + 1], i2 = aOff + rows[r0 + 2], i3 = aOff + rows[r0 + 3];
-        int i4 = aOff + rows[r0 + 4], i5 = aOff + rows[r0 + 5], i6 = aOff + rows[r0 + 6], i7 = aOff + rows[r0 + 7];
+        int i4 = aOff + rows[r0 + 4], i5 = aOff + rows[r0 + 5];
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-        for (int p = 0; p < kc; p++, i0 += VL, i1 += VL, i2 += VL, i3 += VL, i4 += VL, i5 += VL, i6 += VL, i7 += VL) {
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int p = 0; p < kc; p++, i0 += VL, i1 += VL, i2 += VL, i3 += VL, i4 += VL, i5 += VL) {
             int bi = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + VL);
@@ -1119,12 +1126,6 @@ final class VectorGemm {
             FloatVector a5 = b0.broadcast(a[i5]);
             c50 = a5.fma(b0, c50);
             c51 = a5.fma(b1, c51);
-            FloatVector a6 = b0.broadcast(a[i6]);
-            c60 = a6.fma(b0, c60);
-            c61 = a6.fma(b1, c61);
-            FloatVector a7 = b0.broadcast(a[i7]);
-            c70 = a7.fma(b0, c70);
-            c71 = a7.fma(b1, c71);
             if (p == kc - 1) {
                 c00.intoArray(d, dIdx);
                 c01.intoArray(d, dIdx + VL);
@@ -1138,11 +1139,16 @@ final class VectorGemm {
                 c41.intoArray(d, dIdx + 4 * ldd + VL);
                 c50.intoArray(d, dIdx + 5 * ldd);
                 c51.intoArray(d, dIdx + 5 * ldd + VL);
-                c60.intoArray(d, dIdx + 6 * ldd);
-                c61.intoArray(d, dIdx + 6 * ldd + VL);
-                c70.intoArray(d, dIdx + 7 * ldd);
-                c71.intoArray(d, dIdx + 7 * ldd + VL);
             }
+        }
+    }
+
+    /** {@link #addTile(float[], float[], int, int)} for the first {@code rows} rows of the tile. */
+    static void addTile(float[] t, float[] c, int cIdx, int ldc, int rows) {
+        for (int r = 0; r < rows; r++) {
+            int ci = cIdx + r * ldc, ti = r * NR;
+            FloatVector.fromArray(S, c, ci).add(FloatVector.fromArray(S, t, ti)).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + VL).add(FloatVector.fromArray(S, t, ti + VL)).intoArray(c, ci + VL);
         }
     }
 

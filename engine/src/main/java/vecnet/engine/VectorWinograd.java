@@ -26,8 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       (stored in blocks of VL tiles, {@link #vIndex});
  *       runs the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
- *       two vectors of channels, U packed once like a GEMM's B panels; eight tiles with 512-bit
- *       vectors, {@link VectorGemm#microRows8}); transforms each tile back,
+ *       two vectors of channels, U packed once like a GEMM's B panels; six tiles with 512-bit
+ *       vectors, {@link VectorGemm#microRows6}); transforms each tile back,
  *       {@code Aᵀ M A}, lanes over output channels, and writes it with the epilogue.</li>
  * </ol>
  * Every output element is computed by one task with the same operations whatever the blocks, so
@@ -50,10 +50,12 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /** Tiles per product of {@link VectorGemm#microRows}: its four rows. */
     private static final int MR = 4;
     /**
-     * With 512-bit vectors, eight tiles per product where eight remain ({@link VectorGemm#microRows8}),
-     * as {@link VectorGemm#MR}; AVX2's 16 registers hold only the four-row tile.
+     * With 512-bit vectors (where {@link VectorGemm#MR} is 8), six tiles per product ({@link
+     * VectorGemm#microRows6}: why six there); AVX2's 16 registers hold only the four-row tile.
      */
-    private static final boolean EIGHT_ROWS = VectorGemm.MR == 8;
+    private static final boolean SIX_ROWS = VectorGemm.MR == 8;
+    /** A task's tiles are taken in groups of this many, the last group padded with its last tile. */
+    private static final int GROUP = SIX_ROWS ? 6 : MR;
     private static final int KC = Winograd.KC;
     /** Sizes of the scratch buffers: those of F(4×4), the larger algorithm. */
     private static final int MAX_TILE = 4, MAX_POINTS = 36;
@@ -176,7 +178,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] v = new float[0];
         float[] m = new float[0];
         final float[] tmp = new float[MAX_POINTS * VL];
-        /** An 8 × NR product of {@link VectorGemm#microRows8} on its way to being added to M. */
+        /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
         final float[] sum = new float[8 * NR];
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
@@ -444,7 +446,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         int vStride = spread(cin * jb);
         float[] v = s.v(points * vStride);
         transformInputs(s, sh, p, phaseSize, first, jLo, jHi, v, vStride);
-        int tq = (t1 - t0 + MR - 1) / MR * MR, ldc = (cp1 - cp0) * NR, mStride = spread(tq * ldc);
+        int tq = (t1 - t0 + GROUP - 1) / GROUP * GROUP, ldc = (cp1 - cp0) * NR, mStride = spread(tq * ldc);
         float[] m = s.m(points * mStride);
         int[] rows = s.rows(tq);
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
@@ -512,7 +514,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
                           float[] m, int mStride, boolean touch, float[] sum) {
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
-        int tq = (t1 - t0 + MR - 1) / MR * MR;
+        int tq = (t1 - t0 + GROUP - 1) / GROUP * GROUP;
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
@@ -522,13 +524,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
                     int i = 0;
-                    for (; EIGHT_ROWS && i + 8 <= tq; i += 8) { // rows past t1 - t0 repeat the last tile
+                    for (; SIX_ROWS && i + 6 <= tq; i += 6) { // rows past t1 - t0 repeat the last tile
                         int at = xi * mStride + i * ldc + (cp - cp0) * NR;
                         if (k0 == 0) {
-                            VectorGemm.microRows8(kc, v, vOff, rows, i, uu, uOff, m, at, ldc);
+                            VectorGemm.microRows6(kc, v, vOff, rows, i, uu, uOff, m, at, ldc);
                         } else {
-                            VectorGemm.microRows8(kc, v, vOff, rows, i, uu, uOff, sum, 0, NR);
-                            VectorGemm.addTile(sum, m, at, ldc);
+                            VectorGemm.microRows6(kc, v, vOff, rows, i, uu, uOff, sum, 0, NR);
+                            VectorGemm.addTile(sum, m, at, ldc, 6);
                         }
                     }
                     for (; i < t1 - t0; i += MR) {
