@@ -179,7 +179,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] m = new float[0];
         final float[] tmp = new float[MAX_POINTS * VL];
         /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
-        final float[] sum = new float[8 * NR];
+        final float[] sum = new float[6 * NR];
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
         /** {@link #phaseMap}: where each float of one channel's phase planes comes from, and whether it is kept. */
