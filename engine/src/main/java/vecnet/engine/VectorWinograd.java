@@ -179,7 +179,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] m = new float[0];
         final float[] tmp = new float[MAX_POINTS * VL];
         /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
-        final float[] sum = new float[6 * NR];
+        final float[] sum = new float[GROUP * NR];
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
         /** {@link #phaseMap}: where each float of one channel's phase planes comes from, and whether it is kept. */
@@ -524,13 +524,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
                     int i = 0;
-                    for (; SIX_ROWS && i + 6 <= tq; i += 6) { // rows past t1 - t0 repeat the last tile
+                    for (; SIX_ROWS && i + GROUP <= tq; i += GROUP) { // rows past t1 - t0 repeat the last tile
                         int at = xi * mStride + i * ldc + (cp - cp0) * NR;
                         if (k0 == 0) {
                             VectorGemm.microRows6(kc, v, vOff, rows, i, uu, uOff, m, at, ldc);
                         } else {
                             VectorGemm.microRows6(kc, v, vOff, rows, i, uu, uOff, sum, 0, NR);
-                            VectorGemm.addTile(sum, m, at, ldc, 6);
+                            VectorGemm.addTile(sum, m, at, ldc, GROUP);
                         }
                     }
                     for (; i < t1 - t0; i += MR) {
