@@ -180,6 +180,19 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         final float[] tmp = new float[MAX_POINTS * VL];
         /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
         final float[] sum = new float[GROUP * NR];
+        /** A VL × VL product of {@link VectorGemm#tilesInLanes}, channels by tiles, on its way into M. */
+        final float[] block = new float[VL * VL];
+        /** Where V holds each tile of a task of at most VL tiles, {@link #multiplyInLanes}. */
+        final int[] lanes = new int[VL];
+        /** V's columns of those tiles side by side, {@link #multiplyInLanes}. */
+        float[] vt = new float[0];
+
+        float[] vt(int size) {
+            if (vt.length < size) {
+                vt = new float[size];
+            }
+            return vt;
+        }
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
         /** {@link #phaseMap}: where each float of one channel's phase planes comes from, and whether it is kept. */
@@ -455,7 +468,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         // With a single picture's few tiles, the weights come from memory: read each slice first (see
         // VectorGemm.touch). The first picture of a call only: for the next ones they are in the caches, if anywhere.
         boolean touch = b == 0 && t1 - t0 <= TOUCH_TILES;
-        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch, s.sum);
+        multiply(sh, v, vStride, rows, uu, t0, t1, cp0, cp1, m, mStride, touch, s);
         transformOutputs(s, sh, m, mStride, b, t0, t1, cp0, cp1, y, ep);
         if (ep.residual() != null) {
             addResiduals(sh, b, t0, t1, cp0, cp1, y, ep);
@@ -512,7 +525,12 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * {@code rows[t - t0]} is tile t's column in V.
      */
     private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
-                          float[] m, int mStride, boolean touch, float[] sum) {
+                          float[] m, int mStride, boolean touch, Scratch s) {
+        if (IN_LANES && t1 - t0 <= VL) {
+            multiplyInLanes(sh, v, vStride, rows, uu, t1 - t0, cp0, cp1, m, mStride, touch, s);
+            return;
+        }
+        float[] sum = s.sum;
         int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
         int tq = (t1 - t0 + GROUP - 1) / GROUP * GROUP;
         for (int xi = 0; xi < points; xi++) {
@@ -540,6 +558,66 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 }
             }
         }
+    }
+
+    /**
+     * 2, for a task of at most VL tiles with 512-bit vectors: the same products as {@link #multiply}
+     * with the tiles in the lanes ({@link VectorGemm#tilesInLanes}), so that each slice of U is read
+     * once, not once per six tiles. V's columns of the task's {@code count} tiles are gathered side
+     * by side first ({@code vt[(ξ*cin + ci)*VL + t]}, lanes past the last tile repeating it), and
+     * each 16 × 16 block of products is written into M transposed, tile t's sixteen channels as one
+     * vector; a sum over several slices of input channels adds each slice's block to M, as multiply
+     * does. Same chains, same bits.
+     */
+    private void multiplyInLanes(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int count, int cp0,
+                                 int cp1, float[] m, int mStride, boolean touch, Scratch s) {
+        int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
+        int[] lanes = s.lanes;
+        for (int t = 0; t < VL; t++) {
+            lanes[t] = rows[Math.min(t, count - 1)];
+        }
+        float[] vt = s.vt(points * cin * VL), block = s.block;
+        for (int xi = 0; xi < points; xi++) {
+            for (int ci = 0; ci < cin; ci++) {
+                FloatVector.fromArray(S, v, xi * vStride + ci * VL, lanes, 0).intoArray(vt, (xi * cin + ci) * VL);
+            }
+        }
+        for (int xi = 0; xi < points; xi++) {
+            for (int cp = cp0; cp < cp1; cp++) {
+                for (int k0 = 0; k0 < cin; k0 += KC) {
+                    int kc = Math.min(KC, cin - k0);
+                    int uOff = ((xi * coPanels + cp) * cin + k0) * NR, vOff = (xi * cin + k0) * VL;
+                    if (touch) {
+                        VectorGemm.touch(uu, uOff, kc * NR);
+                    }
+                    for (int half = 0; half < NR; half += VL) {
+                        VectorGemm.tilesInLanes(kc, vt, vOff, uu, uOff + half, block, 0);
+                        int at = xi * mStride + (cp - cp0) * NR + half;
+                        for (int t = 0; t < count; t++) {
+                            FloatVector channels = FloatVector.fromArray(S, block, t, TRANSPOSE, 0);
+                            int mi = at + t * ldc;
+                            if (k0 > 0) {
+                                channels = FloatVector.fromArray(S, m, mi).add(channels);
+                            }
+                            channels.intoArray(m, mi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Products with the tiles in the lanes ({@link #multiplyInLanes}): for 512-bit vectors, where VL is 16. */
+    private static final boolean IN_LANES = VL == 16;
+    /** {@code r * VL} for each lane r: reads column t of a VL × VL block, {@link #multiplyInLanes}. */
+    private static final int[] TRANSPOSE = transposeMap();
+
+    private static int[] transposeMap() {
+        int[] map = new int[VL];
+        for (int r = 0; r < VL; r++) {
+            map[r] = r * VL;
+        }
+        return map;
     }
 
     /**
