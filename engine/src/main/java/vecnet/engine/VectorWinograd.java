@@ -27,7 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       runs the (m + 2)² products
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
  *       two vectors of channels, U packed once like a GEMM's B panels; six tiles with 512-bit
- *       vectors, {@link VectorGemm#microRows6}); transforms each tile back,
+ *       vectors, {@link VectorGemm#microRows6}; a task of at most 16 tiles with 512-bit vectors
+ *       runs them with the tiles in the lanes, {@link #multiplyInLanes}); transforms each tile back,
  *       {@code Aᵀ M A}, lanes over output channels, and writes it with the epilogue.</li>
  * </ol>
  * Every output element is computed by one task with the same operations whatever the blocks, so
