@@ -187,13 +187,6 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         final int[] lanes = new int[VL];
         /** V's columns of those tiles side by side, {@link #multiplyInLanes}. */
         float[] vt = new float[0];
-
-        float[] vt(int size) {
-            if (vt.length < size) {
-                vt = new float[size];
-            }
-            return vt;
-        }
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
         /** {@link #phaseMap}: where each float of one channel's phase planes comes from, and whether it is kept. */
@@ -236,6 +229,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 m = new float[size];
             }
             return m;
+        }
+
+        float[] vt(int size) {
+            if (vt.length < size) {
+                vt = new float[size];
+            }
+            return vt;
         }
     }
 
@@ -594,13 +594,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     for (int half = 0; half < NR; half += VL) {
                         VectorGemm.tilesInLanes(kc, vt, vOff, uu, uOff + half, block, 0);
                         int at = xi * mStride + (cp - cp0) * NR + half;
+                        // M's first slice is added to −0 (which leaves every float as it is), so
+                        // that one path stores both cases (see VectorGemm.STORE_FIRST).
+                        float[] src = k0 == 0 ? NEGATIVE_ZEROS : m;
                         for (int t = 0; t < count; t++) {
-                            FloatVector channels = FloatVector.fromArray(S, block, t, TRANSPOSE, 0);
                             int mi = at + t * ldc;
-                            if (k0 > 0) {
-                                channels = FloatVector.fromArray(S, m, mi).add(channels);
-                            }
-                            channels.intoArray(m, mi);
+                            FloatVector.fromArray(S, src, k0 == 0 ? 0 : mi)
+                                    .add(FloatVector.fromArray(S, block, t, TRANSPOSE, 0)).intoArray(m, mi);
                         }
                     }
                 }
@@ -610,6 +610,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
 
     /** Products with the tiles in the lanes ({@link #multiplyInLanes}): for 512-bit vectors, where VL is 16. */
     private static final boolean IN_LANES = VL == 16;
+    /** VL × −0.0, {@link #multiplyInLanes}. */
+    private static final float[] NEGATIVE_ZEROS = NEGATIVE_ZERO.toArray();
     /** {@code r * VL} for each lane r: reads column t of a VL × VL block, {@link #multiplyInLanes}. */
     private static final int[] TRANSPOSE = transposeMap();
 
