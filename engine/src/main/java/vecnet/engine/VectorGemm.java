@@ -1147,7 +1147,7 @@ final class VectorGemm {
      * A product with the roles of {@link #microRows6} turned, for 512-bit vectors: the lanes hold
      * sixteen tiles, the accumulators sixteen output channels. {@code d[dIdx + r*16 + t] = Σ_p
      * b[bOff + p*NR + r] · a[aOff + p*16 + t]} for r and t below 16: {@code a} holds sixteen tiles
-     * side by side at each step (V's tiles gathered, {@code VectorWinograd.multiplyTurned}), {@code b}
+     * side by side at each step (V's tiles gathered, {@code VectorWinograd.multiplyInLanes}), {@code b}
      * is U's packed panel, of which this reads sixteen of its NR channels. Each element is the same
      * chain of FMAs as microRows6's (the product's factors swapped, which changes no bit), so the
      * same bits. Written on the loop's last step, as microRows6.
@@ -1216,14 +1216,15 @@ final class VectorGemm {
     }
 
     /**
-     * NR × −0.0: what {@link #micro4} and {@link #microRows} add their tile to when they write C rather
-     * than add to it, so that both cases run one store path. With a branch per case, a compilation
+     * NR × −0.0: what {@link #micro4}, {@link #microRows} and {@code VectorWinograd.multiplyInLanes}
+     * add their tile to when they write C rather than add to it, so that both cases run one store
+     * path. With a branch per case, a compilation
      * made while one case was rare could leave that case's vector additions as calls C2 judged too
      * cold to inline; out of line they fall back to Java and allocate on every call, for the life of
      * the JVM (ActivationBuffersTest's allocation guard failed so in CI, 284,880 and 733,392 bytes a
      * call; a JFR allocation profile of a reproduction put the allocations in these additions).
      */
-    private static final float[] STORE_FIRST = negativeZeros(NR);
+    static final float[] STORE_FIRST = negativeZeros(NR);
 
     private static float[] negativeZeros(int n) {
         float[] z = new float[n];

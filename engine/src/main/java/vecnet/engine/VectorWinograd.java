@@ -596,7 +596,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         int at = xi * mStride + (cp - cp0) * NR + half;
                         // M's first slice is added to −0 (which leaves every float as it is), so
                         // that one path stores both cases (see VectorGemm.STORE_FIRST).
-                        float[] src = k0 == 0 ? NEGATIVE_ZEROS : m;
+                        float[] src = k0 == 0 ? VectorGemm.STORE_FIRST : m;
                         for (int t = 0; t < count; t++) {
                             int mi = at + t * ldc;
                             FloatVector.fromArray(S, src, k0 == 0 ? 0 : mi)
@@ -610,8 +610,6 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
 
     /** Products with the tiles in the lanes ({@link #multiplyInLanes}): for 512-bit vectors, where VL is 16. */
     private static final boolean IN_LANES = VL == 16;
-    /** VL × −0.0, {@link #multiplyInLanes}. */
-    private static final float[] NEGATIVE_ZEROS = NEGATIVE_ZERO.toArray();
     /** {@code r * VL} for each lane r: reads column t of a VL × VL block, {@link #multiplyInLanes}. */
     private static final int[] TRANSPOSE = transposeMap();
 
