@@ -18,6 +18,10 @@
 # one of stem, l1, l2down, l2, l3down, l3, l4down, l4. It prints, per case, the median, lowest and
 # highest of the rounds' ratios B / A (below 1: B is faster) and each round's medians in ms, each
 # median over a block of CALLS calls (40 unless set; the warm-up is ten blocks of each build).
+# JVMS=N runs N JVMs one after the other, B's jar loaded first in every second one: each copy of
+# the classes is compiled on its own, and on the Intel host two copies of one build differed by up
+# to 20 % on a layer, in one JVM's order or the other (bench/RESULTS.md); the last lines then give,
+# per case, the median of all rounds' B / A over the N JVMs and each JVM's own median.
 # Nothing else should run meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +60,46 @@ mkdir -p "$work/subject" "$work/main"
 "$javac" --release 17 -nowarn -cp "$work/b.jar" \
   -d "$work/subject" bench/src/main/java/vecnet/bench/AbSubject.java 2>&1 | grep -v '^warning\|incubat' >&2 || true
 "$javac" --release 17 -d "$work/main" bench/src/main/java/vecnet/bench/AbAlternate.java
-# shellcheck disable=SC2086
-"$java" --add-modules jdk.incubator.vector -Xmx6g ${JAVA_OPTS:-} -cp "$work/main" vecnet.bench.AbAlternate \
-  "$work/subject" "$work/a.jar" "$work/b.jar" "$3" "${4:-1}" "${5:-9}" "${6:-1}" "${CALLS:-40}" 2>&1 | grep -v 'incubator modules'
+alternate() { # alternate FIRST_JAR SECOND_JAR
+  # shellcheck disable=SC2086
+  "$java" --add-modules jdk.incubator.vector -Xmx6g ${JAVA_OPTS:-} -cp "$work/main" vecnet.bench.AbAlternate \
+    "$work/subject" "$1" "$2" "$cases" "${threads:-1}" "${rounds:-9}" "${batch:-1}" "${CALLS:-40}" 2>&1 | grep -v 'incubator modules'
+}
+cases="$3" threads="${4:-}" rounds="${5:-}" batch="${6:-}"
+jvms="${JVMS:-1}"
+if [ "$jvms" -le 1 ]; then
+  alternate "$work/a.jar" "$work/b.jar"
+  exit
+fi
+for ((i = 1; i <= jvms; i++)); do
+  if ((i % 2)); then
+    echo "== JVM $i of $jvms: A's jar loaded first"
+    alternate "$work/a.jar" "$work/b.jar" | sed 's/^/AB /'
+  else
+    echo "== JVM $i of $jvms: B's jar loaded first (its lines name it A)"
+    alternate "$work/b.jar" "$work/a.jar" | sed 's/^/BA /'
+  fi
+done | tee "$work/runs.txt" | sed 's/^AB //; s/^BA //'
+# Per case, every round's ratio of B (the second revision) to A, whichever jar a JVM loaded first.
+awk '
+  function median(a, n,    i, j, t) {
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  ($1 == "AB" || $1 == "BA") && /per round/ {
+    name = $2; jvm[name]++; k = 0
+    for (f = 1; f <= NF; f++) if ($f == "round") break
+    for (f++; f <= NF; f++) {
+      split($f, ms, "/"); r = $1 == "AB" ? ms[2] / ms[1] : ms[1] / ms[2]
+      all[name, ++count[name]] = r; one[++k] = r
+    }
+    per[name] = per[name] sprintf(" %.3f", median(one, k))
+    if (!(name in seen)) { seen[name] = 1; order[++names] = name }
+  }
+  END {
+    for (c = 1; c <= names; c++) {
+      name = order[c]; n = count[name]
+      for (i = 1; i <= n; i++) v[i] = all[name, i]
+      printf "%s: B/A median %.3f over %d rounds in %d JVMs (JVM medians%s)\n", name, median(v, n), n, jvm[name], per[name]
+    }
+  }' "$work/runs.txt"
