@@ -686,10 +686,14 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * {@link Winograd#inputTransform} of F(4×4), {@code Bᵀ d B}, for every channel and every group of
-     * VL tiles {@code j} in [jLo, jHi): six passes down the patches' columns
+     * {@link Winograd#inputTransform} of F(4×4), {@code Bᵀ d B}, for every group of VL tiles {@code j}
+     * in [jLo, jHi) and, within it, every channel: six passes down the patches' columns
      * ({@code d[r][c] = p[ci*planeSize + j + off[r*6 + c]]} into {@code tmp[ξr][c]}), then six along
-     * the rows of {@code tmp} into {@code V[ξr*6 + ξc, ci, j - jLo]}. One copy of the arithmetic, in a
+     * the rows of {@code tmp} into {@code V[ξr*6 + ξc, ci, j - jLo]}. Channels inner, so that each of
+     * V's 36 point planes is written front to back (a group's channels lie side by side in V); with the
+     * groups inner, each plane was written at up to eight places {@code cin·VL} floats apart at once
+     * (4 KB for layer1), and ResNet-18 ran 4-5 % slower on the Intel host (bench/RESULTS.md, "The input
+     * transform's loops"). One copy of the arithmetic, in a
      * method too large for C2 to inline (see "One vector loop per method" in {@link VectorOps}): called
      * from two sites of one loop (columns, rows), the 32-operation transform was inlined twice into one
      * compilation when C2 compiled that loop before the transform, went past C2's inlining budget,
@@ -700,8 +704,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                                          float[] v, int vStride) {
         FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
         FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
-        for (int ci = 0; ci < cin; ci++) {
-            for (int j = jLo; j < jHi; j += VL) {
+        for (int j = jLo; j < jHi; j += VL) { // channels inner: each point plane of V written in order
+            for (int ci = 0; ci < cin; ci++) {
                 int at = ci * planeSize + j, vAt = vIndex(ci, j - jLo, cin); // the phase planes hold one image
                 for (int pass = 0; pass < 12; pass++) {
                     boolean column = pass < 6;
@@ -747,8 +751,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /** {@link #transformInputs6} for F(2×2): {@link Winograd#inputTransform} on 4×4 patches, four passes each way. */
     private static void transformInputs4(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
                                          float[] v, int vStride) {
-        for (int ci = 0; ci < cin; ci++) {
-            for (int j = jLo; j < jHi; j += VL) {
+        for (int j = jLo; j < jHi; j += VL) {
+            for (int ci = 0; ci < cin; ci++) {
                 int at = ci * planeSize + j, vAt = vIndex(ci, j - jLo, cin);
                 for (int pass = 0; pass < 8; pass++) {
                     boolean column = pass < 4;
