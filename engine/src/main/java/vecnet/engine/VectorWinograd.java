@@ -686,19 +686,18 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * {@link Winograd#inputTransform} of F(4×4), {@code Bᵀ d B}, for every group of VL tiles {@code j}
-     * in [jLo, jHi) and, within it, every channel: six passes down the patches' columns
-     * ({@code d[r][c] = p[ci*planeSize + j + off[r*6 + c]]} into {@code tmp[ξr][c]}), then six along
-     * the rows of {@code tmp} into {@code V[ξr*6 + ξc, ci, j - jLo]}. Channels inner, so that each of
-     * V's 36 point planes is written front to back (a group's channels lie side by side in V); with the
-     * groups inner, each plane was written at up to eight places {@code cin·VL} floats apart at once
-     * (4 KB for layer1), and ResNet-18 ran 4-5 % slower on the Intel host (bench/RESULTS.md, "The input
-     * transform's loops"). One copy of the arithmetic, in a
-     * method too large for C2 to inline (see "One vector loop per method" in {@link VectorOps}): called
-     * from two sites of one loop (columns, rows), the 32-operation transform was inlined twice into one
-     * compilation when C2 compiled that loop before the transform, went past C2's inlining budget,
-     * and the calls inlined late then boxed vectors for good (the engine's allocation guards failed 3 runs
-     * in 30, in this method and in {@link VectorGemm#micro}'s epilogue).
+     * {@link Winograd#inputTransform} of F(4×4), {@code Bᵀ d B}, for every group of VL tiles {@code j} in
+     * [jLo, jHi) and, within it, every channel: six passes down the patches' columns ({@code d[r][c] =
+     * p[ci*planeSize + j + off[r*6 + c]]} into {@code tmp[ξr][c]}), then six along the rows of {@code tmp}
+     * into {@code V[ξr*6 + ξc, ci, j - jLo]}. Channels inner, so that each of V's 36 point planes is
+     * written front to back (a group's channels lie side by side in V); with the groups inner, each plane
+     * was written at up to eight places {@code cin·VL} floats apart at once (4 KB for layer1), and
+     * ResNet-18 ran 4-5 % slower on the Intel host (bench/RESULTS.md, "The input transform's loops"). One
+     * copy of the arithmetic, in a method too large for C2 to inline (see "One vector loop per method" in
+     * {@link VectorOps}): called from two sites of one loop (columns, rows), the 32-operation transform
+     * was inlined twice into one compilation when C2 compiled that loop before the transform, went past
+     * C2's inlining budget, and the calls inlined late then boxed vectors for good (the engine's
+     * allocation guards failed 3 runs in 30, in this method and in {@link VectorGemm#micro}'s epilogue).
      */
     private static void transformInputs6(float[] p, int planeSize, int[] off, int cin, int jLo, int jHi, float[] tmp,
                                          float[] v, int vStride) {
