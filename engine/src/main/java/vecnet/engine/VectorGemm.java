@@ -1143,69 +1143,6 @@ final class VectorGemm {
         }
     }
 
-    /**
-     * A product with the roles of {@link #microRows6} turned, for 512-bit vectors: the lanes hold
-     * sixteen tiles, the accumulators sixteen output channels. {@code d[dIdx + r*16 + t] = Σ_p
-     * b[bOff + p*NR + r] · a[aOff + p*16 + t]} for r and t below 16: {@code a} holds sixteen tiles
-     * side by side at each step (V's tiles gathered, {@code VectorWinograd.multiplyInLanes}), {@code b}
-     * is U's packed panel, of which this reads sixteen of its NR channels. Each element is the same
-     * chain of FMAs as microRows6's (the product's factors swapped, which changes no bit), so the
-     * same bits. Written on the loop's last step, as microRows6.
-     *
-     * <p>Why: on a small map (ResNet's layer3 at 14² and layer4 at 7², sixteen tiles a picture) each
-     * slice of U serves few tiles. microRows6 reads it once per six tiles (three times, for eighteen
-     * rows of which two repeat the last tile) and broadcasts V; this reads it once, as broadcasts, and
-     * loads V as whole vectors. How it is written matters to C2 (abstract disassembly): with the
-     * factors as {@code x.fma(broadcast(b), c)}, JDK 17 kept the sixteen accumulators on the stack,
-     * reloaded at every step; as below, in registers. Walking the two indices themselves rather than
-     * {@code p} and two offsets frees two integer registers, which Temurin 25 otherwise spilled into
-     * vector registers and moved back at every step (without {@code -XX:-UseFPUForSpilling}), and lets
-     * JDK 17 drop two bounds checks a step: layer3's convolution 2.5-5 % faster (JDK 17, Intel host).
-     */
-    static void tilesInLanes(int kc, float[] a, int aOff, float[] b, int bOff, float[] d, int dIdx) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
-        FloatVector c8 = z, c9 = z, c10 = z, c11 = z, c12 = z, c13 = z, c14 = z, c15 = z;
-        int last = aOff + (kc - 1) * VL;
-        for (int ai = aOff, bi = bOff; ai <= last; ai += VL, bi += NR) {
-            FloatVector x = FloatVector.fromArray(S, a, ai);
-            c0 = x.broadcast(b[bi]).fma(x, c0);
-            c1 = x.broadcast(b[bi + 1]).fma(x, c1);
-            c2 = x.broadcast(b[bi + 2]).fma(x, c2);
-            c3 = x.broadcast(b[bi + 3]).fma(x, c3);
-            c4 = x.broadcast(b[bi + 4]).fma(x, c4);
-            c5 = x.broadcast(b[bi + 5]).fma(x, c5);
-            c6 = x.broadcast(b[bi + 6]).fma(x, c6);
-            c7 = x.broadcast(b[bi + 7]).fma(x, c7);
-            c8 = x.broadcast(b[bi + 8]).fma(x, c8);
-            c9 = x.broadcast(b[bi + 9]).fma(x, c9);
-            c10 = x.broadcast(b[bi + 10]).fma(x, c10);
-            c11 = x.broadcast(b[bi + 11]).fma(x, c11);
-            c12 = x.broadcast(b[bi + 12]).fma(x, c12);
-            c13 = x.broadcast(b[bi + 13]).fma(x, c13);
-            c14 = x.broadcast(b[bi + 14]).fma(x, c14);
-            c15 = x.broadcast(b[bi + 15]).fma(x, c15);
-            if (ai == last) {
-                c0.intoArray(d, dIdx);
-                c1.intoArray(d, dIdx + VL);
-                c2.intoArray(d, dIdx + 2 * VL);
-                c3.intoArray(d, dIdx + 3 * VL);
-                c4.intoArray(d, dIdx + 4 * VL);
-                c5.intoArray(d, dIdx + 5 * VL);
-                c6.intoArray(d, dIdx + 6 * VL);
-                c7.intoArray(d, dIdx + 7 * VL);
-                c8.intoArray(d, dIdx + 8 * VL);
-                c9.intoArray(d, dIdx + 9 * VL);
-                c10.intoArray(d, dIdx + 10 * VL);
-                c11.intoArray(d, dIdx + 11 * VL);
-                c12.intoArray(d, dIdx + 12 * VL);
-                c13.intoArray(d, dIdx + 13 * VL);
-                c14.intoArray(d, dIdx + 14 * VL);
-                c15.intoArray(d, dIdx + 15 * VL);
-            }
-        }
-    }
-
     /** {@link #addTile(float[], float[], int, int)} for the first {@code rows} rows of the tile. */
     static void addTile(float[] t, float[] c, int cIdx, int ldc, int rows) {
         for (int r = 0; r < rows; r++) {
@@ -1216,9 +1153,8 @@ final class VectorGemm {
     }
 
     /**
-     * NR × −0.0: what {@link #micro4}, {@link #microRows} and {@code VectorWinograd.multiplyInLanes}
-     * add their tile to when they write C rather than add to it, so that both cases run one store
-     * path. With a branch per case, a compilation made while one case was rare could leave that
+     * NR × −0.0: what {@link #micro4} and {@link #microRows} add their tile to when they write C
+     * rather than add to it, so that both cases run one store path. With a branch per case, a compilation made while one case was rare could leave that
      * case's vector additions as calls C2 judged too cold to inline; out of line they fall back to
      * Java and allocate on every call, for the life of the JVM (ActivationBuffersTest's allocation
      * guard failed so in CI, 284,880 and 733,392 bytes a call; a JFR allocation profile of a

@@ -28,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code M_ξ[t, co] = Σ_ci V_ξ[ci, t] U_ξ[ci, co]} on {@link VectorGemm#microRows} (four tiles ×
  *       two vectors of channels, U packed once like a GEMM's B panels; six tiles with 512-bit
  *       vectors, {@link VectorGemm#microRows6}; a task of at most 16 tiles with 512-bit vectors
- *       runs them with the tiles in the lanes, {@link #multiplyInLanes}); transforms each tile back,
+ *       gathers its tiles into the GEMM's packed panels and runs its own micro-kernel,
+ *       {@link #multiplyGathered}); transforms each tile back,
  *       {@code Aᵀ M A}, lanes over output channels, and writes it with the epilogue.</li>
  * </ol>
  * Every output element is computed by one task with the same operations whatever the blocks, so
@@ -181,11 +182,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         final float[] tmp = new float[MAX_POINTS * VL];
         /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
         final float[] sum = new float[GROUP * NR];
-        /** A VL × VL product of {@link VectorGemm#tilesInLanes}, channels by tiles, on its way into M. */
-        final float[] block = new float[VL * VL];
-        /** Where V holds each tile of a task of at most VL tiles, {@link #multiplyInLanes}. */
+        /** A tile of {@link VectorGemm#block}'s on its way into M, {@link #multiplyGathered}. */
+        final float[] tile = new float[VectorGemm.MR * NR];
+        /** Where V holds each tile of a task of at most VL tiles, {@link #multiplyGathered}. */
         final int[] lanes = new int[VL];
-        /** V's columns of those tiles side by side, {@link #multiplyInLanes}. */
+        /** Where those tiles go in their packed panels, {@link #multiplyGathered}. */
+        final int[] into = new int[VL];
+        /** V's columns of those tiles packed as the GEMM's A panels, {@link #multiplyGathered}. */
         float[] vt = new float[0];
         final float[] out = new float[MAX_TILE * MAX_TILE * VL];
         final int[] patchOffset = new int[MAX_POINTS];
@@ -527,8 +530,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      */
     private void multiply(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int t0, int t1, int cp0, int cp1,
                           float[] m, int mStride, boolean touch, Scratch s) {
-        if (IN_LANES && t1 - t0 <= VL) {
-            multiplyInLanes(sh, v, vStride, rows, uu, t1 - t0, cp0, cp1, m, mStride, touch, s);
+        if (GATHER && t1 - t0 <= VL) {
+            multiplyGathered(sh, v, vStride, rows, uu, t1 - t0, cp0, cp1, m, mStride, touch, s);
             return;
         }
         float[] sum = s.sum;
@@ -562,64 +565,60 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     }
 
     /**
-     * 2, for a task of at most VL tiles with 512-bit vectors: the same products as {@link #multiply}
-     * with the tiles in the lanes ({@link VectorGemm#tilesInLanes}), so that each slice of U is read
-     * once, not once per six tiles. V's columns of the task's {@code count} tiles are gathered side
-     * by side first ({@code vt[(ξ*cin + ci)*VL + t]}, lanes past the last tile repeating it), and
-     * each 16 × 16 block of products is written into M transposed, tile t's sixteen channels as one
-     * vector; a sum over several slices of input channels adds each slice's block to M, as multiply
-     * does. Same chains, same bits.
+     * 2, for a task of at most VL tiles with 512-bit vectors (layer3's and layer4's 16 tiles at batch
+     * 1): the same products as {@link #multiply}, on the GEMM's own micro-kernel. V's columns of the
+     * task's {@code count} tiles are gathered once per call into panels of {@code MR} tiles packed as
+     * the GEMM packs A ({@code vt[((ξ*VL/MR + t/MR)*cin + ci)*MR + t%MR]}, lanes past the last tile
+     * repeating it), so that a panel's rows sit side by side and {@link VectorGemm#block} reads them
+     * at one offset; each slice of U is then read once per panel of tiles (twice for 16 tiles), and
+     * M is written as multiply writes it. Each element is the same chain of FMAs over a slice, added
+     * to M slice after slice, so the same bits.
+     *
+     * <p>Why: {@link VectorGemm#microRows6} reads its six tiles at six offsets in V (six integer
+     * registers and their increments a step) and reads U once per six tiles (three times for 16,
+     * the last two rows repeating a tile); a kernel with the tiles in the lanes (16 output channels
+     * in the accumulators, U broadcast), which read U once, made 17 loads per 16 FMAs, more than this
+     * core's vector load ports issue beside them. The GEMM's 8 × 2 tile makes 10 (bench/RESULTS.md,
+     * "Winograd's small maps on the GEMM's micro-kernel").
      */
-    private void multiplyInLanes(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int count, int cp0,
-                                 int cp1, float[] m, int mStride, boolean touch, Scratch s) {
-        int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR;
-        int[] lanes = s.lanes;
+    private void multiplyGathered(Shape sh, float[] v, int vStride, int[] rows, float[] uu, int count, int cp0,
+                                  int cp1, float[] m, int mStride, boolean touch, Scratch s) {
+        int cin = g.cin(), patch = sh.tile + 2, points = patch * patch, ldc = (cp1 - cp0) * NR, mr = VectorGemm.MR;
+        int[] lanes = s.lanes, into = s.into;
         for (int t = 0; t < VL; t++) {
             lanes[t] = rows[Math.min(t, count - 1)];
+            into[t] = t / mr * cin * mr + t % mr;
         }
-        float[] vt = s.vt(points * cin * VL), block = s.block;
+        float[] vt = s.vt(points * cin * VL), tile = s.tile;
         for (int xi = 0; xi < points; xi++) {
             for (int ci = 0; ci < cin; ci++) {
-                FloatVector.fromArray(S, v, xi * vStride + ci * VL, lanes, 0).intoArray(vt, (xi * cin + ci) * VL);
+                FloatVector.fromArray(S, v, xi * vStride + ci * VL, lanes, 0)
+                        .intoArray(vt, xi * VL * cin + ci * mr, into, 0);
             }
         }
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int uOff = ((xi * coPanels + cp) * cin + k0) * NR, vOff = (xi * cin + k0) * VL;
+                    int uOff = ((xi * coPanels + cp) * cin + k0) * NR;
                     if (touch) {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
-                    for (int half = 0; half < NR; half += VL) {
-                        VectorGemm.tilesInLanes(kc, vt, vOff, uu, uOff + half, block, 0);
-                        int at = xi * mStride + (cp - cp0) * NR + half;
-                        // M's first slice is added to −0 (which leaves every float as it is), so
-                        // that one path stores both cases (see VectorGemm.STORE_FIRST).
-                        float[] src = k0 == 0 ? VectorGemm.STORE_FIRST : m;
-                        for (int t = 0; t < count; t++) {
-                            int mi = at + t * ldc;
-                            FloatVector.fromArray(S, src, k0 == 0 ? 0 : mi)
-                                    .add(FloatVector.fromArray(S, block, t, TRANSPOSE, 0)).intoArray(m, mi);
-                        }
+                    for (int t = 0; t < count; t += mr) {
+                        VectorGemm.block(kc, vt, (xi * VL + t) * cin + k0 * mr, uu, uOff, m,
+                                xi * mStride + t * ldc + (cp - cp0) * NR, ldc, Math.min(mr, count - t), NR, k0 == 0,
+                                false, Epilogue.NONE, 0, 0, tile);
                     }
                 }
             }
         }
     }
 
-    /** Products with the tiles in the lanes ({@link #multiplyInLanes}): for 512-bit vectors, where VL is 16. */
-    private static final boolean IN_LANES = VL == 16;
-    /** {@code r * VL} for each lane r: reads column t of a VL × VL block, {@link #multiplyInLanes}. */
-    private static final int[] TRANSPOSE = transposeMap();
-
-    private static int[] transposeMap() {
-        int[] map = new int[VL];
-        for (int r = 0; r < VL; r++) {
-            map[r] = r * VL;
-        }
-        return map;
-    }
+    /**
+     * Products on the GEMM's micro-kernel for tasks of at most VL tiles ({@link #multiplyGathered}):
+     * for 512-bit vectors, whose VL of 16 tiles make two of its 8-row panels.
+     */
+    private static final boolean GATHER = VL == 16 && VL % VectorGemm.MR == 0;
 
     /**
      * Tasks with at most this many tiles (of the first picture of a call) read each slice of U with
