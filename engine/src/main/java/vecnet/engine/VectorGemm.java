@@ -1154,11 +1154,12 @@ final class VectorGemm {
 
     /**
      * NR × −0.0: what {@link #micro4} and {@link #microRows} add their tile to when they write C
-     * rather than add to it, so that both cases run one store path. With a branch per case, a compilation made while one case was rare could leave that
-     * case's vector additions as calls C2 judged too cold to inline; out of line they fall back to
-     * Java and allocate on every call, for the life of the JVM (ActivationBuffersTest's allocation
-     * guard failed so in CI, 284,880 and 733,392 bytes a call; a JFR allocation profile of a
-     * reproduction put the allocations in these additions).
+     * rather than add to it, so that both cases run one store path. With a branch per case, a
+     * compilation made while one case was rare could leave that case's vector additions as calls C2
+     * judged too cold to inline; out of line they fall back to Java and allocate on every call, for
+     * the life of the JVM (ActivationBuffersTest's allocation guard failed so in CI, 284,880 and
+     * 733,392 bytes a call; a JFR allocation profile of a reproduction put the allocations in these
+     * additions).
      */
     static final float[] STORE_FIRST = negativeZeros(NR);
 
