@@ -11,7 +11,7 @@ imports, reading the weights, decoding, forward, printing):
   script uses a DataLoader with one worker process), reported as pictures per second.
 Rounds are interleaved (vecnet on each JDK, then PyTorch, per round) so that a burst of load on a shared
 machine hits every peer alike; figures are medians with min and max. Before timing, one untimed run of
-each peer fills the disk cache and lets the launcher make its start-up cache (the AOT cache on JDK 25; see
+each peer fills the disk cache and lets the launcher make its start-up cache (an AOT cache on JDK 25, a CDS archive on 17; see
 the vecnet script), and both peers' top-1 classes are checked to agree.
 
 The weights are torchvision's resnet18() with seeded random weights and randomized BatchNorm statistics
