@@ -768,12 +768,17 @@ final class VectorGemm {
      * has seen each branch a real pass takes. The calls go by rounds of 100 and stop early once a
      * round runs 20 times as fast as the first (C2's code has arrived; the outputs are thrown away, so
      * timing changes nothing else). A tile is a few KB; the calls take 0.1-0.25 s of one thread
-     * (JDK 17, 2-core VM, with and without the launcher's lower thresholds).
+     * (JDK 17, 2-core VM, with and without the launcher's lower thresholds). Each call also packs a
+     * tile's rows ({@link #packA}), the loop a model's {@code prepare()} runs over all its weights
+     * right after: in a cold {@code vecnet classify} C2 then had it at 0.34 s instead of 0.49, and
+     * the packing no longer ran in the interpreter (the whole call, alternated: 4 % faster on JDK 17
+     * on average, within the noise; bench/RESULTS.md, "A CDS archive for JDK 17's cold calls").
      */
     static void warmUp() {
         int kc = 24;
         float[] ap = new float[MR * kc], bp = new float[NR * kc], c = new float[MR * NR], tile = new float[MR * NR];
         float[] scale = new float[MR], shift = new float[MR], residual = new float[MR * NR];
+        float[] rows = new float[MR * kc], packed = new float[MR * kc];
         Arrays.fill(ap, 0.01f);
         Arrays.fill(bp, 0.5f);
         Arrays.fill(scale, 1f);
@@ -785,6 +790,7 @@ final class VectorGemm {
             for (int i = round * 100; i < round * 100 + 100; i++) {
                 boolean first = i % 4 == 0, last = i % 4 != 2;
                 block(kc, ap, 0, bp, 0, c, 0, NR, MR, NR, first, last, epilogues[i % 3], 0, 0, tile);
+                packA(rows, 0, kc, MR, kc, packed); // the weights' packing, which a model's prepare() runs next
             }
             long took = System.nanoTime() - start;
             if (round == 0) {
