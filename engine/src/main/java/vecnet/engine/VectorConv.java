@@ -269,7 +269,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
             int yBase = (b * g.cout() + grp * coutG) * pixels;
             VectorGemm.Scratch s = VectorGemm.SCRATCH.get();
             int taskPanels = (nc + NR - 1) / NR;
-            float[] bp = s.b(taskPanels * NR * sliceDepth);
+            float[] bp = s.b(VectorGemm.PAD + taskPanels * NR * sliceDepth);
             float[] ap = packedWeights[grp];
             // The tiles of a last, partial column panel are computed whole, into a scratch NR wide,
             // and only their real columns copied to Y after the last slice (see copyEdge).
@@ -277,11 +277,11 @@ final class VectorConv implements Kernels.Conv2dPlan {
             for (int k0 = 0; k0 < depth; k0 += sliceDepth) {
                 int kc = Math.min(sliceDepth, depth - k0);
                 if (flat && scalarCopies) {
-                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, keep, allCols, bp);
+                    packFlatScalar(src, firstPlane, k0, kc, p0, taskPanels, keep, allCols, bp, VectorGemm.PAD);
                 } else if (flat) {
-                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, keep, allCols, bp);
+                    packFlat(src, firstPlane, k0, kc, p0, taskPanels, keep, allCols, bp, VectorGemm.PAD);
                 } else {
-                    packSegments(src, firstPlane, ow, k0, kc, p0, nc, bp);
+                    packSegments(src, firstPlane, ow, k0, kc, p0, nc, bp, VectorGemm.PAD);
                 }
                 boolean first = k0 == 0, last = k0 + kc >= depth;
                 int aSlice = k0 * mPad;
@@ -295,7 +295,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
                             // lambda past C2's inlining budget (see "Small enough for C2" in VectorGemm).
                             boolean toEdge = edge != null && jp == taskPanels - 1 && coutG - row >= MR;
                             int e = (ip - ip0) * MR * NR, at = yBase + row * pixels + j;
-                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, toEdge ? edge : y,
+                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, VectorGemm.PAD + jp * NR * kc, toEdge ? edge : y,
                                     toEdge ? e : at, toEdge ? NR : pixels, Math.min(MR, coutG - row),
                                     toEdge ? NR : Math.min(NR, pixels - j), first,
                                     last && !(toEdge && ep.residual() != null), ep, grp * coutG + row,
@@ -304,7 +304,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
                                 copyEdge(edge, e, y, at, pixels, nc % NR, ep, grp * coutG + row);
                             }
                         } else {
-                            chained(kc, ap, aSlice + ip * MR * kc, bp, jp * NR * kc, y, yBase + row * pixels + j, pixels,
+                            chained(kc, ap, aSlice + ip * MR * kc, bp, VectorGemm.PAD + jp * NR * kc, y, yBase + row * pixels + j, pixels,
                                     Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
                                     grp * coutG + row, ep.residualOffset(), s.tile, s.sum);
                         }
@@ -541,14 +541,14 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * quarter of all samples.
      */
     private void packFlatScalar(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] keep,
-                                int allCols, float[] bp) {
+                                int allCols, float[] bp, int bpOff) {
         float[] in = src.in;
         int cols = taskPanels * NR;
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
             int masks = (2 + kTap[k]) * allCols + p0, base = flatBase(src, firstPlane, k, p0);
             for (int j = 0; j < cols; j += NR) {
-                int dst = (j / NR) * NR * kc + kk * NR;
+                int dst = bpOff + (j / NR) * NR * kc + kk * NR;
                 for (int l = 0; l < NR; l++) {
                     bp[dst + l] = keep[masks + j + l] != 0 ? in[base + j + l] : 0f;
                 }
@@ -572,14 +572,14 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * @param allCols the columns {@code keep} has masks for
      */
     private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] keep, int allCols,
-                          float[] bp) {
+                          float[] bp, int bpOff) {
         float[] in = src.in;
         int cols = taskPanels * NR;
         for (int kk = 0; kk < kc; kk++) {
             int k = k0 + kk;
             int masks = (2 + kTap[k]) * allCols + p0, base = flatBase(src, firstPlane, k, p0);
             for (int j = 0; j < cols; j += VL) {
-                int off = base + j, dst = (j / NR) * NR * kc + kk * NR + j % NR;
+                int off = base + j, dst = bpOff + (j / NR) * NR * kc + kk * NR + j % NR;
                 if (off < 0 || off > in.length - VL) {
                     packLanes(in, off, keep, masks + j, bp, dst);
                     continue;
@@ -603,14 +603,14 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * Packs X̂[k0:k0+kc, p0:p0+nc] into NR-column panels (k-major, zero-padded) for any shape, one
      * output-row segment at a time: within a segment the source pixels are contiguous.
      */
-    private void packSegments(Source src, int firstPlane, int ow, int k0, int kc, int p0, int nc, float[] bp) {
+    private void packSegments(Source src, int firstPlane, int ow, int k0, int kc, int p0, int nc, float[] bp, int bpOff) {
         float[] in = src.in;
         int hp = src.hp, wp = src.wp;
         for (int j0 = 0; j0 < nc; j0 += NR) {
             int cols = Math.min(NR, nc - j0);
             int firstPixel = p0 + j0;
             int oyStart = firstPixel / ow, oxStart = firstPixel % ow;
-            int panel = j0 * kc;
+            int panel = bpOff + j0 * kc;
             for (int kk = 0; kk < kc; kk++) {
                 int k = k0 + kk;
                 int dst = panel + kk * NR;

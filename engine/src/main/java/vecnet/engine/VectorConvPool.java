@@ -60,7 +60,7 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
 
     private final ConvGeometry g;
     private final int depth;
-    /** Panel q of NR output channels: {@code packed[(q·depth + k)·NR + l] = w[q·NR + l, k]}. */
+    /** Panel q of NR output channels: {@code packed[PAD + (q·depth + k)·NR + l] = w[q·NR + l, k]} ({@link VectorGemm#PAD}). */
     private final float[] packed;
     /** The two steps, for the JVM's first runs and for maps whose rows are not whole blocks of pixels. */
     private final Kernels.Conv2dPlan conv;
@@ -69,11 +69,11 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         this.g = g;
         this.depth = g.patchSize();
         int cout = g.cout();
-        packed = new float[cout * depth];
+        packed = new float[VectorGemm.PAD + cout * depth];
         for (int q = 0; q < cout / NR; q++) {
             for (int k = 0; k < depth; k++) {
                 for (int l = 0; l < NR; l++) {
-                    packed[(q * depth + k) * NR + l] = weight[(q * NR + l) * depth + k];
+                    packed[VectorGemm.PAD + (q * depth + k) * NR + l] = weight[(q * NR + l) * depth + k];
                 }
             }
         }
@@ -229,9 +229,9 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
         for (int ox0 = 0; ox0 < ow; ox0 += MR) {
             for (int q = 0; q < cout / NR; q++) {
                 if (MR == 8) { // a constant: the JIT keeps one branch
-                    taps8(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
+                    taps8(depth, band, rowOff + ox0 * STRIDE, off, packed, VectorGemm.PAD + q * depth * NR, tile);
                 } else {
-                    taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, q * depth * NR, tile);
+                    taps4(depth, band, rowOff + ox0 * STRIDE, off, packed, VectorGemm.PAD + q * depth * NR, tile);
                 }
                 poolTile(tile, ep.scale(), ep.shift(), ep.relu(), q * NR, ox0 / 2, pw, cout, h, hAt, rowA, rowB, pooled);
             }

@@ -147,7 +147,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      */
     private float[] transformAndPack(Winograd f) {
         int cin = g.cin(), cout = g.cout(), points = f.points;
-        float[] packed = new float[points * coPanels * cin * NR];
+        float[] packed = new float[points * coPanels * cin * NR + VectorGemm.PAD];
         int block = Math.min(cin, 16), plane = block * NR + 16;
         float[] buffer = new float[points * plane];
         double[] gg = new double[f.patch * 3];
@@ -167,7 +167,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     }
                 }
                 for (int xi = 0; xi < points; xi++) {
-                    System.arraycopy(buffer, xi * plane, packed, ((xi * coPanels + cp) * cin + c0) * NR, (c1 - c0) * NR);
+                    System.arraycopy(buffer, xi * plane, packed, VectorGemm.PAD + ((xi * coPanels + cp) * cin + c0) * NR, (c1 - c0) * NR);
                 }
             }
         }
@@ -461,10 +461,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             splitPhases(x, b, sh, 0, cin, phaseMap(s, sh, g0, phaseRows, phaseSize), phaseSize, p);
         }
         int vStride = spread(cin * jb);
-        float[] v = s.v(points * vStride);
+        float[] v = s.v(points * vStride + VectorGemm.PAD);
         transformInputs(s, sh, p, phaseSize, first, jLo, jHi, v, vStride);
         int tq = (t1 - t0 + GROUP - 1) / GROUP * GROUP, ldc = (cp1 - cp0) * NR, mStride = spread(tq * ldc);
-        float[] m = s.m(points * mStride);
+        float[] m = s.m(points * mStride + VectorGemm.PAD);
         int[] rows = s.rows(tq);
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
             rows[t - t0] = vIndex(0, sh.extended(Math.min(t, t1 - 1)) - jLo, cin);
@@ -541,13 +541,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int vOff = xi * vStride + vIndex(k0, 0, cin), uOff = ((xi * coPanels + cp) * cin + k0) * NR;
+                    int vOff = VectorGemm.PAD + xi * vStride + vIndex(k0, 0, cin), uOff = VectorGemm.PAD + ((xi * coPanels + cp) * cin + k0) * NR;
                     if (touch) {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
                     int i = 0;
                     for (; SIX_ROWS && i + GROUP <= tq; i += GROUP) { // rows past t1 - t0 repeat the last tile
-                        int at = xi * mStride + i * ldc + (cp - cp0) * NR;
+                        int at = VectorGemm.PAD + xi * mStride + i * ldc + (cp - cp0) * NR;
                         if (k0 == 0) {
                             VectorGemm.microRows6(kc, v, vOff, rows, i, uu, uOff, m, at, ldc);
                         } else {
@@ -557,7 +557,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     }
                     for (; i < t1 - t0; i += MR) {
                         VectorGemm.microRows(kc, v, vOff, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
-                                uu, uOff, m, xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
+                                uu, uOff, m, VectorGemm.PAD + xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
                     }
                 }
             }
@@ -589,24 +589,24 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             lanes[t] = rows[Math.min(t, count - 1)];
             into[t] = t / mr * cin * mr + t % mr;
         }
-        float[] vt = s.vt(points * cin * VL), tile = s.tile;
+        float[] vt = s.vt(points * cin * VL + VectorGemm.PAD), tile = s.tile;
         for (int xi = 0; xi < points; xi++) {
             for (int ci = 0; ci < cin; ci++) {
-                FloatVector.fromArray(S, v, xi * vStride + ci * VL, lanes, 0)
-                        .intoArray(vt, xi * VL * cin + ci * mr, into, 0);
+                FloatVector.fromArray(S, v, VectorGemm.PAD + xi * vStride + ci * VL, lanes, 0)
+                        .intoArray(vt, VectorGemm.PAD + xi * VL * cin + ci * mr, into, 0);
             }
         }
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int uOff = ((xi * coPanels + cp) * cin + k0) * NR;
+                    int uOff = VectorGemm.PAD + ((xi * coPanels + cp) * cin + k0) * NR;
                     if (touch) {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
                     for (int t = 0; t < count; t += mr) {
-                        VectorGemm.block(kc, vt, (xi * VL + t) * cin + k0 * mr, uu, uOff, m,
-                                xi * mStride + t * ldc + (cp - cp0) * NR, ldc, Math.min(mr, count - t), NR, k0 == 0,
+                        VectorGemm.block(kc, vt, VectorGemm.PAD + (xi * VL + t) * cin + k0 * mr, uu, uOff, m,
+                                VectorGemm.PAD + xi * mStride + t * ldc + (cp - cp0) * NR, ldc, Math.min(mr, count - t), NR, k0 == 0,
                                 false, Epilogue.NONE, 0, 0, tile);
                     }
                 }
@@ -649,7 +649,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         for (int t = t0; t < t1; t++) {
             int image = b + t / sh.imageTiles(), local = t % sh.imageTiles(), ty = local / sh.tilesW, tx = local % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
-                int base = (t - t0) * ldc + co - cp0 * NR;
+                int base = VectorGemm.PAD + (t - t0) * ldc + co - cp0 * NR;
                 // Six passes down M's columns, tmp[i][ξc] = Aᵀ M[:, ξc], then four along tmp's rows,
                 // out[i][j] = Aᵀ tmp[i, :], through one call: inlined twice, with block inlining this
                 // method and transformOutputs4, the transforms took block past C2's inlining budget in
@@ -672,7 +672,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         for (int t = t0; t < t1; t++) {
             int image = b + t / sh.imageTiles(), local = t % sh.imageTiles(), ty = local / sh.tilesW, tx = local % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
-                int base = (t - t0) * ldc + co - cp0 * NR;
+                int base = VectorGemm.PAD + (t - t0) * ldc + co - cp0 * NR;
                 for (int c = 0; c < 4; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
                     outputTransform4(m, base + c * mStride, 4 * mStride, s.tmp, c * VL, 4 * VL);
                 }
@@ -704,7 +704,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
         for (int j = jLo; j < jHi; j += VL) { // channels inner: each point plane of V written in order
             for (int ci = 0; ci < cin; ci++) {
-                int at = ci * planeSize + j, vAt = vIndex(ci, j - jLo, cin); // the phase planes hold one image
+                int at = ci * planeSize + j, vAt = VectorGemm.PAD + vIndex(ci, j - jLo, cin); // the phase planes hold one image
                 for (int pass = 0; pass < 12; pass++) {
                     boolean column = pass < 6;
                     int k = column ? pass : pass - 6;
@@ -751,7 +751,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                                          float[] v, int vStride) {
         for (int j = jLo; j < jHi; j += VL) {
             for (int ci = 0; ci < cin; ci++) {
-                int at = ci * planeSize + j, vAt = vIndex(ci, j - jLo, cin);
+                int at = ci * planeSize + j, vAt = VectorGemm.PAD + vIndex(ci, j - jLo, cin);
                 for (int pass = 0; pass < 8; pass++) {
                     boolean column = pass < 4;
                     int k = column ? pass : pass - 4;
