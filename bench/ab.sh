@@ -22,6 +22,9 @@
 # the classes is compiled on its own, and on the Intel host two copies of one build differed by up
 # to 20 % on a layer, in one JVM's order or the other (bench/RESULTS.md); the last lines then give,
 # per case, the median of all rounds' B / A over the N JVMs and each JVM's own median.
+# The JVM runs with -XX:ObjectAlignmentInBytes=64, as compare.sh and the JMH forks do: every array on a
+# 64-byte line, so both builds read their panels from the same place in a line (VectorGemm.PAD); without
+# it each array lands anywhere, and a layer moved by up to 30 % between JVMs (bench/RESULTS.md).
 # Nothing else should run meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +65,7 @@ mkdir -p "$work/subject" "$work/main"
 "$javac" --release 17 -d "$work/main" bench/src/main/java/vecnet/bench/AbAlternate.java
 alternate() { # alternate FIRST_JAR SECOND_JAR
   # shellcheck disable=SC2086
-  "$java" --add-modules jdk.incubator.vector -Xmx6g ${JAVA_OPTS:-} -cp "$work/main" vecnet.bench.AbAlternate \
+  "$java" --add-modules jdk.incubator.vector -Xmx6g -XX:ObjectAlignmentInBytes=64 ${JAVA_OPTS:-} -cp "$work/main" vecnet.bench.AbAlternate \
     "$work/subject" "$1" "$2" "$cases" "${threads:-1}" "${rounds:-9}" "${batch:-1}" "${CALLS:-40}" 2>&1 | grep -v 'incubator modules'
 }
 cases="$3" threads="${4:-}" rounds="${5:-}" batch="${6:-}"

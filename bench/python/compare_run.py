@@ -75,9 +75,13 @@ def intel_cpu():
         return False
 
 
-# As ./vecnet runs its JVM: on Intel CPUs, integers spilled to the stack rather than to vector registers
-# (see the launcher and bench/RESULTS.md).
-JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "-Xmx4g"] + (["-XX:-UseFPUForSpilling"] if intel_cpu() else [])
+# On Intel CPUs, integers spilled to the stack rather than to vector registers, as ./vecnet runs its JVM
+# (see the launcher and bench/RESULTS.md). Every array on a 64-byte line, so that the kernels' packed
+# panels and scratch arrays, which start their data 48 bytes in (VectorGemm.PAD), are read one cache line
+# per 512-bit load (README, Benchmarks, "On an Intel AVX-512 host"); the launcher does not pass this one, since the JDK's CDS
+# archive, which its start-up cache builds on, cannot be mapped with it.
+JVM_FLAGS = ["--add-modules=jdk.incubator.vector", "-Xmx4g", "-XX:ObjectAlignmentInBytes=64"] + (
+    ["-XX:-UseFPUForSpilling"] if intel_cpu() else [])
 
 
 def sh(cmd):

@@ -44,7 +44,7 @@ import vecnet.engine.Kernels;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g", "-XX:ObjectAlignmentInBytes=64"})
 public class ConvBenchmark {
     @Param({"stem", "l1", "l2down", "l2", "l3down", "l3", "l4down", "l4"})
     public String layer;

@@ -38,7 +38,7 @@ import vecnet.engine.Kernels;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx4g", "-XX:ObjectAlignmentInBytes=64"})
 public class GemmBenchmark {
 
     @Param({"64x64x64", "256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048",

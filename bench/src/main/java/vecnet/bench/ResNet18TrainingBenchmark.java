@@ -39,7 +39,7 @@ import vecnet.weights.StateDict;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx6g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx6g", "-XX:ObjectAlignmentInBytes=64"})
 public class ResNet18TrainingBenchmark {
     @Param({"8"})
     public int batch;

@@ -24,7 +24,7 @@ import vecnet.multimodal.TextEncoder;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 4, time = 1)
 @Measurement(iterations = 6, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g", "-XX:ObjectAlignmentInBytes=64"})
 public class TextBranchBenchmark {
     @Param({"16", "128"})
     public int tokens;

@@ -39,7 +39,7 @@ import vecnet.weights.StateDict;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 4, time = 2)
 @Measurement(iterations = 6, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx2g", "-XX:ObjectAlignmentInBytes=64"})
 public class TrainStepBenchmark {
     @Param({"1", "2"})
     public int threads;
