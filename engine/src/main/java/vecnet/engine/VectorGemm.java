@@ -72,13 +72,15 @@ final class VectorGemm {
      * usual layout (compressed class pointers), so when the array starts on a 64-byte line, element
      * 12 does too, and so does every 16th float after it: a 512-bit load from there reads one cache
      * line, not two. Where an array starts is the collector's choice: on a 64-byte line always with
-     * {@code -XX:ObjectAlignmentInBytes=64}, and for G1's humongous arrays (at least half a region),
-     * which start their region; anywhere 8-byte aligned otherwise, where this offset is as good as
-     * any. Measured on an Intel Xeon (Emerald Rapids, AVX-512): a probe reading a 1 MB array (L2) ran
-     * at 115 GB/s from a 64-byte boundary and 67 from 16 bytes past one, at 190 and 117 from 32 KB (L1);
-     * with {@code -XX:ObjectAlignmentInBytes=64}, sgemm 1024³ on one thread 13 % faster, layer1's 3×3
-     * convolution 13 %, ResNet-18 batch 1 15 % (bench/RESULTS.md, "Vector loads that straddle two
-     * cache lines"). Never changes a result: only where the same floats are kept.
+     * {@code -XX:ObjectAlignmentInBytes=64}; otherwise at any multiple of 8 bytes, where this offset
+     * is as good as any.
+     *
+     * <p>Measured on an Intel Xeon (Emerald Rapids, AVX-512): a probe reading a 1 MB array (L2) ran at
+     * 85-118 GB/s from a 64-byte boundary and 52-69 from 16, 32 or 48 bytes past one, at 126-194 and
+     * 89-123 from 32 KB (L1). With {@code -XX:ObjectAlignmentInBytes=64}, against element 0: sgemm
+     * 1024³ 10-13 % faster, layer1's 3×3 convolution 15 %, ResNet-18 batch 1 8 % on one thread and on
+     * two (JDK 17; 10 % on Temurin 25), the stem unchanged (bench/RESULTS.md, "Vector loads that
+     * straddle two cache lines"). Never changes a result: only where the same floats are kept.
      */
     static final int PAD = 12;
 

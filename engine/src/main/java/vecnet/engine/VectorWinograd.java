@@ -141,7 +141,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
 
     /**
      * {@link Winograd#transformWeights} straight into the GEMM's layout: point ξ, panel of NR output
-     * channels, input channel ci, the panel's NR values side by side. Each block of input channels
+     * channels, input channel ci, the panel's NR values side by side, from {@link VectorGemm#PAD} on
+     * (as V, M and the gathered panels are in their scratch arrays). Each block of input channels
      * of a panel is transformed into a small buffer (its point planes a little more than a power of
      * two apart, so that they do not share cache sets), then copied out as one run per point.
      */
@@ -167,7 +168,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     }
                 }
                 for (int xi = 0; xi < points; xi++) {
-                    System.arraycopy(buffer, xi * plane, packed, VectorGemm.PAD + ((xi * coPanels + cp) * cin + c0) * NR, (c1 - c0) * NR);
+                    System.arraycopy(buffer, xi * plane, packed, VectorGemm.PAD + ((xi * coPanels + cp) * cin + c0) * NR,
+                            (c1 - c0) * NR);
                 }
             }
         }
@@ -179,7 +181,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] phases = new float[0];
         float[] v = new float[0];
         float[] m = new float[0];
-        final float[] tmp = new float[MAX_POINTS * VL];
+        /** The transforms' first passes, from {@link VectorGemm#PAD} on. */
+        final float[] tmp = new float[VectorGemm.PAD + MAX_POINTS * VL];
         /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
         final float[] sum = new float[GROUP * NR];
         /** A tile of {@link VectorGemm#block}'s on its way into M, {@link #multiplyGathered}. */
@@ -568,7 +571,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      * 2, for a task of at most VL tiles with 512-bit vectors (layer3's and layer4's 16 tiles at batch
      * 1): the same products as {@link #multiply}, on the GEMM's own micro-kernel. V's columns of the
      * task's {@code count} tiles are gathered once per call into panels of {@code MR} tiles packed as
-     * the GEMM packs A ({@code vt[((ξ*VL/MR + t/MR)*cin + ci)*MR + t%MR]}, lanes past the last tile
+     * the GEMM packs A ({@code vt[PAD + ((ξ*VL/MR + t/MR)*cin + ci)*MR + t%MR]}, lanes past the last tile
      * repeating it), so that a panel's rows sit side by side and {@link VectorGemm#block} reads them
      * at one offset; each slice of U is then read once per panel of tiles (twice for 16 tiles), and
      * M is written as multiply writes it. Each element is the same chain of FMAs over a slice, added
@@ -657,8 +660,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 for (int pass = 0; pass < 10; pass++) {
                     boolean column = pass < 6;
                     int i = column ? pass : pass - 6;
-                    outputTransform6(column ? m : s.tmp, column ? base + i * mStride : i * 6 * VL,
-                            column ? 6 * mStride : VL, column ? s.tmp : s.out, column ? i * VL : i * 4 * VL,
+                    outputTransform6(column ? m : s.tmp, column ? base + i * mStride : VectorGemm.PAD + i * 6 * VL,
+                            column ? 6 * mStride : VL, column ? s.tmp : s.out, column ? VectorGemm.PAD + i * VL : i * 4 * VL,
                             column ? 6 * VL : VL);
                 }
                 store(s, sh, image, ty, tx, co, Math.min(VL, cout - co), y, ep);
@@ -674,10 +677,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
                 int base = VectorGemm.PAD + (t - t0) * ldc + co - cp0 * NR;
                 for (int c = 0; c < 4; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
-                    outputTransform4(m, base + c * mStride, 4 * mStride, s.tmp, c * VL, 4 * VL);
+                    outputTransform4(m, base + c * mStride, 4 * mStride, s.tmp, VectorGemm.PAD + c * VL, 4 * VL);
                 }
                 for (int i = 0; i < 2; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
-                    outputTransform4(s.tmp, i * 4 * VL, VL, s.out, i * 2 * VL, VL);
+                    outputTransform4(s.tmp, VectorGemm.PAD + i * 4 * VL, VL, s.out, i * 2 * VL, VL);
                 }
                 store(s, sh, image, ty, tx, co, Math.min(VL, cout - co), y, ep);
             }
@@ -710,17 +713,17 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     int k = column ? pass : pass - 6;
                     float[] src = column ? p : tmp, dst = column ? tmp : v;
                     int i0, i1, i2, i3, i4, i5, o, step;
-                    if (column) { // column k of the patches → tmp[ξr*6*VL + k*VL]
+                    if (column) { // column k of the patches → tmp[PAD + ξr*6*VL + k*VL]
                         i0 = at + off[k];
                         i1 = at + off[6 + k];
                         i2 = at + off[12 + k];
                         i3 = at + off[18 + k];
                         i4 = at + off[24 + k];
                         i5 = at + off[30 + k];
-                        o = k * VL;
+                        o = VectorGemm.PAD + k * VL;
                         step = 6 * VL;
                     } else { // row k of tmp → V[k*6 + ξc, ci, j]
-                        i0 = k * 6 * VL;
+                        i0 = VectorGemm.PAD + k * 6 * VL;
                         i1 = i0 + VL;
                         i2 = i0 + 2 * VL;
                         i3 = i0 + 3 * VL;
@@ -762,10 +765,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         i1 = at + off[4 + k];
                         i2 = at + off[8 + k];
                         i3 = at + off[12 + k];
-                        o = k * VL;
+                        o = VectorGemm.PAD + k * VL;
                         step = 4 * VL;
                     } else {
-                        i0 = k * 4 * VL;
+                        i0 = VectorGemm.PAD + k * 4 * VL;
                         i1 = i0 + VL;
                         i2 = i0 + 2 * VL;
                         i3 = i0 + 3 * VL;
