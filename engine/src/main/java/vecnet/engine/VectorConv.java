@@ -295,18 +295,19 @@ final class VectorConv implements Kernels.Conv2dPlan {
                             // lambda past C2's inlining budget (see "Small enough for C2" in VectorGemm).
                             boolean toEdge = edge != null && jp == taskPanels - 1 && coutG - row >= MR;
                             int e = (ip - ip0) * MR * NR, at = yBase + row * pixels + j;
-                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, VectorGemm.PAD + jp * NR * kc, toEdge ? edge : y,
-                                    toEdge ? e : at, toEdge ? NR : pixels, Math.min(MR, coutG - row),
-                                    toEdge ? NR : Math.min(NR, pixels - j), first,
+                            VectorGemm.block(kc, ap, aSlice + ip * MR * kc, bp, VectorGemm.PAD + jp * NR * kc,
+                                    toEdge ? edge : y, toEdge ? e : at, toEdge ? NR : pixels,
+                                    Math.min(MR, coutG - row), toEdge ? NR : Math.min(NR, pixels - j), first,
                                     last && !(toEdge && ep.residual() != null), ep, grp * coutG + row,
                                     toEdge ? 0 : ep.residualOffset(), s.tile);
                             if (toEdge && last) {
                                 copyEdge(edge, e, y, at, pixels, nc % NR, ep, grp * coutG + row);
                             }
                         } else {
-                            chained(kc, ap, aSlice + ip * MR * kc, bp, VectorGemm.PAD + jp * NR * kc, y, yBase + row * pixels + j, pixels,
-                                    Math.min(MR, coutG - row), Math.min(NR, pixels - j), first, last, ep,
-                                    grp * coutG + row, ep.residualOffset(), s.tile, s.sum);
+                            chained(kc, ap, aSlice + ip * MR * kc, bp, VectorGemm.PAD + jp * NR * kc, y,
+                                    yBase + row * pixels + j, pixels, Math.min(MR, coutG - row),
+                                    Math.min(NR, pixels - j), first, last, ep, grp * coutG + row,
+                                    ep.residualOffset(), s.tile, s.sum);
                         }
                     }
                 }
@@ -570,6 +571,7 @@ final class VectorConv implements Kernels.Conv2dPlan {
      *
      * @param keep    {@link #keepMasks}'s masks
      * @param allCols the columns {@code keep} has masks for
+     * @param bpOff   where the panels start in {@code bp} ({@link VectorGemm#PAD})
      */
     private void packFlat(Source src, int firstPlane, int k0, int kc, int p0, int taskPanels, int[] keep, int allCols,
                           float[] bp, int bpOff) {
@@ -603,7 +605,8 @@ final class VectorConv implements Kernels.Conv2dPlan {
      * Packs X̂[k0:k0+kc, p0:p0+nc] into NR-column panels (k-major, zero-padded) for any shape, one
      * output-row segment at a time: within a segment the source pixels are contiguous.
      */
-    private void packSegments(Source src, int firstPlane, int ow, int k0, int kc, int p0, int nc, float[] bp, int bpOff) {
+    private void packSegments(Source src, int firstPlane, int ow, int k0, int kc, int p0, int nc, float[] bp,
+                              int bpOff) {
         float[] in = src.in;
         int hp = src.hp, wp = src.wp;
         for (int j0 = 0; j0 < nc; j0 += NR) {

@@ -60,7 +60,10 @@ final class VectorConvPool implements Kernels.ConvPoolPlan {
 
     private final ConvGeometry g;
     private final int depth;
-    /** Panel q of NR output channels: {@code packed[PAD + (q·depth + k)·NR + l] = w[q·NR + l, k]} ({@link VectorGemm#PAD}). */
+    /**
+     * Panel q of NR output channels: {@code packed[PAD + (q·depth + k)·NR + l] = w[q·NR + l, k]}
+     * ({@link VectorGemm#PAD}).
+     */
     private final float[] packed;
     /** The two steps, for the JVM's first runs and for maps whose rows are not whole blocks of pixels. */
     private final Kernels.Conv2dPlan conv;
