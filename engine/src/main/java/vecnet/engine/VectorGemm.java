@@ -444,11 +444,11 @@ final class VectorGemm {
             }
             // Aᵀ in chunks of COLUMN_VECTORS·VL rows of A, each chunk k-major and contiguous, so that a
             // column product streams it in order (reading Aᵀ row by row would stride by 4·m bytes
-            // and thrash the cache sets). Rows past m are zero.
+            // and thrash the cache sets). Rows past m are zero. From PAD on, as the panels.
             int chunk = COLUMN_VECTORS * VL;
-            this.transposed = new float[(m + chunk - 1) / chunk * chunk * k];
+            this.transposed = new float[PAD + (m + chunk - 1) / chunk * chunk * k];
             for (int i = 0; i < m; i++) {
-                int base = (i / chunk) * chunk * k + i % chunk;
+                int base = PAD + (i / chunk) * chunk * k + i % chunk;
                 for (int p = 0; p < k; p++) {
                     transposed[base + p * chunk] = a[aOff + i * lda + p];
                 }
@@ -525,7 +525,7 @@ final class VectorGemm {
                     int i0 = q * chunk, rows = Math.min(chunk, m - i0);
                     for (int k0 = 0, depth = sliceDepth(k); k0 < k; k0 += depth) {
                         int kc = Math.min(depth, k - k0);
-                        columnChunk(transposed, q * chunk * k, b, bOff, xStride, k0, kc, acc);
+                        columnChunk(transposed, PAD + q * chunk * k, b, bOff, xStride, k0, kc, acc);
                         boolean first = k0 == 0, last = k0 + kc >= k;
                         int r = 0;
                         if (ldc == 1) { // C's column is contiguous: whole vectors, then the rest one by one
@@ -568,13 +568,13 @@ final class VectorGemm {
             this.n = n;
             this.k = k;
             this.nPad = (n + NR - 1) / NR * NR;
-            this.packed = new float[Math.max(1, k) * nPad];
+            this.packed = new float[PAD + Math.max(1, k) * nPad]; // from PAD on, as the panels of RawB
             int depth = sliceDepth(k);
             float[] slice = new float[Math.max(1, depth) * nPad];
             for (int k0 = 0; k0 < k; k0 += depth) {
                 int kc = Math.min(depth, k - k0);
                 packBTransposed(w, wOff + k0, ldw, kc, n, slice);
-                System.arraycopy(slice, 0, packed, k0 * nPad, kc * nPad);
+                System.arraycopy(slice, 0, packed, PAD + k0 * nPad, kc * nPad);
             }
         }
 
@@ -623,7 +623,7 @@ final class VectorGemm {
 
         @Override
         public int offset(int k0, int kc, int n0) {
-            return k0 * nPad + n0 * kc;
+            return PAD + k0 * nPad + n0 * kc;
         }
     }
 
