@@ -79,8 +79,9 @@ final class VectorGemm {
      * 85-118 GB/s from a 64-byte boundary and 52-69 from 16, 32 or 48 bytes past one, at 126-194 and
      * 89-123 from 32 KB (L1). With {@code -XX:ObjectAlignmentInBytes=64}, against element 0: sgemm
      * 1024³ 10-13 % faster, layer1's 3×3 convolution 15 %, ResNet-18 batch 1 8 % on one thread and on
-     * two (JDK 17; 10 % on Temurin 25), the stem unchanged (bench/RESULTS.md, "Vector loads that
-     * straddle two cache lines"). Never changes a result: only where the same floats are kept.
+     * two (JDK 17; 10 % on Temurin 25), the stem unchanged, the LSTM's text branch 24-37 % (its W_hh
+     * in {@link Plan}'s transposed chunks; bench/RESULTS.md, "Vector loads that straddle two cache
+     * lines"). Never changes a result: only where the same floats are kept.
      */
     static final int PAD = 12;
 
@@ -305,7 +306,7 @@ final class VectorGemm {
         public float[] slice(Scratch s, int k0, int kc, int n0, int nc) {
             float[] bp = s.b((nc + NR - 1) / NR * NR * kc + PAD);
             if (transposed) {
-                packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp);
+                packBTransposed(b, bOff + n0 * ldb + k0, ldb, kc, nc, bp, PAD);
             } else {
                 packB(b, bOff + k0 * ldb + n0, ldb, kc, nc, bp, PAD);
             }
@@ -314,7 +315,7 @@ final class VectorGemm {
 
         @Override
         public int offset(int k0, int kc, int n0) {
-            return transposed ? 0 : PAD;
+            return PAD;
         }
     }
 
@@ -573,7 +574,7 @@ final class VectorGemm {
             float[] slice = new float[Math.max(1, depth) * nPad];
             for (int k0 = 0; k0 < k; k0 += depth) {
                 int kc = Math.min(depth, k - k0);
-                packBTransposed(w, wOff + k0, ldw, kc, n, slice);
+                packBTransposed(w, wOff + k0, ldw, kc, n, slice, 0);
                 System.arraycopy(slice, 0, packed, PAD + k0 * nPad, kc * nPad);
             }
         }
@@ -725,12 +726,10 @@ final class VectorGemm {
         }
     }
 
-    /** Packs B (k×n, row stride ldb) rows [0,kc) × cols [0,nc) into NR-column panels, k-major, zero-padded. */
-    static void packB(float[] b, int off, int ldb, int kc, int nc, float[] bp) {
-        packB(b, off, ldb, kc, nc, bp, 0);
-    }
-
-    /** As {@link #packB(float[], int, int, int, int, float[])}, into {@code bp} from {@code bpOff}. */
+    /**
+     * Packs B (k×n, row stride ldb) rows [0,kc) × cols [0,nc) into NR-column panels, k-major,
+     * zero-padded, into {@code bp} from {@code bpOff}.
+     */
     static void packB(float[] b, int off, int ldb, int kc, int nc, float[] bp, int bpOff) {
         for (int j0 = 0; j0 < nc; j0 += NR) {
             int base = bpOff + j0 * kc;
@@ -750,9 +749,9 @@ final class VectorGemm {
     }
 
     /** Packs B given as its transpose (n×k, row stride ldb): same panels as {@link #packB}. */
-    static void packBTransposed(float[] bt, int off, int ldb, int kc, int nc, float[] bp) {
+    static void packBTransposed(float[] bt, int off, int ldb, int kc, int nc, float[] bp, int bpOff) {
         for (int j0 = 0; j0 < nc; j0 += NR) {
-            int base = j0 * kc;
+            int base = bpOff + j0 * kc;
             int cols = Math.min(NR, nc - j0);
             for (int j = 0; j < NR; j++) {
                 if (j < cols) {
