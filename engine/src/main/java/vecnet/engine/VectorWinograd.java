@@ -49,6 +49,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
     /** -0.0 in every lane: a constant, so C2 knows its exact class (see "Exact receivers" in {@link VectorOps}). */
     private static final FloatVector NEGATIVE_ZERO = FloatVector.broadcast(S, -0f);
     private static final int VL = VectorGemm.VL, NR = VectorGemm.NR;
+    /** Where U, V, M and the scratch panels keep their data from: {@link VectorGemm#PAD}. */
+    private static final int PAD = VectorGemm.PAD;
     /** Tiles per product of {@link VectorGemm#microRows}: its four rows. */
     private static final int MR = 4;
     /**
@@ -148,7 +150,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
      */
     private float[] transformAndPack(Winograd f) {
         int cin = g.cin(), cout = g.cout(), points = f.points;
-        float[] packed = new float[points * coPanels * cin * NR + VectorGemm.PAD];
+        float[] packed = new float[points * coPanels * cin * NR + PAD];
         int block = Math.min(cin, 16), plane = block * NR + 16;
         float[] buffer = new float[points * plane];
         double[] gg = new double[f.patch * 3];
@@ -168,7 +170,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     }
                 }
                 for (int xi = 0; xi < points; xi++) {
-                    System.arraycopy(buffer, xi * plane, packed, VectorGemm.PAD + ((xi * coPanels + cp) * cin + c0) * NR,
+                    System.arraycopy(buffer, xi * plane, packed, PAD + ((xi * coPanels + cp) * cin + c0) * NR,
                             (c1 - c0) * NR);
                 }
             }
@@ -182,7 +184,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         float[] v = new float[0];
         float[] m = new float[0];
         /** The transforms' first passes, from {@link VectorGemm#PAD} on. */
-        final float[] tmp = new float[VectorGemm.PAD + MAX_POINTS * VL];
+        final float[] tmp = new float[PAD + MAX_POINTS * VL];
         /** A 6 × NR product of {@link VectorGemm#microRows6} on its way to being added to M. */
         final float[] sum = new float[GROUP * NR];
         /** A tile of {@link VectorGemm#block}'s on its way into M, {@link #multiplyGathered}. */
@@ -464,10 +466,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             splitPhases(x, b, sh, 0, cin, phaseMap(s, sh, g0, phaseRows, phaseSize), phaseSize, p);
         }
         int vStride = spread(cin * jb);
-        float[] v = s.v(points * vStride + VectorGemm.PAD);
+        float[] v = s.v(points * vStride + PAD);
         transformInputs(s, sh, p, phaseSize, first, jLo, jHi, v, vStride);
         int tq = (t1 - t0 + GROUP - 1) / GROUP * GROUP, ldc = (cp1 - cp0) * NR, mStride = spread(tq * ldc);
-        float[] m = s.m(points * mStride + VectorGemm.PAD);
+        float[] m = s.m(points * mStride + PAD);
         int[] rows = s.rows(tq);
         for (int t = t0; t < t0 + tq; t++) { // a partial group repeats its last tile; those rows are not read
             rows[t - t0] = vIndex(0, sh.extended(Math.min(t, t1 - 1)) - jLo, cin);
@@ -544,13 +546,13 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int vOff = VectorGemm.PAD + xi * vStride + vIndex(k0, 0, cin), uOff = VectorGemm.PAD + ((xi * coPanels + cp) * cin + k0) * NR;
+                    int vOff = PAD + xi * vStride + vIndex(k0, 0, cin), uOff = PAD + ((xi * coPanels + cp) * cin + k0) * NR;
                     if (touch) {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
                     int i = 0;
                     for (; SIX_ROWS && i + GROUP <= tq; i += GROUP) { // rows past t1 - t0 repeat the last tile
-                        int at = VectorGemm.PAD + xi * mStride + i * ldc + (cp - cp0) * NR;
+                        int at = PAD + xi * mStride + i * ldc + (cp - cp0) * NR;
                         if (k0 == 0) {
                             VectorGemm.microRows6(kc, v, vOff, rows, i, uu, uOff, m, at, ldc);
                         } else {
@@ -560,7 +562,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                     }
                     for (; i < t1 - t0; i += MR) {
                         VectorGemm.microRows(kc, v, vOff, rows[i], rows[i + 1], rows[i + 2], rows[i + 3],
-                                uu, uOff, m, VectorGemm.PAD + xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
+                                uu, uOff, m, PAD + xi * mStride + i * ldc + (cp - cp0) * NR, ldc, k0 == 0);
                     }
                 }
             }
@@ -592,24 +594,24 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
             lanes[t] = rows[Math.min(t, count - 1)];
             into[t] = t / mr * cin * mr + t % mr;
         }
-        float[] vt = s.vt(points * cin * VL + VectorGemm.PAD), tile = s.tile;
+        float[] vt = s.vt(points * cin * VL + PAD), tile = s.tile;
         for (int xi = 0; xi < points; xi++) {
             for (int ci = 0; ci < cin; ci++) {
-                FloatVector.fromArray(S, v, VectorGemm.PAD + xi * vStride + ci * VL, lanes, 0)
-                        .intoArray(vt, VectorGemm.PAD + xi * VL * cin + ci * mr, into, 0);
+                FloatVector.fromArray(S, v, PAD + xi * vStride + ci * VL, lanes, 0)
+                        .intoArray(vt, PAD + xi * VL * cin + ci * mr, into, 0);
             }
         }
         for (int xi = 0; xi < points; xi++) {
             for (int cp = cp0; cp < cp1; cp++) {
                 for (int k0 = 0; k0 < cin; k0 += KC) {
                     int kc = Math.min(KC, cin - k0);
-                    int uOff = VectorGemm.PAD + ((xi * coPanels + cp) * cin + k0) * NR;
+                    int uOff = PAD + ((xi * coPanels + cp) * cin + k0) * NR;
                     if (touch) {
                         VectorGemm.touch(uu, uOff, kc * NR);
                     }
                     for (int t = 0; t < count; t += mr) {
-                        VectorGemm.block(kc, vt, VectorGemm.PAD + (xi * VL + t) * cin + k0 * mr, uu, uOff, m,
-                                VectorGemm.PAD + xi * mStride + t * ldc + (cp - cp0) * NR, ldc, Math.min(mr, count - t), NR, k0 == 0,
+                        VectorGemm.block(kc, vt, PAD + (xi * VL + t) * cin + k0 * mr, uu, uOff, m,
+                                PAD + xi * mStride + t * ldc + (cp - cp0) * NR, ldc, Math.min(mr, count - t), NR, k0 == 0,
                                 false, Epilogue.NONE, 0, 0, tile);
                     }
                 }
@@ -652,7 +654,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         for (int t = t0; t < t1; t++) {
             int image = b + t / sh.imageTiles(), local = t % sh.imageTiles(), ty = local / sh.tilesW, tx = local % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
-                int base = VectorGemm.PAD + (t - t0) * ldc + co - cp0 * NR;
+                int base = PAD + (t - t0) * ldc + co - cp0 * NR;
                 // Six passes down M's columns, tmp[i][ξc] = Aᵀ M[:, ξc], then four along tmp's rows,
                 // out[i][j] = Aᵀ tmp[i, :], through one call: inlined twice, with block inlining this
                 // method and transformOutputs4, the transforms took block past C2's inlining budget in
@@ -660,8 +662,8 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                 for (int pass = 0; pass < 10; pass++) {
                     boolean column = pass < 6;
                     int i = column ? pass : pass - 6;
-                    outputTransform6(column ? m : s.tmp, column ? base + i * mStride : VectorGemm.PAD + i * 6 * VL,
-                            column ? 6 * mStride : VL, column ? s.tmp : s.out, column ? VectorGemm.PAD + i * VL : i * 4 * VL,
+                    outputTransform6(column ? m : s.tmp, column ? base + i * mStride : PAD + i * 6 * VL,
+                            column ? 6 * mStride : VL, column ? s.tmp : s.out, column ? PAD + i * VL : i * 4 * VL,
                             column ? 6 * VL : VL);
                 }
                 store(s, sh, image, ty, tx, co, Math.min(VL, cout - co), y, ep);
@@ -675,12 +677,12 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         for (int t = t0; t < t1; t++) {
             int image = b + t / sh.imageTiles(), local = t % sh.imageTiles(), ty = local / sh.tilesW, tx = local % sh.tilesW;
             for (int co = cp0 * NR; co < Math.min(cout, cp1 * NR); co += VL) {
-                int base = VectorGemm.PAD + (t - t0) * ldc + co - cp0 * NR;
+                int base = PAD + (t - t0) * ldc + co - cp0 * NR;
                 for (int c = 0; c < 4; c++) { // columns: tmp[i][ξc] = Aᵀ M[:, ξc]
-                    outputTransform4(m, base + c * mStride, 4 * mStride, s.tmp, VectorGemm.PAD + c * VL, 4 * VL);
+                    outputTransform4(m, base + c * mStride, 4 * mStride, s.tmp, PAD + c * VL, 4 * VL);
                 }
                 for (int i = 0; i < 2; i++) { // rows: out[i][j] = Aᵀ tmp[i, :]
-                    outputTransform4(s.tmp, VectorGemm.PAD + i * 4 * VL, VL, s.out, i * 2 * VL, VL);
+                    outputTransform4(s.tmp, PAD + i * 4 * VL, VL, s.out, i * 2 * VL, VL);
                 }
                 store(s, sh, image, ty, tx, co, Math.min(VL, cout - co), y, ep);
             }
@@ -707,7 +709,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
         FloatVector minusFour = FloatVector.broadcast(S, -4f), minusFive = FloatVector.broadcast(S, -5f);
         for (int j = jLo; j < jHi; j += VL) { // channels inner: each point plane of V written in order
             for (int ci = 0; ci < cin; ci++) {
-                int at = ci * planeSize + j, vAt = VectorGemm.PAD + vIndex(ci, j - jLo, cin); // the phase planes hold one image
+                int at = ci * planeSize + j, vAt = PAD + vIndex(ci, j - jLo, cin); // the phase planes hold one image
                 for (int pass = 0; pass < 12; pass++) {
                     boolean column = pass < 6;
                     int k = column ? pass : pass - 6;
@@ -720,10 +722,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         i3 = at + off[18 + k];
                         i4 = at + off[24 + k];
                         i5 = at + off[30 + k];
-                        o = VectorGemm.PAD + k * VL;
+                        o = PAD + k * VL;
                         step = 6 * VL;
                     } else { // row k of tmp → V[k*6 + ξc, ci, j]
-                        i0 = VectorGemm.PAD + k * 6 * VL;
+                        i0 = PAD + k * 6 * VL;
                         i1 = i0 + VL;
                         i2 = i0 + 2 * VL;
                         i3 = i0 + 3 * VL;
@@ -754,7 +756,7 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                                          float[] v, int vStride) {
         for (int j = jLo; j < jHi; j += VL) {
             for (int ci = 0; ci < cin; ci++) {
-                int at = ci * planeSize + j, vAt = VectorGemm.PAD + vIndex(ci, j - jLo, cin);
+                int at = ci * planeSize + j, vAt = PAD + vIndex(ci, j - jLo, cin);
                 for (int pass = 0; pass < 8; pass++) {
                     boolean column = pass < 4;
                     int k = column ? pass : pass - 4;
@@ -765,10 +767,10 @@ final class VectorWinograd implements Kernels.Conv2dPlan {
                         i1 = at + off[4 + k];
                         i2 = at + off[8 + k];
                         i3 = at + off[12 + k];
-                        o = VectorGemm.PAD + k * VL;
+                        o = PAD + k * VL;
                         step = 4 * VL;
                     } else {
-                        i0 = VectorGemm.PAD + k * 4 * VL;
+                        i0 = PAD + k * 4 * VL;
                         i1 = i0 + VL;
                         i2 = i0 + 2 * VL;
                         i3 = i0 + 3 * VL;
